@@ -1,0 +1,220 @@
+"""The build pipeline: load the curated files -> reason -> validate -> check stored queries.
+
+Each step is timed and reported; the CLI prints the report and the web app shows it on
+/health. On disk, a build writes a fresh store beside the old one and swaps it in only
+when every step passed, so a failed build never leaves a half-built store behind, and
+accepted contributions are carried over into the new store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pyoxigraph as ox
+import rdflib
+
+from .config import Settings
+from .errors import CoopgraphError, NotConforming
+from .formats import RDF_FORMATS
+from .loader import SourceFile, load_files, project_files
+from .namespaces import DCT, PROV, RDFS, SKOS, XSD, Iris
+from .queries import load_stored_queries
+from .reasoning import ReasoningReport, reason
+from .store import OxigraphStore, Store
+from .validation import ValidationReport, compile_shapes, validate_store
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BuildReport:
+    graphs: dict[str, int] = field(default_factory=dict)
+    steps: list[tuple[str, float]] = field(default_factory=list)
+    reasoning: ReasoningReport | None = None
+    validation: ValidationReport | None = None
+    query_errors: list = field(default_factory=list)
+    stored_queries: int = 0
+    version: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.validation is None or not self.validation.has_violations
+
+    @property
+    def total_triples(self) -> int:
+        return sum(self.graphs.values())
+
+    def to_dict(self) -> dict:
+        return {
+            "ok": self.ok, "version": self.version, "graphs": self.graphs,
+            "steps": [{"step": name, "seconds": round(sec, 3)} for name, sec in self.steps],
+            "inferred": self.reasoning.inferred if self.reasoning else None,
+            "validation": self.validation.counts() if self.validation else None,
+            "storedQueries": self.stored_queries,
+            "storedQueryErrors": [str(e) for e in self.query_errors],
+        }
+
+
+def label_lookup(store: Store) -> Callable[[object], str | None]:
+    """Return a function giving a resource's English (or any) label, for readable reports."""
+    query = (f"SELECT ?l WHERE {{ ?s <{RDFS}label>|<{SKOS}prefLabel> ?l }} "
+             "ORDER BY DESC(langMatches(lang(?l), 'en')) DESC(lang(?l) = '') LIMIT 1")
+
+    def lookup(term) -> str | None:
+        if not isinstance(term, ox.NamedNode):
+            return None
+        rows = store.select(query, bindings={"s": term})
+        return rows[0]["l"].value if rows else None
+    return lookup
+
+
+def shapes_graph(store: Store) -> rdflib.Graph:
+    """Copy the shapes graph out of the store into rdflib, in bulk."""
+    graph = rdflib.Graph()
+    data = store.dump(RDF_FORMATS["ntriples"], graph=store.iris.shapes_graph)
+    graph.parse(data=data, format="nt")
+    return graph
+
+
+def data_graphs(store: Store) -> list[str]:
+    """The graphs reasoning reads instances from: curated data and contributions."""
+    iris = store.iris
+    skip = {iris.ontology_graph, iris.shapes_graph, iris.inferred_graph, iris.meta_graph}
+    return [g for g in store.graphs() if g not in skip]
+
+
+def run_reasoning(store: Store) -> ReasoningReport:
+    iris = store.iris
+    return reason(store, data_graphs(store), ontology_graph=iris.ontology_graph,
+                  inferred_graph=iris.inferred_graph)
+
+
+def run_validation(store: Store, *, timeout: float | None = None) -> ValidationReport:
+    checks = compile_shapes(shapes_graph(store), store.iris.prefixes())
+    return validate_store(store, checks, labels=label_lookup(store), timeout=timeout)
+
+
+def write_meta(store: Store, report: BuildReport) -> str:
+    """Record the build's time and version in the meta graph; return the version."""
+    iris = store.iris
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    version = now.strftime("%Y%m%dT%H%M%SZ") + f"-{store.count()}"
+    meta = ox.NamedNode(iris.meta_graph)
+    quads = [
+        ox.Quad(meta, ox.NamedNode(DCT + "hasVersion"), ox.Literal(version), meta),
+        ox.Quad(meta, ox.NamedNode(DCT + "modified"),
+                ox.Literal(now.isoformat().replace("+00:00", "Z"), datatype=ox.NamedNode(XSD + "dateTime")), meta),
+        ox.Quad(meta, ox.NamedNode(PROV + "generatedAtTime"),
+                ox.Literal(now.isoformat().replace("+00:00", "Z"), datatype=ox.NamedNode(XSD + "dateTime")), meta),
+    ]
+    store.replace_graphs({iris.meta_graph: quads})
+    return version
+
+
+def build_into(store: Store, settings: Settings, *, progress: Progress | None = None,
+               validate: bool = True) -> BuildReport:
+    """Run every step against ``store``; raise NotConforming if the shapes report violations."""
+    iris = store.iris
+    report = BuildReport()
+    files = project_files(settings.ontology_dir, settings.shapes_dir, settings.data_dir, iris)
+
+    def timed(name: str, action):
+        started = time.perf_counter()
+        result = action()
+        report.steps.append((name, time.perf_counter() - started))
+        return result
+
+    loaded = [0]
+
+    def on_file(source: SourceFile) -> None:
+        loaded[0] += 1
+        if progress:
+            progress("load", loaded[0], len(files))
+
+    def load():
+        wanted = {f.graph for f in files}
+        stale = [g for g in store.graphs() if g.startswith(iris.graph_base + "data/") and g not in wanted]
+        load_files(store, files, iris, progress=on_file)
+        if stale:
+            store.replace_graphs({}, drop=stale)
+    timed("load", load)
+    report.reasoning = timed("reason", lambda: run_reasoning(store))
+    if progress:
+        progress("reason", 1, 1)
+    if validate:
+        report.validation = timed("validate", lambda: run_validation(store))
+        if progress:
+            progress("validate", 1, 1)
+    queries, errors = timed("stored queries", lambda: load_stored_queries(settings.queries_dir, iris.prefixes()))
+    report.stored_queries, report.query_errors = len(queries), errors
+    report.version = write_meta(store, report)
+    report.graphs = store.graph_counts()
+    if not report.ok:
+        raise NotConforming(f"the data does not conform to the shapes: "
+                            f"{len(report.validation.violations)} violation(s)", report=report)
+    return report
+
+
+def build(settings: Settings, *, progress: Progress | None = None, validate: bool = True) -> tuple[Store, BuildReport]:
+    """Build the graph where ``settings.store`` says: in memory, or into a folder (swapped in on success)."""
+    iris = settings.iris
+    spec = settings.store
+    if spec in ("", "memory", ":memory:"):
+        store = OxigraphStore(iris)
+        return store, build_into(store, settings, progress=progress, validate=validate)
+    if spec.startswith(("sparql+http://", "sparql+https://")):
+        from .store import open_store
+        store = open_store(spec, iris, user=settings.store_user, password=settings.store_password,
+                           update_url=settings.store_update_url or None)
+        return store, build_into(store, settings, progress=progress, validate=validate)
+    return _build_on_disk(Path(spec), settings, progress=progress, validate=validate)
+
+
+def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None, validate: bool):
+    iris = settings.iris
+    staging = path.with_name(path.name + ".building")
+    if staging.exists():
+        shutil.rmtree(staging)
+    fresh = OxigraphStore(iris, staging)
+    try:
+        if (path / "db").exists():
+            _carry_over_contributions(path, fresh, iris)
+        report = build_into(fresh, settings, progress=progress, validate=validate)
+        from .sandbox import publish_snapshot
+        publish_snapshot(staging, fresh)
+        fresh.close()
+    except BaseException:
+        fresh.close()
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    retired = path.with_name(path.name + ".previous")
+    if retired.exists():
+        shutil.rmtree(retired)
+    if path.exists():
+        path.rename(retired)
+    staging.rename(path)
+    shutil.rmtree(retired, ignore_errors=True)
+    return OxigraphStore(iris, path), report
+
+
+def _carry_over_contributions(path: Path, fresh: OxigraphStore, iris: Iris) -> None:
+    """Copy accepted contributions (and their provenance) from the previous store."""
+    try:
+        old = OxigraphStore(iris, path)
+    except CoopgraphError:
+        raise
+    try:
+        for graph in old.graphs():
+            if iris.is_contribution_graph(graph):
+                data = old.dump(RDF_FORMATS["ntriples"], graph=graph)
+                fresh.replace_graphs({graph: data}, RDF_FORMATS["ntriples"])
+    finally:
+        old.close()

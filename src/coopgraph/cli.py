@@ -1,0 +1,338 @@
+"""The ``coopgraph`` command line: a thin layer over the core library.
+
+Exit codes: 0 success; 1 the data does not conform or the query failed; 2 a usage,
+configuration or load error (bad option, missing file, syntax error).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from .config import Settings, load_settings
+from .errors import CoopgraphError, LoadError, NotConforming, UsageError
+from .formats import RDF_FORMATS, RESULT_FORMATS, guess_rdf_format, rdf_format
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class State:
+    """Settings and the opened store, shared by the commands of one invocation."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._store = None
+
+    def store(self, *, quiet: bool = True):
+        """Open the built store; with no store configured, build the curated graph in memory."""
+        if self._store is not None:
+            return self._store
+        spec = self.settings.store
+        if spec in ("", "memory", ":memory:"):
+            from .build import build
+            if not quiet:
+                click.echo("Building the curated graph in memory...", err=True)
+            self._store, _ = build(self.settings)
+        elif spec.startswith(("sparql+http://", "sparql+https://")):
+            from .store import open_store
+            self._store = open_store(spec, self.settings.iris, user=self.settings.store_user,
+                                     password=self.settings.store_password,
+                                     update_url=self.settings.store_update_url or None)
+        else:
+            from .store import OxigraphStore
+            if not (Path(spec) / "db").is_dir():
+                raise LoadError(f"there is no built store at {spec}",
+                                hint=f"Run `coopgraph build --store {spec}` first.")
+            self._store = OxigraphStore(self.settings.iris, spec, read_only=True)
+        return self._store
+
+
+def store_option(func):
+    return click.option("--store", "store", metavar="SPEC", default=None,
+                        help="Where the graph lives: a folder, 'memory', or sparql+http://host/sparql "
+                             "(default: memory, or COOPGRAPH_STORE).")(func)
+
+
+def _apply_store(ctx: click.Context, store: str | None) -> State:
+    state: State = ctx.obj
+    if store is not None:
+        state.settings = state.settings.with_overrides(store=store)
+    return state
+
+
+class CoopgraphGroup(click.Group):
+    """Turns coopgraph errors into a readable message and the documented exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CoopgraphError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            if exc.hint:
+                click.echo(exc.hint, err=True)
+            ctx.exit(exc.exit_code)
+        except BrokenPipeError:
+            ctx.exit(EXIT_OK)
+
+
+@click.group(cls=CoopgraphGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="A TOML settings file (default: coopgraph.toml if present, or COOPGRAPH_CONFIG).")
+@click.option("--root", type=click.Path(file_okay=False), default=None,
+              help="Folder holding ontology/, shapes/, data/ and queries/ (default: the working folder).")
+@click.option("--base-iri", default=None, help="Base IRI of resources and graphs (default https://w3id.org/coopgraph/).")
+@click.option("-v", "--verbose", count=True, help="Say more (-vv for debugging output).")
+@click.version_option(package_name="coopgraph")
+@click.pass_context
+def cli(ctx: click.Context, config_file, root, base_iri, verbose):
+    """coopgraph: the linked-data graph of EU-Japan cooperation on regional and urban policy."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        ctx.obj = State(load_settings(config_file, root=root, base_iri=base_iri))
+    except CoopgraphError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        ctx.exit(exc.exit_code)
+
+
+@cli.command()
+@store_option
+@click.option("--no-validate", is_flag=True, help="Skip the SHACL validation step.")
+@click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+@click.pass_context
+def build(ctx, store, no_validate, as_json):
+    """Load ontology/ and data/, reason, validate against shapes/, check the stored queries."""
+    from .build import build as run_build
+    state = _apply_store(ctx, store)
+    progress = _progress_printer() if sys.stderr.isatty() and not as_json else None
+    try:
+        _, report = run_build(state.settings, progress=progress, validate=not no_validate)
+    except NotConforming as exc:
+        report = exc.report
+        click.echo(_build_summary(report), err=True)
+        click.echo("The build failed: the data does not conform to the shapes.\n", err=True)
+        click.echo(report.validation.to_text(), err=True)
+        click.echo("Fix the data (or the shapes) and build again. Nothing was replaced.", err=True)
+        ctx.exit(EXIT_FAILED)
+    if as_json:
+        import json
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        click.echo(_build_summary(report))
+        if report.validation is not None and report.validation.warnings:
+            click.echo(f"{len(report.validation.warnings)} warning(s), not blocking; "
+                       "`coopgraph build -v` lists them.")
+            log.info("%s", report.validation.to_text(limit=None))
+    for error in report.query_errors:
+        click.echo(f"stored query left out: {error}", err=True)
+
+
+def _progress_printer():
+    bars: dict[str, object] = {}
+
+    def progress(step: str, done: int, total: int) -> None:
+        if step not in bars:
+            bar = click.progressbar(length=total, label=f"{step:<9}", file=sys.stderr)
+            bar.__enter__()
+            bars[step] = bar
+        bar = bars[step]
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+    return progress
+
+
+def _build_summary(report) -> str:
+    lines = ["Graphs (triples):"]
+    for graph, count in report.graphs.items():
+        lines.append(f"  {count:>9,}  {graph}")
+    lines.append(f"  {report.total_triples:>9,}  in all")
+    lines.append("Steps:")
+    for name, seconds in report.steps:
+        lines.append(f"  {name:<15} {seconds:8.2f} s")
+    if report.reasoning is not None:
+        lines.append(f"Reasoning: {report.reasoning.inferred:,} inferred triples in {report.reasoning.rounds} round(s)")
+    if report.validation is not None:
+        counts = report.validation.counts()
+        verdict = "conforms" if not report.validation.has_violations else "DOES NOT CONFORM"
+        lines.append(f"Validation: {verdict} ({counts['Violation']} violations, {counts['Warning']} warnings)")
+    lines.append(f"Stored queries: {report.stored_queries} ready, {len(report.query_errors)} left out")
+    if report.version:
+        lines.append(f"Version: {report.version}")
+    return "\n".join(lines)
+
+
+QUERY_OUTPUTS = ["table", "json", "csv", "tsv", "xml", "turtle", "jsonld", "ntriples", "rdfxml"]
+
+
+def _parse_params(params: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in params:
+        if "=" not in item:
+            raise UsageError(f"--param '{item}' is not of the form name=value")
+        key, value = item.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.File("r", encoding="utf-8"))
+@click.option("--name", "stored", metavar="NAME", help="Run the stored query queries/NAME.rq.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A stored-query parameter (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(QUERY_OUTPUTS), default="table", show_default=True)
+@click.option("--graph", "view", type=click.Choice(["all", "asserted", "inferred"]), default="all", show_default=True,
+              help="Which triples the default graph holds: everything, the asserted data alone, or the inferred.")
+@click.option("--limit", type=int, default=None, help="Page size (stored queries).")
+@click.option("--offset", type=int, default=0, help="Rows to skip (stored queries).")
+@store_option
+@click.pass_context
+def query(ctx, file, stored, params, fmt, view, limit, offset, store):
+    """Run a SPARQL query from FILE (or - for standard input) or a stored query (--name)."""
+    state = _apply_store(ctx, store)
+    if (file is None) == (stored is None):
+        raise UsageError("give either a query FILE (or -) or --name STORED, not both and not neither",
+                         hint="See `coopgraph query --help`; list stored queries with `ls queries/`.")
+    if params and not stored:
+        raise UsageError("--param only applies to stored queries (--name)")
+    st = state.store()
+    graphs = st.view(view)
+    if stored:
+        from .queries import get_query, load_stored_queries, run_stored_query
+        queries, errors = load_stored_queries(state.settings.queries_dir, state.settings.iris.prefixes())
+        for error in errors:
+            if error.path.endswith(f"/{stored}.rq") or Path(error.path).stem == stored:
+                raise error
+        stored_query = get_query(queries, stored)
+        result, _ = run_stored_query(st, stored_query, _parse_params(params), limit=limit, offset=offset,
+                                     prefixes=state.settings.iris.prefixes(), default_graphs=graphs)
+    else:
+        text = file.read()
+        from .sparql import looks_like_update, service_targets
+        if looks_like_update(text):
+            raise UsageError("this is a SPARQL Update; `coopgraph query` only reads")
+        if any(True for _ in service_targets(text)):
+            from .errors import QueryRefused
+            raise QueryRefused("SERVICE calls are not allowed from the command line")
+        result = st.query(text, default_graphs=graphs)
+    _print_result(result, fmt, state.settings.iris.prefixes())
+
+
+def _print_result(result, fmt: str, prefixes: dict[str, str]) -> None:
+    from . import formats
+    out = click.get_binary_stream("stdout")
+    if result.kind == "graph":
+        rdf_name = {"table": "turtle", "json": "jsonld"}.get(fmt, fmt)
+        if rdf_name not in RDF_FORMATS:
+            raise UsageError(f"a CONSTRUCT/DESCRIBE answer cannot be written as {fmt}",
+                             hint="Use turtle, jsonld, ntriples or rdfxml.")
+        out.write(formats.serialize_triples(result.triples, RDF_FORMATS[rdf_name], prefixes))
+        return
+    if result.kind == "ask":
+        if fmt == "table":
+            click.echo("yes" if result.value else "no")
+        elif fmt in RESULT_FORMATS:
+            out.write(formats.serialize_ask(result.value, RESULT_FORMATS[fmt]))
+        else:
+            raise UsageError(f"an ASK answer cannot be written as {fmt}")
+        return
+    if fmt == "table":
+        click.echo(formats.select_to_table(result.variables, result.rows, prefixes), nl=False)
+        if result.truncated:
+            click.echo("(more rows: use --offset/--limit)", err=True)
+    elif fmt in RESULT_FORMATS:
+        out.write(formats.serialize_select(result.variables, result.rows, RESULT_FORMATS[fmt]))
+    else:
+        raise UsageError(f"a SELECT answer cannot be written as {fmt}", hint="Use table, json, xml, csv or tsv.")
+
+
+EXPORT_FORMATS = ["turtle", "jsonld", "ntriples", "nquads", "trig", "rdfxml"]
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="turtle", show_default=True)
+@click.option("--graph", "view", type=click.Choice(["all", "asserted", "inferred"]), default="all", show_default=True,
+              help="Which triples: everything, the asserted data alone, or the inferred triples.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file (default: standard output).")
+@store_option
+@click.pass_context
+def export(ctx, fmt, view, output, store):
+    """Write the graph in an RDF format (N-Quads and TriG keep the named graphs)."""
+    from .export import export as run_export
+    state = _apply_store(ctx, store)
+    st = state.store()
+    if output:
+        with open(output, "wb") as fh:
+            run_export(st, RDF_FORMATS[fmt], fh, view=view)
+    else:
+        run_export(st, RDF_FORMATS[fmt], click.get_binary_stream("stdout"), view=view)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", default=None, help="RDF format of the files (default: from each extension).")
+@click.option("--report", "report_format", type=click.Choice(["text", "json", "turtle", "csv"]), default="text",
+              show_default=True, help="How to print the validation report.")
+@store_option
+@click.pass_context
+def validate(ctx, files, fmt, report_format, store):
+    """Validate data FILES against the shapes, together with the graph they refer to."""
+    from .contrib import ContributionValidator, parse_contribution
+    state = _apply_store(ctx, store)
+    contributions = []
+    for name in files:
+        path = Path(name)
+        if not path.is_file():
+            raise LoadError(f"{name}: no such file")
+        info = rdf_format(fmt) if fmt else guess_rdf_format(name)
+        contributions.append((name, parse_contribution(path.read_bytes(), info, state.settings.iris, source=name)))
+    validator = ContributionValidator(state.store())
+    failed = False
+    out = click.get_binary_stream("stdout")
+    for name, contribution in contributions:
+        report = validator.validate(contribution, timeout=state.settings.validation_timeout)
+        failed = failed or report.has_violations
+        if report_format == "text":
+            click.echo(f"{name}: " + ("conforms" if report.conforms else
+                                      "has violations" if report.has_violations else "conforms, with warnings"))
+            if not report.conforms:
+                click.echo(report.to_text(limit=None))
+        elif report_format == "json":
+            out.write(report.to_json() + b"\n")
+        elif report_format == "turtle":
+            out.write(report.to_turtle())
+        else:
+            out.write(report.to_csv())
+    ctx.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="Worker processes (gunicorn).")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+@click.option("--data", "data_files", multiple=True, type=click.Path(dir_okay=False, exists=True),
+              help="Serve these RDF files instead of the curated graph (repeatable; TriG/N-Quads keep their graphs).")
+@click.option("--debug", is_flag=True, help="Flask's development server, with the debugger (never in production).")
+@store_option
+@click.pass_context
+def serve(ctx, host, port, workers, threads, data_files, debug, store):
+    """Serve the built graph over HTTP (SPARQL endpoint, API, pages)."""
+    from .server import serve as run_server
+    state = _apply_store(ctx, store)
+    run_server(state.settings, host=host, port=port, workers=workers, threads=threads,
+               data_files=[Path(f) for f in data_files], debug=debug)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``coopgraph`` console script."""
+    cli.main(args=argv, prog_name="coopgraph")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

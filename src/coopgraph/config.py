@@ -1,0 +1,159 @@
+"""Settings: defaults, then a TOML file, then ``COOPGRAPH_*`` environment variables.
+
+Read when the CLI or the web app starts, never at import time, so tests and deployments
+can each bring their own. Every setting is listed (and documented) in :data:`DOCS`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ConfigError
+from .namespaces import CANONICAL_BASE, Iris
+
+ENV_PREFIX = "COOPGRAPH_"
+DEFAULT_CONFIG_FILE = "coopgraph.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path = Path(".")
+    base_iri: str = CANONICAL_BASE
+    store: str = "memory"
+    query_timeout: float = 10.0
+    max_result_rows: int = 10_000
+    max_request_bytes: int = 1_000_000
+    max_upload_bytes: int = 5_000_000
+    validation_timeout: float = 30.0
+    service_allowlist: tuple[str, ...] = ()
+    public_url: str = ""
+    contributor_tokens: Mapping[str, str] = field(default_factory=dict)
+    maintainer_tokens: Mapping[str, str] = field(default_factory=dict)
+    releases_dir: Path = Path("var/releases")
+    store_user: str = ""
+    store_password: str = ""
+    store_update_url: str = ""
+
+    @property
+    def iris(self) -> Iris:
+        return Iris(self.base_iri)
+
+    @property
+    def ontology_dir(self) -> Path:
+        return self.root / "ontology"
+
+    @property
+    def shapes_dir(self) -> Path:
+        return self.root / "shapes"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def queries_dir(self) -> Path:
+        return self.root / "queries"
+
+    def with_overrides(self, **overrides: Any) -> "Settings":
+        """Return a copy with the given settings replaced (None values are ignored)."""
+        clean = {k: _coerce(k, v) for k, v in overrides.items() if v is not None}
+        return replace(self, **clean)
+
+
+DOCS: dict[str, str] = {
+    "root": "Folder holding ontology/, shapes/, data/ and queries/.",
+    "base_iri": "Base under which resources (id/) and named graphs (graph/) are minted.",
+    "store": "Where the graph lives: 'memory', a folder for the embedded on-disk store, or sparql+http(s)://host/sparql for a remote store.",
+    "query_timeout": "Seconds a query may run before it is stopped (503).",
+    "max_result_rows": "Most rows a SELECT answer returns; the rest is cut off and flagged.",
+    "max_request_bytes": "Largest accepted request body for queries (413 beyond).",
+    "max_upload_bytes": "Largest accepted contribution or validation upload (413 beyond).",
+    "validation_timeout": "Seconds a validation may take.",
+    "service_allowlist": "Remote SPARQL endpoints that SERVICE may call; empty refuses every SERVICE.",
+    "public_url": "The public URL of the site, used in service descriptions when behind a proxy.",
+    "contributor_tokens": "API token -> contributor name; none configured switches submissions off.",
+    "maintainer_tokens": "API token -> maintainer name; may withdraw contributions.",
+    "releases_dir": "Folder where `coopgraph release` writes releases and /download lists them.",
+    "store_user": "User name for a remote store.",
+    "store_password": "Password for a remote store.",
+    "store_update_url": "Separate SPARQL Update endpoint of a remote store, if it has one.",
+}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Convert a raw value (from TOML, the environment or a CLI option) to the field's type."""
+    if name not in _FIELD_NAMES:
+        raise ConfigError(f"unknown setting '{name}'", hint=f"Known settings: {', '.join(sorted(_FIELD_NAMES))}.")
+    kind = _FIELD_TYPES[name]
+    try:
+        if kind is Path:
+            return Path(value)
+        if kind is float:
+            return float(value)
+        if kind is int:
+            return int(value)
+        if kind is tuple:
+            if isinstance(value, str):
+                return tuple(v.strip() for v in value.split(",") if v.strip())
+            return tuple(value)
+        if kind is dict:
+            if isinstance(value, str):
+                value = json.loads(value)
+            if not isinstance(value, Mapping):
+                raise ValueError("expected a table of token = name")
+            return dict(value)
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting '{name}' has an unusable value {value!r}: {exc}") from exc
+
+
+_FIELD_NAMES = {f.name for f in fields(Settings)}
+_FIELD_TYPES = {
+    "root": Path, "releases_dir": Path,
+    "query_timeout": float, "validation_timeout": float,
+    "max_result_rows": int, "max_request_bytes": int, "max_upload_bytes": int,
+    "service_allowlist": tuple,
+    "contributor_tokens": dict, "maintainer_tokens": dict,
+}
+for _f in fields(Settings):
+    _FIELD_TYPES.setdefault(_f.name, str)
+
+
+def load_settings(config_file: str | os.PathLike | None = None,
+                  environ: Mapping[str, str] | None = None,
+                  **overrides: Any) -> Settings:
+    """Build the settings: defaults < config file < environment < explicit overrides.
+
+    The config file is ``config_file``, else ``$COOPGRAPH_CONFIG``, else ``coopgraph.toml``
+    in the working folder if it exists.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_file or environ.get(ENV_PREFIX + "CONFIG")
+    if path is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        path = DEFAULT_CONFIG_FILE
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                table = tomllib.load(fh)
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file {path} does not exist") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+        table = table.get("coopgraph", table)
+        for key, value in table.items():
+            values[key] = _coerce(key, value)
+    for key, value in environ.items():
+        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG":
+            name = key[len(ENV_PREFIX):].lower()
+            if name in _FIELD_NAMES:
+                values[name] = _coerce(name, value)
+    for key, value in overrides.items():
+        if value is not None:
+            values[key] = _coerce(key, value)
+    return Settings(**values)

@@ -1,0 +1,193 @@
+"""The coopgraph error tree.
+
+Every error a user can meet is a :class:`CoopgraphError`. Each carries the HTTP status
+the web layer answers with and the exit code the CLI ends with, so both layers map
+errors the same way without knowing each kind. Messages say what went wrong and what
+to do about it.
+"""
+
+from __future__ import annotations
+
+
+class CoopgraphError(Exception):
+    """Base of every error coopgraph raises on purpose."""
+
+    http_status = 500
+    exit_code = 2
+    #: A short machine-readable name, used as ``error`` in JSON error bodies.
+    code = "internal-error"
+
+    def __init__(self, message: str, *, hint: str | None = None, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.details = details or {}
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}" if self.hint else self.message
+
+    def to_dict(self) -> dict:
+        """Return the JSON error shape shared by the CLI and the whole web API."""
+        body = {"error": self.code, "status": self.http_status, "message": self.message}
+        if self.hint:
+            body["hint"] = self.hint
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class ConfigError(CoopgraphError):
+    """The configuration (file, environment or options) is not usable."""
+
+    code = "configuration-error"
+    exit_code = 2
+
+
+class UsageError(CoopgraphError):
+    """A request or command line is malformed or names something that cannot exist."""
+
+    http_status = 400
+    exit_code = 2
+    code = "bad-request"
+
+
+class NotFound(CoopgraphError):
+    """The named resource, query, graph or file does not exist."""
+
+    http_status = 404
+    exit_code = 2
+    code = "not-found"
+
+
+class NotAcceptable(CoopgraphError):
+    """None of the media types the client accepts can be produced."""
+
+    http_status = 406
+    exit_code = 2
+    code = "not-acceptable"
+
+
+class Forbidden(CoopgraphError):
+    """The operation is not allowed (writes on a read-only endpoint, a missing token)."""
+
+    http_status = 403
+    exit_code = 2
+    code = "forbidden"
+
+
+class PayloadTooLarge(CoopgraphError):
+    """A request body or upload is larger than the configured limit."""
+
+    http_status = 413
+    exit_code = 2
+    code = "payload-too-large"
+
+
+class SyntaxProblem(CoopgraphError):
+    """Text that should be RDF or SPARQL does not parse; says where (file, line, column)."""
+
+    http_status = 400
+    exit_code = 2
+    code = "syntax-error"
+
+    def __init__(self, message: str, *, source: str | None = None, line: int | None = None,
+                 column: int | None = None, hint: str | None = None):
+        where = ", ".join(part for part in (
+            source,
+            f"line {line}" if line is not None else None,
+            f"column {column}" if column is not None else None,
+        ) if part)
+        full = f"{where}: {message}" if where else message
+        details = {k: v for k, v in (("source", source), ("line", line), ("column", column)) if v is not None}
+        super().__init__(full, hint=hint, details=details)
+        self.source = source
+        self.line = line
+        self.column = column
+
+
+class RdfSyntaxError(SyntaxProblem):
+    """An RDF document (Turtle, JSON-LD, ...) does not parse."""
+
+    code = "rdf-syntax-error"
+
+
+class QuerySyntaxError(SyntaxProblem):
+    """A SPARQL query or update does not parse."""
+
+    code = "query-syntax-error"
+    exit_code = 1
+
+
+class LoadError(CoopgraphError):
+    """A file or store could not be read (missing, unreadable, wrong format)."""
+
+    http_status = 400
+    exit_code = 2
+    code = "load-error"
+
+
+class QueryRefused(CoopgraphError):
+    """The query asks for something this endpoint does not do (updates, SERVICE, LOAD)."""
+
+    http_status = 403
+    exit_code = 1
+    code = "query-refused"
+
+
+class QueryFailed(CoopgraphError):
+    """The query parsed but could not be evaluated."""
+
+    http_status = 400
+    exit_code = 1
+    code = "query-failed"
+
+
+class QueryTimeout(CoopgraphError):
+    """The query ran past its time limit and was stopped."""
+
+    http_status = 503
+    exit_code = 1
+    code = "query-timeout"
+
+
+class ParameterError(UsageError):
+    """A stored-query parameter is missing or has a value of the wrong type."""
+
+    code = "invalid-parameter"
+
+    def __init__(self, name: str, message: str, *, expected: str | None = None):
+        super().__init__(f"parameter '{name}': {message}",
+                         details={"parameter": name, **({"expected": expected} if expected else {})})
+        self.name = name
+
+
+class StoredQueryError(CoopgraphError):
+    """A stored query file has a mistake in its header or its SPARQL."""
+
+    code = "stored-query-error"
+    exit_code = 2
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}", details={"file": path})
+        self.path = path
+        self.reason = reason
+
+
+class NotConforming(CoopgraphError):
+    """Data does not conform to the SHACL shapes; carries the validation report."""
+
+    http_status = 422
+    exit_code = 1
+    code = "does-not-conform"
+
+    def __init__(self, message: str, report=None):
+        super().__init__(message)
+        self.report = report
+
+
+class StoreError(CoopgraphError):
+    """The store could not be opened, read or written."""
+
+    http_status = 503
+    exit_code = 2
+    code = "store-unavailable"

@@ -1,0 +1,67 @@
+"""Run the web app under gunicorn (or Flask's debug server), preparing the store first.
+
+gunicorn rather than waitress: it runs several worker processes (``--workers``), each
+with its threads, restarts a worker that dies, and is the usual WSGI server on Linux.
+Each worker opens the same store snapshots read-only, so N workers share one copy of
+the data.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+from .config import Settings
+from .errors import LoadError
+
+log = logging.getLogger(__name__)
+
+
+def prepare_store(settings: Settings, data_files: list[Path]) -> Settings:
+    """Return settings whose store is a built folder: build or load into a temporary one if needed."""
+    spec = settings.store
+    if not data_files and spec not in ("", "memory", ":memory:"):
+        if not spec.startswith(("sparql+http://", "sparql+https://")) and not (Path(spec) / "db").is_dir():
+            raise LoadError(f"there is no built store at {spec}", hint=f"Run `coopgraph build --store {spec}` first.")
+        return settings
+    folder = Path(tempfile.mkdtemp(prefix="coopgraph-serve-"))
+    atexit.register(shutil.rmtree, folder, True)
+    path = folder / "store"
+    if data_files:
+        from .publish import load_foreign_files
+        load_foreign_files(settings.iris, path, data_files)
+    else:
+        from .build import build
+        build(settings.with_overrides(store=str(path)))
+    return settings.with_overrides(store=str(path))
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int = 2, threads: int = 4,
+          data_files: list[Path] | None = None, debug: bool = False) -> None:
+    settings = prepare_store(settings, list(data_files or []))
+    from .web import create_app
+    if debug:
+        create_app(settings).run(host=host, port=port, debug=True, use_reloader=False)
+        return
+    from gunicorn.app.base import BaseApplication
+
+    class Application(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("timeout", int(max(30, settings.query_timeout * 3)))
+            self.cfg.set("graceful_timeout", 10)
+            self.cfg.set("accesslog", None)
+
+        def load(self):
+            logging.getLogger("coopgraph.access").setLevel(logging.INFO)
+            return create_app(settings)
+
+    print(f"coopgraph serving {settings.store} on http://{host}:{port}/ "
+          f"({workers} worker(s) x {threads} thread(s))", flush=True)
+    Application().run()

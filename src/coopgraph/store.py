@@ -1,0 +1,406 @@
+"""The store interface every caller uses, and the embedded pyoxigraph backend.
+
+Callers (build, CLI, web) only see :class:`Store`; the backend behind it is chosen by
+:func:`open_store` from a store specification (``memory``, a folder, or a remote
+``sparql+http(s)://`` endpoint), so another backend can be added without touching them.
+
+Terms crossing the interface are pyoxigraph terms. Data moves in bulk (serialised
+documents), never triple by triple through Python, because that is what keeps the
+build fast at a million triples.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import threading
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Iterable, Iterator, Mapping
+
+import pyoxigraph as ox
+
+from .errors import QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError, UsageError
+from .formats import RdfFormatInfo, parse_rdf, rdf_format, syntax_position
+from .namespaces import Iris
+
+log = logging.getLogger(__name__)
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+
+# --- results ------------------------------------------------------------------------
+
+@dataclass
+class SelectResult:
+    """Rows of a SELECT query, each a tuple of terms (None where unbound) in ``variables`` order."""
+
+    variables: list[str]
+    rows: list[tuple]
+    truncated: bool = False
+    kind: str = field(default="select", init=False)
+
+    def dicts(self) -> list[dict[str, Term]]:
+        """Return the rows as dicts, leaving out unbound variables."""
+        return [{v: t for v, t in zip(self.variables, row) if t is not None} for row in self.rows]
+
+    def column(self, name: str) -> list:
+        index = self.variables.index(name)
+        return [row[index] for row in self.rows]
+
+
+@dataclass
+class AskResult:
+    value: bool
+    kind: str = field(default="ask", init=False)
+
+    def __bool__(self) -> bool:
+        return self.value
+
+
+@dataclass
+class GraphResult:
+    """Triples of a CONSTRUCT or DESCRIBE query."""
+
+    triples: list[ox.Triple]
+    truncated: bool = False
+    kind: str = field(default="graph", init=False)
+
+
+QueryResult = SelectResult | AskResult | GraphResult
+
+
+# --- dataset views ------------------------------------------------------------------
+
+VIEWS = ("all", "asserted", "inferred")
+
+
+def view_graphs(graphs: Iterable[str], iris: Iris, view: str = "all") -> list[str]:
+    """Return the graphs that make up the default graph of a view.
+
+    ``all`` is everything but the shapes; ``asserted`` leaves the inferred triples out
+    too; ``inferred`` is the inferred graph alone.
+    """
+    if view not in VIEWS:
+        raise UsageError(f"unknown graph view '{view}'", hint=f"Use one of: {', '.join(VIEWS)}.")
+    graphs = [g for g in graphs if g != iris.shapes_graph]
+    if view == "asserted":
+        return [g for g in graphs if g != iris.inferred_graph]
+    if view == "inferred":
+        return [g for g in graphs if g == iris.inferred_graph]
+    return graphs
+
+
+# --- the interface ------------------------------------------------------------------
+
+class Store(ABC):
+    """Where the graph lives. Every method is safe to call from several threads."""
+
+    def __init__(self, iris: Iris):
+        self.iris = iris
+
+    # reading
+    @abstractmethod
+    def query(self, sparql: str, *, default_graphs: list[str] | None = None,
+              named_graphs: list[str] | None = None, bindings: Mapping[str, Term] | None = None,
+              timeout: float | None = None, max_rows: int | None = None) -> QueryResult:
+        """Run a SPARQL query.
+
+        ``default_graphs=None`` means the union of every graph but the shapes (see
+        :func:`view_graphs`); ``named_graphs=None`` means every graph. ``bindings`` binds
+        variables to terms before evaluation (values, never text). ``max_rows`` cuts a
+        SELECT or CONSTRUCT answer and flags it as truncated.
+        """
+
+    @abstractmethod
+    def graphs(self) -> list[str]:
+        """Return the IRIs of the named graphs that hold triples."""
+
+    @abstractmethod
+    def count(self, graph: str | None = None) -> int:
+        """Return the number of triples in one graph, or quads in the whole store."""
+
+    @abstractmethod
+    def dump(self, fmt: RdfFormatInfo, *, graph: str | None = None,
+             output: IO[bytes] | None = None, prefixes: dict[str, str] | None = None) -> bytes | None:
+        """Serialise one graph (triple formats) or the whole dataset (quad formats)."""
+
+    def iter_triples(self, graph: str) -> Iterator[ox.Triple]:
+        """Yield the triples of one graph, grouped by subject (for streaming writers)."""
+        result = self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } ORDER BY ?s", default_graphs=[graph])
+        return iter(result.triples)
+
+    # writing
+    @abstractmethod
+    def replace_graphs(self, graphs: Mapping[str, bytes | list[ox.Quad]], fmt: RdfFormatInfo | None = None,
+                       *, drop: Iterable[str] = ()) -> None:
+        """Atomically replace the content of the given graphs and drop others.
+
+        Values are documents in ``fmt`` or lists of quads (their graph is ignored). Either
+        every change lands or none does.
+        """
+
+    def bulk_load_file(self, graph: str, path: Path, fmt: RdfFormatInfo, *, base_iri: str | None = None) -> None:
+        """Add a large file to a graph; backends stream it where they can (not atomic)."""
+        self.replace_graphs({graph: [*self._existing(graph), *parse_rdf(path.read_bytes(), fmt, base_iri=base_iri,
+                                                                         source=str(path))]})
+
+    def _existing(self, graph: str) -> list:
+        result = self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", default_graphs=[graph])
+        return [ox.Quad(t.subject, t.predicate, t.object) for t in result.triples]
+
+    @abstractmethod
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update (used by the build, never by the public endpoint)."""
+
+    def close(self) -> None:
+        """Release the store's files or connections."""
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator["Store"]:
+        """Group writes that must become visible together (one snapshot on serving stores).
+
+        The embedded and remote stores write through themselves; the serving store
+        (:class:`coopgraph.sandbox.SnapshotStore`) takes its write lock and publishes.
+        """
+        yield self
+
+    # conveniences built on the above
+    def view(self, view: str = "all") -> list[str]:
+        return view_graphs(self.graphs(), self.iris, view)
+
+    def select(self, sparql: str, bindings: Mapping[str, Term] | None = None, **kwargs) -> list[dict[str, Term]]:
+        """Run a SELECT query and return its rows as dicts (for code, not for output)."""
+        result = self.query(sparql, bindings=bindings, **kwargs)
+        if not isinstance(result, SelectResult):
+            raise UsageError("select() needs a SELECT query")
+        return result.dicts()
+
+    def ask(self, sparql: str, **kwargs) -> bool:
+        result = self.query(sparql, **kwargs)
+        if not isinstance(result, AskResult):
+            raise UsageError("ask() needs an ASK query")
+        return result.value
+
+    def version(self) -> str:
+        """Return a token that changes whenever the content changes (for ETags)."""
+        rows = self.select(
+            "SELECT ?v WHERE { GRAPH ?g { ?g <http://purl.org/dc/terms/hasVersion> ?v } }",
+            default_graphs=[], named_graphs=[self.iris.meta_graph])
+        if rows:
+            return rows[0]["v"].value
+        return f"n{self.count()}"
+
+    def graph_counts(self) -> dict[str, int]:
+        return {g: self.count(g) for g in sorted(self.graphs())}
+
+
+# --- the embedded pyoxigraph backend ---------------------------------------------------
+
+class OxigraphStore(Store):
+    """pyoxigraph, in memory (``path=None``) or in a folder on disk (RocksDB).
+
+    On disk, the RocksDB files live in ``path/db`` so the folder can also hold read-only
+    snapshots for query workers (see :mod:`coopgraph.sandbox`).
+    """
+
+    def __init__(self, iris: Iris, path: str | Path | None = None, *, read_only: bool = False):
+        super().__init__(iris)
+        self.path = Path(path) if path is not None else None
+        self._write_lock = threading.Lock()
+        try:
+            if self.path is None:
+                self._ox = ox.Store()
+            else:
+                db = self.path / "db"
+                if read_only:
+                    self._ox = ox.Store.read_only(str(db))
+                else:
+                    db.mkdir(parents=True, exist_ok=True)
+                    self._ox = ox.Store(str(db))
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {self.path}: {exc}",
+                             hint="Check that the folder exists, is writable, and that no other "
+                                  "coopgraph process has it open for writing.") from exc
+
+    @classmethod
+    def wrap(cls, iris: Iris, store: ox.Store) -> "OxigraphStore":
+        """Wrap an already opened pyoxigraph store (used by query workers)."""
+        self = cls.__new__(cls)
+        Store.__init__(self, iris)
+        self.path = None
+        self._write_lock = threading.Lock()
+        self._ox = store
+        return self
+
+    @property
+    def native(self) -> ox.Store:
+        """The pyoxigraph store itself, for bulk operations inside the core."""
+        return self._ox
+
+    def query(self, sparql, *, default_graphs=None, named_graphs=None, bindings=None,
+              timeout=None, max_rows=None):
+        if default_graphs is None:
+            default_graphs = self.view("all")
+        kwargs = {"default_graph": [ox.NamedNode(g) for g in default_graphs]}
+        if named_graphs is not None:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        if bindings:
+            sparql = bind_values(sparql, bindings)
+        deadline = time.monotonic() + timeout if timeout else None
+        try:
+            answer = self._ox.query(sparql, **kwargs)
+            return _collect(answer, max_rows, deadline, timeout)
+        except SyntaxError as exc:
+            line, column = syntax_position(str(exc))
+            raise QuerySyntaxError(_query_message(str(exc)), line=line, column=column,
+                                   hint="Fix the SPARQL at that place and send it again.") from exc
+        except OSError as exc:
+            raise QueryFailed(f"the query could not be evaluated: {exc}") from exc
+        except (ValueError, TypeError) as exc:
+            raise QueryFailed(f"the query could not be evaluated: {exc}") from exc
+
+    def graphs(self):
+        return [g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode)
+                and self._has_triples(g)]
+
+    def _has_triples(self, graph: ox.NamedNode) -> bool:
+        return next(iter(self._ox.quads_for_pattern(None, None, None, graph)), None) is not None
+
+    def iter_triples(self, graph):
+        for quad in self._ox.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
+            yield quad.triple
+
+    def count(self, graph=None):
+        if graph is None:
+            return len(self._ox)
+        result = self._ox.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                                default_graph=ox.NamedNode(graph))
+        return int(next(iter(result))["n"].value)
+
+    def dump(self, fmt, *, graph=None, output=None, prefixes=None):
+        kwargs = {}
+        if prefixes and fmt.name in ("turtle", "trig", "rdfxml"):
+            kwargs["prefixes"] = prefixes
+        if not fmt.quads:
+            kwargs["from_graph"] = ox.NamedNode(graph) if graph else ox.DefaultGraph()
+        elif graph is not None:
+            raise UsageError(f"{fmt.name} holds a whole dataset; dump one graph as Turtle or N-Triples instead")
+        return self._ox.dump(output, fmt.oxigraph, **kwargs)
+
+    def replace_graphs(self, graphs, fmt=None, *, drop=()):
+        statements = [f"DROP SILENT GRAPH <{g}>" for g in list(graphs) + list(drop)]
+        for graph, content in graphs.items():
+            if isinstance(content, (bytes, str)):
+                if fmt is None:
+                    raise UsageError("replace_graphs() needs the format of documents")
+                content = ox.parse(content, format=fmt.oxigraph, rename_blank_nodes=True)
+            triples = [ox.Triple(q.subject, q.predicate, q.object) for q in content]
+            if triples:
+                body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+                statements.append(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}}} }}")
+        if statements:
+            # One SPARQL update is one pyoxigraph transaction: every change lands or none.
+            self.update(" ;\n".join(statements))
+
+    def bulk_load_file(self, graph, path, fmt, *, base_iri=None):
+        node = ox.NamedNode(graph)
+        with self._write_lock:
+            try:
+                self._ox.bulk_load(path=str(path), format=fmt.oxigraph, to_graph=node, base_iri=base_iri)
+            except SyntaxError as exc:
+                line, column = (exc.lineno, exc.offset) if exc.lineno else syntax_position(str(exc))
+                raise RdfSyntaxError(str(exc), source=str(path), line=line, column=column) from exc
+
+    def update(self, sparql):
+        with self._write_lock:
+            try:
+                self._ox.update(sparql)
+            except SyntaxError as exc:
+                line, column = syntax_position(str(exc))
+                raise QuerySyntaxError(_query_message(str(exc)), line=line, column=column) from exc
+            except OSError as exc:
+                raise StoreError(f"the update could not be applied: {exc}") from exc
+
+    def flush(self) -> None:
+        if self.path is not None:
+            self._ox.flush()
+
+    def close(self):
+        if self.path is not None:
+            try:
+                self._ox.flush()
+            except OSError:
+                pass
+        self._ox = None
+
+
+def bind_values(sparql: str, bindings: Mapping[str, Term]) -> str:
+    """Bind variables to terms (see :func:`coopgraph.sparql.inject_values`)."""
+    from .sparql import inject_values
+    if any(isinstance(v, ox.BlankNode) for v in bindings.values()):
+        raise UsageError("a blank node cannot be bound as a query value")
+    try:
+        return inject_values(sparql, dict(bindings))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _query_message(message: str) -> str:
+    """Drop pyoxigraph's 'error at L:C:' prefix: the position travels separately."""
+    return re.sub(r"^error at \d+:\d+:\s*", "", message)
+
+
+def _collect(answer, max_rows: int | None, deadline: float | None, timeout: float | None) -> QueryResult:
+    """Drain a pyoxigraph answer into a result, honouring the row cap and the deadline.
+
+    The deadline is checked between rows, which stops streaming evaluation; work that
+    pyoxigraph does before the first row can only be stopped by running the query in a
+    separate process (:mod:`coopgraph.sandbox`).
+    """
+    if isinstance(answer, ox.QueryBoolean):
+        return AskResult(bool(answer))
+
+    def check(count: int) -> None:
+        if deadline is not None and count % 256 == 0 and time.monotonic() > deadline:
+            raise QueryTimeout(f"the query ran past its time limit of {timeout:g} s and was stopped",
+                               hint="Narrow it down (more specific patterns, a LIMIT) and try again.")
+
+    if isinstance(answer, ox.QuerySolutions):
+        variables = [v.value for v in answer.variables]
+        rows, truncated = [], False
+        for count, solution in enumerate(answer):
+            check(count)
+            if max_rows is not None and count >= max_rows:
+                truncated = True
+                break
+            rows.append(tuple(solution[i] for i in range(len(variables))))
+        check(0)
+        return SelectResult(variables, rows, truncated)
+    triples, truncated = [], False
+    for count, triple in enumerate(answer):
+        check(count)
+        if max_rows is not None and count >= max_rows:
+            truncated = True
+            break
+        triples.append(triple)
+    check(0)
+    return GraphResult(triples, truncated)
+
+
+def open_store(spec: str | Path | None, iris: Iris, *, read_only: bool = False, **options) -> Store:
+    """Open the store a specification names: ``memory``, a folder, or ``sparql+http(s)://...``."""
+    text = str(spec) if spec is not None else "memory"
+    if text in ("", "memory", ":memory:"):
+        return OxigraphStore(iris)
+    if text.startswith(("sparql+http://", "sparql+https://")):
+        from .remote import RemoteStore
+        return RemoteStore(iris, text[len("sparql+"):], **options)
+    return OxigraphStore(iris, text, read_only=read_only)
+
+
+__all__ = ["Store", "OxigraphStore", "SelectResult", "AskResult", "GraphResult", "QueryResult",
+           "open_store", "view_graphs", "VIEWS", "rdf_format"]
