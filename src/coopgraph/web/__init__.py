@@ -6,17 +6,29 @@ validation) and back; it holds no logic of its own about RDF.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 import time
 from typing import Any, Mapping
 
-from flask import Flask, g, request
+from flask import Blueprint, Flask, g, request
 
 from ..config import Settings, load_settings
 from .services import Services
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("coopgraph.access")
+
+
+def blueprint_modules():
+    """Every module of this package that defines a blueprint ``bp`` (one per concern), by name."""
+    modules = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if isinstance(getattr(module, "bp", None), Blueprint):
+            modules.append(module)
+    return modules
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None, store=None) -> Flask:
@@ -28,10 +40,12 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, store=None) -
     app.json.ensure_ascii = False
     app.extensions["coopgraph"] = Services(settings, store)
 
-    from . import errors, health, sparql
+    from . import errors
     errors.init_app(app)
-    for module in (health, sparql):
+    for module in blueprint_modules():
         app.register_blueprint(module.bp)
+        if hasattr(module, "init_app"):
+            module.init_app(app)
 
     @app.before_request
     def _start_timer():

@@ -1,0 +1,154 @@
+"""Shared fixtures: settings, built stores (the curated graph and a miniature one), apps, servers.
+
+The miniature project (tests/fixtures/mini) is made up and tiny, so core behaviour is
+tested independently of the curated knowledge; the curated graph is built once per
+session for the tests about the knowledge and the web.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from coopgraph.build import build
+from coopgraph.config import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
+SAMPLES = Path(__file__).resolve().parent / "samples"
+
+
+def make_settings(root: Path = ROOT, **overrides) -> Settings:
+    """Settings that ignore the developer's environment and config file."""
+    return load_settings(environ={}, root=str(root), **overrides)
+
+
+@pytest.fixture(scope="session")
+def settings_factory():
+    return make_settings
+
+
+@pytest.fixture(scope="session")
+def mini_settings() -> Settings:
+    return make_settings(MINI)
+
+
+@pytest.fixture(scope="session")
+def mini_build(mini_settings):
+    """(store, report) of the miniature project, built in memory once."""
+    return build(mini_settings)
+
+
+@pytest.fixture(scope="session")
+def mini_store(mini_build):
+    return mini_build[0]
+
+
+@pytest.fixture(scope="session")
+def curated_settings() -> Settings:
+    return make_settings(ROOT)
+
+
+@pytest.fixture(scope="session")
+def curated_build(curated_settings):
+    """(store, report) of the curated graph, built in memory once per session."""
+    return build(curated_settings)
+
+
+@pytest.fixture(scope="session")
+def built_store(curated_build):
+    """The curated graph (ontology, shapes, data, inferred) in an in-memory store."""
+    return curated_build[0]
+
+
+@pytest.fixture(scope="session")
+def built_folder(tmp_path_factory, curated_settings):
+    """The curated graph built into a store folder (with a published snapshot)."""
+    path = tmp_path_factory.mktemp("store") / "store"
+    store, _ = build(curated_settings.with_overrides(store=str(path)))
+    store.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def app_factory(curated_settings, built_store):
+    """Make a Flask app over the curated graph, with settings overrides."""
+    from coopgraph.web import create_app
+
+    def factory(store=None, **overrides):
+        return create_app(curated_settings.with_overrides(**overrides), store=store or built_store)
+    return factory
+
+
+@pytest.fixture(scope="session")
+def app(app_factory):
+    application = app_factory()
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """A real `coopgraph serve` process on 127.0.0.1, stopped at the end of the test session."""
+
+    def __init__(self, args: list[str], env: dict | None = None, cwd: Path = ROOT):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "coopgraph.cli", *args[:1], *args[1:],
+                   "--host", "127.0.0.1", "--port", str(self.port)]
+        self.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"coopgraph-server-{self.port}.log", "w+")
+        self.process = subprocess.Popen(command, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT,
+                                        env={**os.environ, **(env or {})}, start_new_session=True)
+        self.wait_ready()
+
+    def wait_ready(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError(f"server exited early:\n{self.log.read()}")
+            try:
+                if requests.get(self.url + "/health", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("server did not become ready")
+
+    def stop(self) -> None:
+        import signal
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(built_folder):
+    """`coopgraph serve` over the curated graph, as a real HTTP server process."""
+    server = LiveServer(["serve", "--store", str(built_folder), "--workers", "1", "--threads", "4"],
+                        env={"COOPGRAPH_QUERY_TIMEOUT": "3"})
+    yield server
+    server.stop()
