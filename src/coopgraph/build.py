@@ -98,8 +98,15 @@ def run_reasoning(store: Store) -> ReasoningReport:
 
 
 def run_validation(store: Store, *, timeout: float | None = None) -> ValidationReport:
+    """Validate the asserted data (with the ontology for class hierarchies), not the inferred triples.
+
+    Why: with rdfs:range inference every object of a range-typed property becomes an
+    instance of the range class, so sh:class could never catch a reference to a resource
+    that exists nowhere. The shapes say what contributors must assert.
+    """
     checks = compile_shapes(shapes_graph(store), store.iris.prefixes())
-    return validate_store(store, checks, labels=label_lookup(store), timeout=timeout)
+    return validate_store(store, checks, default_graphs=store.view("asserted"), labels=label_lookup(store),
+                          timeout=timeout)
 
 
 def write_meta(store: Store, report: BuildReport) -> str:
@@ -208,7 +215,7 @@ def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None,
 def _carry_over_contributions(path: Path, fresh: OxigraphStore, iris: Iris) -> None:
     """Copy accepted contributions (and their provenance) from the previous store."""
     try:
-        old = OxigraphStore(iris, path)
+        old = OxigraphStore(iris, path, read_only=True)
     except CoopgraphError:
         raise
     try:

@@ -52,6 +52,11 @@ class State:
         return self._store
 
 
+def _stdout():
+    """Standard output as bytes (RDF and result formats are written as bytes)."""
+    return sys.stdout.buffer
+
+
 def store_option(func):
     return click.option("--store", "store", metavar="SPEC", default=None,
                         help="Where the graph lives: a folder, 'memory', or sparql+http://host/sparql "
@@ -111,7 +116,8 @@ def build(ctx, store, no_validate, as_json):
     state = _apply_store(ctx, store)
     progress = _progress_printer() if sys.stderr.isatty() and not as_json else None
     try:
-        _, report = run_build(state.settings, progress=progress, validate=not no_validate)
+        built, report = run_build(state.settings, progress=progress, validate=not no_validate)
+        built.close()
     except NotConforming as exc:
         report = exc.report
         click.echo(_build_summary(report), err=True)
@@ -224,7 +230,7 @@ def query(ctx, file, stored, params, fmt, view, limit, offset, store):
 
 def _print_result(result, fmt: str, prefixes: dict[str, str]) -> None:
     from . import formats
-    out = click.get_binary_stream("stdout")
+    out = _stdout()
     if result.kind == "graph":
         rdf_name = {"table": "turtle", "json": "jsonld"}.get(fmt, fmt)
         if rdf_name not in RDF_FORMATS:
@@ -270,7 +276,7 @@ def export(ctx, fmt, view, output, store):
         with open(output, "wb") as fh:
             run_export(st, RDF_FORMATS[fmt], fh, view=view)
     else:
-        run_export(st, RDF_FORMATS[fmt], click.get_binary_stream("stdout"), view=view)
+        run_export(st, RDF_FORMATS[fmt], _stdout(), view=view)
 
 
 @cli.command()
@@ -293,7 +299,7 @@ def validate(ctx, files, fmt, report_format, store):
         contributions.append((name, parse_contribution(path.read_bytes(), info, state.settings.iris, source=name)))
     validator = ContributionValidator(state.store())
     failed = False
-    out = click.get_binary_stream("stdout")
+    out = _stdout()
     for name, contribution in contributions:
         report = validator.validate(contribution, timeout=state.settings.validation_timeout)
         failed = failed or report.has_violations

@@ -93,13 +93,20 @@ class Context:
         return f"{best}:{iri[len(best_ns):]}" if best else iri
 
 
+def _local_name(iri: str) -> str:
+    return iri.rsplit("#", 1)[-1] if "#" in iri else iri.rstrip("/").rsplit("/", 1)[-1]
+
+
 def build_context(ontology_triples: Iterable[ox.Triple], prefixes: dict[str, str]) -> Context:
-    """Derive the context from the ontology: a term per class and per property of ours."""
+    """Derive the context from the ontology: a term per class and per property it declares.
+
+    Terms of our own namespace win a clash of local names; the loser keeps its compact IRI.
+    """
     kinds: dict[str, set[str]] = {}
     ranges: dict[str, set[str]] = {}
     for t in ontology_triples:
         s = t.subject.value if isinstance(t.subject, ox.NamedNode) else None
-        if s is None or not s.startswith(ONTOLOGY):
+        if s is None:
             continue
         if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode):
             kinds.setdefault(s, set()).add(t.object.value)
@@ -108,9 +115,9 @@ def build_context(ontology_triples: Iterable[ox.Triple], prefixes: dict[str, str
     used = set(STANDARD_TERMS) | set(prefixes)
     terms = [TermDefinition(name, iri, coercion) for name, (iri, coercion) in STANDARD_TERMS.items()]
     classes: dict[str, str] = {}
-    for iri in sorted(kinds):
-        local = iri[len(ONTOLOGY):]
-        if not local or local in used:
+    for iri in sorted(kinds, key=lambda i: (not i.startswith(ONTOLOGY), i)):
+        local = _local_name(iri)
+        if not local or local in used or not local.replace("_", "a").replace("-", "a").isalnum():
             continue
         types = kinds[iri]
         if OWL + "Class" in types or RDFS + "Class" in types:

@@ -289,6 +289,12 @@ class SnapshotStore(Store):
         cls = getattr(errors, name, errors.QueryFailed)
         error = cls.__new__(cls)
         CoopgraphError.__init__(error, message, hint=hint, details=details)
+        for key, value in (details or {}).items():  # e.g. line/column of a syntax error
+            setattr(error, key, value)
+        if isinstance(error, errors.SyntaxProblem):
+            for key in ("source", "line", "column"):
+                if not hasattr(error, key):
+                    setattr(error, key, None)
         raise error
 
     # writes: one writer at a time, published as a new snapshot

@@ -210,6 +210,7 @@ class OxigraphStore(Store):
     def __init__(self, iris: Iris, path: str | Path | None = None, *, read_only: bool = False):
         super().__init__(iris)
         self.path = Path(path) if path is not None else None
+        self.read_only = read_only
         self._write_lock = threading.Lock()
         try:
             if self.path is None:
@@ -232,6 +233,7 @@ class OxigraphStore(Store):
         self = cls.__new__(cls)
         Store.__init__(self, iris)
         self.path = None
+        self.read_only = True
         self._write_lock = threading.Lock()
         self._ox = store
         return self
@@ -326,15 +328,12 @@ class OxigraphStore(Store):
                 raise StoreError(f"the update could not be applied: {exc}") from exc
 
     def flush(self) -> None:
-        if self.path is not None:
+        if self.path is not None and not self.read_only:
             self._ox.flush()
 
     def close(self):
-        if self.path is not None:
-            try:
-                self._ox.flush()
-            except OSError:
-                pass
+        if self._ox is not None:
+            self.flush()
         self._ox = None
 
 

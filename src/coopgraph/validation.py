@@ -55,7 +55,7 @@ class ValidationResult:
     def key(self) -> tuple:
         """What two engines must agree on for the same data."""
         value = None if self.component in ("UniqueLangConstraintComponent",) else _term_key(self.value)
-        return (_term_key(self.focus), self.path, self.component, self.severity, value)
+        return (_term_key(self.focus), self.path or "", self.component, self.severity, value or "")
 
     def to_dict(self) -> dict:
         return {
@@ -566,6 +566,8 @@ def _result(check: CompiledCheck, row: dict) -> ValidationResult:
     value = row.get("value")
     if check.constraint.component in ("minCount", "maxCount", "hasValue", "uniqueLang"):
         value = None
+    elif check.constraint.component == "sparql" and value is None and shape.path is None:
+        value = row["this"]  # SHACL 5.3.2: for node shapes, sh:value defaults to the focus node
     messages = check.messages
     message = messages[0] if messages else check.default_message
     message = _substitute(message, row)

@@ -1,0 +1,83 @@
+"""Reasoning: the SPARQL rules give what owlrl's OWL 2 RL closure gives, on our data."""
+
+from __future__ import annotations
+
+import owlrl
+import pytest
+import rdflib
+
+from coopgraph.formats import RDF_FORMATS
+from coopgraph.namespaces import OWL, RDFS, Iris
+from coopgraph.reasoning import RULES, rule_updates
+
+IRIS = Iris()
+EX = "https://example.org/mini#"
+ID = IRIS.id_base
+#: What owlrl adds about every individual and that says nothing about our domain.
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+TRIVIAL_OBJECTS = {OWL + "Thing", RDFS + "Resource", OWL + "NamedIndividual"}
+
+
+def owlrl_entailments(store) -> set[tuple]:
+    """owlrl's closure of ontology + asserted data, restricted to statements about our resources."""
+    graph = rdflib.Graph()
+    nt = RDF_FORMATS["ntriples"]
+    for name in store.view("asserted"):
+        if name != IRIS.meta_graph:
+            graph.parse(data=store.dump(nt, graph=name), format="nt")
+    before = set(graph)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
+    return {(str(s), str(p), o.n3()) for s, p, o in set(graph) - before
+            if isinstance(s, rdflib.URIRef) and str(s).startswith(ID)
+            and str(p) != OWL + "sameAs" and str(o) not in TRIVIAL_OBJECTS}
+
+
+def our_entailments(store) -> set[tuple]:
+    rows = store.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(isIRI(?s)) }", default_graphs=[IRIS.inferred_graph])
+    return {(r["s"].value, r["p"].value, _n3(r["o"])) for r in rows if r["s"].value.startswith(ID)}
+
+
+def _n3(term) -> str:
+    import pyoxigraph as ox
+    if isinstance(term, ox.NamedNode):
+        return f"<{term.value}>"
+    return rdflib.Literal(term.value, lang=term.language,
+                          datatype=None if term.language else term.datatype.value).n3()
+
+
+def test_mini_entailments_cover_every_rule(mini_store):
+    inferred = our_entailments(mini_store)
+    expected = {
+        (ID + "city/beta", RDF_TYPE, f"<{EX}City>"),                               # equivalentClass + subClassOf
+        (ID + "city/alpha", EX + "locatedIn", f"<{ID}region/north>"),              # subPropertyOf
+        (ID + "city/alpha", EX + "pairing", f"<{ID}pairing/alpha-gamma>"),         # inverseOf
+        (ID + "city/alpha", EX + "partnerOf", f"<{ID}city/beta>"),                 # symmetric
+        (ID + "city/alpha", EX + "within", f"<{ID}region/continent>"),             # transitive
+        (ID + "region/continent", RDF_TYPE, f"<{EX}Place>"),  # range
+        (ID + "city/alpha", EX + "twinOf", f"<{ID}city/gamma>"),                   # property chain
+    }
+    assert expected <= inferred
+
+
+def test_mini_equals_owlrl(mini_store):
+    assert our_entailments(mini_store) == owlrl_entailments(mini_store)
+
+
+def test_curated_equals_owlrl(built_store):
+    ours, reference = our_entailments(built_store), owlrl_entailments(built_store)
+    assert ours, "the curated graph should entail something"
+    assert ours == reference, {"missing": sorted(reference - ours)[:10], "extra": sorted(ours - reference)[:10]}
+
+
+def test_inferred_graph_holds_nothing_already_asserted(built_store):
+    overlap = built_store.select(
+        "SELECT ?s ?p ?o WHERE { GRAPH <%s> { ?s ?p ?o } GRAPH ?g { ?s ?p ?o } FILTER(?g != <%s>) } LIMIT 5"
+        % (IRIS.inferred_graph, IRIS.inferred_graph))
+    assert overlap == []
+
+
+@pytest.mark.parametrize("name", [rule[0] for rule in RULES])
+def test_every_rule_compiles_to_a_valid_update(name, mini_store):
+    import pyoxigraph as ox
+    updates = dict(rule_updates([IRIS.data_graph("x")], IRIS.ontology_graph, IRIS.inferred_graph))
+    ox.Store().update(updates[name])  # parses and runs on an empty store

@@ -1,0 +1,129 @@
+"""The serving store: hard time limits, snapshots shared by readers, atomic published writes."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pyoxigraph as ox
+import pytest
+
+from coopgraph.build import build
+from coopgraph.errors import QueryTimeout, QuerySyntaxError
+from coopgraph.namespaces import Iris
+from coopgraph.sandbox import SnapshotStore, current_snapshot, ensure_published, snapshots_dir
+from coopgraph.store import OxigraphStore
+
+IRIS = Iris()
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+CHEAP = "SELECT ?s WHERE { ?s a <https://example.org/mini#Region> } ORDER BY ?s"
+
+
+@pytest.fixture()
+def folder(tmp_path, mini_settings):
+    path = tmp_path / "store"
+    store, _ = build(mini_settings.with_overrides(store=str(path)))
+    store.close()
+    return path
+
+
+@pytest.fixture()
+def serving(folder):
+    store = SnapshotStore(IRIS, folder, workers=2)
+    yield store
+    store.close()
+
+
+def test_answers_equal_the_embedded_store(serving, mini_store):
+    for query in (CHEAP, "ASK { ?s a <https://example.org/mini#City> }",
+                  "CONSTRUCT { ?s a ?t } WHERE { ?s a ?t } ORDER BY ?s"):
+        ours, reference = serving.query(query), mini_store.query(query)
+        assert ours.kind == reference.kind
+        if ours.kind == "select":
+            assert ours.rows == reference.rows
+        elif ours.kind == "graph":
+            assert set(map(str, ours.triples)) == set(map(str, reference.triples))
+        else:
+            assert ours.value == reference.value
+    assert sorted(serving.graphs()) == sorted(mini_store.graphs())
+
+
+def test_a_runaway_query_is_stopped_and_its_process_killed(serving):
+    serving.query(CHEAP)  # start a worker
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout):
+        serving.query(RUNAWAY, timeout=0.5)
+    assert time.monotonic() - started < 5
+    # the killed worker was replaced: the store still answers
+    assert len(serving.query(CHEAP).rows) == 2
+
+
+def test_other_queries_go_on_while_one_runs_away(serving):
+    errors = []
+
+    def runaway():
+        try:
+            serving.query(RUNAWAY, timeout=3)
+        except QueryTimeout as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    assert len(serving.query(CHEAP, timeout=3).rows) == 2
+    assert time.monotonic() - started < 2.5  # answered while the runaway was still running
+    thread.join()
+    assert len(errors) == 1
+
+
+def test_errors_cross_the_process_boundary(serving):
+    with pytest.raises(QuerySyntaxError) as caught:
+        serving.query("SELECT * WHERE { ?s ?p }")
+    assert caught.value.line == 1
+
+
+def test_a_write_publishes_a_new_snapshot_seen_by_readers(serving, folder):
+    before, version_before = current_snapshot(folder), serving.version()
+    other_reader = SnapshotStore(IRIS, folder, workers=1)
+    try:
+        with serving.writer() as primary:
+            primary.replace_graphs({"urn:g:new": [ox.Quad(ox.NamedNode("urn:x"), ox.NamedNode("urn:p"),
+                                                          ox.Literal("written"))]})
+            primary.replace_graphs({IRIS.meta_graph: [ox.Quad(ox.NamedNode(IRIS.meta_graph),
+                                                              ox.NamedNode("http://purl.org/dc/terms/hasVersion"),
+                                                              ox.Literal("v-next"))]})
+        assert current_snapshot(folder) != before
+        for reader in (serving, other_reader):
+            assert reader.ask('ASK { <urn:x> <urn:p> "written" }')
+            assert reader.version() == "v-next" != version_before
+    finally:
+        other_reader.close()
+
+
+def test_a_failed_write_publishes_nothing(serving, folder):
+    before = current_snapshot(folder)
+    with pytest.raises(RuntimeError):
+        with serving.writer() as primary:
+            primary.replace_graphs({"urn:g:half": [ox.Quad(ox.NamedNode("urn:y"), ox.NamedNode("urn:p"),
+                                                           ox.Literal("half"))]})
+            raise RuntimeError("crash in the middle")
+    assert current_snapshot(folder) == before
+    assert not serving.ask('ASK { <urn:y> ?p ?o }')
+
+
+def test_recovery_publishes_what_the_primary_holds(folder):
+    before = current_snapshot(folder)
+    primary = OxigraphStore(IRIS, folder)  # a writer that died before publishing
+    primary.replace_graphs({IRIS.meta_graph: [ox.Quad(ox.NamedNode(IRIS.meta_graph),
+                                                      ox.NamedNode("http://purl.org/dc/terms/hasVersion"),
+                                                      ox.Literal("v-unpublished"))]})
+    primary.close()
+    ensure_published(folder, IRIS)
+    assert current_snapshot(folder) != before
+    store = SnapshotStore(IRIS, folder, workers=1)
+    try:
+        assert store.version() == "v-unpublished"
+    finally:
+        store.close()
+    assert len([p for p in snapshots_dir(folder).iterdir() if p.is_dir()]) <= 3

@@ -1,0 +1,112 @@
+"""The store interface: named-graph layout, views, bindings, atomic writes, errors."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from coopgraph.errors import QuerySyntaxError, RdfSyntaxError, UsageError
+from coopgraph.formats import RDF_FORMATS
+from coopgraph.namespaces import Iris
+from coopgraph.store import OxigraphStore, open_store, view_graphs
+
+EX = "https://example.org/mini#"
+ID = "https://w3id.org/coopgraph/id/"
+IRIS = Iris()
+
+
+def test_each_part_has_its_own_named_graph(mini_store):
+    graphs = set(mini_store.graphs())
+    assert graphs == {IRIS.ontology_graph, IRIS.shapes_graph, IRIS.inferred_graph, IRIS.meta_graph,
+                      IRIS.data_graph("places"), IRIS.data_graph("pairings")}
+
+
+def test_default_graph_is_the_union_without_the_shapes(mini_store):
+    shapes = "ASK { ?s a <http://www.w3.org/ns/shacl#NodeShape> }"
+    assert not mini_store.ask(shapes)
+    assert mini_store.ask(shapes, default_graphs=[IRIS.shapes_graph])
+    # data from two files and the ontology meet in the default graph
+    assert mini_store.ask(f"ASK {{ <{ID}pairing/alpha-gamma> <{EX}participant> ?c . ?c <{EX}code> ?code . "
+                          f"<{EX}City> a <http://www.w3.org/2002/07/owl#Class> }}")
+
+
+def test_asserted_view_leaves_out_the_inferred_triples(mini_store):
+    inferred_fact = f"ASK {{ <{ID}city/beta> a <{EX}City> }}"
+    assert mini_store.ask(inferred_fact)
+    assert not mini_store.ask(inferred_fact, default_graphs=mini_store.view("asserted"))
+    assert mini_store.ask(inferred_fact, default_graphs=mini_store.view("inferred"))
+
+
+def test_views_are_computed_from_the_graph_list():
+    graphs = [IRIS.ontology_graph, IRIS.shapes_graph, IRIS.inferred_graph, IRIS.data_graph("a")]
+    assert view_graphs(graphs, IRIS, "all") == [IRIS.ontology_graph, IRIS.inferred_graph, IRIS.data_graph("a")]
+    assert view_graphs(graphs, IRIS, "asserted") == [IRIS.ontology_graph, IRIS.data_graph("a")]
+    assert view_graphs(graphs, IRIS, "inferred") == [IRIS.inferred_graph]
+    with pytest.raises(UsageError):
+        view_graphs(graphs, IRIS, "everything")
+
+
+def test_bindings_are_values_not_text(mini_store):
+    query = "SELECT ?s WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
+    assert mini_store.select(query, bindings={"label": ox.Literal("Alpha", language="en")}) == \
+        [{"s": ox.NamedNode(ID + "city/alpha")}]
+    hostile = ox.Literal('Alpha"@en } UNION { ?s ?p ?o } #')
+    assert mini_store.select(query, bindings={"label": hostile}) == []
+
+
+def test_bound_variable_need_not_be_projected(mini_store):
+    rows = mini_store.select(f"SELECT ?code WHERE {{ ?city <{EX}code> ?code }}",
+                             bindings={"city": ox.NamedNode(ID + "city/alpha")})
+    assert [r["code"].value for r in rows] == ["01234"]
+
+
+def test_max_rows_cuts_and_flags_the_answer(mini_store):
+    result = mini_store.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", max_rows=5)
+    assert len(result.rows) == 5 and result.truncated
+    whole = mini_store.query("SELECT ?s WHERE { ?s a <https://example.org/mini#Pairing> }", max_rows=5)
+    assert len(whole.rows) == 1 and not whole.truncated
+
+
+def test_construct_and_ask_results(mini_store):
+    result = mini_store.query(f"CONSTRUCT {{ ?s a <{EX}Region> }} WHERE {{ ?s a <{EX}Region> }}")
+    assert result.kind == "graph" and len(result.triples) == 2
+    assert mini_store.query("ASK { ?s ?p ?o }").value is True
+
+
+def test_syntax_error_says_where(mini_store):
+    with pytest.raises(QuerySyntaxError) as caught:
+        mini_store.query("SELECT ?s WHERE {\n  ?s ?p \n}")
+    assert caught.value.line == 3 and caught.value.column is not None
+    assert "line 3" in caught.value.message
+
+
+def test_replace_graphs_is_all_or_nothing():
+    store = OxigraphStore(IRIS)
+    store.replace_graphs({"urn:g:1": b'<urn:a> <urn:b> "1" .'}, RDF_FORMATS["ntriples"])
+    with pytest.raises(SyntaxError):
+        store.replace_graphs({"urn:g:1": b'<urn:a> <urn:b> "2" .', "urn:g:2": b"<urn:broken"},
+                             RDF_FORMATS["ntriples"])
+    assert store.count("urn:g:1") == 1 and store.count("urn:g:2") == 0
+    store.replace_graphs({"urn:g:2": b'<urn:x> <urn:y> <urn:z> .'}, RDF_FORMATS["ntriples"], drop=["urn:g:1"])
+    assert store.graphs() == ["urn:g:2"]
+
+
+def test_on_disk_store_survives_reopening(tmp_path):
+    store = OxigraphStore(IRIS, tmp_path / "s")
+    store.replace_graphs({"urn:g": b'<urn:a> <urn:b> "persisted" .'}, RDF_FORMATS["ntriples"])
+    store.close()
+    again = open_store(tmp_path / "s", IRIS, read_only=True)
+    assert again.count("urn:g") == 1
+
+
+def test_dump_and_bulk_load_a_graph(tmp_path, mini_store):
+    data = mini_store.dump(RDF_FORMATS["turtle"], graph=IRIS.data_graph("places"), prefixes=IRIS.prefixes())
+    path = tmp_path / "places.ttl"
+    path.write_bytes(data)
+    other = OxigraphStore(IRIS)
+    other.bulk_load_file("urn:copy", path, RDF_FORMATS["turtle"])
+    assert other.count("urn:copy") == mini_store.count(IRIS.data_graph("places"))
+    path.write_bytes(b"<urn:a> <urn:b> .")
+    with pytest.raises(RdfSyntaxError) as caught:
+        other.bulk_load_file("urn:copy2", path, RDF_FORMATS["turtle"])
+    assert caught.value.line == 1
