@@ -376,6 +376,14 @@ def _target_pattern(targets: list[tuple[str, object]], focus_graph: str | None =
     return "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(parts) + restrict + " } }"
 
 
+#: Lexical forms of datatypes SPARQL cannot cast, so ill-formed literals are still caught.
+_LEXICAL = {
+    str(XSD.gYear): r"^-?[0-9]{4,}(Z|[+-][0-9]{2}:[0-9]{2})?$",
+    str(XSD.gYearMonth): r"^-?[0-9]{4,}-(0[1-9]|1[0-2])(Z|[+-][0-9]{2}:[0-9]{2})?$",
+    str(XSD.nonNegativeInteger): r"^\+?[0-9]+$",
+    str(XSD.positiveInteger): r"^\+?0*[1-9][0-9]*$",
+}
+
 _CASTABLE = {str(XSD.integer), str(XSD.decimal), str(XSD.double), str(XSD.float), str(XSD.boolean),
              str(XSD.date), str(XSD.dateTime)}
 
@@ -388,7 +396,9 @@ def _value_filter(c: Constraint) -> str | None:
             return "!isLiteral(?value) || lang(?value) = ''"
         check = f"!isLiteral(?value) || datatype(?value) != {_n3(v)} || lang(?value) != ''"
         if str(v) in _CASTABLE:
-            check += f" || !BOUND(?_ok)"
+            check += " || !BOUND(?_ok)"
+        elif str(v) in _LEXICAL:
+            check += f" || !REGEX(STR(?value), {json.dumps(_LEXICAL[str(v)])})"
         return check
     if name == "class":
         return f"NOT EXISTS {{ ?value a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* {_n3(v)} }}"
