@@ -86,7 +86,7 @@ def view_graphs(graphs: Iterable[str], iris: Iris, view: str = "all") -> list[st
     """
     if view not in VIEWS:
         raise UsageError(f"unknown graph view '{view}'", hint=f"Use one of: {', '.join(VIEWS)}.")
-    graphs = [g for g in graphs if g != iris.shapes_graph]
+    graphs = sorted(g for g in graphs if g != iris.shapes_graph)
     if view == "asserted":
         return [g for g in graphs if g != iris.inferred_graph]
     if view == "inferred":
