@@ -39,8 +39,8 @@ def test_asserted_view_leaves_out_the_inferred_triples(mini_store):
 
 def test_views_are_computed_from_the_graph_list():
     graphs = [IRIS.ontology_graph, IRIS.shapes_graph, IRIS.inferred_graph, IRIS.data_graph("a")]
-    assert view_graphs(graphs, IRIS, "all") == [IRIS.ontology_graph, IRIS.inferred_graph, IRIS.data_graph("a")]
-    assert view_graphs(graphs, IRIS, "asserted") == [IRIS.ontology_graph, IRIS.data_graph("a")]
+    assert view_graphs(graphs, IRIS, "all") == [IRIS.data_graph("a"), IRIS.inferred_graph, IRIS.ontology_graph]
+    assert view_graphs(graphs, IRIS, "asserted") == [IRIS.data_graph("a"), IRIS.ontology_graph]
     assert view_graphs(graphs, IRIS, "inferred") == [IRIS.inferred_graph]
     with pytest.raises(UsageError):
         view_graphs(graphs, IRIS, "everything")
