@@ -60,7 +60,8 @@ def test_jsonld_uses_readable_keys_from_the_context(mini_store):
     for node in document["@graph"]:  # a subject may appear once per named graph
         if node["@id"] == "id:city/alpha":
             alpha.update(node)
-            types.update(node["@type"] if isinstance(node["@type"], list) else [node["@type"]])
+            found = node.get("@type", [])
+            types.update(found if isinstance(found, list) else [found])
     assert alpha["label"] == {"en": "Alpha", "ja": "アルファ"}
     assert {"Municipality", "City", "Place"} <= types
     assert alpha["code"] == "01234"
