@@ -233,23 +233,24 @@ def write_jsonld(triples: Iterable, context: Context, output: IO[bytes], *, name
     output.write(b'{"@context": ')
     output.write(json.dumps(context.to_json(), ensure_ascii=False).encode("utf-8"))
     output.write(b',\n"@graph": [')
-    first = True
-    for node in iter_node_objects(triples, context):
-        output.write(b"\n" if first else b",\n")
-        output.write(json.dumps(node, ensure_ascii=False).encode("utf-8"))
-        first = False
+    first = _write_nodes(output, iter_node_objects(triples, context), first=True)
     for graph_iri, graph_triples in (named_graphs or {}).items():
         output.write(b"\n" if first else b",\n")
         first = False
         output.write(json.dumps({"@id": context.compact(graph_iri, use_terms=False)})[:-1].encode("utf-8"))
         output.write(b', "@graph": [')
-        inner_first = True
-        for node in iter_node_objects(graph_triples, context):
-            output.write(b"\n" if inner_first else b",\n")
-            output.write(json.dumps(node, ensure_ascii=False).encode("utf-8"))
-            inner_first = False
+        _write_nodes(output, iter_node_objects(graph_triples, context), first=True)
         output.write(b"]}")
     output.write(b"\n]}\n")
+
+
+def _write_nodes(output: IO[bytes], nodes: Iterable[dict], first: bool) -> bool:
+    """Write node objects separated by commas; return whether nothing was written."""
+    for node in nodes:
+        output.write(b"\n" if first else b",\n")
+        output.write(json.dumps(node, ensure_ascii=False).encode("utf-8"))
+        first = False
+    return first
 
 
 _DEFAULT_CONTEXT: Context | None = None

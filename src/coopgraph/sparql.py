@@ -46,24 +46,25 @@ def keywords(text: str) -> list[str]:
     return [t.text.upper() for t in tokens(text) if t.kind == "word" and ":" not in t.text]
 
 
-def query_form(text: str) -> str | None:
-    """Return SELECT, CONSTRUCT, ASK or DESCRIBE (the first form keyword), or None."""
+def _leading_operation(text: str) -> str | None:
+    """Return the first query form keyword, "UPDATE" if an update keyword comes first, or None."""
     for word in keywords(text):
         if word in QUERY_FORMS:
             return word
         if word in UPDATE_WORDS or word == "WITH":
-            return None
+            return "UPDATE"
     return None
+
+
+def query_form(text: str) -> str | None:
+    """Return SELECT, CONSTRUCT, ASK or DESCRIBE (the first form keyword), or None."""
+    operation = _leading_operation(text)
+    return None if operation == "UPDATE" else operation
 
 
 def looks_like_update(text: str) -> bool:
     """True when the text is a SPARQL Update request rather than a query."""
-    for word in keywords(text):
-        if word in QUERY_FORMS:
-            return False
-        if word in UPDATE_WORDS or word == "WITH":
-            return True
-    return False
+    return _leading_operation(text) == "UPDATE"
 
 
 def service_targets(text: str) -> list[str | None]:

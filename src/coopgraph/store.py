@@ -368,25 +368,23 @@ def _collect(answer, max_rows: int | None, deadline: float | None, timeout: floa
             raise QueryTimeout(f"the query ran past its time limit of {timeout:g} s and was stopped",
                                hint="Narrow it down (more specific patterns, a LIMIT) and try again.")
 
-    if isinstance(answer, ox.QuerySolutions):
-        variables = [v.value for v in answer.variables]
-        rows, truncated = [], False
-        for count, solution in enumerate(answer):
+    def drain(items, convert):
+        out, truncated = [], False
+        for count, item in enumerate(items):
             check(count)
             if max_rows is not None and count >= max_rows:
                 truncated = True
                 break
-            rows.append(tuple(solution[i] for i in range(len(variables))))
+            out.append(convert(item))
         check(0)
+        return out, truncated
+
+    if isinstance(answer, ox.QuerySolutions):
+        variables = [v.value for v in answer.variables]
+        width = range(len(variables))
+        rows, truncated = drain(answer, lambda solution: tuple(solution[i] for i in width))
         return SelectResult(variables, rows, truncated)
-    triples, truncated = [], False
-    for count, triple in enumerate(answer):
-        check(count)
-        if max_rows is not None and count >= max_rows:
-            truncated = True
-            break
-        triples.append(triple)
-    check(0)
+    triples, truncated = drain(answer, lambda triple: triple)
     return GraphResult(triples, truncated)
 
 
