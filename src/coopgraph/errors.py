@@ -83,6 +83,14 @@ class PayloadTooLarge(CoopgraphError):
     code = "payload-too-large"
 
 
+class UnsupportedMediaType(CoopgraphError):
+    """A request body comes in a media type or character encoding that is not taken there."""
+
+    http_status = 415
+    exit_code = 2
+    code = "unsupported-media-type"
+
+
 class SyntaxProblem(CoopgraphError):
     """Text that should be RDF or SPARQL does not parse; says where (file, line, column)."""
 

@@ -36,9 +36,9 @@ import pyoxigraph as ox
 
 from . import errors
 from .errors import CoopgraphError, QueryTimeout, StoreError
-from .formats import select_to_json
+from .formats import RDF_FORMATS, RESULT_FORMATS, select_to_json
 from .namespaces import Iris
-from .store import AskResult, GraphResult, OxigraphStore, SelectResult, Store
+from .store import AskResult, GraphResult, OxigraphStore, SelectResult, SerializedResult, Store
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,13 @@ def _snapshot_version(path: Path, name: str, iris: Iris) -> str | None:
 # --- the query worker process -------------------------------------------------------------
 
 def _worker_main(conn, base: str, path: str) -> None:  # pragma: no cover - runs in a child process
-    """Answer queries sent over ``conn`` against the snapshot each request names."""
+    """Answer queries sent over ``conn`` against the snapshot each request names.
+
+    A request either asks for the answer as terms (sent back as SPARQL JSON / N-Triples
+    and rebuilt by the caller) or, from :meth:`SnapshotStore.query_serialized`, already
+    written in the output format the client wants, so it crosses the pipe once as
+    final bytes.
+    """
     iris = Iris(base)
     opened: dict[str, OxigraphStore] = {}
     while True:
@@ -143,8 +149,16 @@ def _worker_main(conn, base: str, path: str) -> None:  # pragma: no cover - runs
                 opened[snapshot] = OxigraphStore.wrap(
                     iris, ox.Store.read_only(str(snapshots_dir(Path(path)) / snapshot)))
             store = opened[snapshot]
-            result = store.query(request["sparql"], default_graphs=request["default_graphs"],
-                                 named_graphs=request["named_graphs"], max_rows=request["max_rows"])
+            options = dict(default_graphs=request["default_graphs"], named_graphs=request["named_graphs"],
+                           max_rows=request["max_rows"], base_iri=request.get("base_iri"))
+            if request.get("serialize"):
+                result_format, rdf_format, prefixes = request["serialize"]
+                answer = store.query_serialized(request["sparql"], result_format=RESULT_FORMATS[result_format],
+                                                rdf_format=RDF_FORMATS[rdf_format], prefixes=prefixes, **options)
+                conn.send(("serialized", answer.kind, answer.data, answer.truncated,
+                           answer.evaluation_seconds, answer.serialization_seconds))
+                continue
+            result = store.query(request["sparql"], **options)
             if isinstance(result, SelectResult):
                 conn.send(("select", result.variables, select_to_json(result.variables, result.rows),
                            result.truncated))
@@ -173,6 +187,23 @@ class _Worker:
         self.conn.close()
 
 
+def _rebuild_error(reply: tuple) -> CoopgraphError:
+    """Turn an error reply of a worker back into the error it raised."""
+    _, name, message, hint, details = reply
+    cls = getattr(errors, name, errors.QueryFailed)
+    if not (isinstance(cls, type) and issubclass(cls, CoopgraphError)):
+        cls = errors.QueryFailed
+    error = cls.__new__(cls)
+    CoopgraphError.__init__(error, message, hint=hint, details=details)
+    for key, value in (details or {}).items():  # e.g. line/column of a syntax error
+        setattr(error, key, value)
+    if isinstance(error, errors.SyntaxProblem):
+        for key in ("source", "line", "column"):
+            if not hasattr(error, key):
+                setattr(error, key, None)
+    return error
+
+
 class SnapshotStore(Store):
     """A store folder served from snapshots, with hard query time limits."""
 
@@ -187,34 +218,66 @@ class SnapshotStore(Store):
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._count = 0
         self._lock = threading.Lock()
-        self._reader: tuple[str, OxigraphStore] | None = None
+        self._reader: tuple[str, OxigraphStore, dict] | None = None
+        self._pointer: tuple[tuple | None, str] | None = None
         if current_snapshot(self.path) is None:
             ensure_published(self.path, iris)
 
     # in-process reads of the current snapshot (bulk operations; no time limit needed)
     def snapshot_name(self) -> str:
+        """The published snapshot readers use now; one stat() per call while it stays the same.
+
+        Publishing replaces the pointer file (a new inode), so comparing its stat with the
+        last one seen tells reliably whether to read it again.
+        """
+        pointer = snapshots_dir(self.path) / "CURRENT"
+        try:
+            stat = os.stat(pointer)
+        except FileNotFoundError:
+            stat = None
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size) if stat else None
+        cached = self._pointer
+        if cached is not None and cached[0] == key:
+            return cached[1]
         name = current_snapshot(self.path)
         if name is None:
             raise StoreError(f"the store at {self.path} has no published snapshot",
                              hint="Run `coopgraph build --store` again.")
+        self._pointer = (key, name)
         return name
 
     def reader(self) -> OxigraphStore:
         """A read-only handle on the current snapshot, reopened when a write publishes a new one."""
+        return self._state()[1]
+
+    def _state(self) -> tuple[str, OxigraphStore, dict]:
+        """(snapshot name, read-only handle, facts cached for that snapshot)."""
         name = self.snapshot_name()
+        reader = self._reader
+        if reader is not None and reader[0] == name:
+            return reader
         with self._lock:
             if self._reader is None or self._reader[0] != name:
                 try:
                     store = OxigraphStore.wrap(self.iris, ox.Store.read_only(str(snapshots_dir(self.path) / name)))
                 except OSError as exc:
                     raise StoreError(f"cannot open snapshot {name}: {exc}") from exc
-                self._reader = (name, store)
-            return self._reader[1]
+                self._reader = (name, store, {})
+            return self._reader
+
+    def _cached(self, key: str, compute):
+        """A fact about the current snapshot (version, graphs...), computed once per snapshot."""
+        _, store, facts = self._state()
+        if key not in facts:
+            facts[key] = compute(store)
+        return facts[key]
 
     def graphs(self):
-        return self.reader().graphs()
+        return list(self._cached("graphs", lambda store: store.graphs()))
 
     def count(self, graph=None):
+        if graph is None:
+            return self._cached("count", lambda store: store.count())
         return self.reader().count(graph)
 
     def dump(self, fmt, *, graph=None, output=None, prefixes=None):
@@ -224,7 +287,15 @@ class SnapshotStore(Store):
         return self.reader().iter_triples(graph)
 
     def version(self):
-        return self.reader().version()
+        """The build's version; a store without one (``serve --data``) is versioned by its snapshot."""
+        def compute(store):
+            version = store.version()
+            return version if not version.startswith("n") or not version[1:].isdigit() \
+                else f"{version}-{self._state()[0]}"
+        return self._cached("version", compute)
+
+    def modified(self):
+        return self._cached("modified", lambda store: store.modified())
 
     # queries, in worker processes
     def _take(self) -> _Worker:
@@ -247,24 +318,17 @@ class SnapshotStore(Store):
         with self._lock:
             self._count -= 1
 
-    def query(self, sparql, *, default_graphs=None, named_graphs=None, bindings=None, timeout=None, max_rows=None):
-        from .store import bind_values
-        if bindings:
-            sparql = bind_values(sparql, bindings)
-        snapshot = self.snapshot_name()
-        if default_graphs is None:
-            default_graphs = self.view("all")
-        timeout = timeout if timeout is not None else self.default_timeout
+    def _ask_worker(self, request: dict, timeout: float | None):
+        """Send one request to an idle worker; kill the worker if no answer comes in time."""
         worker = self._take()
         try:
-            worker.conn.send({"snapshot": snapshot, "sparql": sparql, "default_graphs": default_graphs,
-                              "named_graphs": named_graphs, "max_rows": max_rows})
+            worker.conn.send(request)
             if not worker.conn.poll(timeout):
                 self._discard(worker)
                 worker = None
                 raise QueryTimeout(f"the query ran past its time limit of {timeout:g} s and was stopped",
                                    hint="Narrow it down (more specific patterns, a LIMIT) and try again.")
-            reply = worker.conn.recv()
+            return worker.conn.recv()
         except (EOFError, OSError, BrokenPipeError) as exc:
             if worker is not None:
                 self._discard(worker)
@@ -273,6 +337,20 @@ class SnapshotStore(Store):
         finally:
             if worker is not None:
                 self._idle.put(worker)
+
+    def _request(self, sparql, default_graphs, named_graphs, bindings, max_rows, base_iri) -> dict:
+        from .store import bind_values
+        if bindings:
+            sparql = bind_values(sparql, bindings)
+        # default_graphs=None travels as is: the worker works out the 'all' view (or the
+        # query's own FROM) on its snapshot, once per snapshot.
+        return {"snapshot": self.snapshot_name(), "sparql": sparql, "default_graphs": default_graphs,
+                "named_graphs": named_graphs, "max_rows": max_rows, "base_iri": base_iri}
+
+    def query(self, sparql, *, default_graphs=None, named_graphs=None, bindings=None, timeout=None, max_rows=None,
+              base_iri=None):
+        request = self._request(sparql, default_graphs, named_graphs, bindings, max_rows, base_iri)
+        reply = self._ask_worker(request, timeout if timeout is not None else self.default_timeout)
         kind = reply[0]
         if kind == "select":
             _, variables, data, truncated = reply
@@ -285,17 +363,17 @@ class SnapshotStore(Store):
             _, data, truncated = reply
             triples = [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)] if data else []
             return GraphResult(triples, truncated)
-        _, name, message, hint, details = reply
-        cls = getattr(errors, name, errors.QueryFailed)
-        error = cls.__new__(cls)
-        CoopgraphError.__init__(error, message, hint=hint, details=details)
-        for key, value in (details or {}).items():  # e.g. line/column of a syntax error
-            setattr(error, key, value)
-        if isinstance(error, errors.SyntaxProblem):
-            for key in ("source", "line", "column"):
-                if not hasattr(error, key):
-                    setattr(error, key, None)
-        raise error
+        raise _rebuild_error(reply)
+
+    def query_serialized(self, sparql, *, result_format, rdf_format, prefixes=None, default_graphs=None,
+                         named_graphs=None, bindings=None, timeout=None, max_rows=None, base_iri=None):
+        request = self._request(sparql, default_graphs, named_graphs, bindings, max_rows, base_iri)
+        request["serialize"] = (result_format.name, rdf_format.name, dict(prefixes) if prefixes else None)
+        reply = self._ask_worker(request, timeout if timeout is not None else self.default_timeout)
+        if reply[0] == "serialized":
+            _, kind, data, truncated, evaluation, serialization = reply
+            return SerializedResult(kind, data, truncated, evaluation, serialization)
+        raise _rebuild_error(reply)
 
     # writes: one writer at a time, published as a new snapshot
     @contextlib.contextmanager

@@ -12,6 +12,7 @@ build fast at a million triples.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import re
 import threading
@@ -24,7 +25,8 @@ from typing import IO, Iterable, Iterator, Mapping
 import pyoxigraph as ox
 
 from .errors import QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError, UsageError
-from .formats import RdfFormatInfo, parse_rdf, rdf_format, syntax_position
+from .formats import (RdfFormatInfo, ResultFormatInfo, parse_rdf, rdf_format, serialize_ask, serialize_select,
+                      serialize_triples, syntax_position)
 from .namespaces import Iris
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,27 @@ class GraphResult:
 QueryResult = SelectResult | AskResult | GraphResult
 
 
+@dataclass
+class SerializedResult:
+    """A query answer already written in its output format (see :meth:`Store.query_serialized`)."""
+
+    kind: str               # select | ask | graph
+    data: bytes
+    truncated: bool = False
+    evaluation_seconds: float = 0.0
+    serialization_seconds: float = 0.0
+
+
+def serialize_result(result: QueryResult, result_format: ResultFormatInfo, rdf_format: RdfFormatInfo,
+                     prefixes: Mapping[str, str] | None = None) -> bytes:
+    """Write any query answer: results formats for SELECT/ASK, RDF formats for graphs."""
+    if isinstance(result, SelectResult):
+        return serialize_select(result.variables, result.rows, result_format)
+    if isinstance(result, AskResult):
+        return serialize_ask(result.value, result_format)
+    return serialize_triples(result.triples, rdf_format, dict(prefixes) if prefixes else None)
+
+
 # --- dataset views ------------------------------------------------------------------
 
 VIEWS = ("all", "asserted", "inferred")
@@ -106,14 +129,36 @@ class Store(ABC):
     @abstractmethod
     def query(self, sparql: str, *, default_graphs: list[str] | None = None,
               named_graphs: list[str] | None = None, bindings: Mapping[str, Term] | None = None,
-              timeout: float | None = None, max_rows: int | None = None) -> QueryResult:
+              timeout: float | None = None, max_rows: int | None = None,
+              base_iri: str | None = None) -> QueryResult:
         """Run a SPARQL query.
 
         ``default_graphs=None`` means the union of every graph but the shapes (see
-        :func:`view_graphs`); ``named_graphs=None`` means every graph. ``bindings`` binds
-        variables to terms before evaluation (values, never text). ``max_rows`` cuts a
-        SELECT or CONSTRUCT answer and flags it as truncated.
+        :func:`view_graphs`), unless the query names its own dataset (FROM / FROM NAMED),
+        which is then honoured; ``named_graphs=None`` means every graph. Given graphs
+        replace the query's own dataset (as the SPARQL Protocol's default-graph-uri and
+        named-graph-uri do). ``bindings`` binds variables to terms before evaluation
+        (values, never text). ``max_rows`` cuts a SELECT or CONSTRUCT answer and flags it
+        as truncated. ``base_iri`` resolves relative IRIs in the query (an endpoint
+        passes its own URL, as the Protocol suggests).
         """
+
+    def query_serialized(self, sparql: str, *, result_format: ResultFormatInfo, rdf_format: RdfFormatInfo,
+                         prefixes: Mapping[str, str] | None = None, **options) -> "SerializedResult":
+        """Run a query and return its answer already written in a format.
+
+        SELECT and ASK answers are written in ``result_format``, CONSTRUCT and DESCRIBE in
+        ``rdf_format``. An endpoint needs bytes, not terms; backends that evaluate
+        elsewhere (:class:`coopgraph.sandbox.SnapshotStore`) write them there, so the
+        answer crosses the process boundary once, already in its final form.
+        ``options`` are those of :meth:`query`.
+        """
+        started = time.perf_counter()
+        result = self.query(sparql, **options)
+        evaluated = time.perf_counter()
+        data = serialize_result(result, result_format, rdf_format, prefixes)
+        return SerializedResult(result.kind, data, getattr(result, "truncated", False),
+                                evaluated - started, time.perf_counter() - evaluated)
 
     @abstractmethod
     def graphs(self) -> list[str]:
@@ -194,6 +239,19 @@ class Store(ABC):
             return rows[0]["v"].value
         return f"n{self.count()}"
 
+    def modified(self) -> dt.datetime | None:
+        """Return when the content was last built (dct:modified in the meta graph), if recorded."""
+        rows = self.select(
+            "SELECT ?m WHERE { GRAPH ?g { ?g <http://purl.org/dc/terms/modified> ?m } }",
+            default_graphs=[], named_graphs=[self.iris.meta_graph])
+        for row in rows:
+            try:
+                value = dt.datetime.fromisoformat(row["m"].value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return None
+
     def graph_counts(self) -> dict[str, int]:
         return {g: self.count(g) for g in sorted(self.graphs())}
 
@@ -212,6 +270,7 @@ class OxigraphStore(Store):
         self.path = Path(path) if path is not None else None
         self.read_only = read_only
         self._write_lock = threading.Lock()
+        self._view_cache: list[ox.NamedNode] | None = None
         try:
             if self.path is None:
                 self._ox = ox.Store()
@@ -235,6 +294,7 @@ class OxigraphStore(Store):
         self.path = None
         self.read_only = True
         self._write_lock = threading.Lock()
+        self._view_cache = None
         self._ox = store
         return self
 
@@ -244,12 +304,14 @@ class OxigraphStore(Store):
         return self._ox
 
     def query(self, sparql, *, default_graphs=None, named_graphs=None, bindings=None,
-              timeout=None, max_rows=None):
-        if default_graphs is None:
-            default_graphs = self.view("all")
-        kwargs = {"default_graph": [ox.NamedNode(g) for g in default_graphs]}
+              timeout=None, max_rows=None, base_iri=None):
+        kwargs = {}
+        if default_graphs is not None or named_graphs is not None or not has_dataset_clause(sparql):
+            kwargs["default_graph"] = self._default_graph_nodes(default_graphs)
         if named_graphs is not None:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        if base_iri:
+            kwargs["base_iri"] = base_iri
         if bindings:
             sparql = bind_values(sparql, bindings)
         deadline = time.monotonic() + timeout if timeout else None
@@ -264,6 +326,20 @@ class OxigraphStore(Store):
             raise QueryFailed(f"the query could not be evaluated: {exc}") from exc
         except (ValueError, TypeError) as exc:
             raise QueryFailed(f"the query could not be evaluated: {exc}") from exc
+
+    def _default_graph_nodes(self, default_graphs: list[str] | None) -> list[ox.NamedNode]:
+        """The default graph as pyoxigraph nodes; the 'all' view is cached on read-only stores.
+
+        A read-only store (a snapshot) never changes, and listing its graphs for every
+        query would cost more than a small query itself.
+        """
+        if default_graphs is not None:
+            return [ox.NamedNode(g) for g in default_graphs]
+        if self.read_only:
+            if self._view_cache is None:
+                self._view_cache = [ox.NamedNode(g) for g in self.view("all")]
+            return self._view_cache
+        return [ox.NamedNode(g) for g in self.view("all")]
 
     def graphs(self):
         return [g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode)
@@ -337,6 +413,11 @@ class OxigraphStore(Store):
         self._ox = None
 
 
+def has_dataset_clause(sparql: str) -> bool:
+    from .sparql import has_dataset_clause as lexical
+    return lexical(sparql)
+
+
 def bind_values(sparql: str, bindings: Mapping[str, Term]) -> str:
     """Bind variables to terms (see :func:`coopgraph.sparql.inject_values`)."""
     from .sparql import inject_values
@@ -399,5 +480,5 @@ def open_store(spec: str | Path | None, iris: Iris, *, read_only: bool = False, 
     return OxigraphStore(iris, text, read_only=read_only)
 
 
-__all__ = ["Store", "OxigraphStore", "SelectResult", "AskResult", "GraphResult", "QueryResult",
+__all__ = ["Store", "OxigraphStore", "SelectResult", "AskResult", "GraphResult", "QueryResult", "SerializedResult",
            "open_store", "view_graphs", "VIEWS", "rdf_format"]

@@ -1,37 +1,324 @@
-"""``/sparql``: the SPARQL 1.1 Protocol endpoint (read-only)."""
+"""``/sparql``: the SPARQL 1.1 Protocol endpoint (read-only), its Service Description and YASGUI.
+
+Follows https://www.w3.org/TR/sparql11-protocol/ : a query by GET, by POST of a form
+or by POST of the query itself; ``default-graph-uri`` / ``named-graph-uri`` replace
+the query's dataset; the answer's format comes from the ``format`` parameter or the
+Accept header. Without a query, GET answers the Service Description
+(https://www.w3.org/TR/sparql11-service-description/), or YASGUI for a browser.
+
+Safety comes before the store is touched: updates, LOAD and Graph Store writes are
+refused (403), SERVICE only reaches endpoints named in ``service_allowlist``, bodies
+are capped (413), and the store enforces the time limit and the row cap.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import format_datetime
+
+from flask import Blueprint, Response, render_template, request
 
 from .. import formats
-from ..errors import QueryRefused, UsageError
-from ..sparql import looks_like_update, service_targets
+from ..errors import Forbidden, NotAcceptable, PayloadTooLarge, QueryRefused, UnsupportedMediaType, UsageError
+from ..formats import RDF_FORMATS, RESULT_FORMATS, media_type_format
+from ..servicedesc import DESCRIPTION_FORMATS, describe_service, serialize_description
+from ..sparql import looks_like_update, query_form, service_targets
+from . import cors
 from .services import services
 
 bp = Blueprint("sparql", __name__)
 
+#: Offered answers, the first being the default when the client says nothing.
+RESULT_TYPES = [f.media_type for f in RESULT_FORMATS.values()]
+GRAPH_TYPES = [RDF_FORMATS[name].media_type for name in ("turtle", "ntriples", "jsonld", "rdfxml", "nquads", "trig")]
+DESCRIPTION_TYPES = [RDF_FORMATS[name].media_type for name in DESCRIPTION_FORMATS]
+HTML = "text/html"
+FORM = "application/x-www-form-urlencoded"
+DIRECT_QUERY = "application/sparql-query"
+DIRECT_UPDATE = "application/sparql-update"
+#: Answer headers a browser application elsewhere may read (CORS).
+EXPOSED_HEADERS = ("ETag", "Last-Modified", "Server-Timing", "X-Coopgraph-Truncated", "X-Coopgraph-Max-Rows")
+READ_ONLY = ("This endpoint is read-only: SPARQL Update, LOAD and Graph Store writes are not accepted. "
+             "Download the data and load it into a store of your own to change it.")
 
-@bp.route("/sparql", methods=["GET", "POST"])
+
+@dataclass
+class ProtocolRequest:
+    """What a SPARQL Protocol request asks for, whatever the method that carried it."""
+
+    query: str
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+    format: str | None = None
+
+
+def init_app(app) -> None:
+    cors.allow_read_post("sparql.endpoint")
+    cors.expose(*EXPOSED_HEADERS)
+
+
+@bp.route("/sparql", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
 def endpoint():
+    started = time.perf_counter()
     svc = services()
-    if request.method == "POST" and request.mimetype == "application/sparql-query":
-        text = request.get_data(as_text=True)
-    else:
-        values = request.values.getlist("query")
-        if len(values) != 1:
-            raise UsageError("send exactly one 'query' parameter")
-        text = values[0]
+    limit = svc.settings.max_request_bytes
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"the request body has {request.content_length:,} bytes, more than the "
+                              f"{limit:,} this endpoint accepts",
+                              hint="Shorten the query, or run it on a copy of the data (see /download).")
+    if request.method in ("PUT", "DELETE", "PATCH"):
+        raise Forbidden(READ_ONLY)
+    protocol = read_protocol_request()
+    if protocol is None:
+        return service_description()
+    return run_query(protocol, started)
+
+
+def read_protocol_request() -> ProtocolRequest | None:
+    """Read the operation out of the request, refusing anything but one query (None: no query at all)."""
+    args = request.args
+    if request.method == "GET":
+        if "update" in args:
+            raise Forbidden(READ_ONLY)
+        if "query" not in args:
+            return None
+        return _protocol(args.getlist("query"), args)
+    mimetype = request.mimetype
+    if mimetype == DIRECT_UPDATE or "update" in args:
+        raise Forbidden(READ_ONLY)
+    if mimetype == FORM:
+        form = request.form
+        if "update" in form:
+            raise Forbidden(READ_ONLY)
+        queries = args.getlist("query") + form.getlist("query")
+        params = request.values
+        return _protocol(queries, params)
+    if mimetype == DIRECT_QUERY:
+        charset = request.mimetype_params.get("charset", "utf-8").lower()
+        if charset not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"a direct POST query must be UTF-8, not {charset}",
+                                     hint="Send the query encoded as UTF-8 (Content-Type: application/sparql-query).")
+        try:
+            text = request.get_data(cache=False).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"the query is not valid UTF-8 (byte {exc.start})",
+                             hint="Send the query encoded as UTF-8.") from exc
+        return _protocol([text] + args.getlist("query"), args)
+    if media_type_format(mimetype or "") is not None or "graph" in args or "default" in args:
+        raise Forbidden(READ_ONLY)
+    raise UnsupportedMediaType(
+        f"a POST to the SPARQL endpoint must be {FORM} or {DIRECT_QUERY}, not {mimetype or 'untyped'}",
+        hint="Send the query as a form field 'query' or as the body with Content-Type: application/sparql-query.")
+
+
+def _protocol(queries: list[str], params) -> ProtocolRequest:
+    if len(queries) != 1:
+        raise UsageError(f"send exactly one query; this request has {len(queries)}",
+                         hint="Give the 'query' parameter once (or the query body alone).")
+    formats_asked = params.getlist("format")
+    if len(formats_asked) > 1:
+        raise UsageError("give the 'format' parameter at most once")
+    return ProtocolRequest(queries[0], params.getlist("default-graph-uri"), params.getlist("named-graph-uri"),
+                           formats_asked[0] if formats_asked else None)
+
+
+def endpoint_url() -> str:
+    """The endpoint's public URL: ``public_url`` when set (behind a proxy), else as requested."""
+    public = services().settings.public_url
+    if public:
+        return public.rstrip("/") + request.path
+    return request.base_url
+
+
+# --- queries ------------------------------------------------------------------------
+
+def check_allowed(text: str) -> None:
+    """Refuse updates and SERVICE calls to endpoints not on the allow-list, before any evaluation."""
     if looks_like_update(text):
-        raise QueryRefused("this endpoint is read-only: SPARQL Update is not accepted")
-    if any(True for _ in service_targets(text)):
-        raise QueryRefused("SERVICE calls are not allowed on this endpoint")
-    result = svc.store.query(text, timeout=svc.settings.query_timeout, max_rows=svc.settings.max_result_rows)
-    if result.kind == "graph":
-        return Response(formats.serialize_triples(result.triples, formats.RDF_FORMATS["turtle"]),
-                        mimetype="text/turtle")
-    if result.kind == "ask":
-        return Response(formats.serialize_ask(result.value, formats.RESULT_FORMATS["json"]),
-                        mimetype="application/sparql-results+json")
-    return Response(formats.serialize_select(result.variables, result.rows, formats.RESULT_FORMATS["json"]),
-                    mimetype="application/sparql-results+json")
+        raise QueryRefused(READ_ONLY)
+    allowed = set(services().settings.service_allowlist)
+    for target in service_targets(text):
+        if target is None:
+            raise QueryRefused("SERVICE with a variable or prefixed endpoint is not allowed here",
+                               hint="Write the remote endpoint as a full IRI in <...>.")
+        if target not in allowed:
+            raise QueryRefused(f"SERVICE <{target}> is not allowed on this endpoint",
+                               hint="Only endpoints named in the service_allowlist setting may be called"
+                                    + (f" ({', '.join(sorted(allowed))})." if allowed else "; it is empty."))
+
+
+def choose_formats(form: str | None, asked: str | None) -> tuple:
+    """Pick the (results format, RDF format) to answer in, from ``format`` or Accept."""
+    result_fmt, rdf_fmt = RESULT_FORMATS["json"], RDF_FORMATS["turtle"]
+    graph = form in ("CONSTRUCT", "DESCRIBE")
+    if asked is not None:
+        return _format_parameter(asked, graph, result_fmt, rdf_fmt)
+    if form is None:  # it will not parse; let the syntax error speak rather than negotiation
+        return result_fmt, rdf_fmt
+    accept = request.headers.get("Accept")
+    if graph:
+        chosen = formats.negotiate(accept, GRAPH_TYPES)
+        return result_fmt, formats.media_type_format(chosen)
+    chosen = formats.negotiate(accept, RESULT_TYPES)
+    return formats.result_format(chosen), rdf_fmt
+
+
+def _format_parameter(asked: str, graph: bool, result_fmt, rdf_fmt):
+    name = asked.strip().lower()
+    as_result = as_rdf = None
+    try:
+        as_result = formats.result_format(name)
+    except UsageError:
+        pass
+    try:
+        as_rdf = formats.rdf_format({"json": "jsonld"}.get(name, name))
+    except UsageError:
+        pass
+    if graph and as_rdf is not None:
+        return result_fmt, as_rdf
+    if not graph and as_result is not None:
+        return as_result, rdf_fmt
+    if as_result is None and as_rdf is None:
+        raise UsageError(f"unknown format '{asked}'",
+                         hint="Use json, xml, csv or tsv for SELECT/ASK; turtle, jsonld, ntriples, rdfxml, "
+                              "nquads or trig for CONSTRUCT/DESCRIBE (or a media type).")
+    kind = "a CONSTRUCT/DESCRIBE" if graph else "a SELECT/ASK"
+    raise NotAcceptable(f"{kind} answer cannot be written as '{asked}'",
+                        hint=f"Ask for one of: {', '.join(GRAPH_TYPES if graph else RESULT_TYPES)}.")
+
+
+def run_query(protocol: ProtocolRequest, started: float) -> Response:
+    svc = services()
+    text = protocol.query
+    if not text.strip():
+        raise UsageError("the query is empty", hint="Send a SELECT, ASK, CONSTRUCT or DESCRIBE query.")
+    check_allowed(text)
+    form = query_form(text)
+    result_fmt, rdf_fmt = choose_formats(form, protocol.format)
+    # The Protocol's dataset replaces the query's; named graphs alone leave the default graph empty.
+    default_graphs = named_graphs = None
+    if protocol.default_graphs or protocol.named_graphs:
+        default_graphs, named_graphs = protocol.default_graphs, protocol.named_graphs
+    store = svc.store
+    base = endpoint_url()
+    max_rows = svc.settings.max_result_rows
+    validators = Validators(store, (text, default_graphs, named_graphs, result_fmt.name, rdf_fmt.name, max_rows,
+                                    base, form))
+    if request.method in ("GET", "HEAD") and validators.not_modified():
+        return validators.apply(Response(status=304))
+    before = time.perf_counter()
+    answer = store.query_serialized(text, result_format=result_fmt, rdf_format=rdf_fmt,
+                                    prefixes=svc.iris.prefixes(), default_graphs=default_graphs,
+                                    named_graphs=named_graphs, timeout=svc.settings.query_timeout,
+                                    max_rows=max_rows, base_iri=base)
+    waited = time.perf_counter() - before
+    media_type = rdf_fmt.media_type if answer.kind == "graph" else result_fmt.media_type
+    response = Response(answer.data, mimetype=media_type)
+    response.headers["Vary"] = "Accept"
+    response.headers["X-Coopgraph-Max-Rows"] = str(max_rows)
+    if answer.truncated:
+        response.headers["X-Coopgraph-Truncated"] = "true"
+    total = time.perf_counter() - started
+    response.headers["Server-Timing"] = (
+        f'eval;dur={answer.evaluation_seconds * 1000:.2f};desc="query evaluation", '
+        f'ser;dur={answer.serialization_seconds * 1000:.2f};desc="serialisation", '
+        f'store;dur={waited * 1000:.2f};desc="store round trip", total;dur={total * 1000:.2f}')
+    return validators.apply(response)
+
+
+class Validators:
+    """ETag and Last-Modified of an answer, known before the query runs (so a 304 costs nothing).
+
+    The answer depends only on the graph's version and on what was asked, so the ETag
+    is a hash of both; Last-Modified is the build time of the graph.
+    """
+
+    def __init__(self, store, asked: tuple):
+        self.version = store.version()
+        self.modified = store.modified()
+        digest = hashlib.sha256(repr((self.version, asked)).encode("utf-8")).hexdigest()[:32]
+        self.etag = digest
+
+    def not_modified(self) -> bool:
+        if request.if_none_match:
+            return request.if_none_match.contains_weak(self.etag)
+        since = request.if_modified_since
+        if since is not None and self.modified is not None:
+            return self.modified.replace(microsecond=0) <= since
+        return False
+
+    def apply(self, response: Response) -> Response:
+        response.set_etag(self.etag, weak=True)
+        if self.modified is not None:
+            response.headers["Last-Modified"] = format_datetime(self.modified, usegmt=True)
+        response.headers["Cache-Control"] = "public, no-cache"
+        response.headers["Vary"] = "Accept"
+        return response
+
+
+# --- the Service Description and YASGUI --------------------------------------------------
+
+_descriptions: dict[tuple, bytes] = {}
+_descriptions_lock = threading.Lock()
+
+
+def service_description() -> Response:
+    """Describe the service (RDF by Accept), or open YASGUI for a browser."""
+    svc = services()
+    chosen = formats.negotiate(request.headers.get("Accept"), DESCRIPTION_TYPES + [HTML])
+    if chosen == HTML:
+        return yasgui_page()
+    fmt = formats.media_type_format(chosen)
+    url = endpoint_url()
+    store = svc.store
+    validators = Validators(store, ("service-description", url, fmt.name))
+    if validators.not_modified():
+        return validators.apply(Response(status=304))
+    key = (validators.version, url, fmt.name, svc.settings.service_allowlist)
+    data = _descriptions.get(key)
+    if data is None:
+        triples = describe_service(store, url, federation=svc.settings.service_allowlist)
+        data = serialize_description(triples, fmt)
+        with _descriptions_lock:
+            if len(_descriptions) > 64:
+                _descriptions.clear()
+            _descriptions[key] = data
+    return validators.apply(Response(data, mimetype=fmt.media_type))
+
+
+def yasgui_page() -> Response:
+    """YASGUI (served from our package, no CDN) with the stored queries as example tabs."""
+    svc = services()
+    examples = []
+    for stored in sorted(svc.queries.values(), key=lambda q: q.title.lower()):
+        examples.append({"name": stored.title, "query": example_text(stored, svc)})
+    url = endpoint_url()
+    html = render_template("sparql.html", endpoint=url, examples=examples)
+    response = Response(html, mimetype=HTML)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def example_text(stored, svc) -> str:
+    """The stored query, with its example parameter values bound, so the tab runs as it is."""
+    from ..queries import to_term
+    from ..sparql import inject_values
+    text = stored.text.strip() + "\n"
+    bindings = {}
+    for parameter in stored.parameters:
+        value = parameter.example if parameter.example is not None else parameter.default
+        if value is not None:
+            try:
+                bindings[parameter.name] = to_term(parameter, value, svc.iris.prefixes())
+            except UsageError:
+                continue
+    if bindings:
+        try:
+            text = inject_values(text, bindings)
+        except ValueError:
+            pass
+    return text
