@@ -13,6 +13,7 @@ are capped (413), and the store enforces the time limit and the row cap.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 import time
@@ -34,6 +35,10 @@ bp = Blueprint("sparql", __name__)
 #: Offered answers, the first being the default when the client says nothing.
 RESULT_TYPES = [f.media_type for f in RESULT_FORMATS.values()]
 GRAPH_TYPES = [RDF_FORMATS[name].media_type for name in ("turtle", "ntriples", "jsonld", "rdfxml", "nquads", "trig")]
+#: Generic media types many clients send, accepted last and answered under the same type.
+RESULT_ALIASES = {"application/json": "json", "application/xml": "xml", "text/xml": "xml"}
+GRAPH_ALIASES = {"application/x-turtle": "turtle", "application/json": "jsonld", "text/plain": "ntriples",
+                 "application/xml": "rdfxml", "text/xml": "rdfxml"}
 DESCRIPTION_TYPES = [RDF_FORMATS[name].media_type for name in DESCRIPTION_FORMATS]
 HTML = "text/html"
 FORM = "application/x-www-form-urlencoded"
@@ -161,10 +166,19 @@ def choose_formats(form: str | None, asked: str | None) -> tuple:
         return result_fmt, rdf_fmt
     accept = request.headers.get("Accept")
     if graph:
-        chosen = formats.negotiate(accept, GRAPH_TYPES)
+        chosen = formats.negotiate(accept, GRAPH_TYPES + list(GRAPH_ALIASES))
+        if chosen in GRAPH_ALIASES:
+            return result_fmt, _as(RDF_FORMATS[GRAPH_ALIASES[chosen]], chosen)
         return result_fmt, formats.media_type_format(chosen)
-    chosen = formats.negotiate(accept, RESULT_TYPES)
+    chosen = formats.negotiate(accept, RESULT_TYPES + list(RESULT_ALIASES))
+    if chosen in RESULT_ALIASES:
+        return _as(RESULT_FORMATS[RESULT_ALIASES[chosen]], chosen), rdf_fmt
     return formats.result_format(chosen), rdf_fmt
+
+
+def _as(fmt, media_type: str):
+    """The format under the generic media type the client asked for (the body is the same)."""
+    return dataclasses.replace(fmt, media_type=media_type)
 
 
 def _format_parameter(asked: str, graph: bool, result_fmt, rdf_fmt):
