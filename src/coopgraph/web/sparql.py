@@ -57,7 +57,8 @@ class ProtocolRequest:
     query: str
     default_graphs: list[str] = field(default_factory=list)
     named_graphs: list[str] = field(default_factory=list)
-    format: str | None = None
+    #: ``format`` parameters (some clients send one name and its media type; they must agree).
+    format: list[str] = field(default_factory=list)
 
 
 def init_app(app) -> None:
@@ -124,11 +125,8 @@ def _protocol(queries: list[str], params) -> ProtocolRequest:
     if len(queries) != 1:
         raise UsageError(f"send exactly one query; this request has {len(queries)}",
                          hint="Give the 'query' parameter once (or the query body alone).")
-    formats_asked = params.getlist("format")
-    if len(formats_asked) > 1:
-        raise UsageError("give the 'format' parameter at most once")
     return ProtocolRequest(queries[0], params.getlist("default-graph-uri"), params.getlist("named-graph-uri"),
-                           formats_asked[0] if formats_asked else None)
+                           params.getlist("format"))
 
 
 def endpoint_url() -> str:
@@ -156,11 +154,11 @@ def check_allowed(text: str) -> None:
                                     + (f" ({', '.join(sorted(allowed))})." if allowed else "; it is empty."))
 
 
-def choose_formats(form: str | None, asked: str | None) -> tuple:
+def choose_formats(form: str | None, asked: list[str]) -> tuple:
     """Pick the (results format, RDF format) to answer in, from ``format`` or Accept."""
     result_fmt, rdf_fmt = RESULT_FORMATS["json"], RDF_FORMATS["turtle"]
     graph = form in ("CONSTRUCT", "DESCRIBE")
-    if asked is not None:
+    if asked:
         return _format_parameter(asked, graph, result_fmt, rdf_fmt)
     if form is None:  # it will not parse; let the syntax error speak rather than negotiation
         return result_fmt, rdf_fmt
@@ -181,28 +179,52 @@ def _as(fmt, media_type: str):
     return dataclasses.replace(fmt, media_type=media_type)
 
 
-def _format_parameter(asked: str, graph: bool, result_fmt, rdf_fmt):
-    name = asked.strip().lower()
-    as_result = as_rdf = None
-    try:
-        as_result = formats.result_format(name)
-    except UsageError:
-        pass
-    try:
-        as_rdf = formats.rdf_format({"json": "jsonld"}.get(name, name))
-    except UsageError:
-        pass
-    if graph and as_rdf is not None:
-        return result_fmt, as_rdf
-    if not graph and as_result is not None:
-        return as_result, rdf_fmt
-    if as_result is None and as_rdf is None:
-        raise UsageError(f"unknown format '{asked}'",
+def _format_parameter(asked: list[str], graph: bool, result_fmt, rdf_fmt):
+    """Honour ``format``: the first name or media type that fits the query's kind wins.
+
+    Clients differ in what they send (SPARQLWrapper sends a name and a comma-separated
+    list of media types, e.g. ``format=rdf+xml&format=application/rdf+xml``), so every
+    item is tried in order and unknown ones are passed over.
+    """
+    known = False
+    for item in (part.strip().lower() for value in asked for part in value.split(",")):
+        if not item:
+            continue
+        as_result, as_rdf = _resolve_result(item), _resolve_rdf(item)
+        known = known or as_result is not None or as_rdf is not None
+        if graph and as_rdf is not None:
+            return result_fmt, as_rdf
+        if not graph and as_result is not None:
+            return as_result, rdf_fmt
+    text = ", ".join(asked)
+    if not known:
+        raise UsageError(f"unknown format '{text}'",
                          hint="Use json, xml, csv or tsv for SELECT/ASK; turtle, jsonld, ntriples, rdfxml, "
                               "nquads or trig for CONSTRUCT/DESCRIBE (or a media type).")
     kind = "a CONSTRUCT/DESCRIBE" if graph else "a SELECT/ASK"
-    raise NotAcceptable(f"{kind} answer cannot be written as '{asked}'",
+    raise NotAcceptable(f"{kind} answer cannot be written as '{text}'",
                         hint=f"Ask for one of: {', '.join(GRAPH_TYPES if graph else RESULT_TYPES)}.")
+
+
+def _resolve_result(name: str):
+    if name in RESULT_ALIASES:
+        return RESULT_FORMATS[RESULT_ALIASES[name]]
+    for candidate in (name, "application/" + name, "text/" + name):
+        try:
+            return formats.result_format(candidate)
+        except UsageError:
+            continue
+    return None
+
+
+def _resolve_rdf(name: str):
+    name = {"json": "jsonld", "application/json": "jsonld", "text/plain": "ntriples"}.get(name, name)
+    for candidate in (name, "application/" + name, "text/" + name):
+        try:
+            return formats.rdf_format(candidate)
+        except UsageError:
+            continue
+    return None
 
 
 def run_query(protocol: ProtocolRequest, started: float) -> Response:
