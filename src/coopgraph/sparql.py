@@ -7,6 +7,7 @@ strings and IRIs answers that reliably without a full parse, in microseconds.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -33,6 +34,22 @@ class Token:
 
 def tokens(text: str) -> list[Token]:
     """Split SPARQL into tokens, dropping comments (strings and IRIs stay whole)."""
+    if len(text) <= _CACHED_LENGTH:
+        return list(_cached_tokens(text))
+    return _tokenize(text)
+
+
+#: The endpoint asks several questions of each query (its form, SERVICE calls, its
+#: dataset) in two processes; short texts are tokenized once per process.
+_CACHED_LENGTH = 8192
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_tokens(text: str) -> tuple[Token, ...]:
+    return tuple(_tokenize(text))
+
+
+def _tokenize(text: str) -> list[Token]:
     out = []
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup

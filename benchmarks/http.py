@@ -1,0 +1,281 @@
+"""HTTP benchmark of the SPARQL endpoint: requests/s and p50/p99 latency on 127.0.0.1.
+
+Side by side in one run, each serving the same file:
+
+- coopgraph: ``coopgraph serve --data FILE`` (gunicorn, every feature on: negotiation,
+  ETag, CORS, access log, Server-Timing, time limit in a killable query process, row cap);
+- bare: a Flask app that only runs the query on pyoxigraph and writes SPARQL JSON, under
+  the same gunicorn settings (the baseline: what the endpoint's features cost);
+- rdflib-endpoint: the usual way to serve a file with rdflib (uvicorn).
+
+Two queries: a one-entity lookup and a join (the pairings of a theme with the labels of
+their participants), on the curated graph (when it exists) and on ~100k synthetic
+triples. Load: wrk (Debian package ``wrk``), 4 connections, keep-alive.
+
+    python benchmarks/http.py [--seconds 8] [--triples 100000] [--workers 2] [--threads 4]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This file is named http.py, as asked; run as a script its folder comes first on
+# sys.path and would hide the standard library's http package from requests.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+
+import argparse
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import textwrap
+import time
+import urllib.parse
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+CG = "https://w3id.org/coopgraph/ontology#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+SYN = "https://example.org/synthetic/"
+
+LOOKUP = "SELECT ?p ?o WHERE {{ <{entity}> ?p ?o }}"
+JOIN = textwrap.dedent("""\
+    PREFIX cg: <https://w3id.org/coopgraph/ontology#>
+    PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+    SELECT ?pairing ?authority ?label WHERE {{
+      ?pairing a cg:Pairing ; cg:hasTheme <{theme}> ; cg:hasParticipant ?authority .
+      ?authority rdfs:label ?label .
+    }}""")
+
+BARE_APP = textwrap.dedent('''\
+    """The baseline: Flask + pyoxigraph, nothing else."""
+    import os
+    import pyoxigraph as ox
+    from flask import Flask, Response, request
+
+    store = ox.Store()
+    store.bulk_load(path=os.environ["BENCH_FILE"], format=ox.RdfFormat.TURTLE)
+    app = Flask(__name__)
+
+    @app.get("/sparql")
+    def sparql():
+        result = store.query(request.args["query"], use_default_graph_as_union=True)
+        return Response(result.serialize(format=ox.QueryResultsFormat.JSON),
+                        mimetype="application/sparql-results+json")
+
+    @app.get("/health")
+    def health():
+        return "ok"
+''')
+
+
+# --- data ---------------------------------------------------------------------------
+
+def synthetic_turtle(path: Path, triples: int, seed: int = 7) -> tuple[str, str, int]:
+    """Write a made-up graph of about ``triples`` triples; return (lookup entity, join theme, size).
+
+    Everything is obviously synthetic (example.org, "Testville n"). The shape follows the
+    curated graph: pairings of local authorities, each with themes and labels.
+    """
+    rng = random.Random(seed)
+    themes = max(10, triples // 500)
+    cities = max(20, triples // 20)
+    lines = [f"@prefix cg: <{CG}> .", f"@prefix rdfs: <{RDFS}> .", f"@prefix syn: <{SYN}> .", ""]
+    count = 0
+    for t in range(themes):
+        lines.append(f'syn:theme-{t} a cg:Theme ; rdfs:label "Synthetic theme {t}"@en .')
+        count += 2
+    for c in range(cities):
+        lines.append(f'syn:city-{c} a cg:LocalAuthority ; rdfs:label "Testville {c}"@en , "テストヴィル{c}"@ja .')
+        count += 3
+    pairing = 0
+    while count < triples:
+        a, b = rng.randrange(cities), rng.randrange(cities)
+        topic = rng.randrange(themes)
+        lines.append(f'syn:pairing-{pairing} a cg:Pairing ; rdfs:label "Testville pairing {pairing}"@en ; '
+                     f'cg:hasParticipant syn:city-{a} , syn:city-{b} ; cg:hasTheme syn:theme-{topic} .')
+        count += 5
+        pairing += 1
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return f"{SYN}city-{cities // 2}", f"{SYN}theme-{themes // 3}", count
+
+
+def curated_turtle(path: Path) -> tuple[str, str, int] | None:
+    """Export the curated graph (all graphs but the shapes) to one file; None if there is none yet."""
+    if not any((ROOT / "data").glob("*.ttl")):
+        return None
+    sys.path.insert(0, str(ROOT / "src"))
+    from coopgraph.build import build
+    from coopgraph.config import load_settings
+    from coopgraph.formats import RDF_FORMATS
+    store, _ = build(load_settings(environ={}, root=str(ROOT)))
+    data = b"".join(store.dump(RDF_FORMATS["ntriples"], graph=g) for g in store.view("all"))
+    path.write_bytes(data)
+    theme = store.select(f"SELECT ?t (COUNT(?p) AS ?n) WHERE {{ ?p a <{CG}Pairing> ; <{CG}hasTheme> ?t }} "
+                         "GROUP BY ?t ORDER BY DESC(?n) LIMIT 1")
+    entity = store.select(f"SELECT ?s WHERE {{ ?s a <{CG}Pairing> }} ORDER BY ?s LIMIT 1")
+    if not theme or not entity:
+        return None
+    return entity[0]["s"].value, theme[0]["t"].value, data.count(b"\n")
+
+
+# --- servers ------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, name: str, command: list[str], env: dict | None = None, path: str = "/sparql"):
+        self.name = name
+        self.path = path
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [part.replace("{port}", str(self.port)) for part in command]
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stdout=self.log,
+                                        stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError(f"{name} exited:\n{self.log.read().decode(errors='replace')[-3000:]}")
+            try:
+                if requests.get(self.url + path, params={"query": "ASK {}"}, timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"{name} did not start")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
+
+
+def start_servers(data: Path, workers: int, threads: int, workdir: Path) -> list[Server]:
+    bin_dir = Path(sys.executable).parent
+    bare = workdir / "bare_app.py"
+    bare.write_text(BARE_APP)
+    quiet = {"COOPGRAPH_QUERY_TIMEOUT": "10"}
+    servers = []
+    try:
+        servers.append(Server("coopgraph", [sys.executable, "-m", "coopgraph.cli", "serve", "--data", str(data), "--host",
+                             "127.0.0.1", "--port", "{port}", "--workers", str(workers), "--threads", str(threads)],
+               env=quiet))
+        servers.append(Server("bare Flask+pyoxigraph", [str(bin_dir / "gunicorn"), "--chdir", str(workdir), "-b", "127.0.0.1:{port}",
+                                         "-w", str(workers), "--threads", str(threads), "-k", "gthread",
+                                         "bare_app:app"], env={"BENCH_FILE": str(data)}))
+        # rdflib-endpoint's command line serves the endpoint at the root
+        servers.append(Server("rdflib-endpoint", [str(bin_dir / "rdflib-endpoint"), "serve", str(data), "--host",
+                                                  "127.0.0.1", "--port", "{port}"], path="/"))
+    except BaseException:
+        for server in servers:
+            server.stop()
+        raise
+    return servers
+
+
+# --- load -------------------------------------------------------------------------------
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def wrk(url: str, seconds: float, connections: int = 4) -> dict:
+    """Run wrk and return requests/s, p50/p99 in ms and the count of non-2xx answers."""
+    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency", url],
+                         capture_output=True, text=True, check=True).stdout
+
+    def latency(percent: str) -> float:
+        value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M).groups()
+        return float(value) * _UNITS[unit]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50": latency("50"), "p99": latency("99"), "errors": int(errors.group(1)) if errors else 0}
+
+
+def measure(servers: list[Server], queries: dict[str, str], seconds: float) -> dict:
+    results = {}
+    for name, query in queries.items():
+        for server in servers:
+            path = server.path + "?" + urllib.parse.urlencode({"query": query})
+            # check the answers agree before timing them
+            answer = requests.get(server.url + path, headers={"Accept": "application/sparql-results+json"},
+                                  timeout=120)
+            answer.raise_for_status()
+            rows = len(answer.json()["results"]["bindings"])
+            budget = seconds if server.name != "rdflib-endpoint" or rows < 50 else max(3.0, seconds / 2)
+            wrk(server.url + path, 1)  # warm up
+            results[(name, server.name)] = {**wrk(server.url + path, budget), "rows": rows}
+    return results
+
+
+def table(title: str, results: dict, queries: dict) -> str:
+    lines = [f"### {title}", "",
+             "| query | server | rows | req/s | p50 ms | p99 ms | vs bare |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name in queries:
+        bare = results[(name, "bare Flask+pyoxigraph")]["rps"]
+        for (query, server), r in results.items():
+            if query != name:
+                continue
+            flag = f" ({r['errors']} non-2xx)" if r["errors"] else ""
+            lines.append(f"| {query} | {server} | {r['rows']} | {r['rps']:,.0f}{flag} | {r['p50']:.2f} | "
+                         f"{r['p99']:.2f} | {r['rps'] / bare:.0%} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--triples", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed (Debian: apt-get install wrk)")
+    workdir = Path(tempfile.mkdtemp(prefix="coopgraph-bench-"))
+    print(f"# {time.strftime('%Y-%m-%d')} · {platform.node()} · {os.cpu_count()} CPU · {platform.processor() or platform.machine()}"
+          f" · Python {platform.python_version()} · gunicorn {args.workers} worker(s) x {args.threads} thread(s)"
+          f" · wrk 4 connections, {args.seconds:g} s per cell\n")
+    datasets = []
+    curated = curated_turtle(workdir / "curated.nt")
+    if curated is None:
+        print("(no curated graph yet: data/ is empty; synthetic data only)\n")
+    else:
+        datasets.append(("curated graph", workdir / "curated.nt", curated))
+    synthetic = workdir / "synthetic.ttl"
+    datasets.append(("synthetic", synthetic, synthetic_turtle(synthetic, args.triples)))
+    try:
+        for title, path, (entity, theme, size) in datasets:
+            queries = {"lookup": LOOKUP.format(entity=entity), "join": JOIN.format(theme=theme)}
+            servers = start_servers(path, args.workers, args.threads, workdir)
+            try:
+                results = measure(servers, queries, args.seconds)
+            finally:
+                for server in servers:
+                    server.stop()
+            print(table(f"{title} ({size:,} triples)", results, queries))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
