@@ -274,3 +274,23 @@ def test_every_answer_is_logged_once(client, caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "coopgraph.access"]
     assert len(lines) == 2 and " 200 " in lines[0] and " 403 " in lines[1]
     assert all(line.endswith("ms") for line in lines)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "tsv", "csv"])
+@pytest.mark.parametrize("cap", [1, 2, 3, 1000])
+def test_the_row_cap_holds_when_pyoxigraph_writes_the_answer(mini_store, fmt, cap):
+    """The serving path (no soft time limit) lets pyoxigraph write answers; the cap must hold there too."""
+    import pyoxigraph as ox
+    from coopgraph.formats import RDF_FORMATS, RESULT_FORMATS
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+    total = len(mini_store.query(query).rows)
+    answer = mini_store.query_serialized(query, result_format=RESULT_FORMATS[fmt], rdf_format=RDF_FORMATS["turtle"],
+                                         max_rows=cap)
+    assert answer.kind == "select" and answer.truncated is (total > cap)
+    if fmt == "csv":
+        import csv
+        import io
+        rows = len(list(csv.reader(io.StringIO(answer.data.decode("utf-8"))))) - 1
+    else:
+        rows = len(list(ox.parse_query_results(answer.data, format=RESULT_FORMATS[fmt].oxigraph)))
+    assert rows == min(total, cap)

@@ -27,6 +27,7 @@ class Settings:
     store: str = "memory"
     query_timeout: float = 10.0
     max_result_rows: int = 10_000
+    query_memory_max_quads: int = 1_000_000
     max_request_bytes: int = 1_000_000
     max_upload_bytes: int = 5_000_000
     validation_timeout: float = 30.0
@@ -71,6 +72,9 @@ DOCS: dict[str, str] = {
     "store": "Where the graph lives: 'memory', a folder for the embedded on-disk store, or sparql+http(s)://host/sparql for a remote store.",
     "query_timeout": "Seconds a query may run before it is stopped (503).",
     "max_result_rows": "Most rows a SELECT answer returns; the rest is cut off and flagged.",
+    "query_memory_max_quads": "Served stores up to this many quads are copied into memory by each query process "
+                              "(several times faster queries, one copy per process); larger ones are read from "
+                              "disk. 0 always reads from disk.",
     "max_request_bytes": "Largest accepted request body for queries (413 beyond).",
     "max_upload_bytes": "Largest accepted contribution or validation upload (413 beyond).",
     "validation_timeout": "Seconds a validation may take.",
@@ -116,7 +120,7 @@ _FIELD_NAMES = {f.name for f in fields(Settings)}
 _FIELD_TYPES = {
     "root": Path, "releases_dir": Path,
     "query_timeout": float, "validation_timeout": float,
-    "max_result_rows": int, "max_request_bytes": int, "max_upload_bytes": int,
+    "max_result_rows": int, "max_request_bytes": int, "max_upload_bytes": int, "query_memory_max_quads": int,
     "service_allowlist": tuple,
     "contributor_tokens": dict, "maintainer_tokens": dict,
 }

@@ -127,7 +127,37 @@ def _snapshot_version(path: Path, name: str, iris: Iris) -> str | None:
 
 # --- the query worker process -------------------------------------------------------------
 
-def _worker_main(conn, base: str, path: str) -> None:  # pragma: no cover - runs in a child process
+def _open_snapshot(iris: Iris, path: str, name: str, memory_max_quads: int, opened: dict) -> None:
+    """Open a snapshot for queries; copy a small one into memory in the background.
+
+    Evaluation on pyoxigraph's in-memory store is several times faster than on the
+    RocksDB files, so stores up to ``memory_max_quads`` are copied (each query process
+    then holds its own copy). Queries are answered from the files until the copy is
+    ready, so a new snapshot never delays a query nor eats into its time limit.
+    """
+    disk = OxigraphStore.wrap(iris, ox.Store.read_only(str(snapshots_dir(Path(path)) / name)))
+    opened.clear()
+    opened[name] = disk
+    if memory_max_quads <= 0:
+        return
+
+    def copy() -> None:
+        try:
+            if len(disk.native) > memory_max_quads:
+                return
+            memory = ox.Store()
+            memory.bulk_extend(disk.native.quads_for_pattern(None, None, None, None))
+        except Exception:  # noqa: BLE001 - the files keep answering
+            log.exception("could not copy snapshot %s into memory", name)
+            return
+        if name in opened:
+            opened[name] = OxigraphStore.wrap(iris, memory)
+
+    threading.Thread(target=copy, name=f"copy-{name}", daemon=True).start()
+
+
+def _worker_main(conn, base: str, path: str, memory_max_quads: int = 0,
+                 snapshot: str | None = None) -> None:  # pragma: no cover - runs in a child process
     """Answer queries sent over ``conn`` against the snapshot each request names.
 
     A request either asks for the answer as terms (sent back as SPARQL JSON / N-Triples
@@ -137,6 +167,8 @@ def _worker_main(conn, base: str, path: str) -> None:  # pragma: no cover - runs
     """
     iris = Iris(base)
     opened: dict[str, OxigraphStore] = {}
+    if snapshot is not None:
+        _open_snapshot(iris, path, snapshot, memory_max_quads, opened)
     while True:
         try:
             request = conn.recv()
@@ -145,9 +177,7 @@ def _worker_main(conn, base: str, path: str) -> None:  # pragma: no cover - runs
         try:
             snapshot = request["snapshot"]
             if snapshot not in opened:
-                opened.clear()
-                opened[snapshot] = OxigraphStore.wrap(
-                    iris, ox.Store.read_only(str(snapshots_dir(Path(path)) / snapshot)))
+                _open_snapshot(iris, path, snapshot, memory_max_quads, opened)
             store = opened[snapshot]
             options = dict(default_graphs=request["default_graphs"], named_graphs=request["named_graphs"],
                            max_rows=request["max_rows"], base_iri=request.get("base_iri"))
@@ -174,10 +204,11 @@ def _worker_main(conn, base: str, path: str) -> None:  # pragma: no cover - runs
 
 
 class _Worker:
-    def __init__(self, base: str, path: Path):
+    def __init__(self, base: str, path: Path, memory_max_quads: int = 0, snapshot: str | None = None):
         context = multiprocessing.get_context("spawn")
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, base, str(path)), daemon=True)
+        self.process = context.Process(target=_worker_main, args=(child, base, str(path), memory_max_quads, snapshot),
+                                       daemon=True)
         self.process.start()
         child.close()
 
@@ -207,7 +238,8 @@ def _rebuild_error(reply: tuple) -> CoopgraphError:
 class SnapshotStore(Store):
     """A store folder served from snapshots, with hard query time limits."""
 
-    def __init__(self, iris: Iris, path: str | Path, *, workers: int = 4, default_timeout: float | None = None):
+    def __init__(self, iris: Iris, path: str | Path, *, workers: int = 4, default_timeout: float | None = None,
+                 memory_max_quads: int = 0):
         super().__init__(iris)
         self.path = Path(path)
         if not (self.path / "db").is_dir():
@@ -215,6 +247,7 @@ class SnapshotStore(Store):
                              hint=f"Run `coopgraph build --store {self.path}` first.")
         self.max_workers = workers
         self.default_timeout = default_timeout
+        self.memory_max_quads = memory_max_quads
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._count = 0
         self._lock = threading.Lock()
@@ -307,11 +340,36 @@ class SnapshotStore(Store):
             if self._count < self.max_workers:
                 self._count += 1
                 try:
-                    return _Worker(self.iris.base, self.path)
+                    return self._spawn()
                 except Exception:
                     self._count -= 1
                     raise
         return self._idle.get()
+
+    def _spawn(self) -> _Worker:
+        try:
+            snapshot = self.snapshot_name()
+        except StoreError:
+            snapshot = None
+        return _Worker(self.iris.base, self.path, self.memory_max_quads, snapshot)
+
+    def warm_up(self) -> None:
+        """Start the query processes now, in the background, so the first queries do not wait for them."""
+        def start() -> None:
+            while True:
+                with self._lock:
+                    if self._count >= self.max_workers:
+                        return
+                    self._count += 1
+                try:
+                    worker = self._spawn()
+                except Exception:  # noqa: BLE001 - queries will start workers on demand
+                    with self._lock:
+                        self._count -= 1
+                    log.exception("could not start a query process")
+                    return
+                self._idle.put(worker)
+        threading.Thread(target=start, name="query-workers", daemon=True).start()
 
     def _discard(self, worker: _Worker) -> None:
         worker.kill()

@@ -60,7 +60,9 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 2, threads
 
         def load(self):
             logging.getLogger("coopgraph.access").setLevel(logging.INFO)
-            return create_app(settings)
+            app = create_app(settings)
+            app.extensions["coopgraph"].store  # open it (and start its query processes) before the first request
+            return app
 
     print(f"coopgraph serving {settings.store} on http://{host}:{port}/ "
           f"({workers} worker(s) x {threads} thread(s))", flush=True)

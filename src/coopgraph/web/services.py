@@ -54,7 +54,10 @@ def open_serving_store(settings: Settings) -> Store:
         return open_store(spec, settings.iris, user=settings.store_user, password=settings.store_password,
                           update_url=settings.store_update_url or None)
     from ..sandbox import SnapshotStore
-    return SnapshotStore(settings.iris, Path(spec), default_timeout=settings.query_timeout)
+    store = SnapshotStore(settings.iris, Path(spec), default_timeout=settings.query_timeout,
+                          memory_max_quads=settings.query_memory_max_quads)
+    store.warm_up()
+    return store
 
 
 def services() -> Services:
