@@ -22,9 +22,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-from conftest import MINI, ROOT, LiveServer
-
-from coopgraph.build import build
+from conftest import LiveServer
 
 # Leaves out blank nodes (labels differ between stores) and the build's own metadata (time, version).
 PATTERN = ('?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o) '
@@ -37,35 +35,15 @@ RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?
 METHODS = {"GET": (None, "GET"), "POST form": (POST, "POST_FORM"), "POST direct": (POSTDIRECTLY, "POST")}
 
 
-CURATED = any((ROOT / "data").glob("*.ttl"))
+@pytest.fixture(scope="module")
+def reference(built_store):
+    """The same graph as the server's (the curated graph), in this process."""
+    return built_store
 
 
 @pytest.fixture(scope="module")
-def reference(request):
-    """The same graph as the server's, in this process (the curated graph; the miniature
-    project until the curated data exists)."""
-    return request.getfixturevalue("built_store" if CURATED else "mini_store")
-
-
-@pytest.fixture(scope="module")
-def served_folder(request, tmp_path_factory, mini_settings):
-    if CURATED:
-        return request.getfixturevalue("built_folder")
-    path = tmp_path_factory.mktemp("mini-store") / "store"
-    store, _ = build(mini_settings.with_overrides(store=str(path)))
-    store.close()
-    return path
-
-
-@pytest.fixture(scope="module")
-def server(request, served_folder):
-    if CURATED:
-        yield request.getfixturevalue("live_server")
-        return
-    live = LiveServer(["--root", str(MINI), "serve", "--store", str(served_folder), "--workers", "1",
-                       "--threads", "4"], env={"COOPGRAPH_QUERY_TIMEOUT": "3"})
-    yield live
-    live.stop()
+def server(live_server):
+    return live_server
 
 
 @pytest.fixture(scope="module")
@@ -322,9 +300,8 @@ def test_a_browser_gets_yasgui_from_our_own_package(server):
 
 
 @pytest.fixture(scope="module")
-def short_limit_server(served_folder):
-    server = LiveServer(["--root", str(ROOT if CURATED else MINI), "serve", "--store", str(served_folder),
-                         "--workers", "1", "--threads", "4"],
+def short_limit_server(built_folder):
+    server = LiveServer(["serve", "--store", str(built_folder), "--workers", "1", "--threads", "4"],
                         env={"COOPGRAPH_QUERY_TIMEOUT": "1.5"})
     yield server
     server.stop()
