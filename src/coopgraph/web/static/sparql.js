@@ -3,8 +3,9 @@
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("sparql-config").textContent);
-  var Yasgui = window.Yasgui && (window.Yasgui.default || window.Yasgui.Yasgui);
-  if (!Yasgui) { return; }
+  // the UMD bundle leaves the class itself as window.Yasgui (older builds: a module with .default)
+  var Yasgui = window.Yasgui && window.Yasgui.default ? window.Yasgui.default : window.Yasgui;
+  if (typeof Yasgui !== "function") { return; }
   var yasgui = new Yasgui(document.getElementById("yasgui"), {
     requestConfig: { endpoint: config.endpoint, method: "POST" },
     copyEndpointOnNewTab: true,
