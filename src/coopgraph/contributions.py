@@ -57,7 +57,8 @@ log = logging.getLogger(__name__)
 SPDX = "http://spdx.org/rdf/terms#"
 IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 MAX_DESCRIPTION = 5000
-_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$")
+#: What a contribution id may look like (ours are YYYYMMDD-HHMMSS-8 hex digits).
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 # One writer at a time within a process, whatever the store (the serving store also
 # locks across processes).
