@@ -248,8 +248,19 @@ def bump_version(store: Store) -> str:
 
 
 def _recompute(store: Store) -> None:
+    """Reason from scratch (after a withdrawal: removals cannot be handled incrementally)."""
     from .build import run_reasoning
     run_reasoning(store)
+    bump_version(store)
+
+
+def _reason_about(store: Store, graph: str, provenance: list[ox.Triple]) -> None:
+    """Add what follows from a new contribution and its provenance (incrementally: the cost follows its size)."""
+    from .build import data_graphs
+    from .reasoning import reason_added
+    iris = store.iris
+    reason_added(store, [graph], data_graphs(store), ontology_graph=iris.ontology_graph,
+                 inferred_graph=iris.inferred_graph, added_triples=provenance)
     bump_version(store)
 
 
@@ -286,9 +297,9 @@ def submit(store: Store, data: bytes, fmt: RdfFormatInfo, *, contributor: str, d
             report = validator.validate(contribution, timeout=timeout, store=primary)
             _refuse_violations(report)
         record = _new_record(primary, contribution, contributor, description)
-        primary.update(_insert({record.graph: contribution.triples,
-                                store.iris.provenance_graph: provenance_record_triples(store.iris, record)}))
-        _recompute(primary)
+        provenance = provenance_record_triples(store.iris, record)
+        primary.update(_insert({record.graph: contribution.triples, store.iris.provenance_graph: provenance}))
+        _reason_about(primary, record.graph, provenance)
     log.info("contribution %s accepted from %s (%d triples)", record.id, contributor, record.triples)
     return record, report
 
