@@ -25,7 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import pyoxigraph as ox
 
 from coopgraph.build import build
 from coopgraph.config import load_settings

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from coopgraph import contributions as core
 from coopgraph.build import build, run_reasoning, run_validation
 from coopgraph.cli import cli
-from coopgraph.errors import Forbidden, NotConforming, Unauthorized
+from coopgraph.errors import Forbidden, Unauthorized
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.namespaces import Iris
 from coopgraph.sandbox import SnapshotStore, current_snapshot, snapshots_dir, write_lock

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from .. import contributions as core
-from ..errors import Gone, NotConforming, Unauthorized
+from ..errors import Gone, NotConforming, Unauthorized, UsageError
 from ..formats import RDF_FORMATS, negotiate, serialize_triples
 from .errors import error_response
 from .services import services
@@ -100,7 +101,6 @@ def one(contribution_id: str):
                    hint="Its record stays in GET /api/contributions.")
     asked = (request.args.get("format") or "").lower()
     if asked and asked not in ONE_TYPES:
-        from ..errors import UsageError
         raise UsageError(f"unknown format '{asked}'", hint=f"Use one of: {', '.join(ONE_TYPES)}.")
     name = asked or {v: k for k, v in ONE_TYPES.items()}[negotiate(request.headers.get("Accept"),
                                                                    list(ONE_TYPES.values()))]
@@ -111,7 +111,6 @@ def one(contribution_id: str):
         body = {**_record_json(record), "data": json.loads(serialize_triples(data, RDF_FORMATS["jsonld"]))}
         response = jsonify(body)
     elif name in ("trig", "nquads"):
-        import pyoxigraph as ox
         quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(record.graph)) for t in data]
         quads += [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(store.iris.provenance_graph))
                   for t in provenance]
