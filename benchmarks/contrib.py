@@ -17,6 +17,7 @@ shared generator (benchmarks/generate.py) is on main; then build from that inste
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import shutil
 import statistics
@@ -25,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pyoxigraph as ox
 
 from coopgraph.build import build
 from coopgraph.config import load_settings
@@ -175,68 +177,79 @@ def contribution(size: int = 100) -> bytes:
     return "\n".join(lines[:size]).encode("utf-8") + b"\n"
 
 
-def timed(action, runs: int) -> tuple[float, object]:
-    action()  # warm up: compiled shapes, worker processes, caches
-    samples, result = [], None
-    for _ in range(runs):
+def prepare(workdir: Path, size: int, reuse: bool) -> dict:
+    """Build (or, with --keep, reuse) a store of about ``size`` triples and open it for serving."""
+    store_path = workdir / f"store-{size}"
+    root = workdir / f"project-{size}"
+    settings = load_settings(environ={}, root=str(root), store=str(store_path))
+    built_seconds = None
+    if not (reuse and (store_path / "db").is_dir()):
+        synthetic_project(root, size)
         started = time.perf_counter()
-        result = action()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples), result
+        built, _ = build(settings, validate=False)
+        built_seconds = time.perf_counter() - started
+        built.close()
+        print(f"  {size:>9,} triples built in {built_seconds:.1f} s", file=sys.stderr)
+    serving = SnapshotStore(settings.iris, store_path, workers=2)
+    return {"size": size, "settings": settings, "store": serving, "triples": serving.count(),
+            "inline": ContributionValidator(serving), "isolated": ContributionValidator(serving, isolated=True),
+            "times": {"inline": [], "isolated": [], "submit": []}}
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--keep", type=Path, default=None, help="Build the stores in this folder and keep them.")
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="Build the stores in this folder and keep them (and reuse them next time).")
     args = parser.parse_args(argv)
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="coopgraph-bench-"))
     data = contribution(100)
     fmt = RDF_FORMATS["ntriples"]
-    rows = []
     try:
-        for size in args.sizes:
-            root = synthetic_project(workdir / f"project-{size}", size)
-            settings = load_settings(environ={}, root=str(root), store=str(workdir / f"store-{size}"))
-            started = time.perf_counter()
-            built, report = build(settings, validate=False)
-            built_seconds = time.perf_counter() - started
-            triples = report.total_triples
-            built.close()
-            serving = SnapshotStore(settings.iris, Path(settings.store), workers=2)
-            parsed = parse_contribution(data, fmt, settings.iris)
-            row = {"size": size, "triples": triples, "build": built_seconds, "contribution": len(parsed.triples)}
-            inline = ContributionValidator(serving)
-            row["inline"], report = timed(lambda: inline.validate(parsed, timeout=60), args.runs)
+        setups = [prepare(workdir, size, reuse=args.keep is not None) for size in args.sizes]
+        for setup in setups:
+            setup["parsed"] = parse_contribution(data, fmt, setup["settings"].iris)
+            report = setup["inline"].validate(setup["parsed"], timeout=60)  # warm up
             assert not report.has_violations, report.to_text()
-            isolated = ContributionValidator(serving, isolated=True)
-            row["isolated"], _ = timed(lambda: isolated.validate(parsed, timeout=60), args.runs)
-            row["neighbourhood"] = len(inline.neighbourhood(parsed))
-            started = time.perf_counter()
-            record, _ = submit(serving, data, fmt, contributor="Benchmark", description="benchmark",
-                               validator=isolated, timeout=60)
-            row["submit"] = time.perf_counter() - started
-            inline.close()
-            isolated.close()
-            serving.close()
-            rows.append(row)
-            print(f"  {size:>9,} triples built in {built_seconds:.1f} s", file=sys.stderr)
+            setup["isolated"].validate(setup["parsed"], timeout=60)
+            setup["neighbourhood"] = len(setup["inline"].neighbourhood(setup["parsed"]))
+        # Sizes alternate run by run, so a busy machine slows both alike.
+        for _ in range(args.runs):
+            for setup in setups:
+                for kind in ("inline", "isolated"):
+                    started = time.perf_counter()
+                    setup[kind].validate(setup["parsed"], timeout=60)
+                    setup["times"][kind].append(time.perf_counter() - started)
+        for run in range(3):
+            for setup in setups:
+                started = time.perf_counter()
+                submit(setup["store"], data.replace(b"pairing/new-", f"pairing/new{run}-".encode()), fmt,
+                       contributor="Benchmark", description="benchmark", validator=setup["isolated"], timeout=60)
+                setup["times"]["submit"].append(time.perf_counter() - started)
+        for setup in setups:
+            setup["inline"].close()
+            setup["isolated"].close()
+            setup["store"].close()
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
-    base = rows[0]
-    print(f"Contribution validation, {time.strftime('%Y-%m-%d')}, {platform.machine()} "
-          f"{platform.processor() or ''} Python {platform.python_version()}; median of {args.runs} runs")
+
+    def median(setup, kind):
+        return statistics.median(setup["times"][kind])
+
+    base = setups[0]
+    print(f"Contribution validation, {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}, pyoxigraph {ox.__version__}; "
+          f"median of {args.runs} runs (submissions: of 3), sizes interleaved")
     print()
-    print("| graph (triples) | contribution | neighbourhood read | validate, in process | ratio | "
-          "validate, killable worker (web) | ratio | submit (validate + write + reason + publish) | ratio |")
+    print("| graph (triples) | contribution (triples) | neighbourhood read (triples) | validate, in process | ratio | "
+          "validate, killable worker (as the web does) | ratio | submit: validate + write + reason + publish | ratio |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for row in rows:
-        print(f"| {row['triples']:,} | {row['contribution']} | {row['neighbourhood']} | {row['inline'] * 1000:.0f} ms | "
-              f"{row['inline'] / base['inline']:.2f}x | {row['isolated'] * 1000:.0f} ms | "
-              f"{row['isolated'] / base['isolated']:.2f}x | {row['submit'] * 1000:.0f} ms | "
-              f"{row['submit'] / base['submit']:.2f}x |")
+    for setup in setups:
+        print(f"| {setup['triples']:,} | {len(setup['parsed'].triples)} | {setup['neighbourhood']} | "
+              + " | ".join(f"{median(setup, kind) * 1000:.0f} ms | {median(setup, kind) / median(base, kind):.2f}x"
+                           for kind in ("inline", "isolated", "submit")) + " |")
 
 
 if __name__ == "__main__":

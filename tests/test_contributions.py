@@ -446,3 +446,10 @@ def test_incremental_reasoning_equals_recomputation(mini_settings):
         assert ox.Triple(ox.NamedNode(ID + subject), ox.NamedNode(EX + predicate), ox.NamedNode(ID + obj)) in expected
     assert not incremental.ask(f"ASK {{ GRAPH <{IRIS.inferred_graph}> {{ <{ID}city/beta> a <{EX}City> }} }}")
     assert not any(g.startswith("urn:coopgraph:reasoning") for g in incremental.graphs())
+
+
+def test_contribute_has_help():
+    result = CliRunner().invoke(cli, ["contribute", "--help"])
+    assert result.exit_code == 0
+    for option in ("--token", "--description", "--server", "--store", "--format"):
+        assert option in result.stdout

@@ -204,9 +204,15 @@ def _described(iris: Iris, nodes: set[str]) -> str:
 
 
 def _incoming(iris: Iris, nodes: set[str], predicates: set[str]) -> str:
+    """The triples pointing at the nodes along the given predicates, with the types of their subjects.
+
+    Node and predicate are bound together, one pair per row: with two separate VALUES
+    blocks pyoxigraph reads every triple of the predicate first, which grows with the graph.
+    """
     skip = _excluded(iris)
-    return (f"CONSTRUCT {{ ?s ?p ?x . ?s a ?t }} WHERE {{ VALUES ?x {{ {_values(nodes)} }} "
-            f"VALUES ?p {{ {_values(predicates)} }} GRAPH ?g {{ ?s ?p ?x }} {skip} "
+    pairs = " ".join(f"(<{x}> <{p}>)" for x in sorted(nodes) for p in sorted(predicates))
+    return (f"CONSTRUCT {{ ?s ?p ?x . ?s a ?t }} WHERE {{ VALUES (?x ?p) {{ {pairs} }} "
+            f"GRAPH ?g {{ ?s ?p ?x }} {skip} "
             f"OPTIONAL {{ GRAPH ?g2 {{ ?s a ?t }} {skip.replace('?g', '?g2')} }} }}")
 
 

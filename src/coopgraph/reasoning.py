@@ -150,8 +150,9 @@ def incremental_updates(data_graphs: list[str], ontology_graph: str, inferred_gr
         patterns, condition = _premises(data)
         alternatives = []
         for fresh in range(len(patterns)):
-            parts = [f"GRAPH <{DELTA_GRAPH}> {{ {p} }}" if i == fresh else
-                     f"GRAPH ?_g{i} {{ {p} }} {anywhere(f'_g{i}')}" for i, p in enumerate(patterns)]
+            # The premise from the delta comes first: it is small, and binds the others.
+            parts = [f"GRAPH <{DELTA_GRAPH}> {{ {patterns[fresh]} }}"]
+            parts += [f"GRAPH ?_g{i} {{ {p} }} {anywhere(f'_g{i}')}" for i, p in enumerate(patterns) if i != fresh]
             alternatives.append("{ " + " ".join(parts) + " }")
         updates.append((name, f"""{PREFIXES}INSERT {{ GRAPH <{inferred_graph}> {{ {conclusion} }}
          GRAPH <{NEXT_GRAPH}> {{ {conclusion} }} }}
