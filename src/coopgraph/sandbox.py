@@ -112,10 +112,20 @@ def write_lock(path: Path) -> Iterator[None]:
     that was waiting then holds a lock on a file no longer in place, so it checks and
     takes the lock of the folder now at ``path`` instead.
     """
-    Path(path).mkdir(parents=True, exist_ok=True)
     lock_path = Path(path) / "write.lock"
+    waited = 0.0
     while True:
-        fh = open(lock_path, "a+")
+        try:
+            fh = open(lock_path, "a+")
+        except FileNotFoundError:
+            # The folder is being swapped by a rebuild (never create it here: that would
+            # make the swap fail); it is back in a moment.
+            if waited > 30:
+                raise StoreError(f"the store folder {path} does not exist",
+                                 hint=f"Build it with `coopgraph build --store {path}`.") from None
+            time.sleep(0.05)
+            waited += 0.05
+            continue
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
             try:
@@ -129,7 +139,6 @@ def write_lock(path: Path) -> Iterator[None]:
             fh.close()
             raise
         fh.close()
-        Path(path).mkdir(parents=True, exist_ok=True)
     try:
         yield
     finally:
