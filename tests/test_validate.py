@@ -452,3 +452,41 @@ def test_a_killed_worker_is_replaced():
         assert runner.call(_sleep, 0, timeout=30) == 0
     finally:
         runner.close()
+
+
+# --- against the curated graph -------------------------------------------------------------------
+
+CURATED_SAMPLES = {
+    "curated-made-up-pairing.ttl": [],
+    "curated-unknown-city.ttl": [("ClassConstraintComponent", ID + "city/testville")],
+    "curated-wrong-side.ttl": [("SPARQLConstraintComponent", ID + "city/yokohama")],
+}
+
+
+@pytest.fixture(scope="module")
+def curated_validator(built_store):
+    v = ContributionValidator(built_store)
+    yield v
+    v.close()
+
+
+@pytest.fixture(scope="module")
+def curated_copy(curated_settings):
+    """A private build of the curated graph, to add contributions to."""
+    store, _ = build(curated_settings)
+    return store
+
+
+@pytest.mark.parametrize("sample", list(CURATED_SAMPLES))
+def test_curated_pairings_naming_existing_unknown_and_misplaced_cities(curated_validator, curated_copy, sample):
+    contribution = parse_contribution((SAMPLES / sample).read_bytes(), RDF_FORMATS["turtle"], IRIS)
+    report = curated_validator.validate(contribution, timeout=30)
+    assert [(r.component, r.value.value) for r in report.violations] == CURATED_SAMPLES[sample]
+    # the same as validating the whole curated graph with the contribution in it
+    graph = IRIS.contribution_graph("20260101-000000-0000cafe")
+    curated_copy.replace_graphs({graph: contribution.quads})
+    try:
+        full = [r for r in run_validation(curated_copy).results if r.focus.value in contribution.subjects()]
+    finally:
+        curated_copy.replace_graphs({}, drop=[graph])
+    assert sorted(r.key() for r in report.results) == sorted(r.key() for r in full)
