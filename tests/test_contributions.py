@@ -11,7 +11,6 @@ import io
 import json
 import logging
 import threading
-import time
 
 import pyoxigraph as ox
 import pytest
@@ -367,36 +366,40 @@ def test_a_rebuild_carries_over_what_was_published_not_a_write_cut_short(folder,
         rebuilt.close()
 
 
-def test_contributions_accepted_during_a_rebuild_are_not_lost(folder, mini_settings, caplog):
+def test_contributions_accepted_during_a_rebuild_are_not_lost(folder, mini_settings, caplog, monkeypatch):
     """The build's last step waits for the write lock and catches up with what was accepted meanwhile."""
+    import coopgraph.build as build_module
+    from coopgraph.sandbox import publish_snapshot
+    carried = threading.Event()
+    original = build_module._carry_over_contributions
+
+    def carry_over(*args):
+        state = original(*args)
+        carried.set()
+        return state
+
+    monkeypatch.setattr(build_module, "_carry_over_contributions", carry_over)
     result = {}
 
     def rebuild():
-        store, report = build(mini_settings.with_overrides(store=str(folder)))
+        store, _ = build(mini_settings.with_overrides(store=str(folder)))
         result["graphs"] = store.graphs()
         store.close()
 
-    staging = folder.with_name(folder.name + ".building")
-    record = None
+    record = core.ContributionRecord(
+        id="20260101-000000-0000beef", graph=IRIS.contribution_graph("20260101-000000-0000beef"),
+        contributor="Ada Testville", agent=core.agent_iri(IRIS, "Ada Testville"), submitted="2026-01-01T00:00:00Z",
+        sha256="0" * 64, description="during the build", triples=1, media_type="text/turtle", byte_size=1)
     with caplog.at_level(logging.INFO, logger="coopgraph.build"):
         with write_lock(folder):
             thread = threading.Thread(target=rebuild)
             thread.start()
-            deadline = time.monotonic() + 30
-            while not (staging / "db").exists() and time.monotonic() < deadline:
-                time.sleep(0.01)
-            time.sleep(0.5)  # the build carried over the old state and now waits for the lock
-            # a contribution accepted meanwhile, as the writer does it (we hold the lock)
-            from coopgraph.sandbox import publish_snapshot
+            assert carried.wait(timeout=60)  # the build copied the old state; it will wait for the lock
+            # a contribution accepted meanwhile, written as the writer does it (we hold the lock)
             primary = OxigraphStore(IRIS, folder)
-            record = core.ContributionRecord(
-                id="20260101-000000-0000beef", graph=IRIS.contribution_graph("20260101-000000-0000beef"),
-                contributor="Ada Testville", agent=core.agent_iri(IRIS, "Ada Testville"),
-                submitted="2026-01-01T00:00:00Z", sha256="0" * 64, description="during the build", triples=1,
-                media_type="text/turtle", byte_size=1)
             primary.update(core._insert({record.graph: [ox.Triple(ox.NamedNode(ID + "pairing/during"),
-                                                                   ox.NamedNode(EX + "participant"),
-                                                                   ox.NamedNode(ID + "city/alpha"))],
+                                                                  ox.NamedNode(EX + "participant"),
+                                                                  ox.NamedNode(ID + "city/alpha"))],
                                          IRIS.provenance_graph: core.provenance_record_triples(IRIS, record)}))
             publish_snapshot(folder, primary)
             primary.close()
