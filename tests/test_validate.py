@@ -490,3 +490,22 @@ def test_curated_pairings_naming_existing_unknown_and_misplaced_cities(curated_v
     finally:
         curated_copy.replace_graphs({}, drop=[graph])
     assert sorted(r.key() for r in report.results) == sorted(r.key() for r in full)
+
+
+def test_the_readme_documents_the_report_and_the_statuses(curated_validator):
+    """The JSON report in the README has the shape the validator produces; every status is explained."""
+    import re
+    from conftest import ROOT
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Validating and contributing data"):]
+    documented = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
+    contribution = parse_contribution((SAMPLES / "curated-unknown-city.ttl").read_bytes(), RDF_FORMATS["turtle"], IRIS)
+    actual = curated_validator.validate(contribution).to_dict()
+    assert set(documented) == set(actual)
+    assert set(documented["focusNodes"][0]) == set(actual["focusNodes"][0])
+    assert set(documented["focusNodes"][0]["results"][0]) == set(actual["focusNodes"][0]["results"][0])
+    assert documented["focusNodes"][0]["results"][0]["message"] == actual["focusNodes"][0]["results"][0]["message"]
+    for status in ("400", "401", "403", "404 / 410", "413", "415", "422", "503"):
+        assert f"| {status} |" in section
+    for code in ("does-not-conform", "contribution-refused"):
+        assert code in section
