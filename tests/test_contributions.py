@@ -456,3 +456,24 @@ def test_contribute_has_help():
     assert result.exit_code == 0
     for option in ("--token", "--description", "--server", "--store", "--format"):
         assert option in result.stdout
+
+
+def test_withdrawing_what_others_depend_on_is_a_conflict(client, store):
+    city = (f'<{ID}city/testville-x> a <{EX}City> ; <http://www.w3.org/2000/01/rdf-schema#label> '
+            f'"Testville X"@en .').encode()
+    first = submit(client, data=city, description="a made-up city").get_json()["id"]
+    uses = (f'<{ID}pairing/alpha-testville-x> a <{EX}Pairing> ; <http://www.w3.org/2000/01/rdf-schema#label> '
+            f'"Alpha–Testville X"@en ; <{EX}participant> <{ID}city/alpha>, <{ID}city/testville-x> ; '
+            f'<{EX}euParticipant> <{ID}city/testville-x> .').encode()
+    second = submit(client, data=uses, description="a made-up pairing with it")
+    assert second.status_code == 201, second.get_json()
+    second = second.get_json()["id"]
+    refused = client.delete(f"/api/contributions/{first}", headers=MAX)
+    body = refused.get_json()
+    assert refused.status_code == 409 and body["error"] == "conflict" and second in body["message"]
+    assert body["details"]["dependents"] == [{"graph": IRIS.contribution_graph(second), "contribution": second,
+                                              "resources": [ID + "city/testville-x"]}]
+    assert store.ask(f"ASK {{ <{ID}city/testville-x> a <{EX}City> }}")  # nothing changed
+    assert client.delete(f"/api/contributions/{second}", headers=MAX).status_code == 200
+    assert client.delete(f"/api/contributions/{first}", headers=MAX).status_code == 200
+    assert not run_validation(store).has_violations

@@ -505,7 +505,7 @@ def test_the_readme_documents_the_report_and_the_statuses(curated_validator):
     assert set(documented["focusNodes"][0]) == set(actual["focusNodes"][0])
     assert set(documented["focusNodes"][0]["results"][0]) == set(actual["focusNodes"][0]["results"][0])
     assert documented["focusNodes"][0]["results"][0]["message"] == actual["focusNodes"][0]["results"][0]["message"]
-    for status in ("400", "401", "403", "404 / 410", "413", "415", "422", "503"):
+    for status in ("400", "401", "403", "404 / 410", "409", "413", "415", "422", "503"):
         assert f"| {status} |" in section
     for code in ("does-not-conform", "contribution-refused"):
         assert code in section

@@ -47,7 +47,7 @@ import pyoxigraph as ox
 
 from .config import Settings
 from .contrib import Contribution, ContributionValidator, parse_contribution
-from .errors import Forbidden, Gone, NotConforming, NotFound, Unauthorized, UsageError
+from .errors import Conflict, Forbidden, Gone, NotConforming, NotFound, Unauthorized, UsageError
 from .formats import RdfFormatInfo
 from .namespaces import DCAT, DCT, PROV, RDF_TYPE, RDFS, VOID, XSD, Iris
 from .store import Store
@@ -327,13 +327,47 @@ def _new_record(store: Store, contribution: Contribution, contributor: str, desc
         media_type=contribution.format.media_type, byte_size=len(contribution.raw))
 
 
+def dependents(store: Store, record: ContributionRecord) -> dict[str, list[str]]:
+    """Graphs that point at resources only this contribution describes: {graph: [resource, ...]}.
+
+    Withdrawing the contribution would leave those references pointing nowhere, which the
+    shapes report (and the next build would fail on).
+    """
+    iris = store.iris
+    skip = f"<{iris.inferred_graph}>, <{iris.shapes_graph}>, <{iris.provenance_graph}>, <{iris.meta_graph}>"
+    rows = store.select(f"""SELECT DISTINCT ?g ?resource WHERE {{
+        {{ SELECT DISTINCT ?resource WHERE {{ GRAPH <{record.graph}> {{ ?resource a ?type }} }} }}
+        FILTER NOT EXISTS {{ GRAPH ?elsewhere {{ ?resource a ?other }}
+                             FILTER(?elsewhere != <{record.graph}> && ?elsewhere NOT IN ({skip})) }}
+        GRAPH ?g {{ ?s ?p ?resource }}
+        FILTER(?g != <{record.graph}> && ?g NOT IN ({skip}))
+    }} ORDER BY ?g ?resource""", default_graphs=[])
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        found.setdefault(row["g"].value, []).append(row["resource"].value)
+    return found
+
+
 def withdraw(store: Store, contribution_id_: str, *, maintainer: str, reason: str | None = None) -> ContributionRecord:
-    """Drop a contribution's graph, record the withdrawal in its provenance, and reason again."""
+    """Drop a contribution's graph, record the withdrawal in its provenance, and reason again.
+
+    Refused (Conflict) while other graphs point at resources only this contribution
+    describes: withdraw those first.
+    """
     check_id(contribution_id_)
     with _WRITING, store.writer() as primary:
         record = get_contribution(primary, contribution_id_)
         if record.withdrawn:
             raise Gone(f"contribution {contribution_id_} was already withdrawn on {record.withdrawn}")
+        depending = dependents(primary, record)
+        if depending:
+            names = [contribution_id(store.iris, g) or g for g in depending]
+            raise Conflict(f"other data refers to resources only contribution {record.id} describes: "
+                           + ", ".join(names),
+                           hint="Withdraw those contributions first (or correct the curated data).",
+                           details={"dependents": [{"graph": g, "contribution": contribution_id(store.iris, g),
+                                                    "resources": resources}
+                                                   for g, resources in depending.items()]})
         when = _now()
         primary.update(f"DROP SILENT GRAPH <{record.graph}> ;\n"
                        + _insert({store.iris.provenance_graph:

@@ -83,6 +83,14 @@ class Forbidden(CoopgraphError):
     code = "forbidden"
 
 
+class Conflict(CoopgraphError):
+    """The request would leave the graph inconsistent (withdrawing data others depend on)."""
+
+    http_status = 409
+    exit_code = 1
+    code = "conflict"
+
+
 class Gone(NotFound):
     """The resource existed and was withdrawn on purpose (a withdrawn contribution)."""
 
