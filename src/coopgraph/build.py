@@ -8,6 +8,7 @@ accepted contributions are carried over into the new store.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import shutil
@@ -20,7 +21,7 @@ import pyoxigraph as ox
 import rdflib
 
 from .config import Settings
-from .errors import CoopgraphError, NotConforming
+from .errors import NotConforming
 from .formats import RDF_FORMATS
 from .loader import SourceFile, load_files, project_files
 from .namespaces import DCT, PROV, RDFS, SKOS, XSD, Iris
@@ -186,42 +187,70 @@ def build(settings: Settings, *, progress: Progress | None = None, validate: boo
 
 
 def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None, validate: bool):
+    """Build into a staging folder and swap it in; accepted contributions come along.
+
+    A server may accept or withdraw contributions while the build runs, so the final
+    step holds the store's write lock: it catches up with any such change, publishes and
+    swaps the folders, and only then lets writers in again (they then write to the new
+    store). Nothing accepted is lost to a rebuild.
+    """
+    from .sandbox import publish_snapshot, write_lock
     iris = settings.iris
     staging = path.with_name(path.name + ".building")
     if staging.exists():
         shutil.rmtree(staging)
+    existing = (path / "db").exists()
     fresh = OxigraphStore(iris, staging)
     try:
-        if (path / "db").exists():
-            _carry_over_contributions(path, fresh, iris)
+        carried = _carry_over_contributions(path, fresh, iris) if existing else None
         report = build_into(fresh, settings, progress=progress, validate=validate)
-        from .sandbox import publish_snapshot
-        publish_snapshot(staging, fresh)
-        fresh.close()
+        with write_lock(path) if existing else contextlib.nullcontext():
+            if existing and _published_state(path) != carried:
+                log.info("contributions changed during the build; carrying them over again")
+                _carry_over_contributions(path, fresh, iris)
+                report.reasoning = run_reasoning(fresh)
+                report.version = write_meta(fresh, report)
+                report.graphs = fresh.graph_counts()
+            publish_snapshot(staging, fresh)
+            fresh.close()
+            retired = path.with_name(path.name + ".previous")
+            if retired.exists():
+                shutil.rmtree(retired)
+            if path.exists():
+                path.rename(retired)
+            staging.rename(path)
+            shutil.rmtree(retired, ignore_errors=True)
     except BaseException:
         fresh.close()
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    retired = path.with_name(path.name + ".previous")
-    if retired.exists():
-        shutil.rmtree(retired)
-    if path.exists():
-        path.rename(retired)
-    staging.rename(path)
-    shutil.rmtree(retired, ignore_errors=True)
     return OxigraphStore(iris, path), report
 
 
-def _carry_over_contributions(path: Path, fresh: OxigraphStore, iris: Iris) -> None:
-    """Copy accepted contributions (and their provenance) from the previous store."""
-    try:
+def _published_state(path: Path) -> str | None:
+    """What identifies the state readers of a store folder see (its current snapshot)."""
+    from .sandbox import current_snapshot
+    return current_snapshot(path)
+
+
+def _carry_over_contributions(path: Path, fresh: OxigraphStore, iris: Iris) -> str | None:
+    """Copy accepted contributions (and their provenance) from the previous store; return its state.
+
+    They are read from the published snapshot, the state every reader saw and every
+    acknowledged contribution is in, not from the primary, which a writer cut short may
+    have left half-changed. Contribution graphs the previous store no longer has
+    (withdrawn meanwhile) are dropped from the new one.
+    """
+    from .sandbox import snapshots_dir
+    state = _published_state(path)
+    if state is not None:
+        old = OxigraphStore.wrap(iris, ox.Store.read_only(str(snapshots_dir(path) / state)))
+    else:
         old = OxigraphStore(iris, path, read_only=True)
-    except CoopgraphError:
-        raise
     try:
-        for graph in old.graphs():
-            if iris.is_contribution_graph(graph):
-                data = old.dump(RDF_FORMATS["ntriples"], graph=graph)
-                fresh.replace_graphs({graph: data}, RDF_FORMATS["ntriples"])
+        keep = {g: old.dump(RDF_FORMATS["ntriples"], graph=g) for g in old.graphs() if iris.is_contribution_graph(g)}
     finally:
         old.close()
+    gone = [g for g in fresh.graphs() if iris.is_contribution_graph(g) and g not in keep]
+    fresh.replace_graphs(keep, RDF_FORMATS["ntriples"], drop=gone)
+    return state

@@ -44,12 +44,26 @@ class State:
                                      password=self.settings.store_password,
                                      update_url=self.settings.store_update_url or None)
         else:
-            from .store import OxigraphStore
             if not (Path(spec) / "db").is_dir():
                 raise LoadError(f"there is no built store at {spec}",
                                 hint=f"Run `coopgraph build --store {spec}` first.")
-            self._store = OxigraphStore(self.settings.iris, spec, read_only=True)
+            self._store = _open_published(self.settings, Path(spec))
         return self._store
+
+
+def _open_published(settings: Settings, path: Path):
+    """Read a store folder's published snapshot: the state a server shows, never a write in progress."""
+    import pyoxigraph as ox
+
+    from .sandbox import current_snapshot, snapshots_dir
+    from .store import OxigraphStore
+    name = current_snapshot(path)
+    if name is not None and (snapshots_dir(path) / name).is_dir():
+        try:
+            return OxigraphStore.wrap(settings.iris, ox.Store.read_only(str(snapshots_dir(path) / name)))
+        except OSError:
+            log.debug("snapshot %s unreadable; reading the primary", name)
+    return OxigraphStore(settings.iris, path, read_only=True)
 
 
 def _stdout():
@@ -281,22 +295,22 @@ def export(ctx, fmt, view, output, store):
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", default=None, help="RDF format of the files (default: from each extension).")
+@click.option("--format", "fmt", default=None,
+              help="RDF format of the files: turtle, jsonld, ntriples, rdfxml, trig, nquads "
+                   "(default: from each extension).")
 @click.option("--report", "report_format", type=click.Choice(["text", "json", "turtle", "csv"]), default="text",
               show_default=True, help="How to print the validation report.")
 @store_option
 @click.pass_context
 def validate(ctx, files, fmt, report_format, store):
-    """Validate data FILES against the shapes, together with the graph they refer to."""
-    from .contrib import ContributionValidator, parse_contribution
+    """Validate data FILES against the shapes, together with the graph they refer to.
+
+    Exit code 0: no violations (warnings may be printed); 1: violations; 2: a file is
+    missing or does not parse (the message gives its line and column).
+    """
+    from .contrib import ContributionValidator
     state = _apply_store(ctx, store)
-    contributions = []
-    for name in files:
-        path = Path(name)
-        if not path.is_file():
-            raise LoadError(f"{name}: no such file")
-        info = rdf_format(fmt) if fmt else guess_rdf_format(name)
-        contributions.append((name, parse_contribution(path.read_bytes(), info, state.settings.iris, source=name)))
+    contributions = [(name, _read_contribution(name, fmt, state.settings)) for name in files]
     validator = ContributionValidator(state.store())
     failed = False
     out = _stdout()
@@ -315,6 +329,131 @@ def validate(ctx, files, fmt, report_format, store):
         else:
             out.write(report.to_csv())
     ctx.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def _read_contribution(name: str, fmt: str | None, settings: Settings):
+    from .contrib import parse_contribution
+    path = Path(name)
+    if not path.is_file():
+        raise LoadError(f"{name}: no such file")
+    info = rdf_format(fmt) if fmt else guess_rdf_format(name)
+    return parse_contribution(path.read_bytes(), info, settings.iris, source=name)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--token", envvar="COOPGRAPH_TOKEN", required=True,
+              help="Your API token (or the COOPGRAPH_TOKEN environment variable).")
+@click.option("--description", "-d", required=True, help="What the data adds and where it comes from.")
+@click.option("--server", metavar="URL", default=None,
+              help="Send it to a running site (e.g. https://example.org/); without it, write into --store.")
+@click.option("--format", "fmt", default=None, help="RDF format of FILE (default: from its extension).")
+@store_option
+@click.pass_context
+def contribute(ctx, file, token, description, server, fmt, store):
+    """Submit FILE as a contribution: validated, then stored with its provenance.
+
+    With --server the file goes to a running site's /api/contributions; otherwise it is
+    written into the store folder (--store), with the token checked against the
+    configured contributor_tokens. Exit code 0: accepted; 1: the data has violations
+    (the report is printed, nothing is stored); 2: refused (token, size, syntax).
+    """
+    state = _apply_store(ctx, store)
+    path = Path(file)
+    if not path.is_file():
+        raise LoadError(f"{file}: no such file")
+    info = rdf_format(fmt) if fmt else guess_rdf_format(file)
+    data = path.read_bytes()
+    if server:
+        body = _post_contribution(server, token, data, path.name, info, description)
+        _print_accepted(body["id"], body["triples"], body.get("report", {}).get("counts", {}),
+                        server.rstrip("/") + body.get("url", ""))
+        return
+    from .contrib import ContributionValidator
+    from .contributions import authenticate, open_for_contributions, submit
+    from .errors import PayloadTooLarge
+    name = authenticate(state.settings, token)
+    if len(data) > state.settings.max_upload_bytes:
+        raise PayloadTooLarge(f"{file} is larger than the limit of {state.settings.max_upload_bytes:,} bytes")
+    target = open_for_contributions(state.settings)
+    validator = ContributionValidator(target)
+    try:
+        record, report = submit(target, data, info, contributor=name, description=description, validator=validator,
+                                timeout=state.settings.validation_timeout, source=file)
+    except NotConforming as exc:
+        click.echo(exc.report.to_text(limit=None), err=True)
+        raise
+    finally:
+        validator.close()
+        target.close()
+    if report.warnings:
+        click.echo(report.to_text(limit=None), err=True)
+    _print_accepted(record.id, record.triples, report.counts(), record.graph)
+
+
+def _print_accepted(contribution_id: str, triples: int, counts: dict, where: str) -> None:
+    warnings = counts.get("Warning", 0)
+    click.echo(f"accepted: contribution {contribution_id} ({triples} triples"
+               + (f", {warnings} warning(s)" if warnings else "") + f")\n{where}")
+
+
+def _post_contribution(server: str, token: str, data: bytes, filename: str, info, description: str) -> dict:
+    """POST a file to a site's /api/contributions as multipart/form-data; return the JSON answer."""
+    import json
+    import urllib.error
+    import urllib.request
+    import uuid
+
+    from .errors import ContributionRefused, Forbidden, PayloadTooLarge, StoreError, Unauthorized
+    boundary = "coopgraph-" + uuid.uuid4().hex
+    parts = []
+    for field_name, value in (("description", description), ("input_format", info.name)):
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{field_name}"\r\n'
+                     f"Content-Type: text/plain; charset=utf-8\r\n\r\n{value}\r\n".encode("utf-8"))
+    safe_name = filename.replace('"', "_").replace("\r", "_").replace("\n", "_")
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{safe_name}"\r\n'
+                 f"Content-Type: {info.media_type}\r\n\r\n".encode("utf-8") + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode("ascii"))
+    url = server.rstrip("/") + "/api/contributions"
+    request = urllib.request.Request(url, data=b"".join(parts), method="POST", headers={
+        "Content-Type": f"multipart/form-data; boundary={boundary}", "Accept": "application/json",
+        "Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            body = json.loads(exc.read())
+        except ValueError:
+            body = {"message": f"the site answered {exc.code} {exc.reason}"}
+        message, hint = body.get("message", f"the site answered {exc.code}"), body.get("hint")
+        report = (body.get("details") or {}).get("report")
+        if report is not None:
+            click.echo(_json_report_text(report), err=True)
+            raise NotConforming(message) from None
+        for status, cls in ((401, Unauthorized), (403, Forbidden), (413, PayloadTooLarge),
+                            (422, ContributionRefused)):
+            if exc.code == status:
+                raise cls(message, hint=hint) from None
+        if exc.code >= 500:
+            raise StoreError(message, hint=hint) from None
+        raise UsageError(message, hint=hint) from None
+    except urllib.error.URLError as exc:
+        raise UsageError(f"cannot reach {url}: {exc.reason}", hint="Check --server and that the site is up.") from None
+
+
+def _json_report_text(report: dict) -> str:
+    """Print a JSON validation report (as a site sends it) the way `validate` prints one."""
+    counts = report.get("counts", {})
+    lines = [f"{counts.get('Violation', 0)} violation(s), {counts.get('Warning', 0)} warning(s)"]
+    for group in report.get("focusNodes", []):
+        iri = (group.get("focusNode") or {}).get("value", "")
+        lines.append(f"\n{group['label']} ({iri})" if group.get("label") else f"\n{iri}")
+        for result in group.get("results", []):
+            where = f" {result['path']}" if result.get("path") else ""
+            value = f" [value: {result['value']['value']}]" if result.get("value") else ""
+            lines.append(f"  {result['severity']}{where}: {result['message']}{value}")
+    return "\n".join(lines) + "\n"
 
 
 @cli.command()

@@ -67,12 +67,42 @@ class NotAcceptable(CoopgraphError):
     code = "not-acceptable"
 
 
+class Unauthorized(CoopgraphError):
+    """The request needs an API token and brought none, or one that is not configured."""
+
+    http_status = 401
+    exit_code = 2
+    code = "unauthorized"
+
+
 class Forbidden(CoopgraphError):
     """The operation is not allowed (writes on a read-only endpoint, a missing token)."""
 
     http_status = 403
     exit_code = 2
     code = "forbidden"
+
+
+class Conflict(CoopgraphError):
+    """The request would leave the graph inconsistent (withdrawing data others depend on)."""
+
+    http_status = 409
+    exit_code = 1
+    code = "conflict"
+
+
+class Gone(NotFound):
+    """The resource existed and was withdrawn on purpose (a withdrawn contribution)."""
+
+    http_status = 410
+    code = "gone"
+
+
+class UnsupportedMediaType(UsageError):
+    """A request body comes in a format that cannot be read here."""
+
+    http_status = 415
+    code = "unsupported-media-type"
 
 
 class PayloadTooLarge(CoopgraphError):
@@ -191,6 +221,14 @@ class NotConforming(CoopgraphError):
     def __init__(self, message: str, report=None):
         super().__init__(message)
         self.report = report
+
+
+class ContributionRefused(CoopgraphError):
+    """Contributed data says things a contribution may not say (about the ontology, the shapes, graphs)."""
+
+    http_status = 422
+    exit_code = 1
+    code = "contribution-refused"
 
 
 class StoreError(CoopgraphError):

@@ -111,7 +111,10 @@ def parse_rdf(data: bytes | str, fmt: RdfFormatInfo, *, base_iri: str | None = N
     """Parse a document into quads, turning syntax errors into :class:`RdfSyntaxError`.
 
     Triples go to ``to_graph`` (the default graph if None); quads keep their graph.
+    RDF/XML is screened first (see :func:`screen_xml`).
     """
+    if fmt.name == "rdfxml":
+        screen_xml(data, source=source)
     try:
         quads = list(ox.parse(data, format=fmt.oxigraph, base_iri=base_iri))
     except SyntaxError as exc:
@@ -121,6 +124,8 @@ def parse_rdf(data: bytes | str, fmt: RdfFormatInfo, *, base_iri: str | None = N
             raise RdfSyntaxError("the JSON-LD document refers to a remote @context, which is never fetched",
                                  source=source,
                                  hint="Inline the @context object in the document.") from exc
+        if line is None and fmt.name == "rdfxml":
+            line, column = _locate_xml_error(data, fmt, base_iri, message)
         raise RdfSyntaxError(_clean_parser_message(message), source=source, line=line, column=column,
                              hint=f"Fix the {fmt.name} syntax at that place and try again.") from exc
     except ValueError as exc:
@@ -130,8 +135,114 @@ def parse_rdf(data: bytes | str, fmt: RdfFormatInfo, *, base_iri: str | None = N
     return quads
 
 
+#: Entity references in an RDF/XML document may expand its text to this many times its size.
+XML_EXPANSION_FACTOR = 10
+XML_EXPANSION_FLOOR = 1 << 20
+
+
+class _Expanded(Exception):
+    pass
+
+
+def screen_xml(data: bytes | str, *, source: str = "<input>") -> None:
+    """Refuse XML whose entities expand beyond a sane size, and place XML errors by line and column.
+
+    Why: pyoxigraph expands internal entities without limit, so a 1 KB "billion laughs"
+    document grows to gigabytes in memory. expat reads the document first, counting the
+    text that entities expand to and stopping at the limit. It never loads external
+    entities (no handler is set), and its errors carry the line and column.
+    """
+    from xml.parsers import expat
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    limit = max(XML_EXPANSION_FLOOR, XML_EXPANSION_FACTOR * len(raw))
+    total = 0
+
+    def count(text: str) -> None:
+        nonlocal total
+        total += len(text)
+        if total > limit:
+            raise _Expanded()
+
+    def start(name, attributes) -> None:
+        for value in attributes.values():
+            count(value)
+
+    def declared(name, is_parameter, value, base, system_id, public_id, notation) -> None:
+        if system_id is not None or public_id is not None:
+            raise RdfSyntaxError(f"the document declares an external XML entity '{name}' "
+                                 f"({system_id or public_id}), which is never loaded", source=source,
+                                 line=parser.CurrentLineNumber, column=parser.CurrentColumnNumber + 1,
+                                 hint="Write the text out in the document instead.")
+
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.CharacterDataHandler = count
+    parser.StartElementHandler = start
+    parser.EntityDeclHandler = declared
+    try:
+        parser.Parse(raw, True)
+    except _Expanded:
+        raise RdfSyntaxError(f"the XML entities of this document expand to more than {limit:,} characters",
+                             source=source, line=parser.CurrentLineNumber,
+                             column=parser.CurrentColumnNumber + 1,
+                             hint="Write the text out instead of using nested XML entities.") from None
+    except expat.ExpatError as exc:
+        raise RdfSyntaxError(expat.errors.messages.get(exc.code, "the XML is not well formed"),
+                             source=source, line=exc.lineno, column=exc.offset + 1,
+                             hint="Fix the XML at that place and try again.") from None
+
+
+class _LineByLine(io.RawIOBase):
+    """Hands a document to a parser one line per read, so the line being read when it fails is known."""
+
+    def __init__(self, data: bytes):
+        self._lines = data.splitlines(keepends=True)
+        self.line = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.line >= len(self._lines):
+            return 0
+        chunk = self._lines[self.line][:len(buffer)]
+        if len(chunk) == len(self._lines[self.line]):
+            self.line += 1
+        else:
+            self._lines[self.line] = self._lines[self.line][len(chunk):]
+        buffer[:len(chunk)] = chunk
+        return len(chunk)
+
+
+def _locate_xml_error(data: bytes | str, fmt: RdfFormatInfo, base_iri: str | None,
+                      message: str) -> tuple[int | None, int | None]:
+    """Find where pyoxigraph's RDF/XML parser failed: it says what, not where.
+
+    Parsing again one line at a time gives the line; the column is that of the value
+    the message quotes when it appears on the line, else the line's first character.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    reader = _LineByLine(raw)
+    try:
+        for _ in ox.parse(reader, format=fmt.oxigraph, base_iri=base_iri):
+            pass
+    except SyntaxError:
+        pass
+    else:
+        return None, None
+    line = max(reader.line, 1)
+    lines = raw.splitlines()
+    text = lines[line - 1].decode("utf-8", "replace") if line <= len(lines) else ""
+    for quoted in re.findall(r"'([^']+)'|`([^`]+)`", message):
+        value = quoted[0] or quoted[1]
+        if value and value in text:
+            return line, text.index(value) + 1
+    return line, len(text) - len(text.lstrip()) + 1
+
+
 def _clean_parser_message(message: str) -> str:
-    message = re.sub(r"^Parser error at line \d+ column \d+: ", "", message)
+    """Drop the parser's own position prefix: the position travels separately."""
+    message = re.sub(r"^Parser error (?:at|between) [^:]*?line \d+[^:]*: ", "", message)
     return re.sub(r"\s*\(line \d+\)$", "", message)
 
 

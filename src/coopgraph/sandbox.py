@@ -5,9 +5,16 @@ runs in a separate process that is killed when the limit passes; the web server 
 serving meanwhile. Those processes (and every web worker) read immutable snapshots of
 the store (RocksDB checkpoints: hard links, made in milliseconds), so any number of
 them share one copy of the data on disk. Writes take an exclusive lock, change the
-primary database in a transaction, then publish a new snapshot by renaming a pointer
-file: a reader sees the old state or the new one, never half of a write, and a crash
-leaves the last published snapshot in place.
+primary database, then publish a new snapshot by renaming a pointer file: a reader sees
+the old state or the new one, never half of a write.
+
+A write may take several transactions (a contribution is added, then the inferred graph
+recomputed), so a writer marks the store ``write.pending`` before it touches the
+primary and clears the mark once the new snapshot is published. A writer that fails, or
+a process killed in the middle, leaves the mark; the primary is then rebuilt from the
+last published snapshot (by the failing writer itself, or by :func:`ensure_published`
+when the store is next opened), so the store holds the old state or the new one, never
+half of a write.
 
 Folder layout::
 
@@ -15,6 +22,7 @@ Folder layout::
     STORE/snapshots/NAME/      read-only checkpoints
     STORE/snapshots/CURRENT    the name of the snapshot readers use
     STORE/write.lock           serialises writers across processes
+    STORE/write.pending        present while a write is under way (or was cut short)
 """
 
 from __future__ import annotations
@@ -43,6 +51,9 @@ from .store import AskResult, GraphResult, OxigraphStore, SelectResult, Serializ
 log = logging.getLogger(__name__)
 
 KEEP_SNAPSHOTS = 3
+#: Snapshots younger than this are kept too: a query may still be reading one.
+KEEP_SECONDS = 300
+PENDING = "write.pending"
 
 
 # --- snapshots ---------------------------------------------------------------------------
@@ -81,29 +92,134 @@ def publish_snapshot(path: Path, primary: OxigraphStore) -> str:
 
 
 def _prune(folder: Path, keep: str) -> None:
-    """Remove old snapshots, keeping the newest few (readers may still be on them)."""
+    """Remove old snapshots, keeping the newest few and the recent ones (readers may still be on them).
+
+    Why the age: when writes come in bursts (twenty contributions at once) the newest
+    few are seconds old, and a query that started on an older one must still find it.
+    """
     names = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    now = time.time()
     for old in names[:-KEEP_SNAPSHOTS]:
-        if old.name != keep:
+        if old.name != keep and now - old.stat().st_mtime > KEEP_SECONDS:
             shutil.rmtree(old, ignore_errors=True)
 
 
 @contextlib.contextmanager
 def write_lock(path: Path) -> Iterator[None]:
-    """Hold the store's exclusive write lock (across processes) for the duration."""
-    Path(path).mkdir(parents=True, exist_ok=True)
-    with open(Path(path) / "write.lock", "a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+    """Hold the store's exclusive write lock (across processes) for the duration.
+
+    A rebuild swaps the whole store folder while holding the old folder's lock; a writer
+    that was waiting then holds a lock on a file no longer in place, so it checks and
+    takes the lock of the folder now at ``path`` instead.
+    """
+    lock_path = Path(path) / "write.lock"
+    waited = 0.0
+    while True:
         try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            fh = open(lock_path, "a+")
+        except FileNotFoundError:
+            # The folder is being swapped by a rebuild (never create it here: that would
+            # make the swap fail); it is back in a moment.
+            if waited > 30:
+                raise StoreError(f"the store folder {path} does not exist",
+                                 hint=f"Build it with `coopgraph build --store {path}`.") from None
+            time.sleep(0.05)
+            waited += 0.05
+            continue
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                current = os.stat(lock_path)
+            except FileNotFoundError:
+                current = None
+            held = os.fstat(fh.fileno())
+            if current is not None and (current.st_ino, current.st_dev) == (held.st_ino, held.st_dev):
+                break
+        except BaseException:
+            fh.close()
+            raise
+        fh.close()
+    try:
+        yield
+    finally:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        fh.close()
+
+
+def _mark_pending(path: Path) -> None:
+    marker = Path(path) / PENDING
+    with open(marker, "w") as fh:
+        fh.write(f"{os.getpid()} {time.strftime('%Y-%m-%dT%H:%M:%S')}\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    _fsync_dir(Path(path))
+
+
+def _clear_pending(path: Path) -> None:
+    try:
+        os.unlink(Path(path) / PENDING)
+    except FileNotFoundError:
+        return
+    _fsync_dir(Path(path))
+
+
+def _fsync_dir(folder: Path) -> None:
+    directory = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def write_pending(path: Path) -> bool:
+    """True while a write is under way, or after one was cut short and not yet rolled back."""
+    return (Path(path) / PENDING).exists()
+
+
+def restore_primary(path: Path) -> str:
+    """Rebuild the primary from the current snapshot (call under the write lock); return its name.
+
+    The checkpoint hard-links the snapshot's immutable files, so this takes a moment even
+    for a large store. Safe to repeat: a restore cut short leaves the mark in place and
+    the next one starts over.
+    """
+    path = Path(path)
+    name = current_snapshot(path)
+    if name is None:
+        raise StoreError(f"the store at {path} has no published snapshot to roll back to",
+                         hint=f"Rebuild it with `coopgraph build --store {path}`.")
+    fresh, stale = path / "db.restoring", path / "db.stale"
+    for leftover in (fresh, stale):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    snapshot = ox.Store.read_only(str(snapshots_dir(path) / name))
+    snapshot.backup(str(fresh))
+    del snapshot
+    if (path / "db").exists():
+        os.rename(path / "db", stale)
+    os.rename(fresh, path / "db")
+    _fsync_dir(path)
+    shutil.rmtree(stale, ignore_errors=True)
+    return name
 
 
 def ensure_published(path: Path, iris: Iris) -> str:
-    """Make sure the store has a current snapshot matching its primary (recovery after a crash)."""
+    """Bring the store to a consistent state on opening it (recovery after a crash).
+
+    A write cut short (the ``write.pending`` mark is there) is rolled back to the last
+    published snapshot; a primary changed outside a writer (a store built by hand) is
+    published; a store without any snapshot gets its first.
+    """
     with write_lock(path):
         name = current_snapshot(path)
+        if write_pending(path):
+            if name is not None:
+                log.warning("a write to %s was cut short; rolling back to snapshot %s", path, name)
+                name = restore_primary(path)
+                _clear_pending(path)
+                return name
+            log.warning("a write to %s was cut short before any snapshot existed; publishing the primary", path)
+            _clear_pending(path)
         primary = OxigraphStore(iris, path)
         try:
             if name is None or _version(primary) != _snapshot_version(path, name, iris):
@@ -253,7 +369,7 @@ class SnapshotStore(Store):
         self._lock = threading.Lock()
         self._reader: tuple[str, OxigraphStore, dict] | None = None
         self._pointer: tuple[tuple | None, str] | None = None
-        if current_snapshot(self.path) is None:
+        if current_snapshot(self.path) is None or write_pending(self.path):
             ensure_published(self.path, iris)
 
     # in-process reads of the current snapshot (bulk operations; no time limit needed)
@@ -436,14 +552,27 @@ class SnapshotStore(Store):
     # writes: one writer at a time, published as a new snapshot
     @contextlib.contextmanager
     def writer(self) -> Iterator[OxigraphStore]:
-        """Open the primary for writing under the lock; publish a snapshot when the block succeeds."""
+        """Open the primary for writing under the lock; publish a snapshot when the block succeeds.
+
+        If the block fails, the primary is rolled back to the published snapshot, so the
+        next writer starts from the state readers see.
+        """
         with write_lock(self.path):
+            if write_pending(self.path):  # a writer in another process died mid-write
+                restore_primary(self.path)
+                _clear_pending(self.path)
+            _mark_pending(self.path)
             primary = OxigraphStore(self.iris, self.path)
+            published = False
             try:
                 yield primary
                 publish_snapshot(self.path, primary)
+                published = True
             finally:
                 primary.close()
+                if not published:
+                    restore_primary(self.path)
+                _clear_pending(self.path)
 
     def replace_graphs(self, graphs, fmt=None, *, drop=()):
         with self.writer() as primary:

@@ -1,0 +1,151 @@
+"""Run work on untrusted input in worker processes that are killed when their time limit passes.
+
+Why: pyoxigraph cannot interrupt a running query and Python cannot interrupt a running
+C call, so a hard time limit on work driven by someone else's data (validating a
+contribution in a scratch store) needs a process that can be killed. Workers are spawned
+on first use and reused; a killed worker is replaced by the next call.
+
+A function run here is a module-level function taking a per-worker ``cache`` dict first
+(so it can keep, say, a scratch store with the ontology loaded between calls), then its
+arguments. :class:`InlineRunner` runs the same functions in the calling process, for the
+command line and benchmarks, where the user's own process may take its time.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import threading
+import traceback
+from typing import Any, Callable
+
+from . import errors
+from .errors import CoopgraphError, QueryTimeout
+
+log = logging.getLogger(__name__)
+
+
+def _worker_main(conn) -> None:  # pragma: no cover - runs in a child process
+    cache: dict[str, Any] = {}
+    while True:
+        try:
+            func, args = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            conn.send(("ok", func(cache, *args)))
+        except CoopgraphError as exc:
+            conn.send(("error", type(exc).__name__, exc.message, exc.hint, exc.details))
+        except Exception:  # noqa: BLE001 - report, never die silently
+            conn.send(("failed", traceback.format_exc()))
+
+
+def rebuild_error(name: str, message: str, hint: str | None, details: dict | None) -> CoopgraphError:
+    """Recreate an error raised in another process as the same class, with its details."""
+    cls = getattr(errors, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, CoopgraphError)):
+        cls = errors.QueryFailed
+    error = cls.__new__(cls)
+    CoopgraphError.__init__(error, message, hint=hint, details=details)
+    for key, value in (details or {}).items():  # e.g. line/column of a syntax error
+        setattr(error, key, value)
+    if isinstance(error, errors.SyntaxProblem):
+        for key in ("source", "line", "column"):
+            if not hasattr(error, key):
+                setattr(error, key, None)
+    return error
+
+
+class _Worker:
+    def __init__(self):
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child,), daemon=True)
+        self.process.start()
+        child.close()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(timeout=5)
+        self.conn.close()
+
+
+class InlineRunner:
+    """Runs the functions in this process (no hard limit; the work checks its deadline itself)."""
+
+    def __init__(self):
+        self._cache: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def call(self, func: Callable, *args, timeout: float | None = None, what: str = "work"):
+        with self._lock:  # the cache (a scratch store) is not shared between threads
+            return func(self._cache, *args)
+
+    def close(self) -> None:
+        self._cache.clear()
+
+
+class KillableRunner:
+    """A small pool of worker processes; a call past its time limit kills its worker."""
+
+    def __init__(self, workers: int = 2):
+        self.max_workers = workers
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def _take(self) -> _Worker:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            if self._count < self.max_workers:
+                self._count += 1
+                try:
+                    return _Worker()
+                except Exception:
+                    self._count -= 1
+                    raise
+        return self._idle.get()
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._lock:
+            self._count -= 1
+
+    def call(self, func: Callable, *args, timeout: float | None = None, what: str = "work"):
+        """Run ``func(cache, *args)`` in a worker; raise QueryTimeout when ``timeout`` passes."""
+        worker = self._take()
+        try:
+            worker.conn.send((func, args))
+            if not worker.conn.poll(timeout):
+                self._discard(worker)
+                worker = None
+                raise QueryTimeout(f"the {what} ran past its time limit of {timeout:g} s and was stopped",
+                                   hint="Send less data at once, or ask the maintainers for a longer limit.")
+            reply = worker.conn.recv()
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            if worker is not None:
+                self._discard(worker)
+                worker = None
+            raise errors.StoreError(f"the {what} worker stopped unexpectedly: {exc}") from exc
+        finally:
+            if worker is not None:
+                self._idle.put(worker)
+        if reply[0] == "ok":
+            return reply[1]
+        if reply[0] == "error":
+            raise rebuild_error(*reply[1:])
+        raise RuntimeError(f"the {what} failed in its worker process:\n{reply[1]}")
+
+    def close(self) -> None:
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            worker.kill()
+            with self._lock:
+                self._count -= 1
