@@ -187,16 +187,18 @@ def _build_summary(report) -> str:
     return "\n".join(lines)
 
 
-QUERY_OUTPUTS = ["table", "json", "csv", "tsv", "xml", "turtle", "jsonld", "ntriples", "rdfxml"]
+QUERY_OUTPUTS = ["table", "json", "csv", "tsv", "xml", "sparql-json", "sparql-xml", "turtle", "jsonld", "ntriples",
+                 "rdfxml"]
 
 
-def _parse_params(params: tuple[str, ...]) -> dict[str, str]:
-    out = {}
+def _parse_params(params: tuple[str, ...]) -> dict[str, list[str]]:
+    """Collect ``--param name=value`` options; a name given twice is refused later, as the API does."""
+    out: dict[str, list[str]] = {}
     for item in params:
         if "=" not in item:
             raise UsageError(f"--param '{item}' is not of the form name=value")
         key, value = item.split("=", 1)
-        out[key.strip()] = value
+        out.setdefault(key.strip(), []).append(value)
     return out
 
 
@@ -204,10 +206,12 @@ def _parse_params(params: tuple[str, ...]) -> dict[str, str]:
 @click.argument("file", required=False, type=click.File("r", encoding="utf-8"))
 @click.option("--name", "stored", metavar="NAME", help="Run the stored query queries/NAME.rq.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A stored-query parameter (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(QUERY_OUTPUTS), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(QUERY_OUTPUTS), default="table", show_default=True,
+              help="For stored queries the formats of the API's format= (json is the API's JSON shape, with "
+                   "labels); for a FILE, json and xml are SPARQL results.")
 @click.option("--graph", "view", type=click.Choice(["all", "asserted", "inferred"]), default="all", show_default=True,
               help="Which triples the default graph holds: everything, the asserted data alone, or the inferred.")
-@click.option("--limit", type=int, default=None, help="Page size (stored queries).")
+@click.option("--limit", type=int, default=None, help="Page size (stored queries; default: the query's own).")
 @click.option("--offset", type=int, default=0, help="Rows to skip (stored queries).")
 @store_option
 @click.pass_context
@@ -219,32 +223,61 @@ def query(ctx, file, stored, params, fmt, view, limit, offset, store):
                          hint="See `coopgraph query --help`; list stored queries with `ls queries/`.")
     if params and not stored:
         raise UsageError("--param only applies to stored queries (--name)")
+    if stored:
+        _run_stored(state, stored, _parse_params(params), fmt, view, limit, offset)
+        return
     st = state.store()
     graphs = st.view(view)
-    if stored:
-        from .queries import get_query, load_stored_queries, run_stored_query
-        queries, errors = load_stored_queries(state.settings.queries_dir, state.settings.iris.prefixes())
-        for error in errors:
-            if error.path.endswith(f"/{stored}.rq") or Path(error.path).stem == stored:
-                raise error
-        stored_query = get_query(queries, stored)
-        result, _ = run_stored_query(st, stored_query, _parse_params(params), limit=limit, offset=offset,
-                                     prefixes=state.settings.iris.prefixes(), default_graphs=graphs)
-    else:
-        text = file.read()
-        from .sparql import looks_like_update, service_targets
-        if looks_like_update(text):
-            raise UsageError("this is a SPARQL Update; `coopgraph query` only reads")
-        if any(True for _ in service_targets(text)):
-            from .errors import QueryRefused
-            raise QueryRefused("SERVICE calls are not allowed from the command line")
-        result = st.query(text, default_graphs=graphs)
+    text = file.read()
+    from .sparql import looks_like_update, service_targets
+    if looks_like_update(text):
+        raise UsageError("this is a SPARQL Update; `coopgraph query` only reads")
+    if any(True for _ in service_targets(text)):
+        from .errors import QueryRefused
+        raise QueryRefused("SERVICE calls are not allowed from the command line")
+    result = st.query(text, default_graphs=graphs)
     _print_result(result, fmt, state.settings.iris.prefixes())
+
+
+def _run_stored(state: State, name: str, params: dict[str, list[str]], fmt: str, view: str,
+                limit: int | None, offset: int) -> None:
+    """Run a stored query with the API's validation and write it in the API's formats."""
+    from . import answers
+    from .queries import bind_parameters, get_query, load_stored_queries, run_stored_query
+    settings = state.settings
+    prefixes = settings.iris.prefixes()
+    queries, errors = load_stored_queries(settings.queries_dir, prefixes)
+    for error in errors:
+        if Path(error.path).stem == name:
+            raise error
+    stored_query = get_query(queries, name)
+    kind = answers.answer_kind(stored_query)
+    answer_format = None if fmt == "table" else answers.answer_format(fmt, kind)
+    bind_parameters(stored_query, params, None, prefixes)  # types first: no need to open the store for a typo
+    st = state.store()
+    bindings = bind_parameters(stored_query, params, st, prefixes, timeout=settings.query_timeout)
+    result, has_more = run_stored_query(st, stored_query, bindings=bindings, limit=limit, offset=offset,
+                                        timeout=settings.query_timeout, prefixes=prefixes,
+                                        default_graphs=st.view(view))
+    if answer_format is None:
+        _print_result(result, "table", prefixes)
+        return
+    page_size = limit or stored_query.pagination
+    data = answers.render(stored_query, result, bindings, answer_format, store=st, languages=("en", "ja"),
+                          limit=page_size, offset=offset, has_more=has_more, prefixes=prefixes,
+                          timeout=settings.query_timeout)
+    out = _stdout()
+    out.write(data)
+    if answer_format.name == "json":
+        out.write(b"\n")
+    if has_more:
+        click.echo(f"(more rows: use --offset {offset + (page_size or 0)})", err=True)
 
 
 def _print_result(result, fmt: str, prefixes: dict[str, str]) -> None:
     from . import formats
     out = _stdout()
+    fmt = {"sparql-json": "json", "sparql-xml": "xml"}.get(fmt, fmt)
     if result.kind == "graph":
         rdf_name = {"table": "turtle", "json": "jsonld"}.get(fmt, fmt)
         if rdf_name not in RDF_FORMATS:

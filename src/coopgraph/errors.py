@@ -195,8 +195,10 @@ class ParameterError(UsageError):
 
     def __init__(self, name: str, message: str, *, expected: str | None = None):
         super().__init__(f"parameter '{name}': {message}",
+                         hint=f"Expected {expected}." if expected else None,
                          details={"parameter": name, **({"expected": expected} if expected else {})})
         self.name = name
+        self.expected = expected
 
 
 class StoredQueryError(CoopgraphError):

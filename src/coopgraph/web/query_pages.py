@@ -1,0 +1,126 @@
+"""``/queries``: the stored queries for people — a list by tag, and a form per query that runs it.
+
+The pages read requests exactly as the API does (web/stored.py) and link each answer's
+download formats to the API, so what a person sees is what a script gets.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from flask import Blueprint, render_template, request, url_for
+
+from .. import answers
+from ..errors import CoopgraphError
+from ..formats import compact_iri
+from ..namespaces import XSD
+from ..queries import Parameter, enumeration, fetch_labels, get_query
+from .services import services
+from .stored import MAX_CHOICES, label_languages, page_links, resource_href, run_page
+
+bp = Blueprint("query_pages", __name__)
+
+INPUT_TYPES = {"date": "date", "integer": "number", "decimal": "number"}
+PLACEHOLDERS = {"langstring": "text@en", "year": "YYYY", "date": "YYYY-MM-DD", "boolean": "true or false"}
+
+
+@bp.get("/queries")
+def query_list():
+    queries = services().queries
+    by_tag: dict[str, list] = defaultdict(list)
+    for query in queries.values():
+        for tag in query.tags or ["other"]:
+            by_tag[tag].append(query)
+    tags = sorted(by_tag.items(), key=lambda item: (item[0] == "other", item[0].casefold()))
+    html = render_template("queries/list.html", tags=tags, count=len(queries))
+    return html, 200, {"Link": '</api/queries>; rel="alternate"; type="application/json"'}
+
+
+def form_fields(query, svc) -> list[dict]:
+    """What the form shows for each parameter: its widget, choices and current value."""
+    fields = []
+    for parameter in query.parameters:
+        choices = enumeration(parameter, svc.store, languages=label_languages(), limit=MAX_CHOICES,
+                              timeout=svc.settings.query_timeout)
+        if choices is None and parameter.type == "boolean":
+            choices = [("true", "yes"), ("false", "no")]
+        submitted = request.args.get(parameter.name)
+        fields.append({
+            "parameter": parameter, "label": parameter.label or parameter.name.replace("_", " "),
+            "choices": choices, "value": parameter.default if submitted is None else submitted,
+            "input_type": INPUT_TYPES.get(parameter.type, "text"),
+            "step": {"integer": "1", "decimal": "any"}.get(parameter.type),
+            "pattern": "[0-9]{4}" if parameter.type == "year" else None,
+            "placeholder": parameter.example or PLACEHOLDERS.get(parameter.type, ""),
+            "help": help_text(parameter),
+        })
+    return fields
+
+
+def help_text(parameter: Parameter) -> str:
+    parts = [parameter.description] if parameter.description else []
+    parts.append(f"Expected: {parameter.expected}.")
+    if parameter.example:
+        parts.append(f"Example: {parameter.example}")
+    return " ".join(parts)
+
+
+def display(term, labels: dict[str, str], prefixes: dict[str, str]) -> dict:
+    """A table cell: the text to show, where it links, and the language or datatype it carries."""
+    if term is None:
+        return {"text": ""}
+    if isinstance(term, ox.NamedNode):
+        label = labels.get(term.value)
+        short = compact_iri(term.value, prefixes).strip("<>")
+        return {"text": label or short, "href": resource_href(term.value), "title": term.value,
+                "iri": short if label else None}
+    if isinstance(term, ox.Literal):
+        datatype = None if term.language or term.datatype.value == XSD + "string" else term.datatype.value
+        return {"text": term.value, "lang": term.language or None,
+                "title": compact_iri(datatype, prefixes).strip("<>") if datatype else None}
+    if isinstance(term, ox.BlankNode):
+        return {"text": f"_:{term.value}"}
+    return {"text": str(term)}
+
+
+def table(result, labels, prefixes) -> tuple[list[str], list[list[dict]]]:
+    if result.kind == "select":
+        return list(result.variables), [[display(t, labels, prefixes) for t in row] for row in result.rows]
+    return ["subject", "predicate", "object"], [
+        [display(t.subject, labels, prefixes), display(t.predicate, labels, prefixes),
+         display(t.object, labels, prefixes)] for t in result.triples]
+
+
+@bp.get("/queries/<name>")
+def query_page(name: str):
+    svc = services()
+    query = get_query(svc.queries, name)
+    prefixes = svc.iris.prefixes()
+    context = {"query": query, "fields": form_fields(query, svc), "submitted": bool(request.args),
+               "error": None, "answer": None}
+    status = 200
+    if request.args:
+        try:
+            page = run_page(query, request.args)
+        except CoopgraphError as exc:
+            context["error"], status = exc, exc.http_status
+        else:
+            result = page.result
+            terms = ([t for row in result.rows for t in row] if result.kind == "select" else
+                     [t for tr in result.triples for t in (tr.subject, tr.predicate, tr.object)]
+                     if result.kind == "graph" else [])
+            labels = fetch_labels(svc.store, terms, label_languages(), timeout=svc.settings.query_timeout)
+            columns, rows = table(result, labels, prefixes) if result.kind != "ask" else ([], [])
+            kept = [(k, v) for k in request.args for v in request.args.getlist(k) if k != "run"]
+            downloads = [{"format": f, "href": url_for("api.query_results", name=name) + "?"
+                          + urlencode(kept + [("format", f.name)])}
+                         for f in answers.formats_for(answers.answer_kind(query))]
+            context["answer"] = {"kind": result.kind, "columns": columns, "rows": rows,
+                                 "boolean": getattr(result, "value", None), "offset": page.offset,
+                                 "links": page_links(page, "query_pages.query_page", request.args),
+                                 "downloads": downloads}
+    html = render_template("queries/page.html", **context)
+    link = f'<{url_for("api.query_metadata", name=name)}>; rel="alternate"; type="application/json"'
+    return html, status, {"Link": link}
