@@ -8,6 +8,7 @@ session for the tests about the knowledge and the web.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from coopgraph.config import Settings, load_settings
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 SAMPLES = Path(__file__).resolve().parent / "samples"
+QUERY_API = Path(__file__).resolve().parent / "fixtures" / "query-api"
 
 
 def make_settings(root: Path = ROOT, **overrides) -> Settings:
@@ -49,6 +51,30 @@ def mini_build(mini_settings):
 @pytest.fixture(scope="session")
 def mini_store(mini_build):
     return mini_build[0]
+
+
+@pytest.fixture(scope="session")
+def query_project(tmp_path_factory) -> Path:
+    """The miniature project plus stored queries of every kind, broken ones, and hostile labels."""
+    root = tmp_path_factory.mktemp("query-project") / "project"
+    shutil.copytree(MINI, root)
+    shutil.copytree(QUERY_API, root, dirs_exist_ok=True)
+    return root
+
+
+@pytest.fixture(scope="session")
+def query_build(query_project):
+    """(store, report) of the stored-query test project, built in memory once."""
+    return build(make_settings(query_project))
+
+
+@pytest.fixture(scope="session")
+def query_app(query_project, query_build):
+    """A Flask app over the stored-query test project."""
+    from coopgraph.web import create_app
+    application = create_app(make_settings(query_project), store=query_build[0])
+    application.config["TESTING"] = True
+    return application
 
 
 @pytest.fixture(scope="session")

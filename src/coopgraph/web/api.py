@@ -7,6 +7,8 @@ an unknown query 404, an unwanted format 406, a query past its time limit 503.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from .. import answers
@@ -24,7 +26,7 @@ def query_links(query: StoredQuery) -> dict[str, str]:
              "page": url_for("query_pages.query_page", name=query.name)}
     examples = query.example_values()
     if examples:
-        links["example"] = url_for("api.query_results", name=query.name, **examples)
+        links["example"] = url_for("api.query_results", name=query.name) + "?" + urlencode(examples)
     return links
 
 
