@@ -387,7 +387,10 @@ def _convert(parameter: Parameter, raw: str, prefixes: Mapping[str, str]):
             text, language = value, parameter.language or ""
         if not language or not re.fullmatch(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*", language):
             raise bad
-        return ox.Literal(text, language=language.lower())
+        try:  # pyoxigraph checks the tag against BCP 47 (e.g. no empty extension subtag)
+            return ox.Literal(text, language=language.lower())
+        except ValueError as exc:
+            raise bad from exc
     datatype = parameter.datatype or DEFAULT_DATATYPES[kind]
     if kind == "integer":
         if not re.fullmatch(r"[+-]?[0-9]+", value):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.metadata
 import re
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template, request
 
 from .. import answers
 from ..queries import RESERVED_NAMES, Parameter, StoredQuery, enumeration
@@ -105,24 +105,31 @@ def typed(kind: str, value: str):
     return value
 
 
+def parameter_description(parameter: Parameter, choices: list[tuple[str, str]] | None) -> str:
+    """The header's descriptions (English, Japanese), the expected type, and labelled choices when few."""
+    parts = [parameter.description, parameter.description_ja, f"Expected: {parameter.expected}."]
+    labelled = [f"{value} ({label})" for value, label in choices or [] if label != value]
+    if labelled and len(choices) <= 30:
+        parts.append(f"Choices: {', '.join(labelled)}.")
+    return " ".join(part for part in parts if part)
+
+
 def operation(query: StoredQuery, operation_id: str, store, max_rows: int, timeout: float) -> dict:
     """One operation: run this stored query."""
     kind = answers.answer_kind(query)
     params = []
     for parameter in query.parameters:
         choices = enumeration(parameter, store, limit=MAX_CHOICES, timeout=timeout)
-        description = " ".join(part for part in (
-            parameter.description, parameter.description_ja, f"Expected: {parameter.expected}.",
-            f"Choices: {', '.join(f'{v} ({label})' for v, label in choices if label != v)}." if choices
-            and any(label != v for v, label in choices) and len(choices) <= 30 else "") if part)
-        entry = {"name": parameter.name, "in": "query", "description": description,
+        entry = {"name": parameter.name, "in": "query", "description": parameter_description(parameter, choices),
                  "required": parameter.required and parameter.default is None,
                  "schema": parameter_schema(parameter, choices)}
+        if not entry["required"]:
+            entry["allowEmptyValue"] = True  # an empty value means "not given", as an empty form field does
         if parameter.example is not None:
             entry["example"] = typed(parameter.type, parameter.example)
         params.append(entry)
     params += [{"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/offset"},
-               {"name": "format", "in": "query", "required": False,
+               {"name": "format", "in": "query", "required": False, "allowEmptyValue": True,
                 "description": "The answer's format; without it, the Accept header chooses (JSON by default).",
                 "schema": {"type": "string", "enum": [f.name for f in answers.formats_for(kind)]}}]
     content = {}
@@ -211,10 +218,10 @@ def openapi_document() -> dict:
                                                  "parameters": {"type": "array", "items": ANY_OBJECT},
                                                  "links": ANY_OBJECT}}},
             "parameters": {
-                "limit": {"name": "limit", "in": "query", "required": False,
+                "limit": {"name": "limit", "in": "query", "required": False, "allowEmptyValue": True,
                           "description": "Rows per page (the query's own page size by default).",
                           "schema": {"type": "integer", "minimum": 1, "maximum": settings.max_result_rows}},
-                "offset": {"name": "offset", "in": "query", "required": False,
+                "offset": {"name": "offset", "in": "query", "required": False, "allowEmptyValue": True,
                            "description": "Rows to skip.",
                            "schema": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999, "default": 0}},
             },
@@ -234,7 +241,7 @@ def openapi_json():
         cache.update(version=version, document=openapi_document())
     response = jsonify(cache["document"])
     response.set_etag(version)
-    return response
+    return response.make_conditional(request)
 
 
 @bp.get("/api")
