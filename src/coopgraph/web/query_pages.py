@@ -60,7 +60,7 @@ def form_fields(query, svc) -> list[dict]:
 
 
 def help_text(parameter: Parameter) -> str:
-    parts = [parameter.description] if parameter.description else []
+    parts = [parameter.description.rstrip(".") + "."] if parameter.description else []
     parts.append(f"Expected: {parameter.expected}.")
     if parameter.example:
         parts.append(f"Example: {parameter.example}")
