@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -480,3 +481,18 @@ def test_live_server_stops_a_query_at_the_time_limit(live_project_server):
     body = response.json()
     assert response.status_code == 503 and body["error"] == "query-timeout" and "1.5 s" in body["message"]
     assert requests.get(url + "/api/queries/labels/results", timeout=10).status_code == 200  # the server goes on
+
+
+# --- the README documents the real shapes ---------------------------------------------------
+
+def readme_json_blocks() -> list[dict]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Stored queries and their API"):]
+    section = section[:section.index("\n## ", 1)]
+    return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, re.S)]
+
+
+def test_readme_shows_the_real_json_and_error_shapes(api):
+    results, error = readme_json_blocks()
+    assert get_json(api, "/api/queries/city-pairings/results?city=id:city/alpha") == results
+    assert get_json(api, "/api/queries/typed/results?year=twenty", status=400) == error
