@@ -158,7 +158,7 @@ def test_vendored_files_carry_their_licence_and_origin():
 
 #: Examples per operation and mode: enough to meet odd values of every type in the test project,
 #: fewer on the curated graph, where some queries take seconds each (this bounds the run for CI).
-EXAMPLES = {"test-project": 60, "curated": 6}
+EXAMPLES = {"test-project": 40, "curated": 6}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 

@@ -11,6 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from conftest import ROOT
+
 ID = "https://w3id.org/coopgraph/id/"
 
 
@@ -183,3 +185,25 @@ def test_data_and_values_are_escaped_and_odd_iris_not_linked(browser):
     typed = open_page(browser, "/queries/typed?run=1&place=javascript:alert(1)")
     assert not [a for a in typed.find("a") if a["attrs"].get("href", "").startswith("javascript:")]
     assert "Scriptland javascript:alert(1)" in [" ".join(td["text"].split()) for td in typed.find("td")], [td["text"] for td in typed.find("td")]
+
+
+CURATED_QUERIES = sorted(p.stem for p in (ROOT / "queries").glob("*.rq"))
+
+
+@pytest.mark.skipif(not (ROOT / "ontology").is_dir() or not CURATED_QUERIES,
+                    reason="the curated ontology and stored queries are not in this checkout yet")
+@pytest.mark.parametrize("name", CURATED_QUERIES or ["none"])
+def test_every_curated_query_has_a_working_form(app, name):
+    client = app.test_client()
+    query = app.extensions["coopgraph"].queries[name]
+    form = Page(client.get(f"/queries/{name}").get_data(as_text=True))
+    for parameter in query.parameters:
+        widget = form.find("select", name=parameter.name) or form.find("input", name=parameter.name)
+        assert widget, parameter.name
+        if parameter.cls:  # IRIs of a class are chosen from a dropdown of its instances
+            assert len(form.find("select", name=parameter.name)) == 1
+            assert parameter.example in [o["attrs"]["value"] for o in form.find("option")]
+    response = client.get(f"/queries/{name}", query_string={"run": "1", **query.example_values()})
+    assert response.status_code == 200
+    page = Page(response.get_data(as_text=True))
+    assert not page.find("div", role="alert") and (page.find("table") or page.find("p", class_="answer"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from flask import current_app
 from ..config import Settings
 from ..queries import StoredQuery, load_stored_queries
 from ..store import Store
+
+log = logging.getLogger(__name__)
 
 
 class Services:
@@ -38,6 +41,8 @@ class Services:
     def queries(self) -> dict[str, StoredQuery]:
         if self._queries is None:
             queries, errors = load_stored_queries(self.settings.queries_dir, self.iris.prefixes())
+            for error in errors:  # the app serves the others; the maintainer learns why one is missing
+                log.warning("stored query left out: %s", error)
             self._queries, self.query_errors = queries, errors
         return self._queries
 
