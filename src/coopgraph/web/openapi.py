@@ -16,7 +16,7 @@ import re
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from .. import answers
-from ..queries import RESERVED_NAMES, Parameter, StoredQuery, enumeration
+from ..queries import Parameter, StoredQuery, enumeration
 from .services import services
 from .stored import MAX_CHOICES
 
@@ -200,7 +200,8 @@ def openapi_document() -> dict:
                  "description": "Stored SPARQL queries over the coopgraph knowledge graph of EU–Japan cooperation "
                                 "on regional and urban policy, each runnable with its own typed parameters. "
                                 "Parameter values are bound as RDF terms, never pasted into the query. "
-                                f"The arguments {', '.join(RESERVED_NAMES[:3])} control paging and formats. "
+                                "The arguments limit, offset and format control paging and formats; no "
+                                "stored query has parameters of these names. "
                                 "Errors share one JSON shape (the Error schema)."},
         "tags": [{"name": "queries", "description": "The stored queries themselves."}]
                 + [{"name": tag} for tag in tags],
