@@ -45,6 +45,15 @@ def test_loads_good_queries_and_reports_broken_ones(mini_queries):
     ("#+ title: T\n#+ parameters:\n#+   y: {type: year, example: 'twenty'}\nSELECT ?y WHERE { ?s ?p ?y }", "example"),
     ("#+ title: T\nSELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }", "SERVICE"),
     ("#+ title: T\nINSERT DATA { <urn:a> <urn:b> <urn:c> }", "no SELECT"),
+    ("#+ title: T\n#+ parameters:\n#+   offset: {type: integer}\nSELECT ?offset WHERE { }", "reserved name"),
+    ("#+ title: T\n#+ parameters:\n#+   x: {type: string, colour: red}\nSELECT ?x WHERE { }", "unknown setting"),
+    ("#+ title: T\n#+ parameters:\n#+   x: {type: string, class: cg:Programme}\nSELECT ?x WHERE { }", "not of type iri"),
+    ("#+ title: T\n#+ parameters:\n#+   x: {type: iri, enum_query: 'SELECT ?v WHERE { ?v ?p ?o }'}\n"
+     "SELECT ?x WHERE { }", "must be a SELECT giving ?value"),
+    ("#+ title: T\n#+ parameters:\n#+   x: {type: iri, enum_query: 'SELECT ?value WHERE { ?value ?p }'}\n"
+     "SELECT ?x WHERE { }", "enum_query of parameter 'x': the SPARQL does not parse"),
+    ("#+ title: T\n#+ parameters:\n#+   x: {type: year, enum: [2017, twenty]}\nSELECT ?x WHERE { }", "enum of parameter"),
+    ("#+ title: {en: T, fr: T}\nSELECT * WHERE { }", "unknown language"),
 ])
 def test_broken_query_files_say_why(tmp_path, text, reason):
     path = tmp_path / "q.rq"
@@ -129,3 +138,26 @@ def test_enumerations_fixed_and_from_the_graph(mini_store, mini_queries):
 def test_unknown_query_is_not_found(mini_queries):
     with pytest.raises(NotFound):
         get_query(mini_queries[0], "nothing-here")
+
+
+def test_enum_query_uses_the_query_prefixes_and_iri_enums_accept_prefixed_names(tmp_path, mini_store):
+    path = tmp_path / "q.rq"
+    path.write_text("#+ title: T\n#+ parameters:\n"
+                    "#+   region: {type: iri, enum_query: 'SELECT ?value WHERE { ?value a ex:Region }'}\n"
+                    "#+   city: {type: iri, enum: ['id:city/alpha', 'id:city/beta']}\n"
+                    "PREFIX ex: <https://example.org/mini#>\nSELECT ?region ?city WHERE { }")
+    query = load_stored_query(path, {"id": ID})
+    assert query.parameter("city").enum == [ID + "city/alpha", ID + "city/beta"]
+    assert to_term(query.parameter("city"), "id:city/beta", {"id": ID}) == ox.NamedNode(ID + "city/beta")
+    assert {v for v, _ in enumeration(query.parameter("region"), mini_store)} == {ID + "region/north",
+                                                                                  ID + "region/continent"}
+    assert bind_parameters(query, {"region": ID + "region/north"}, mini_store, {"id": ID})
+    with pytest.raises(ParameterError, match="allowed values"):
+        bind_parameters(query, {"region": ID + "city/alpha"}, mini_store, {"id": ID})
+
+
+def test_file_names_become_url_names(tmp_path):
+    path = tmp_path / "two words.rq"
+    path.write_text("#+ title: T\nSELECT * WHERE { }")
+    with pytest.raises(StoredQueryError, match="file name"):
+        load_stored_query(path)

@@ -4,6 +4,11 @@ Where the queries come from (files and their headers) is kept apart from how the
 (the store), as grlc does. Unlike grlc, a parameter value is never pasted into the
 query text: it is checked against its declared type and bound to its variable as a
 term, so a value holding quotes, ``>``, braces or ``} UNION {`` stays a value.
+
+A header may give English and Japanese texts, fixed enumerations (with labels) or
+enumerations drawn from the graph (``enum_query``, or the instances of an IRI
+parameter's ``class``); a file whose header or SPARQL has a mistake is reported with
+the reason and left out, so one bad file never takes the others down.
 """
 
 from __future__ import annotations
