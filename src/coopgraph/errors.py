@@ -198,7 +198,6 @@ class ParameterError(UsageError):
                          hint=f"Expected {expected}." if expected else None,
                          details={"parameter": name, **({"expected": expected} if expected else {})})
         self.name = name
-        self.expected = expected
 
 
 class StoredQueryError(CoopgraphError):
