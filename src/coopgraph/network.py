@@ -1,0 +1,166 @@
+"""The network of actors, programmes and themes, and a radial drawing of it.
+
+Actors (bodies, parties, cities, regions) rarely link to a programme or a theme
+directly: a pairing, a meeting or an agreement links to all of them. So two nodes are
+connected when they link to each other, or when some other resource of ours links to
+(or from) both of them; the edge keeps those resources ("via") so a reader can follow
+it. The drawing puts programmes in the middle, themes around them and actors on the
+outer ring, each ring ordered by the programmes its nodes connect to, which keeps
+lines short without a force simulation (and without JavaScript).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from .describe import SOURCE_PREDICATES, LabelMap, fetch_labels, pick_label, values_block
+from .namespaces import DCT, FOAF, GEO, ONTOLOGY, ORG, PROV, RDF_TYPE, SCHEMA
+from .search import PROGRAMME_CLASSES, THEME_CLASSES
+
+#: Classes whose instances are actors: agents and places (subclasses follow through inference).
+ACTOR_CLASSES = (FOAF + "Agent", ORG + "Organization", PROV + "Agent", SCHEMA + "Organization",
+                 SCHEMA + "Place", DCT + "Location", GEO + "SpatialThing",
+                 ONTOLOGY + "Party", ONTOLOGY + "PublicBody", ONTOLOGY + "Place", ONTOLOGY + "Municipality",
+                 ONTOLOGY + "Region", ONTOLOGY + "Prefecture", ONTOLOGY + "Country", ONTOLOGY + "LocalAuthority",
+                 ONTOLOGY + "Organisation", ONTOLOGY + "Agent")
+#: A resource linking more nodes than this is a hub (a catalogue, a whole agreement): its
+#: links say little about who works with whom, so it connects nothing.
+MAX_VIA_DEGREE = 12
+KINDS = ("programme", "theme", "actor")
+
+
+@dataclass
+class Node:
+    iri: str
+    kind: str
+    labels: list = field(default_factory=list)
+    x: float = 0.0
+    y: float = 0.0
+    angle: float = 0.0
+
+    def label(self, lang: str) -> tuple[str | None, str | None]:
+        return pick_label(self.labels, lang)
+
+
+@dataclass
+class Edge:
+    a: str
+    b: str
+    via: set[str] = field(default_factory=set)   # empty when a and b link directly
+    direct: bool = False
+
+
+@dataclass
+class Network:
+    nodes: dict[str, Node]
+    edges: list[Edge]
+    labels: LabelMap
+
+    def neighbours(self, iri: str) -> list[tuple[Node, Edge]]:
+        out = []
+        for edge in self.edges:
+            if edge.a == iri:
+                out.append((self.nodes[edge.b], edge))
+            elif edge.b == iri:
+                out.append((self.nodes[edge.a], edge))
+        return out
+
+    def by_kind(self, kind: str, lang: str = "en") -> list[Node]:
+        return sorted((n for n in self.nodes.values() if n.kind == kind),
+                      key=lambda n: ((n.label(lang)[0] or n.iri).lower(), n.iri))
+
+    def to_dict(self, lang: str = "en", page_url=lambda iri: iri) -> dict:
+        return {
+            "nodes": [{"id": n.iri, "kind": n.kind, "label": n.label(lang)[0], "otherLabel": n.label(lang)[1],
+                       "page": page_url(n.iri), "x": round(n.x, 1), "y": round(n.y, 1)}
+                      for n in sorted(self.nodes.values(), key=lambda n: n.iri)],
+            "edges": [{"source": e.a, "target": e.b, "direct": e.direct, "via": sorted(e.via)} for e in self.edges],
+        }
+
+
+def network(store) -> Network:
+    """Read the nodes and their connections from the graph, and lay them out."""
+    prefix = str(ox.Literal(store.iris.id_base))
+    kinds: dict[str, str] = {}
+    for kind, classes in (("actor", ACTOR_CLASSES), ("theme", THEME_CLASSES), ("programme", PROGRAMME_CLASSES)):
+        for row in store.select(f"SELECT DISTINCT ?s WHERE {{ {values_block('c', classes)} ?s a ?c "
+                                f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), {prefix})) }}"):
+            kinds[row["s"].value] = kind  # a programme or theme that is also an agent stays one
+    excluded = ", ".join(str(ox.NamedNode(p)) for p in SOURCE_PREDICATES + (RDF_TYPE,))
+    rows = store.select(f"""
+        SELECT DISTINCT ?s ?o WHERE {{
+          ?s ?p ?o FILTER(isIRI(?s) && isIRI(?o) && ?s != ?o && STRSTARTS(STR(?s), {prefix})
+                          && STRSTARTS(STR(?o), {prefix}) && ?p NOT IN ({excluded}))
+        }}""")
+    adjacent: dict[str, set[str]] = {}
+    edges: dict[tuple[str, str], Edge] = {}
+
+    def edge(a: str, b: str) -> Edge:
+        key = (a, b) if a < b else (b, a)
+        if key not in edges:
+            edges[key] = Edge(*key)
+        return edges[key]
+
+    for row in rows:
+        s, o = row["s"].value, row["o"].value
+        if s in kinds and o in kinds:
+            edge(s, o).direct = True
+        else:
+            for node, other in ((s, o), (o, s)):
+                if node in kinds and other not in kinds:
+                    adjacent.setdefault(other, set()).add(node)
+    for via, nodes in adjacent.items():
+        if len(nodes) > MAX_VIA_DEGREE:
+            continue
+        ordered = sorted(nodes)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1:]:
+                if kinds[a] == "theme" and kinds[b] == "theme":
+                    continue  # themes sharing a pairing say little on their own
+                edge(a, b).via.add(via)
+    connected = {e.a for e in edges.values()} | {e.b for e in edges.values()}
+    labels = fetch_labels(store, connected | {v for e in edges.values() for v in e.via})
+    nodes = {iri: Node(iri, kinds[iri], labels.literals.get(iri, [])) for iri in connected}
+    result = Network(nodes, sorted(edges.values(), key=lambda e: (e.a, e.b)), labels)
+    layout(result)
+    return result
+
+
+def layout(net: Network, size: float = 1000.0) -> None:
+    """Place programmes, themes and actors on three rings, each ordered after the programmes."""
+    centre = size / 2
+    radii = {"programme": size * 0.16, "theme": size * 0.30, "actor": size * 0.40}
+    programmes = net.by_kind("programme")
+    if len(programmes) == 1:
+        programmes[0].x = programmes[0].y = centre
+    for index, node in enumerate(programmes):
+        node.angle = 2 * math.pi * index / max(1, len(programmes))
+    position = {n.iri: n.angle for n in programmes}
+    neighbours: dict[str, list[str]] = {}
+    for e in net.edges:
+        neighbours.setdefault(e.a, []).append(e.b)
+        neighbours.setdefault(e.b, []).append(e.a)
+
+    def barycentre(node: Node, fallback: float) -> float:
+        angles = [position[n] for n in neighbours.get(node.iri, []) if n in position]
+        if not angles:
+            return fallback
+        x = sum(math.cos(a) for a in angles)
+        y = sum(math.sin(a) for a in angles)
+        return math.atan2(y, x) % (2 * math.pi) if (x or y) else angles[0]
+
+    for kind in ("theme", "actor"):
+        ring = net.by_kind(kind)
+        wanted = sorted(ring, key=lambda n: (barycentre(n, 7.0), (n.label("en")[0] or n.iri).lower()))
+        for index, node in enumerate(wanted):
+            node.angle = 2 * math.pi * index / max(1, len(wanted))
+            position[node.iri] = node.angle
+    for node in net.nodes.values():
+        if node.kind == "programme" and len(programmes) == 1:
+            continue
+        radius = radii[node.kind]
+        node.x = centre + radius * math.cos(node.angle)
+        node.y = centre + radius * math.sin(node.angle)

@@ -1,0 +1,215 @@
+"""Find resources by name, in English or Japanese, with facets by type, programme and theme.
+
+People type "koriyama" for Kōriyama, "Umea" for Umeå, 郡山 for 郡山市, or a romaji long
+vowel spelt out ("Kouriyama", "Ooita"). Every label and query is therefore folded the
+same way (compatibility forms, accents, case, hiragana/katakana, punctuation) before a
+substring match; a second, looser fold also merges long vowels. The index holds only
+labels and facet links, read from the store in a few queries and rebuilt when the
+store's version changes, so a new contribution is searchable at once and a search is a
+scan over a few thousand short strings rather than a query.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import pyoxigraph as ox
+
+from .describe import ALT_LABEL_PREDICATES, LABEL_PREDICATES, SOURCE_PREDICATES, LabelMap, fetch_labels, \
+    pick_label, values_block
+from .errors import UsageError
+from .namespaces import ONTOLOGY, OWL, RDF_TYPE, RDFS, SKOS
+
+#: Classes whose instances are programmes and themes (subclasses follow through inference).
+PROGRAMME_CLASSES = (ONTOLOGY + "Programme",)
+THEME_CLASSES = (ONTOLOGY + "Theme", SKOS + "Concept")
+#: Types too general to be a useful facet.
+IGNORED_TYPES = (OWL + "Thing", RDFS + "Resource", OWL + "NamedIndividual")
+#: Links that say where a fact comes from, not what a resource takes part in.
+NOT_PARTICIPATION = SOURCE_PREDICATES + (RDF_TYPE,)
+
+MAX_LIMIT = 500
+
+_SPECIAL = str.maketrans({"ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ł": "l", "Ł": "l",
+                          "đ": "d", "Đ": "d", "ð": "d", "þ": "th", "ı": "i"})
+_PUNCT = re.compile(r"[\s\-‐‑‒–—―_/\\.,;:'’‘\"“”()\[\]{}・、。「」『』（）]+")
+_LONG_VOWELS = re.compile(r"(?<=[aeiou])h(?![aeiou])|([aeiou])\1|ou")
+
+
+def fold(text: str) -> str:
+    """Fold text for matching: compatibility forms, no Latin accents, lower case, katakana, plain spaces."""
+    text = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
+    text = "".join(ch for ch in text if not 0x0300 <= ord(ch) <= 0x036F)
+    text = unicodedata.normalize("NFC", text).casefold()
+    # hiragana -> katakana, so either script finds the other
+    text = "".join(chr(ord(ch) + 0x60) if 0x3041 <= ord(ch) <= 0x3096 else ch for ch in text)
+    return _PUNCT.sub(" ", text).strip()
+
+
+def fold_long_vowels(folded: str) -> str:
+    """Merge romaji long-vowel spellings (ou, oo, oh, uu...) so Kouriyama finds Kōriyama."""
+    return _LONG_VOWELS.sub(lambda m: m.group(1) or ("o" if m.group(0) == "ou" else ""), folded)
+
+
+@dataclass
+class Entry:
+    iri: str
+    labels: list[ox.Literal]
+    alt_labels: list[ox.Literal]
+    types: set[str] = field(default_factory=set)
+    programmes: set[str] = field(default_factory=set)
+    themes: set[str] = field(default_factory=set)
+    keys: list[tuple[str, str]] = field(default_factory=list)  # (folded, long-vowel folded)
+
+    def label(self, lang: str) -> tuple[str | None, str | None]:
+        return pick_label(self.labels or self.alt_labels, lang)
+
+
+@dataclass
+class Hit:
+    entry: Entry
+    score: float
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    offset: int
+    limit: int
+
+
+def _score(needle: str, needle_long: str, keys: list[tuple[str, str]]) -> float:
+    best = 0.0
+    for key, key_long in keys:
+        for hay, pin, factor in ((key, needle, 1.0), (key_long, needle_long, 0.9)):
+            if not pin:
+                continue
+            if hay == pin:
+                score = 100
+            elif hay.startswith(pin):
+                score = 80
+            elif f" {pin}" in f" {hay}":
+                score = 60
+            elif pin in hay:
+                score = 40
+            else:
+                continue
+            best = max(best, score * factor)
+    return best
+
+
+class SearchIndex:
+    """Labels and facet links of every resource minted under our id base."""
+
+    def __init__(self, entries: dict[str, Entry], labels: LabelMap, id_base: str):
+        self.entries = entries
+        self.labels = labels
+        self.id_base = id_base
+
+    @classmethod
+    def build(cls, store) -> "SearchIndex":
+        id_base = store.iris.id_base
+        prefix = str(ox.Literal(id_base))
+        entries: dict[str, Entry] = {}
+        label_preds = set(LABEL_PREDICATES)
+        rows = store.select(
+            f"SELECT ?s ?p ?l WHERE {{ {values_block('p', LABEL_PREDICATES + ALT_LABEL_PREDICATES)} ?s ?p ?l "
+            f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), {prefix}) && isLiteral(?l)) }}")
+        rank = {p: n for n, p in enumerate(LABEL_PREDICATES + ALT_LABEL_PREDICATES)}
+        rows.sort(key=lambda r: rank.get(r["p"].value, 99))
+        for row in rows:
+            entry = entries.setdefault(row["s"].value, Entry(row["s"].value, [], []))
+            (entry.labels if row["p"].value in label_preds else entry.alt_labels).append(row["l"])
+        classes = {r["c"].value for r in store.select(
+            "SELECT DISTINCT ?c WHERE { { ?c a <http://www.w3.org/2002/07/owl#Class> } "
+            "UNION { ?c a <http://www.w3.org/2000/01/rdf-schema#Class> } FILTER(isIRI(?c)) }")}
+        for row in store.select(f"SELECT ?s ?c WHERE {{ ?s a ?c FILTER(isIRI(?s) && isIRI(?c) && "
+                                f"STRSTARTS(STR(?s), {prefix})) }}"):
+            entry = entries.get(row["s"].value)
+            cls_iri = row["c"].value
+            if entry is not None and cls_iri not in IGNORED_TYPES and (cls_iri in classes or not classes):
+                entry.types.add(cls_iri)
+        for attribute, class_iris in (("programmes", PROGRAMME_CLASSES), ("themes", THEME_CLASSES)):
+            for resource, target in _linked(store, class_iris, prefix):
+                entry = entries.get(resource)
+                if entry is not None:
+                    getattr(entry, attribute).add(target)
+        for entry in entries.values():
+            texts = [lit.value for lit in entry.labels + entry.alt_labels]
+            texts.append(entry.iri[len(id_base):].replace("/", " "))
+            entry.keys = [(f, fold_long_vowels(f)) for f in {fold(t) for t in texts} if f]
+        wanted = {t for e in entries.values() for t in e.types | e.programmes | e.themes}
+        return cls(entries, fetch_labels(store, wanted), id_base)
+
+    def search(self, query: str = "", *, types: Iterable[str] = (), programmes: Iterable[str] = (),
+               themes: Iterable[str] = (), lang: str = "en", limit: int = 50, offset: int = 0) -> SearchResult:
+        """Match labels, filter by facets (all must hold), and count facet values over the matches."""
+        if limit < 1 or limit > MAX_LIMIT or offset < 0:
+            raise UsageError(f"limit must be between 1 and {MAX_LIMIT} and offset not negative",
+                             hint="Page through results with limit and offset.")
+        if len(query) > 200:
+            raise UsageError("the search text is longer than 200 characters", hint="Search for a name.")
+        needle = fold(query)
+        needle_long = fold_long_vowels(needle)
+        wanted = {"type": set(types), "programme": set(programmes), "theme": set(themes)}
+        hits = []
+        for entry in self.entries.values():
+            if wanted["type"] and not wanted["type"] <= entry.types:
+                continue
+            if wanted["programme"] and not wanted["programme"] <= entry.programmes:
+                continue
+            if wanted["theme"] and not wanted["theme"] <= entry.themes:
+                continue
+            score = _score(needle, needle_long, entry.keys) if needle else 1.0
+            if score > 0:
+                hits.append(Hit(entry, score))
+        hits.sort(key=lambda h: (-h.score, fold(h.entry.label(lang)[0] or h.entry.iri), h.entry.iri))
+        facets = {}
+        for name, attribute in (("type", "types"), ("programme", "programmes"), ("theme", "themes")):
+            counts: dict[str, int] = {}
+            for hit in hits:
+                for value in getattr(hit.entry, attribute):
+                    counts[value] = counts.get(value, 0) + 1
+            facets[name] = sorted(
+                (FacetValue(v, self.labels.label(v, lang) or v.rsplit("/", 1)[-1].rsplit("#", 1)[-1], n,
+                            v in wanted[name]) for v, n in counts.items()),
+                key=lambda f: (-f.count, f.label.lower()))
+        return SearchResult(query, len(hits), hits[offset:offset + limit], facets, offset, limit)
+
+    def label(self, iri: str, lang: str = "en") -> str | None:
+        entry = self.entries.get(iri)
+        if entry is not None:
+            return entry.label(lang)[0]
+        return self.labels.label(iri, lang)
+
+
+def _linked(store, class_iris: tuple[str, ...], prefix: str) -> list[tuple[str, str]]:
+    """Pairs (resource, target) where the target is an instance of the classes and the resource
+    takes part in it: it is the target, links to it or from it, or shares a node (a pairing,
+    an event) that links to both. Links to sources and types do not count."""
+    excluded = ", ".join(str(ox.NamedNode(p)) for p in NOT_PARTICIPATION)
+    rows = store.select(f"""
+        SELECT DISTINCT ?r ?t WHERE {{
+          {values_block('c', class_iris)}
+          ?t a ?c . FILTER(isIRI(?t) && STRSTARTS(STR(?t), {prefix}))
+          {{ BIND(?t AS ?r) }}
+          UNION {{ ?r ?p ?t FILTER(?p NOT IN ({excluded})) }}
+          UNION {{ ?t ?p ?r FILTER(?p NOT IN ({excluded})) }}
+          UNION {{ ?x ?p1 ?t . ?x ?p2 ?r FILTER(?p1 NOT IN ({excluded}) && ?p2 NOT IN ({excluded})) }}
+          FILTER(isIRI(?r) && STRSTARTS(STR(?r), {prefix}))
+        }}""")
+    return [(row["r"].value, row["t"].value) for row in rows]
