@@ -68,6 +68,12 @@ class MapData:
     unlocated: dict[str, list]       # participant IRI -> label literals
     programme_labels: dict[str, list]
 
+    def label_of(self, iri: str, lang: str = "en") -> str | None:
+        """The label of a place, an unlocated participant or a programme on this map."""
+        if iri in self.places:
+            return self.places[iri].label(lang)[0]
+        return pick_label(self.unlocated.get(iri) or self.programme_labels.get(iri) or [], lang)[0]
+
     def to_geojson(self, lang: str = "en", page_url=lambda iri: iri) -> dict:
         """The map as GeoJSON (RFC 7946): a Point per place, a LineString per pair of partners."""
         features = []
@@ -267,8 +273,8 @@ class Frame:
     places: list[str]
 
     @property
-    def cos_mid(self) -> float:
-        return max(0.2, math.cos(math.radians((self.south + self.north) / 2)))
+    def bbox(self) -> tuple[float, float, float, float]:
+        return self.west, self.south, self.east, self.north
 
 
 def _bbox(points: list[tuple[float, float]], pad: float, minimum: float) -> tuple[float, float, float, float]:
@@ -284,13 +290,15 @@ def _bbox(points: list[tuple[float, float]], pad: float, minimum: float) -> tupl
     if north - south < minimum * 0.6:
         mid = (north + south) / 2
         south, north = mid - minimum * 0.3, mid + minimum * 0.3
-    # keep frames landscape (at most 3:4 on screen) so a detail map fits a screen
+    # keep frames landscape (at most 2:3 on screen) so a detail map fits a screen
     cos_mid = max(0.2, math.cos(math.radians((south + north) / 2)))
-    if (north - south) > 0.75 * (east - west) * cos_mid:
-        half = (north - south) / 0.75 / cos_mid / 2
+    if (north - south) > 0.66 * (east - west) * cos_mid:
+        half = (north - south) / 0.66 / cos_mid / 2
         mid = (east + west) / 2
         west, east = mid - half, mid + half
-    return max(-180, west), max(-85, south), min(180, east), min(85, north)
+    # rounded, so the outline drawn from a URL carrying the frame matches the page exactly
+    return (round(max(-180, west), 2), round(max(-85, south), 2), round(min(180, east), 2),
+            round(min(85, north), 2))
 
 
 def frames(data: MapData) -> list[Frame]:
@@ -352,19 +360,24 @@ class MapView:
     frame: Frame
     width: int
     height: int
-    land: list[tuple[str, str]]      # (country name, path data)
     lines: list[DrawnLine]
     points: list[DrawnPoint]
 
 
-def render(frame: Frame, data: MapData, lang: str = "en", width: int = 960, labels: bool = True) -> MapView:
-    """Project the outline, the lines and the places of one frame into SVG coordinates."""
-    k = width / ((frame.east - frame.west) * frame.cos_mid)
-    height = int(round((frame.north - frame.south) * k))
+def projection(west: float, south: float, east: float, north: float, width: int):
+    """An equirectangular projection of a frame onto ``width`` pixels: (project, height)."""
+    cos_mid = max(0.2, math.cos(math.radians((south + north) / 2)))
+    k = width / ((east - west) * cos_mid)
+    height = int(round((north - south) * k))
 
     def project(lon: float, lat: float) -> tuple[float, float]:
-        return (lon - frame.west) * frame.cos_mid * k, (frame.north - lat) * k
+        return (lon - west) * cos_mid * k, (north - lat) * k
+    return project, height
 
+
+def outline(west: float, south: float, east: float, north: float, width: int) -> tuple[int, list[tuple[str, str]]]:
+    """The world outline inside a frame as SVG path data per country: (height, [(name, d)])."""
+    project, height = projection(west, south, east, north, width)
     margin = 2.0
     land = []
     for name, rings in world():
@@ -372,17 +385,23 @@ def render(frame: Frame, data: MapData, lang: str = "en", width: int = 960, labe
         for r in rings:
             xs = [p[0] for p in r]
             ys = [p[1] for p in r]
-            if max(xs) < frame.west - margin or min(xs) > frame.east + margin \
-                    or max(ys) < frame.south - margin or min(ys) > frame.north + margin:
+            if max(xs) < west - margin or min(xs) > east + margin or max(ys) < south - margin \
+                    or min(ys) > north + margin:
                 continue
             projected = [project(lon, lat) for lon, lat in r]
             xs_px = [p[0] for p in projected]
             ys_px = [p[1] for p in projected]
             if max(xs_px) - min(xs_px) < 2 and max(ys_px) - min(ys_px) < 2:
                 continue  # an islet smaller than a dot
-            parts.append(_path(projected, close=True, tolerance=1.2))
+            parts.append(_path(projected, close=True, tolerance=1.0))
         if parts:
             land.append((name, "".join(parts)))
+    return height, land
+
+
+def render(frame: Frame, data: MapData, lang: str = "en", width: int = 960, labels: bool = True) -> MapView:
+    """Project the lines and the places of one frame into SVG coordinates (the outline is apart)."""
+    project, height = projection(frame.west, frame.south, frame.east, frame.north, width)
     lines = []
     for pairing in data.pairings:
         for a, b in segments(pairing):
@@ -397,7 +416,7 @@ def render(frame: Frame, data: MapData, lang: str = "en", width: int = 960, labe
         points.append(DrawnPoint(place, round(x, 1), round(y, 1), place.label(lang)[0] if labels else None))
     if labels:
         _place_labels(points, width, height)
-    return MapView(frame, width, height, land, lines, points)
+    return MapView(frame, width, height, lines, points)
 
 
 def _path(points: list[tuple[float, float]], close: bool = False, tolerance: float = 0.6) -> str:

@@ -190,3 +190,41 @@ def _asserted_types(store, iris: list[str]) -> dict[str, set[str]]:
 
 
 __all__ = ["timeline", "Timeline", "Item", "Moment", "When", "role_of", "RDF_TYPE"]
+
+
+@dataclass
+class Drawing:
+    width: int
+    height: int
+    ticks: list[tuple[float, int]]                   # (x, year)
+    bars: list[tuple[Item, float, float, float]]     # (item, x1, x2, y)
+    dots: list[tuple[Item, Moment, float, float]]    # (item, moment, x, y)
+
+
+def draw(tl: Timeline, width: int = 960, lane: int = 24, margin: int = 12) -> Drawing:
+    """Lay the timeline out: a lane per period, then rows of dots for the dated events."""
+    first, last = tl.first_year, tl.last_year + 1
+    span = max(1, last - first)
+
+    def x(when: When) -> float:
+        return round(margin + (min(max(when.fraction(), first), last) - first) / span * (width - 2 * margin), 1)
+
+    top = 28
+    bars = []
+    for index, item in enumerate(tl.periods()):
+        bars.append((item, x(item.start), max(x(item.end), x(item.start) + 3), top + index * lane))
+    dots_top = top + len(bars) * lane + (lane if bars else 0)
+    dots, rows = [], []
+    for when, item, moment in tl.entries():
+        if item.is_period and moment.role in ("start", "end"):
+            continue
+        px = x(when)
+        row = next((i for i, right in enumerate(rows) if px - right >= 9), None)  # stack dots that touch
+        if row is None:
+            rows.append(px)
+            row = len(rows) - 1
+        rows[row] = px
+        dots.append((item, moment, px, dots_top + row * 12))
+    height = dots_top + max(1, len(rows)) * 12 + margin
+    ticks = [(x(When(year)), year) for year in range(first, last + 1)]
+    return Drawing(width, height, ticks, bars, dots)

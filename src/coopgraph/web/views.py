@@ -1,0 +1,107 @@
+"""Views built from the graph: the map, the timeline and the network, each with a JSON twin.
+
+Each is derived from the whole graph once per store version (so a contribution shows
+up at once) and drawn on the server as SVG, so it works without JavaScript; the small
+script in static/ only highlights connections on hover and focus.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, g, jsonify, render_template, request
+
+from .. import geo
+from ..errors import UsageError
+from ..network import network
+from ..timeline import draw, timeline
+from .present import announce, derived, page_url
+from .services import services
+
+bp = Blueprint("views", __name__)
+
+MAP_WIDTH = 960
+FRAME_KEYS = {"overview": "map_overview", "Europe": "map_europe", "Japan": "map_japan"}
+
+
+def _page(iri: str) -> str | None:
+    return page_url(iri, "en")
+
+
+@bp.get("/map")
+def map_page():
+    """Cooperating places on an outline of the world, with a line for each pairing."""
+    data: geo.MapData = derived("map", geo.map_data)
+    lang = g.get("lang", "en")
+    views = [geo.render(frame, data, lang, width=MAP_WIDTH) for frame in geo.frames(data)]
+    twins = [("/map.geojson", "application/geo+json", "GeoJSON")]
+    html = render_template("map.html", data=data, views=views, frame_keys=FRAME_KEYS, alternates=twins)
+    return announce(Response(html, mimetype="text/html"), twins)
+
+
+@bp.get("/map.geojson")
+def map_geojson():
+    data: geo.MapData = derived("map", geo.map_data)
+    response = jsonify(data.to_geojson(g.get("lang", "en"), _page))
+    response.mimetype = "application/geo+json"
+    return announce(response, [("/map", "text/html", "HTML")])
+
+
+@bp.get("/map/outline.svg")
+def map_outline():
+    """The world outline inside a frame, as an SVG image (cached: it depends only on the URL)."""
+    try:
+        west, south, east, north = (float(v) for v in request.args.get("bbox", "").split(","))
+        width = int(request.args.get("width", MAP_WIDTH))
+    except ValueError as exc:
+        raise UsageError("bbox must be west,south,east,north in degrees and width a whole number",
+                         hint="For example /map/outline.svg?bbox=-10,30,150,70&width=960") from exc
+    if not (-180 <= west < east <= 180 and -85 <= south < north <= 85 and 100 <= width <= 4000):
+        raise UsageError("the frame is outside the world or the width outside 100-4000 pixels")
+    if (north - south) * 4 < (east - west) * 0.05 or (east - west) > 360:
+        raise UsageError("the frame is too narrow to draw")
+    height, land = geo.outline(west, south, east, north, width)
+    if height > 8000:
+        raise UsageError("the frame is too tall to draw at that width")
+    html = render_template("outline.svg", width=width, height=height, land=land)
+    response = Response(html, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@bp.get("/timeline")
+@bp.get("/timeline.json")
+def timeline_page():
+    """Every dated fact from 2012 on, as a list by year and a drawing of the periods."""
+    lang = g.get("lang", "en")
+    full = derived("timeline", timeline)
+    wanted = set(request.args.getlist("type"))
+    shown = full.filtered(wanted)
+    query = request.query_string.decode("utf-8")
+    if request.path.endswith(".json"):
+        response = jsonify(shown.to_dict(lang, _page))
+        return announce(response, [("/timeline" + ("?" + query if query else ""), "text/html", "HTML")])
+    twins = [("/timeline.json" + ("?" + query if query else ""), "application/json", "JSON")]
+    html = render_template("timeline.html", tl=shown, full=full, wanted=wanted, drawing=draw(shown),
+                           alternates=twins)
+    return announce(Response(html, mimetype="text/html"), twins)
+
+
+@bp.get("/network")
+@bp.get("/network.json")
+def network_page():
+    """Actors, programmes and themes, and what connects them."""
+    lang = g.get("lang", "en")
+    net = derived("network", network)
+    if request.path.endswith(".json"):
+        return announce(jsonify(net.to_dict(lang, _page)), [("/network", "text/html", "HTML")])
+    twins = [("/network.json", "application/json", "JSON")]
+    html = render_template("network.html", net=net, alternates=twins)
+    return announce(Response(html, mimetype="text/html"), twins)
+
+
+@bp.app_template_filter("svg_id")
+def svg_id(text: str) -> str:
+    """A string usable as an XML id (for aria-labelledby inside SVG)."""
+    return "".join(ch if ch.isalnum() else "-" for ch in text)
+
+
+__all__ = ["bp", "services"]
