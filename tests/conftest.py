@@ -178,3 +178,38 @@ def live_server(built_folder):
                         env={"COOPGRAPH_QUERY_TIMEOUT": "3"})
     yield server
     server.stop()
+
+
+# --- a made-up project for the pages, search and views (tests/fixtures/towns) -----------------
+
+TOWNS = Path(__file__).resolve().parent / "fixtures" / "towns"
+
+
+@pytest.fixture(scope="session")
+def towns_settings() -> Settings:
+    return make_settings(TOWNS)
+
+
+@pytest.fixture(scope="session")
+def towns_store(towns_settings):
+    """A fictional graph (Testville, Exämplestad...) with programmes, pairings, themes, dates and coordinates."""
+    return build(towns_settings)[0]
+
+
+@pytest.fixture(scope="session")
+def towns_app(towns_settings, towns_store):
+    from coopgraph.web import create_app
+    application = create_app(towns_settings, store=towns_store)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture()
+def towns_client(towns_app):
+    return towns_app.test_client()
+
+
+def has_curated_graph() -> bool:
+    """True when this checkout holds the curated ontology and data (tests about the real knowledge need it)."""
+    return (ROOT / "ontology").is_dir() and any((ROOT / "ontology").glob("*.ttl")) \
+        and (ROOT / "data").is_dir() and any((ROOT / "data").glob("*.ttl"))

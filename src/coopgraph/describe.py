@@ -22,7 +22,8 @@ from .namespaces import DCAT, DCT, FOAF, ONTOLOGY, OWL, PROV, RDF, RDF_TYPE, RDF
 LABEL_PREDICATES = (SKOS + "prefLabel", RDFS + "label", DCT + "title", FOAF + "name", SCHEMA + "name")
 ALT_LABEL_PREDICATES = (SKOS + "altLabel", SKOS + "hiddenLabel")
 #: Predicates whose values describe a resource in prose.
-DESCRIPTION_PREDICATES = (DCT + "description", SKOS + "definition", RDFS + "comment", SCHEMA + "description")
+DESCRIPTION_PREDICATES = (DCT + "description", SKOS + "definition", RDFS + "comment", SCHEMA + "description",
+                          SKOS + "note")
 #: Predicates linking a resource (or a statement about it) to where its facts come from.
 SOURCE_PREDICATES = (DCT + "source", PROV + "wasDerivedFrom", PROV + "hadPrimarySource")
 #: Predicates whose value is the web address of a source document.
