@@ -313,3 +313,62 @@ def test_a_contribution_appears_everywhere_and_is_attributed(towns_settings):
     assert 'href="/api/contributions/42"' in html and "contribution 42" in html
     testville = client.get("/id/city/testville").get_data(as_text=True)
     assert 'href="/id/pairing/newtown-testville"' in testville
+
+
+# --- views built from the graph --------------------------------------------------------------
+
+def test_map_draws_places_and_pairings(towns_client):
+    html = towns_client.get("/map").get_data(as_text=True)
+    overview = re.search(r'<figure class="map" id="frame-overview">.*?</figure>', html, re.S).group(0)
+    assert overview.count('<circle class="place"') == 3  # Mockton has no coordinates
+    assert overview.count('class="line"') == 1  # only Testville–Exämplestad has two located partners
+    assert 'data-a="' + ID + 'city/examplestad"' in overview
+    assert "Mockton</span></a>*" in html  # listed as taking part but not on the map
+    # a detail frame per cluster of places; Testville's coordinates lie in Japan
+    assert 'id="frame-Europe"' in html and 'id="frame-Japan"' in html
+    outline = re.search(r'<image href="([^"]+)"', overview).group(1).replace("&amp;", "&")
+    svg = towns_client.get(outline)
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    assert svg.get_data(as_text=True).count("<path d=\"M") > 20 and "<title>Japan</title>" in svg.get_data(as_text=True)
+    assert towns_client.get("/map/outline.svg?bbox=1,2,3").status_code == 400
+    assert towns_client.get("/map/outline.svg?bbox=10,10,0,0&width=100").status_code == 400
+
+
+def test_map_geojson(towns_client):
+    response = towns_client.get("/map.geojson")
+    assert response.mimetype == "application/geo+json"
+    features = response.get_json()["features"]
+    points = {f["id"]: f["geometry"]["coordinates"] for f in features if f["geometry"]["type"] == "Point"}
+    assert points[ID + "city/testville"] == [140.5, 37.5]
+    lines = [f for f in features if f["geometry"]["type"] == "LineString"]
+    assert len(lines) == 1 and lines[0]["properties"]["iri"] == ID + "pairing/testville-examplestad"
+    start, end = lines[0]["geometry"]["coordinates"][0], lines[0]["geometry"]["coordinates"][-1]
+    assert {tuple(start), tuple(end)} == {(7.0, 51.0), (140.5, 37.5)}
+
+
+def test_timeline_from_2012_with_periods_and_filters(towns_client):
+    html = towns_client.get("/timeline").get_data(as_text=True)
+    assert "Test kick-off meeting" in html and "Meeting before the timeline" not in html
+    assert '<time datetime="2017-03-15">' in html and '<time datetime="2020-12-31">' in html
+    assert "<rect" in html and "Test Cooperation Programme: 2017-01-01 – 2020-12-31" in html
+    only = towns_client.get("/timeline", query_string={"type": CG + "Meeting"}).get_data(as_text=True)
+    assert "Test kick-off meeting" in only and '<time datetime="2020-12-31">' not in only
+    data = towns_client.get("/timeline.json").get_json()
+    dates = [e["date"] for e in data["events"]]
+    assert dates == sorted(dates) and min(dates) >= "2012" and "2009-05-01" not in dates
+    assert data["periods"] == [{"iri": ID + "programme/testprog", "label": "Test Cooperation Programme",
+                                "start": "2017-01-01", "end": "2020-12-31", "types": [CG + "Programme"]}]
+
+
+def test_network_of_actors_programmes_and_themes(towns_client):
+    data = towns_client.get("/network.json").get_json()
+    kinds = {n["id"]: n["kind"] for n in data["nodes"]}
+    assert kinds[ID + "programme/testprog"] == "programme" and kinds[ID + "theme/green"] == "theme"
+    assert kinds[ID + "city/testville"] == "actor"
+    assert ID + "source/T1" not in kinds and ID + "pairing/testville-examplestad" not in kinds
+    edges = {(e["source"], e["target"]): e for e in data["edges"]}
+    edge = edges[(ID + "city/testville", ID + "programme/testprog")]
+    assert edge["via"] == [ID + "pairing/testville-examplestad"] and not edge["direct"]
+    assert (ID + "city/mockton", ID + "programme/testprog") not in edges
+    html = towns_client.get("/network").get_data(as_text=True)
+    assert html.count('class="node node-actor"') == 4 and "data-network" in html

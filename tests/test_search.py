@@ -1,0 +1,136 @@
+"""Search over labels: accents, case, scripts, long vowels; facets; the HTML page and its JSON twin."""
+
+from __future__ import annotations
+
+import pytest
+
+from coopgraph.search import SearchIndex, fold, fold_long_vowels
+
+from conftest import has_curated_graph
+
+ID = "https://w3id.org/coopgraph/id/"
+CG = "https://w3id.org/coopgraph/ontology#"
+
+
+@pytest.mark.parametrize("text, folded", [
+    ("Umeå", "umea"), ("Kōriyama", "koriyama"), ("KORIYAMA", "koriyama"), ("Ōita", "oita"),
+    ("Donostia-San Sebastián", "donostia san sebastian"), ("Grenoble-Alpes Métropole", "grenoble alpes metropole"),
+    ("Łódź", "lodz"), ("Straße", "strasse"), ("ｺｳﾘﾔﾏ", "コウリヤマ"), ("こうりやま", "コウリヤマ"), ("郡山市", "郡山市"),
+    ("  Val-d'Oise ", "val d oise"),
+])
+def test_fold(text, folded):
+    assert fold(text) == folded
+
+
+@pytest.mark.parametrize("spelling", ["Kouriyama", "Kooriyama", "Kohriyama", "Kōriyama", "koriyama"])
+def test_long_vowel_spellings_meet(spelling):
+    assert fold_long_vowels(fold(spelling)) == "koriyama"
+
+
+@pytest.fixture(scope="module")
+def index(towns_store) -> SearchIndex:
+    return SearchIndex.build(towns_store)
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("testville", ID + "city/testville"),     # no macron typed, Tēstville found
+    ("TĒSTVILLE", ID + "city/testville"),
+    ("teestville", ID + "city/testville"),    # long vowel spelt out
+    ("examplestad", ID + "city/examplestad"),  # Exämplestad
+    ("テスト市", ID + "city/testville"),        # kanji/katakana label
+    ("てすと", ID + "city/testville"),          # hiragana finds katakana
+    ("エグザンプル", ID + "city/examplestad"),
+    ("mock", ID + "city/mockton"),
+    ("green test", ID + "theme/green"),
+])
+def test_finds_by_label(index, query, expected):
+    result = index.search(query)
+    assert expected in [h.entry.iri for h in result.hits[:2]], query
+    assert all(h.score > 0 for h in result.hits)
+
+
+def test_exact_and_prefix_matches_rank_first(index):
+    result = index.search("test")
+    iris = [h.entry.iri for h in result.hits]
+    assert iris[0] in (ID + "city/testville", ID + "programme/testprog")
+    assert ID + "city/mockton" not in iris
+
+
+def test_facets_count_and_filter(index):
+    everything = index.search("")
+    types = {f.value: f.count for f in everything.facets["type"]}
+    assert types[CG + "Municipality"] == 4 and types[CG + "Pairing"] == 2 and types[CG + "Programme"] == 2
+    programmes = {f.value: f.count for f in everything.facets["programme"]}
+    # Testville takes part in the test programme through its pairing, not by a direct link
+    in_test = index.search("", programmes=[ID + "programme/testprog"])
+    members = {h.entry.iri for h in in_test.hits}
+    assert {ID + "city/testville", ID + "city/examplestad", ID + "pairing/testville-examplestad",
+            ID + "event/kickoff", ID + "programme/testprog", ID + "theme/green"} <= members
+    assert ID + "city/mockton" not in members
+    assert programmes[ID + "programme/testprog"] == len(members)
+    themed = index.search("", themes=[ID + "theme/data"], types=[CG + "Municipality"])
+    assert {h.entry.iri for h in themed.hits} == {ID + "city/sampleburg", ID + "city/mockton"}
+    assert index.search("testville", themes=[ID + "theme/data"]).total == 0
+    # the labels of facet values come from the graph
+    labels = {f.value: f.label for f in everything.facets["theme"]}
+    assert labels[ID + "theme/green"] == "Green testing"
+    assert {f.value: f.label for f in index.search("", lang="ja").facets["theme"]}[ID + "theme/green"] == "グリーンテスト"
+
+
+def test_sources_are_not_participation(index):
+    """A source cited by everything must not pull every programme into its facets."""
+    entry = index.entries[ID + "source/T1"]
+    assert not entry.programmes and not entry.themes
+
+
+def test_paging_and_limits(index, towns_client):
+    first = index.search("", limit=3)
+    second = index.search("", limit=3, offset=3)
+    assert first.total == second.total > 6
+    assert not {h.entry.iri for h in first.hits} & {h.entry.iri for h in second.hits}
+    response = towns_client.get("/search.json?limit=0")
+    assert response.status_code == 400 and response.get_json()["error"] == "bad-request"
+    assert towns_client.get("/search.json?limit=x").status_code == 400
+    assert towns_client.get("/search.json?q=" + "a" * 300).status_code == 400
+
+
+def test_json_twin(towns_client):
+    response = towns_client.get("/search.json", query_string={"q": "testville", "type": CG + "Municipality"})
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["query"] == "testville" and body["total"] == 1
+    hit = body["results"][0]
+    assert hit["iri"] == ID + "city/testville" and hit["page"] == "/id/city/testville"
+    assert hit["label"] == "Tēstville" and hit["otherLabel"] == "テスト市"
+    assert hit["labels"] == {"en": "Tēstville", "ja": "テスト市"}
+    assert CG + "Municipality" in hit["types"] and ID + "programme/testprog" in hit["programmes"]
+    assert {f["value"] for f in body["facets"]["type"] if f["selected"]} == {CG + "Municipality"}
+    assert '</search?q=testville&type=' in response.headers["Link"]
+    negotiated = towns_client.get("/search?q=testville", headers={"Accept": "application/json"})
+    assert negotiated.get_json()["total"] == 2  # the city and its pairing
+
+
+def test_html_page(towns_client):
+    response = towns_client.get("/search?q=umea")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "0 results" in html
+    html = towns_client.get("/search?q=Examplestad").get_data(as_text=True)
+    assert 'href="/id/city/examplestad"' in html
+    html = towns_client.get("/search", query_string={"programme": ID + "programme/otherprog"}).get_data(as_text=True)
+    assert 'href="/id/city/mockton"' in html and 'href="/id/city/testville"' not in html
+    assert 'aria-current="true"' in html  # the chosen facet value is marked
+    assert '<link rel="alternate" type="application/json" href="/search.json?programme=' in html
+    html = towns_client.get("/search?q=テスト&lang=ja").get_data(as_text=True)
+    assert '<html lang="ja">' in html and 'href="/id/city/testville?lang=ja"' in html
+
+
+@pytest.mark.skipif(not has_curated_graph(), reason="the curated ontology and data are not in this checkout yet")
+@pytest.mark.parametrize("query, expected", [
+    ("Umea", "city/umea"), ("umeå", "city/umea"), ("koriyama", "city/koriyama"), ("Kōriyama", "city/koriyama"),
+    ("郡山", "city/koriyama"), ("IUC", "programme/iuc"), ("ooita", "prefecture/oita"),
+])
+def test_curated_names(app, query, expected):
+    client = app.test_client()
+    body = client.get("/search.json", query_string={"q": query}).get_json()
+    iris = [r["iri"] for r in body["results"]]
+    assert ID + expected in iris[:3], (query, iris[:5])
