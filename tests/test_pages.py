@@ -220,7 +220,7 @@ def test_resource_page_shows_labels_types_facts_and_sources(towns_client):
     h1 = re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
     assert "Tēstville" in h1 and 'lang="ja">テスト市' in h1
     assert 'href="/ontology#Municipality"' in html
-    # the inferred superclass is marked, in the types line and in the facts table
+    # the inferred superclass is marked as such in the facts table
     row = re.search(r'<tr class="inferred">.*?</tr>', html, re.S).group(0)
     assert "/ontology#Place" in row and "badge-inferred" in row
     assert "data: places" in html

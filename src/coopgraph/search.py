@@ -200,8 +200,11 @@ class SearchIndex:
 def _linked(store, class_iris: tuple[str, ...], prefix: str) -> list[tuple[str, str]]:
     """Pairs (resource, target) where the target is an instance of the classes and the resource
     takes part in it: it is the target, links to it or from it, or shares a node (a pairing,
-    an event) that links to both. Links to sources and types do not count."""
+    an event) that links to both. Links to sources and types do not count, and neither do
+    programmes and themes as the shared node: a programme links to all its themes and all its
+    cities, which would give every city every theme of the programme."""
     excluded = ", ".join(str(ox.NamedNode(p)) for p in NOT_PARTICIPATION)
+    hubs = values_block("hub", PROGRAMME_CLASSES + THEME_CLASSES)
     rows = store.select(f"""
         SELECT DISTINCT ?r ?t WHERE {{
           {values_block('c', class_iris)}
@@ -209,7 +212,8 @@ def _linked(store, class_iris: tuple[str, ...], prefix: str) -> list[tuple[str, 
           {{ BIND(?t AS ?r) }}
           UNION {{ ?r ?p ?t FILTER(?p NOT IN ({excluded})) }}
           UNION {{ ?t ?p ?r FILTER(?p NOT IN ({excluded})) }}
-          UNION {{ ?x ?p1 ?t . ?x ?p2 ?r FILTER(?p1 NOT IN ({excluded}) && ?p2 NOT IN ({excluded})) }}
+          UNION {{ ?x ?p1 ?t . ?x ?p2 ?r FILTER(?p1 NOT IN ({excluded}) && ?p2 NOT IN ({excluded}))
+                  FILTER NOT EXISTS {{ {hubs} ?x a ?hub }} }}
           FILTER(isIRI(?r) && STRSTARTS(STR(?r), {prefix}))
         }}""")
     return [(row["r"].value, row["t"].value) for row in rows]

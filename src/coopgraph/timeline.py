@@ -66,6 +66,7 @@ class Item:
     labels: list
     types: list[str]
     moments: list[Moment] = field(default_factory=list)
+    asserted: list[str] = field(default_factory=list)   # the types the data states (most specific)
 
     def label(self, lang: str) -> tuple[str | None, str | None]:
         return pick_label(self.labels, lang)
@@ -106,7 +107,8 @@ class Timeline:
         return sorted((i for i in self.items if i.is_period), key=lambda i: (i.start, i.end, i.iri))
 
     def types(self) -> list[str]:
-        return sorted({t for i in self.items for t in i.types})
+        """The stated types of the items (inferred superclasses would only crowd a filter)."""
+        return sorted({t for i in self.items for t in (i.asserted or i.types)})
 
     def filtered(self, types: set[str]) -> "Timeline":
         if not types:
@@ -171,6 +173,7 @@ def timeline(store, first_year: int = FIRST_YEAR) -> Timeline:
         for iri, item in kept.items():
             # the most specific (asserted) types first; inferred superclasses after
             item.types = sorted(set(item.types), key=lambda t: (t not in asserted.get(iri, ()), t))
+            item.asserted = sorted(asserted.get(iri, ()))
     labels = fetch_labels(store, set(kept) | {t for i in kept.values() for t in i.types}
                           | {m.predicate for i in kept.values() for m in i.moments})
     for iri, item in kept.items():

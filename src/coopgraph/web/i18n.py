@@ -98,8 +98,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         # network
         "network_title": "Network of actors, programmes and themes",
         "network_intro": "Two nodes are connected when they link to each other or when a pairing, a meeting "
-                         "or another resource links to both. Programmes sit in the middle, themes around them "
-                         "and actors on the outer ring.",
+                         "or another resource links to both (the JSON version names those resources). Programmes "
+                         "sit in the middle, themes around them and actors on the outer ring.",
         "network_alt": "Network of {nodes} nodes and {edges} connections.",
         "kind_programme": "Programmes", "kind_theme": "Themes", "kind_actor": "Actors",
         "connected_to": "Connected to", "via": "via", "direct_link": "direct link", "no_network": "Nothing to show yet.",
@@ -178,7 +178,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "date": "日付", "what": "内容", "event_start": "開始", "event_end": "終了",
         "filter_types": "表示する種類", "all_types": "すべての種類", "no_events": "日付付きの事実はまだありません。",
         "network_title": "主体・プログラム・テーマのネットワーク",
-        "network_intro": "互いにリンクしているか、ペアリングや会議などのリソースが両方にリンクしている場合に、二つのノードがつながります。"
+        "network_intro": "互いにリンクしているか、ペアリングや会議などのリソースが両方にリンクしている場合に、二つのノードがつながります（JSON 版にはそのリソースも記載）。"
                          "中央にプログラム、その周りにテーマ、外周に主体を配置しています。",
         "network_alt": "{nodes} 個のノードと {edges} 本のつながりのネットワーク。",
         "kind_programme": "プログラム", "kind_theme": "テーマ", "kind_actor": "主体",
