@@ -117,9 +117,8 @@ def test_scripts_enhance_the_map_and_the_network(browser, site):
     visit = Visit(browser, base + "/map")
     try:
         overview = visit.page.locator("svg[data-map]").first
-        place = overview.locator("a[data-place]").first
-        iri = place.get_attribute("data-place")
-        place.hover()
+        iri = overview.locator("a[data-a]").first.get_attribute("data-a")  # a place with a pairing line
+        overview.locator(f'a[data-place="{iri}"]').focus()  # keyboard focus highlights, as hovering does
         lines = overview.locator(f'a[data-a="{iri}"], a[data-b="{iri}"]')
         assert lines.count() > 0
         assert overview.locator(".line.active").count() == lines.count()
@@ -128,7 +127,7 @@ def test_scripts_enhance_the_map_and_the_network(browser, site):
         visit.close()
     visit = Visit(browser, base + "/network")
     try:
-        visit.page.locator("svg[data-network] a.node-programme").first.hover()
+        visit.page.locator("svg[data-network] a.node-programme circle").first.hover()
         assert visit.page.locator("svg[data-network] .edge.active").count() > 0
         assert visit.page.locator("svg[data-network] .node.dim").count() > 0
         assert visit.errors == []

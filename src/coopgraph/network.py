@@ -14,11 +14,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import pyoxigraph as ox
-
-from .describe import SOURCE_PREDICATES, LabelMap, fetch_labels, pick_label, values_block
-from .namespaces import DCT, FOAF, GEO, ONTOLOGY, ORG, PROV, RDF_TYPE, SCHEMA
-from .search import PROGRAMME_CLASSES, THEME_CLASSES
+from .describe import LabelMap, fetch_labels, pick_label
+from .namespaces import DCT, FOAF, GEO, ONTOLOGY, ORG, PROV, SCHEMA
+from .search import PROGRAMME_CLASSES, THEME_CLASSES, instances_of, resource_links
 
 #: Classes whose instances are actors: agents and places (subclasses follow through inference).
 ACTOR_CLASSES = (FOAF + "Agent", ORG + "Organization", PROV + "Agent", SCHEMA + "Organization",
@@ -26,7 +24,7 @@ ACTOR_CLASSES = (FOAF + "Agent", ORG + "Organization", PROV + "Agent", SCHEMA + 
                  ONTOLOGY + "Party", ONTOLOGY + "PublicBody", ONTOLOGY + "Place", ONTOLOGY + "Municipality",
                  ONTOLOGY + "Region", ONTOLOGY + "Prefecture", ONTOLOGY + "Country", ONTOLOGY + "LocalAuthority",
                  ONTOLOGY + "Organisation", ONTOLOGY + "Agent")
-#: A resource linking more nodes than this is a hub (a catalogue, a whole agreement): its
+#: A resource linking more actors than this is a hub (a catalogue, a whole agreement): its
 #: links say little about who works with whom, so it connects nothing.
 MAX_VIA_DEGREE = 12
 KINDS = ("programme", "theme", "actor")
@@ -83,18 +81,10 @@ class Network:
 
 def network(store) -> Network:
     """Read the nodes and their connections from the graph, and lay them out."""
-    prefix = str(ox.Literal(store.iris.id_base))
     kinds: dict[str, str] = {}
     for kind, classes in (("actor", ACTOR_CLASSES), ("theme", THEME_CLASSES), ("programme", PROGRAMME_CLASSES)):
-        for row in store.select(f"SELECT DISTINCT ?s WHERE {{ {values_block('c', classes)} ?s a ?c "
-                                f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), {prefix})) }}"):
-            kinds[row["s"].value] = kind  # a programme or theme that is also an agent stays one
-    excluded = ", ".join(str(ox.NamedNode(p)) for p in SOURCE_PREDICATES + (RDF_TYPE,))
-    rows = store.select(f"""
-        SELECT DISTINCT ?s ?o WHERE {{
-          ?s ?p ?o FILTER(isIRI(?s) && isIRI(?o) && ?s != ?o && STRSTARTS(STR(?s), {prefix})
-                          && STRSTARTS(STR(?o), {prefix}) && ?p NOT IN ({excluded}))
-        }}""")
+        for iri in instances_of(store, classes):
+            kinds[iri] = kind  # a programme or theme that is also an agent stays one
     adjacent: dict[str, set[str]] = {}
     edges: dict[tuple[str, str], Edge] = {}
 
@@ -104,8 +94,7 @@ def network(store) -> Network:
             edges[key] = Edge(*key)
         return edges[key]
 
-    for row in rows:
-        s, o = row["s"].value, row["o"].value
+    for s, o in resource_links(store):
         if s in kinds and o in kinds:
             edge(s, o).direct = True
         else:
@@ -113,7 +102,7 @@ def network(store) -> Network:
                 if node in kinds and other not in kinds:
                     adjacent.setdefault(other, set()).add(node)
     for via, nodes in adjacent.items():
-        if len(nodes) > MAX_VIA_DEGREE:
+        if sum(1 for n in nodes if kinds[n] == "actor") > MAX_VIA_DEGREE:
             continue
         ordered = sorted(nodes)
         for i, a in enumerate(ordered):

@@ -143,8 +143,10 @@ class SearchIndex:
             cls_iri = row["c"].value
             if entry is not None and cls_iri not in IGNORED_TYPES and (cls_iri in classes or not classes):
                 entry.types.add(cls_iri)
-        for attribute, class_iris in (("programmes", PROGRAMME_CLASSES), ("themes", THEME_CLASSES)):
-            for resource, target in _linked(store, class_iris, prefix):
+        links = resource_links(store)
+        programmes, themes = instances_of(store, PROGRAMME_CLASSES), instances_of(store, THEME_CLASSES)
+        for attribute, targets in (("programmes", programmes), ("themes", themes)):
+            for resource, target in taking_part(links, targets, programmes | themes):
                 entry = entries.get(resource)
                 if entry is not None:
                     getattr(entry, attribute).add(target)
@@ -197,23 +199,52 @@ class SearchIndex:
         return self.labels.label(iri, lang)
 
 
-def _linked(store, class_iris: tuple[str, ...], prefix: str) -> list[tuple[str, str]]:
-    """Pairs (resource, target) where the target is an instance of the classes and the resource
-    takes part in it: it is the target, links to it or from it, or shares a node (a pairing,
-    an event) that links to both. Links to sources and types do not count, and neither do
-    programmes and themes as the shared node: a programme links to all its themes and all its
-    cities, which would give every city every theme of the programme."""
+#: A resource linking more resources than this, programmes and themes aside (a whole
+#: agreement, a country, a DG), is a hub: sharing it says nothing about taking part.
+MAX_SHARED_DEGREE = 12
+
+
+def resource_links(store) -> list[tuple[str, str]]:
+    """Every link (subject, object) between two resources of ours, leaving out sources and types."""
+    prefix = str(ox.Literal(store.iris.id_base))
     excluded = ", ".join(str(ox.NamedNode(p)) for p in NOT_PARTICIPATION)
-    hubs = values_block("hub", PROGRAMME_CLASSES + THEME_CLASSES)
     rows = store.select(f"""
-        SELECT DISTINCT ?r ?t WHERE {{
-          {values_block('c', class_iris)}
-          ?t a ?c . FILTER(isIRI(?t) && STRSTARTS(STR(?t), {prefix}))
-          {{ BIND(?t AS ?r) }}
-          UNION {{ ?r ?p ?t FILTER(?p NOT IN ({excluded})) }}
-          UNION {{ ?t ?p ?r FILTER(?p NOT IN ({excluded})) }}
-          UNION {{ ?x ?p1 ?t . ?x ?p2 ?r FILTER(?p1 NOT IN ({excluded}) && ?p2 NOT IN ({excluded}))
-                  FILTER NOT EXISTS {{ {hubs} ?x a ?hub }} }}
-          FILTER(isIRI(?r) && STRSTARTS(STR(?r), {prefix}))
+        SELECT DISTINCT ?s ?o WHERE {{
+          ?s ?p ?o FILTER(isIRI(?s) && isIRI(?o) && ?s != ?o && STRSTARTS(STR(?s), {prefix})
+                          && STRSTARTS(STR(?o), {prefix}) && ?p NOT IN ({excluded}))
         }}""")
-    return [(row["r"].value, row["t"].value) for row in rows]
+    return [(row["s"].value, row["o"].value) for row in rows]
+
+
+def instances_of(store, class_iris: Iterable[str]) -> set[str]:
+    """Our resources that are instances of any of the classes (subclasses through inference)."""
+    prefix = str(ox.Literal(store.iris.id_base))
+    rows = store.select(f"SELECT DISTINCT ?s WHERE {{ {values_block('c', list(class_iris))} ?s a ?c "
+                        f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), {prefix})) }}")
+    return {row["s"].value for row in rows}
+
+
+def taking_part(links: list[tuple[str, str]], targets: set[str], hubs: set[str]) -> list[tuple[str, str]]:
+    """Pairs (resource, target) where the resource takes part in the target (a programme, a theme).
+
+    It does when it is the target, links to it or from it, or when a third resource (a
+    pairing, a meeting) links to both. Programmes and themes never serve as that third
+    resource: a programme links to all its themes and all its cities, which would give
+    every city every theme of the programme; nor do hubs that link to too many things.
+    """
+    out: dict[str, set[str]] = {}
+    into: dict[str, set[str]] = {}
+    for s, o in links:
+        out.setdefault(s, set()).add(o)
+        into.setdefault(o, set()).add(s)
+    pairs = set()
+    for target in targets:
+        pairs.add((target, target))
+        for other in out.get(target, set()) | into.get(target, set()):
+            pairs.add((other, target))
+        for shared in into.get(target, ()):
+            if shared in hubs or len(out.get(shared, set()) - hubs) > MAX_SHARED_DEGREE:
+                continue
+            for other in out[shared]:
+                pairs.add((other, target))
+    return sorted(pairs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, Response, g, jsonify, render_template, request
 
 from .. import formats
@@ -9,7 +11,6 @@ from ..errors import UsageError
 from ..search import SearchIndex
 from .i18n import with_lang
 from .present import announce, derived, page_url
-from .services import services
 
 bp = Blueprint("find", __name__)
 
@@ -36,7 +37,6 @@ def twin_url(path: str) -> str:
 @bp.get("/search.json")
 def search():
     """Search labels; filter by type, programme and theme (repeatable); page with limit/offset."""
-    svc = services()
     lang = g.get("lang", "en")
     index: SearchIndex = derived("search", SearchIndex.build)
     query = request.args.get("q", "").strip()
@@ -72,11 +72,9 @@ def search():
             args.append((name, value))
         else:
             args = [(k, v) for k, v in args if not (k == name and v == value)]
-        from urllib.parse import urlencode
         return with_lang("/search?" + urlencode(args))
 
     def page_link(offset: int) -> str:
-        from urllib.parse import urlencode
         args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("offset", "lang")]
         args.append(("offset", str(offset)))
         return with_lang("/search?" + urlencode(args))

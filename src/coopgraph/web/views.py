@@ -31,7 +31,8 @@ def map_page():
     """Cooperating places on an outline of the world, with a line for each pairing."""
     data: geo.MapData = derived("map", geo.map_data)
     lang = g.get("lang", "en")
-    views = [geo.render(frame, data, lang, width=MAP_WIDTH) for frame in geo.frames(data)]
+    frames = derived("map-frames", lambda store: geo.frames(data))
+    views = derived(f"map-views-{lang}", lambda store: [geo.render(f, data, lang, width=MAP_WIDTH) for f in frames])
     twins = [("/map.geojson", "application/geo+json", "GeoJSON")]
     html = render_template("map.html", data=data, views=views, frame_keys=FRAME_KEYS, alternates=twins)
     return announce(Response(html, mimetype="text/html"), twins)
