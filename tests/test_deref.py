@@ -187,6 +187,9 @@ def test_other_iris_of_the_graph(towns_client):
     """IRIs outside /id/ that the graph describes (the build record) get a page too."""
     response = towns_client.get("/resource?iri=https://w3id.org/coopgraph/graph/meta")
     assert response.status_code == 200 and "graph/meta" in response.get_data(as_text=True)
+    twin = response.headers["Link"].split(";")[0].strip("<>")
+    assert twin.startswith("/resource?iri=") and twin.endswith("&format=turtle")
+    assert towns_client.get(twin).mimetype == "text/turtle"
     moved = towns_client.get("/resource?iri=" + TESTVILLE)
     assert moved.status_code == 301 and moved.headers["Location"].endswith("/id/city/testville")
     assert towns_client.get("/resource?iri=https://nowhere.example.org/x").status_code == 404

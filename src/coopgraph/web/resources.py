@@ -16,6 +16,7 @@ its twins in a ``Link: rel="alternate"`` header.
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, g, redirect, render_template, request
@@ -153,14 +154,19 @@ def any_resource():
     if own:
         return redirect(with_lang(own), code=301)
     fmt_name, negotiated = requested_format(None)
+    base = "/resource?" + urlencode({"iri": iri})
+    twins = [(f"{base}&format={name}", formats.RDF_FORMATS[name].media_type, title)
+             for name, title in FORMAT_TITLES.items() if name != fmt_name]
     if fmt_name == "html":
         lang = g.get("lang", "en")
         d = describe(svc.store, iri, lang)
-        html = render_template("resource.html", d=d, takes_part=[], alternates=[], source_labels={},
+        html = render_template("resource.html", d=d, takes_part=[], alternates=twins, source_labels={},
                                inbound_limit=INBOUND_LIMIT)
         response = Response(html, mimetype="text/html")
     else:
         response = rdf_response(describe_triples(svc.store, iri), fmt_name)
+        twins.insert(0, (f"{base}&format=html", "text/html", "HTML"))
+    announce(response, twins)
     if negotiated:
         response.vary.add("Accept")
     return response
