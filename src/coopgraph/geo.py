@@ -30,6 +30,8 @@ GEOSPARQL = "http://www.opengis.net/ont/geosparql#"
 PAIRING_CLASSES = (ONTOLOGY + "Pairing",)
 #: Longitude gap beyond which places form separate clusters, each with a detail frame.
 CLUSTER_GAP = 30.0
+#: Beyond this many places in a frame, dots carry their names as tooltips only.
+MAX_LABELLED = 400
 EUROPE_BOX = (-25.0, 34.0, 45.0, 72.0)  # west, south, east, north
 
 _WKT_POINT = re.compile(r"POINT\s*\(\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\)", re.I)
@@ -414,8 +416,11 @@ def render(frame: Frame, data: MapData, lang: str = "en", width: int = 960, labe
         place = data.places[iri]
         x, y = project(place.lon, place.lat)
         points.append(DrawnPoint(place, round(x, 1), round(y, 1), place.label(lang)[0] if labels else None))
-    if labels:
+    if labels and len(points) <= MAX_LABELLED:
         _place_labels(points, width, height)
+    elif labels:
+        for point in points:  # too many to place (each costs a look at all placed): tooltips only
+            point.label = None
     return MapView(frame, width, height, lines, points)
 
 

@@ -27,6 +27,8 @@ ACTOR_CLASSES = (FOAF + "Agent", ORG + "Organization", PROV + "Agent", SCHEMA + 
 #: A resource linking more actors than this is a hub (a catalogue, a whole agreement): its
 #: links say little about who works with whom, so it connects nothing.
 MAX_VIA_DEGREE = 12
+#: More actors than this make an unreadable ring: the drawing keeps the most connected.
+MAX_DRAWN_ACTORS = 250
 KINDS = ("programme", "theme", "actor")
 
 
@@ -56,15 +58,23 @@ class Network:
     nodes: dict[str, Node]
     edges: list[Edge]
     labels: LabelMap
+    drawn: set[str] = field(default_factory=set)     # the nodes the drawing shows
+    _adjacent: dict[str, list] = field(default_factory=dict, repr=False)
 
     def neighbours(self, iri: str) -> list[tuple[Node, Edge]]:
-        out = []
-        for edge in self.edges:
-            if edge.a == iri:
-                out.append((self.nodes[edge.b], edge))
-            elif edge.b == iri:
-                out.append((self.nodes[edge.a], edge))
-        return out
+        if not self._adjacent:
+            for edge in self.edges:
+                self._adjacent.setdefault(edge.a, []).append((self.nodes[edge.b], edge))
+                self._adjacent.setdefault(edge.b, []).append((self.nodes[edge.a], edge))
+        return self._adjacent.get(iri, [])
+
+    @property
+    def drawn_edges(self) -> list[Edge]:
+        return [e for e in self.edges if e.a in self.drawn and e.b in self.drawn]
+
+    @property
+    def actor_count(self) -> int:
+        return sum(1 for n in self.nodes.values() if n.kind == "actor")
 
     def by_kind(self, kind: str, lang: str = "en") -> list[Node]:
         return sorted((n for n in self.nodes.values() if n.kind == kind),
@@ -114,6 +124,12 @@ def network(store) -> Network:
     labels = fetch_labels(store, connected | {v for e in edges.values() for v in e.via})
     nodes = {iri: Node(iri, kinds[iri], labels.literals.get(iri, [])) for iri in connected}
     result = Network(nodes, sorted(edges.values(), key=lambda e: (e.a, e.b)), labels)
+    degree: dict[str, int] = {}
+    for e in result.edges:
+        degree[e.a] = degree.get(e.a, 0) + 1
+        degree[e.b] = degree.get(e.b, 0) + 1
+    actors = sorted((n for n in nodes.values() if n.kind == "actor"), key=lambda n: (-degree.get(n.iri, 0), n.iri))
+    result.drawn = {n.iri for n in nodes.values() if n.kind != "actor"} | {n.iri for n in actors[:MAX_DRAWN_ACTORS]}
     layout(result)
     return result
 
@@ -142,7 +158,7 @@ def layout(net: Network, size: float = 1000.0) -> None:
         return math.atan2(y, x) % (2 * math.pi) if (x or y) else angles[0]
 
     for kind in ("theme", "actor"):
-        ring = net.by_kind(kind)
+        ring = [n for n in net.by_kind(kind) if not net.drawn or n.iri in net.drawn]
         wanted = sorted(ring, key=lambda n: (barycentre(n, 7.0), (n.label("en")[0] or n.iri).lower()))
         for index, node in enumerate(wanted):
             node.angle = 2 * math.pi * index / max(1, len(wanted))

@@ -104,6 +104,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "kind_programme": "Programmes", "kind_theme": "Themes", "kind_actor": "Actors",
         "connected_to": "Connected to", "via": "via", "direct_link": "direct link", "no_network": "Nothing to show yet.",
         "legend": "Legend",
+        "network_partial": "The drawing shows the {shown} most connected of {total} actors; all are listed below.",
         # errors
         "not_found": "Not found",
     },
@@ -184,6 +185,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "kind_programme": "プログラム", "kind_theme": "テーマ", "kind_actor": "主体",
         "connected_to": "つながり", "via": "経由", "direct_link": "直接のリンク", "no_network": "まだ表示するものがありません。",
         "legend": "凡例",
+        "network_partial": "図には {total} の主体のうち、つながりの多い {shown} を示しています。すべて下に一覧があります。",
         "not_found": "見つかりません",
     },
 }
