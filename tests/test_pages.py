@@ -158,6 +158,18 @@ def test_koriyama_page_lists_its_pairing_with_essen_and_its_programmes(client):
     assert "Linked from" in headings and "Takes part in" in headings and "Sources" in headings
 
 
+@pytest.mark.skipif(not has_curated_graph(), reason="the curated ontology and data are not in this checkout yet")
+def test_curated_map_shows_pairings_and_lists_the_regions_it_cannot_draw(client):
+    html = client.get("/map").get_data(as_text=True)
+    overview = re.search(r'<figure class="map" id="frame-overview">.*?</figure>', html, re.S).group(0)
+    assert 'data-place="https://w3id.org/coopgraph/id/city/koriyama"' in overview
+    assert 'href="/id/pairing/iuc-kamakura-umea"' in overview  # a line between Kamakura and Umeå
+    elsewhere = html[html.index('id="elsewhere-h"'):html.index('id="places-h"')]
+    for region in ("region/catalonia", "region/emilia-romagna", "prefecture/oita", "prefecture/hiroshima"):
+        assert f'href="/id/{region}"' in elsewhere, region
+    assert 'href="/id/programme/iurc-region-to-region"' in elsewhere
+
+
 # --- escaping ----------------------------------------------------------------------------------
 
 HOSTILE = f"""
@@ -324,6 +336,9 @@ def test_map_draws_places_and_pairings(towns_client):
     assert overview.count('class="line"') == 1  # only Testville–Exämplestad has two located partners
     assert 'data-a="' + ID + 'city/examplestad"' in overview
     assert "Mockton</span></a>*" in html  # listed as taking part but not on the map
+    elsewhere = html[html.index('id="elsewhere-h"'):html.index('id="places-h"')]
+    assert 'href="/id/city/mockton"' in elsewhere and 'href="/id/programme/otherprog"' in elsewhere
+    assert 'href="/id/city/testville"' not in elsewhere
     # a detail frame per cluster of places; Testville's coordinates lie in Japan
     assert 'id="frame-Europe"' in html and 'id="frame-Japan"' in html
     outline = re.search(r'<image href="([^"]+)"', overview).group(1).replace("&amp;", "&")

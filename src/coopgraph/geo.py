@@ -23,9 +23,11 @@ import pyoxigraph as ox
 
 from .describe import SOURCE_PREDICATES, fetch_labels, pick_label, values_block
 from .namespaces import GEO, ONTOLOGY, RDF_TYPE, SCHEMA
-from .search import PROGRAMME_CLASSES
+from .search import PLACES, PROGRAMME_CLASSES, THEME_CLASSES, instances_of, resource_links, taking_part
 
 GEOSPARQL = "http://www.opengis.net/ont/geosparql#"
+#: Classes whose instances are places (subclasses follow through inference).
+PLACE_CLASSES = PLACES
 #: Classes whose instances link cooperating places (drawn as lines).
 PAIRING_CLASSES = (ONTOLOGY + "Pairing",)
 #: Longitude gap beyond which places form separate clusters, each with a detail frame.
@@ -69,6 +71,9 @@ class MapData:
     pairings: list[Pairing]
     unlocated: dict[str, list]       # participant IRI -> label literals
     programme_labels: dict[str, list]
+    #: places taking part in a programme (not only through pairings) without coordinates,
+    #: with the programmes: the map cannot show them, so the page lists them
+    elsewhere: dict[str, list[str]] = field(default_factory=dict)
 
     def label_of(self, iri: str, lang: str = "en") -> str | None:
         """The label of a place, an unlocated participant or a programme on this map."""
@@ -151,10 +156,18 @@ def map_data(store) -> MapData:
         unlocated = sorted({o for p, o in pairs if p in participation and o not in coords and o not in programmes})
         progs = sorted({o for _, o in pairs if o in programmes})
         pairings.append(Pairing(iri, located, unlocated, progs))
+    # places (regions, prefectures...) that take part in programmes without coordinates
+    links = resource_links(store)
+    places_all = instances_of(store, PLACE_CLASSES) - instances_of(store, (ONTOLOGY + "Country",))
+    themes = instances_of(store, THEME_CLASSES)
+    elsewhere: dict[str, list[str]] = {}
+    for resource, programme in taking_part(links, programmes, programmes | themes | places_all):
+        if resource in places_all and resource not in coords:
+            elsewhere.setdefault(resource, []).append(programme)
     used = {p for pairing in pairings for p in pairing.participants}
     shown = set(coords) if not pairings else used | {s for s in coords if s not in used}
     labels = fetch_labels(store, shown | {p.iri for p in pairings}
-                          | {u for p in pairings for u in p.unlocated} | programmes)
+                          | {u for p in pairings for u in p.unlocated} | programmes | set(elsewhere))
     types: dict[str, set] = {}
     if shown:
         for row in store.select(f"SELECT ?s ?c WHERE {{ {values_block('s', sorted(shown))} ?s a ?c }}"):
@@ -164,7 +177,9 @@ def map_data(store) -> MapData:
     for pairing in pairings:
         pairing.labels = labels.literals.get(pairing.iri, [])
     unlocated = {u: labels.literals.get(u, []) for p in pairings for u in p.unlocated}
-    return MapData(places, pairings, unlocated, {p: labels.literals.get(p, []) for p in programmes})
+    unlocated.update({u: labels.literals.get(u, []) for u in elsewhere})
+    return MapData(places, pairings, unlocated, {p: labels.literals.get(p, []) for p in programmes},
+                   {u: sorted(progs) for u, progs in sorted(elsewhere.items())})
 
 
 def segments(pairing: Pairing) -> list[tuple[str, str]]:

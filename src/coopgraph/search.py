@@ -21,11 +21,14 @@ import pyoxigraph as ox
 from .describe import ALT_LABEL_PREDICATES, LABEL_PREDICATES, SOURCE_PREDICATES, LabelMap, fetch_labels, \
     pick_label, values_block
 from .errors import UsageError
-from .namespaces import ONTOLOGY, OWL, RDF_TYPE, RDFS, SKOS
+from .namespaces import DCT, GEO, ONTOLOGY, OWL, RDF_TYPE, RDFS, SCHEMA, SKOS
 
 #: Classes whose instances are programmes and themes (subclasses follow through inference).
 PROGRAMME_CLASSES = (ONTOLOGY + "Programme",)
 THEME_CLASSES = (ONTOLOGY + "Theme", SKOS + "Concept")
+#: Places: never the shared node through which something takes part (a city links to its
+#: prefecture, which does not make the prefecture part of the city's programmes).
+PLACES = (ONTOLOGY + "Place", GEO + "SpatialThing", DCT + "Location", SCHEMA + "Place")
 #: Types too general to be a useful facet.
 IGNORED_TYPES = (OWL + "Thing", RDFS + "Resource", OWL + "NamedIndividual")
 #: Links that say where a fact comes from, not what a resource takes part in.
@@ -145,8 +148,9 @@ class SearchIndex:
                 entry.types.add(cls_iri)
         links = resource_links(store)
         programmes, themes = instances_of(store, PROGRAMME_CLASSES), instances_of(store, THEME_CLASSES)
+        not_shared = programmes | themes | instances_of(store, PLACES)
         for attribute, targets in (("programmes", programmes), ("themes", themes)):
-            for resource, target in taking_part(links, targets, programmes | themes):
+            for resource, target in taking_part(links, targets, not_shared):
                 entry = entries.get(resource)
                 if entry is not None:
                     getattr(entry, attribute).add(target)
@@ -228,9 +232,9 @@ def taking_part(links: list[tuple[str, str]], targets: set[str], hubs: set[str])
     """Pairs (resource, target) where the resource takes part in the target (a programme, a theme).
 
     It does when it is the target, links to it or from it, or when a third resource (a
-    pairing, a meeting) links to both. Programmes and themes never serve as that third
-    resource: a programme links to all its themes and all its cities, which would give
-    every city every theme of the programme; nor do hubs that link to too many things.
+    pairing, a meeting) links to both. Resources in ``hubs`` never serve as that third
+    resource (a programme links to all its themes and all its cities, which would give
+    every city every theme of the programme), nor do resources linking to too many things.
     """
     out: dict[str, set[str]] = {}
     into: dict[str, set[str]] = {}

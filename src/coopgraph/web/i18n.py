@@ -88,6 +88,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pairing": "Pairing", "participants": "Participants", "programme": "Programme",
         "not_on_map": "Taking part, but not on the map (the graph has no coordinates for them)",
         "no_places": "No place in the graph has coordinates yet.",
+        "not_on_map_places": "Places taking part in programmes that the map cannot show (no coordinates in the graph)",
         # timeline
         "timeline_title": "Timeline of the cooperation",
         "timeline_intro": "Every dated fact in the graph from {year} on: agreements, dialogues, summits, "
@@ -173,6 +174,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pairing": "ペアリング", "participants": "参加者", "programme": "プログラム",
         "not_on_map": "参加しているが地図にないもの（グラフに座標がありません）",
         "no_places": "座標を持つ場所はまだグラフにありません。",
+        "not_on_map_places": "プログラムに参加しているが地図に表示できない場所（グラフに座標がありません）",
         "timeline_title": "協力の年表",
         "timeline_intro": "{year} 年以降のグラフ内の日付付きの事実：協定、対話、首脳会議、プログラム、ペアリング、会議。",
         "timeline_periods": "期間", "timeline_alt": "{start} 年から {end} 年までの {count} 件の期間の年表。",
