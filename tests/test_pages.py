@@ -302,10 +302,11 @@ def test_ontology_page_documents_classes_and_properties_with_instances(towns_cli
 # --- contributions appear in the pages and views ---------------------------------------------------
 
 def test_a_contribution_appears_everywhere_and_is_attributed(towns_settings):
-    store, _ = build(towns_settings)
-    app = create_app(towns_settings, store=store)
-    client = app.test_client()
-    assert "Newtown" not in client.get("/map").get_data(as_text=True)  # views are now cached
+    """Submitted through the contributions API, new data shows in the pages, search and views at once."""
+    settings = towns_settings.with_overrides(contributor_tokens={"secret-token": "Test Contributor"})
+    store, _ = build(settings)
+    client = create_app(settings, store=store).test_client()
+    assert "Newtown" not in client.get("/map").get_data(as_text=True)  # the views are now derived and cached
     contribution = f"""
     @prefix cg: <{CG}> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
     @prefix geo: <http://www.w3.org/2003/01/geo/wgs84_pos#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
@@ -314,15 +315,17 @@ def test_a_contribution_appears_everywhere_and_is_attributed(towns_settings):
         cg:programme <{ID}programme/testprog> ; cg:participant <{ID}city/newtown>, <{ID}city/testville> ;
         cg:startDate "2019-05-01"^^xsd:date .
     """
-    from coopgraph.formats import RDF_FORMATS
-    store.replace_graphs({store.iris.contribution_graph("42"): contribution.encode()}, RDF_FORMATS["turtle"])
-    write_meta(store, None)  # a contribution changes the store's version
+    response = client.post("/api/contributions?description=A+made-up+town+for+tests", data=contribution.encode(),
+                           headers={"Content-Type": "text/turtle", "Authorization": "Bearer secret-token"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    contribution_id = response.get_json()["id"]
     assert "Newtown" in client.get("/map").get_data(as_text=True)
     assert "2019-05-01" in client.get("/timeline").get_data(as_text=True)
     hits = client.get("/search.json?q=newtown").get_json()
-    assert hits["total"] == 2 and CG + "Programme" not in [r["types"] for r in hits["results"]]
+    assert {r["iri"] for r in hits["results"]} == {ID + "city/newtown", ID + "pairing/newtown-testville"}
     html = client.get("/id/city/newtown").get_data(as_text=True)
-    assert 'href="/api/contributions/42"' in html and "contribution 42" in html
+    assert f'href="/api/contributions/{contribution_id}"' in html and f"contribution {contribution_id}" in html
+    assert client.get(f"/api/contributions/{contribution_id}").status_code == 200
     testville = client.get("/id/city/testville").get_data(as_text=True)
     assert 'href="/id/pairing/newtown-testville"' in testville
 
