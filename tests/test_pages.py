@@ -155,7 +155,7 @@ def test_koriyama_page_lists_its_pairing_with_essen_and_its_programmes(client):
     assert "Wikidata Q264206" in html and "https://sws.geonames.org/2112141/" in html
     page = _parsed(html)
     headings = "".join(page.text)
-    assert "Linked from" in headings and "Takes part in" in headings and "Sources" in headings
+    assert "Linked from" in headings and "Programmes and themes" in headings and "Sources" in headings
 
 
 @pytest.mark.skipif(not has_curated_graph(), reason="the curated ontology and data are not in this checkout yet")
