@@ -327,6 +327,27 @@ def export(ctx, fmt, view, output, store):
 
 
 @cli.command()
+@click.option("--version", "version", metavar="V", default=None,
+              help="Name of the release (letters, digits, . _ -; default: today's date, UTC).")
+@click.option("-o", "--output", type=click.Path(file_okay=False, writable=True), default=None,
+              help="Write the release to this folder (default: releases_dir/V, which /download lists).")
+@click.option("--force", is_flag=True, help="Replace an existing release of that name.")
+@store_option
+@click.pass_context
+def release(ctx, version, output, force, store):
+    """Write a release: dumps, CSV tables, SHA256SUMS and the DCAT-AP/VoID description."""
+    from .release import make_release, release_target
+    state = _apply_store(ctx, store)
+    release_target(state.settings, version, Path(output) if output else None, force=force)
+    made = make_release(state.store(quiet=False), state.settings, version=version,
+                        output=Path(output) if output else None, force=force)
+    click.echo(f"Release {made.version} in {made.path}:")
+    for item in made.files:
+        click.echo(f"  {item.bytes:>12,}  {item.sha256}  {item.name}")
+    click.echo(f"{made.triples:,} triples; checksums in SHA256SUMS, description in dataset.ttl.")
+
+
+@cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", default=None,
               help="RDF format of the files: turtle, jsonld, ntriples, rdfxml, trig, nquads "

@@ -36,6 +36,7 @@ class Settings:
     contributor_tokens: Mapping[str, str] = field(default_factory=dict)
     maintainer_tokens: Mapping[str, str] = field(default_factory=dict)
     releases_dir: Path = Path("var/releases")
+    contact_url: str = ""
     store_user: str = ""
     store_password: str = ""
     store_update_url: str = ""
@@ -83,6 +84,7 @@ DOCS: dict[str, str] = {
     "contributor_tokens": "API token -> contributor name (a TOML table, or JSON in the environment); with no token configured at all, submissions are off.",
     "maintainer_tokens": "API token -> maintainer name; maintainers may submit and withdraw contributions.",
     "releases_dir": "Folder where `coopgraph release` writes releases and /download lists them.",
+    "contact_url": "Web page through which people reach the maintainers (the contact point of the dataset description); default: the site's public URL.",
     "store_user": "User name for a remote store.",
     "store_password": "Password for a remote store.",
     "store_update_url": "Separate SPARQL Update endpoint of a remote store, if it has one.",
