@@ -104,6 +104,20 @@ def built_folder(tmp_path_factory, curated_settings):
 
 
 @pytest.fixture(scope="session")
+def releases_dir(tmp_path_factory) -> Path:
+    """The releases folder of the test apps and of the live server (empty until a test releases)."""
+    return tmp_path_factory.mktemp("releases")
+
+
+@pytest.fixture(scope="session")
+def curated_release(built_store, curated_settings, releases_dir):
+    """A release of the curated graph (dumps, tables, description) in ``releases_dir``."""
+    from coopgraph.release import make_release
+    return make_release(built_store, curated_settings.with_overrides(releases_dir=str(releases_dir)),
+                        version="0.0.0-test")
+
+
+@pytest.fixture(scope="session")
 def app_factory(curated_settings, built_store):
     """Make a Flask app over the curated graph, with settings overrides."""
     from coopgraph.web import create_app
@@ -172,10 +186,10 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(built_folder):
+def live_server(built_folder, releases_dir):
     """`coopgraph serve` over the curated graph, as a real HTTP server process."""
     server = LiveServer(["serve", "--store", str(built_folder), "--workers", "1", "--threads", "4"],
-                        env={"COOPGRAPH_QUERY_TIMEOUT": "3"})
+                        env={"COOPGRAPH_QUERY_TIMEOUT": "3", "COOPGRAPH_RELEASES_DIR": str(releases_dir)})
     yield server
     server.stop()
 
