@@ -26,8 +26,8 @@ DCATAP = rdflib.Namespace("http://data.europa.eu/r5r/")
 #: Recommended properties the description leaves out on purpose, rather than guess them:
 #: no bounding box or centroid is known for the territories; no deployment promise about how
 #: long files stay available; the kind of publisher (ADMS publisher type) of the project is
-#: not stated anywhere; the SPARQL endpoint has no separate service description document.
-ACCEPTED_WARNINGS = {DCAT.bbox, DCAT.centroid, DCATAP.availability, DCT.type, DCAT.endpointDescription}
+#: not stated anywhere.
+ACCEPTED_WARNINGS = {DCAT.bbox, DCAT.centroid, DCATAP.availability, DCT.type}
 
 
 @lru_cache(maxsize=None)

@@ -209,6 +209,16 @@ def test_served_description_conforms_and_describes_the_latest_release(web, curat
     assert int(graph.value(dataset, VOID.triples)) == curated_release.triples
 
 
+def test_endpoint_description_is_the_service_description(web):
+    graph = parse(web.get("/dataset", headers={"Accept": "text/turtle"}).get_data(), "text/turtle")
+    service = next(graph.subjects(rdflib.RDF.type, DCAT.DataService))
+    described = str(graph.value(service, DCAT.endpointDescription))
+    assert described == str(graph.value(service, DCAT.endpointURL))
+    answer = web.get(described.replace("http://localhost", ""), headers={"Accept": "text/turtle"})
+    sd = parse(answer.get_data(), "text/turtle")
+    assert (None, rdflib.RDF.type, rdflib.URIRef("http://www.w3.org/ns/sparql-service-description#Service")) in sd
+
+
 def test_description_etag_is_stable_and_conditional(web):
     first = web.get("/dataset", headers={"Accept": "text/turtle"})
     second = web.get("/dataset", headers={"Accept": "text/turtle"})
@@ -224,6 +234,25 @@ def test_description_without_a_release_still_describes_the_graph(empty_app, buil
     assert list(graph.objects(dataset, DCAT.distribution)) == []
     assert int(graph.value(dataset, VOID.triples)) > 5000
     assert str(graph.value(dataset, VOID.sparqlEndpoint)) == "http://localhost/sparql"
+
+
+@pytest.mark.parametrize("same_graph", [True, False])
+def test_description_reuses_the_statistics_of_a_release_of_the_served_graph(app_factory, built_store, curated_release,
+                                                                           tmp_path, same_graph):
+    """Counting a large graph takes long: a release of the very graph served brings its counts along."""
+    import shutil
+    copy = tmp_path / curated_release.version
+    shutil.copytree(curated_release.path, copy)
+    manifest = json.loads((copy / "release.json").read_text())
+    assert manifest["graphVersion"] == built_store.version()
+    manifest["statistics"]["triples"] = 42  # a marker: only the release could have said this
+    if not same_graph:
+        manifest["graphVersion"] = "some-other-build"
+    (copy / "release.json").write_text(json.dumps(manifest))
+    application = app_factory(releases_dir=str(tmp_path))
+    graph = parse(application.test_client().get("/.well-known/void").get_data(), "text/turtle")
+    triples = int(graph.value(next(graph.subjects(rdflib.RDF.type, DCAT.Dataset)), VOID.triples))
+    assert triples == (42 if same_graph else curated_release.triples)
 
 
 def test_public_url_setting_names_the_download_urls(app_factory, releases_dir, curated_release):

@@ -281,6 +281,13 @@ def test_void_linksets_count_the_links_to_each_dataset(built_store, description,
     assert found == expected
 
 
+def test_release_keeps_its_statistics(built_store, curated_release):
+    from coopgraph.void import VoidStatistics, compute_statistics
+    kept = VoidStatistics.from_dict(read_release(curated_release.path).statistics)
+    assert kept == compute_statistics(built_store)
+    assert kept.triples == curated_release.triples
+
+
 def test_void_names_endpoint_dumps_and_example_resources(built_store, curated_release, description):
     dataset = next(description.subjects(rdflib.RDF.type, DCAT.Dataset))
     assert str(description.value(dataset, VOID.sparqlEndpoint)).endswith("/sparql")

@@ -416,6 +416,8 @@ class _Writer:
         self.add(node, DCT + "description", en("Read-only SPARQL 1.1 endpoint over the whole graph "
                                                "(every named graph but the shapes as the default graph)."))
         self.add(node, DCAT + "endpointURL", ox.NamedNode(d.sparql_endpoint))
+        # The endpoint answers a request without a query with its SPARQL 1.1 Service Description.
+        self.add(node, DCAT + "endpointDescription", ox.NamedNode(d.sparql_endpoint))
         self.add(node, DCAT + "servesDataset", dataset)
         self.add(node, DCT + "conformsTo", self.typed_node(SPARQL_PROTOCOL, DCT + "Standard"))
         self.add(node, DCT + "publisher", publisher)

@@ -105,6 +105,8 @@ class Release:
     files: list[ReleaseFile] = field(default_factory=list)
     graph_version: str = ""
     triples: int = 0
+    #: The VoID statistics of the graph released (a dict of VoidStatistics.to_dict()).
+    statistics: dict | None = None
 
     def file(self, name: str) -> ReleaseFile:
         for item in self.files:
@@ -120,14 +122,15 @@ class Release:
     def to_dict(self) -> dict:
         return {"version": self.version, "created": _timestamp(self.created), "graphVersion": self.graph_version,
                 "triples": self.triples, "description": DESCRIPTION, "checksums": CHECKSUMS,
-                "files": [f.to_dict() for f in self.files]}
+                "files": [f.to_dict() for f in self.files], "statistics": self.statistics}
 
     @classmethod
     def from_dict(cls, data: dict, path: Path) -> "Release":
         return cls(version=str(data["version"]),
                    created=dt.datetime.fromisoformat(str(data["created"]).replace("Z", "+00:00")),
                    path=path, files=[ReleaseFile(**item) for item in data["files"]],
-                   graph_version=str(data.get("graphVersion", "")), triples=int(data.get("triples", 0)))
+                   graph_version=str(data.get("graphVersion", "")), triples=int(data.get("triples", 0)),
+                   statistics=data.get("statistics"))
 
 
 def check_version(version: str) -> str:
@@ -187,6 +190,7 @@ def make_release(store: Store, settings: Settings, *, version: str | None = None
         description = describe_dataset(store, settings, release=release,
                                        releases=list_releases(settings.releases_dir))
         release.triples = description.stats.triples
+        release.statistics = description.stats.to_dict()
         (staging / DESCRIPTION).write_bytes(description.serialize(RDF_FORMATS["turtle"]))
         checksums = [(item.name, item.sha256) for item in release.files]
         checksums.append((DESCRIPTION, _sha256(staging / DESCRIPTION)))

@@ -53,6 +53,16 @@ class VoidStatistics:
     examples: list[str] = field(default_factory=list)
     vocabularies: list[str] = field(default_factory=list)
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "VoidStatistics":
+        """Read back :meth:`to_dict` (a release keeps its statistics in release.json)."""
+        return cls(uri_space=data["uriSpace"], triples=data["triples"], entities=data["entities"],
+                   distinct_subjects=data["distinctSubjects"], distinct_objects=data["distinctObjects"],
+                   classes={p["class"]: p["entities"] for p in data["classPartitions"]},
+                   properties={p["property"]: p["triples"] for p in data["propertyPartitions"]},
+                   linksets=[Linkset(ls["target"], ls["predicate"], ls["triples"]) for ls in data["linksets"]],
+                   examples=list(data["exampleResources"]), vocabularies=list(data["vocabularies"]))
+
     def to_dict(self) -> dict:
         return {
             "uriSpace": self.uri_space, "triples": self.triples, "entities": self.entities,

@@ -19,6 +19,7 @@ from ..errors import NotFound, UsageError
 from ..export import context_for
 from ..formats import negotiate, rdf_format
 from ..release import CHECKSUMS, DESCRIPTION, MANIFEST, Release, get_release, list_releases
+from ..void import VoidStatistics
 from .services import services
 
 bp = Blueprint("publish", __name__)
@@ -32,8 +33,8 @@ CACHE_SECONDS = 300
 
 
 def _cors(response: Response) -> Response:
+    """Allow any origin to read (web.cors does so for every GET too; this keeps the promise local)."""
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Content-Range, Content-Length, Link"
     return response
 
 
@@ -113,17 +114,25 @@ class _DescriptionCache:
         store = svc.store
         releases = _releases()
         site = site_url(svc.settings, request.url_root)
-        key = (store.version(), tuple((r.version, r.created, str(r.path)) for r in releases), site)
+        version = store.version()
+        key = (version, tuple((r.version, r.created, str(r.path)) for r in releases), site)
         with self.lock:
             if self.key != key:
-                self.value = describe_dataset(store, svc.settings, releases=releases, site=site,
+                # Counting a large graph takes a while: reuse what the release counted when it
+                # was made from the graph being served.
+                stats = next((VoidStatistics.from_dict(r.statistics) for r in releases[:1]
+                              if r.statistics and r.graph_version == version), None)
+                self.value = describe_dataset(store, svc.settings, releases=releases, site=site, stats=stats,
                                               timeout=svc.settings.query_timeout)
                 self.key = key
             return self.value
 
 
 def init_app(app) -> None:
+    from .cors import expose
     app.extensions["coopgraph.description"] = _DescriptionCache()
+    # Scripts resuming a download need the validators and the range of a partial answer.
+    expose("ETag", "Last-Modified", "Content-Range", "Content-Length", "Accept-Ranges", "Link")
 
 
 def _description() -> DatasetDescription:
