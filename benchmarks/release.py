@@ -29,13 +29,15 @@ ROOT = HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 STEP = r"""
-import json, resource, sys, time
+import json, os, resource, sys, time, tracemalloc
 from pathlib import Path
 from coopgraph.config import load_settings
 from coopgraph.store import OxigraphStore
 step, store_path, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 settings = load_settings(environ={}, root=sys.argv[4], releases_dir=str(out))
 store = OxigraphStore(settings.iris, store_path, read_only=True)
+if os.environ.get("TRACE"):
+    tracemalloc.start()
 started = time.perf_counter()
 if step == "open":
     pass
@@ -53,7 +55,7 @@ elif step == "release":
 seconds = time.perf_counter() - started
 written = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
 print(json.dumps({"seconds": seconds, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                  "written": written}))
+                  "written": written, "python_peak": tracemalloc.get_traced_memory()[1]}))
 """
 
 
@@ -78,12 +80,15 @@ def build_store(folder: Path, triples: int) -> int:
     return size
 
 
-def run(step: str, folder: Path) -> dict:
+def run(step: str, folder: Path, trace: bool = False) -> dict:
+    """Run one step in a fresh process; ``trace`` measures Python's own allocations (slower, so apart)."""
+    import os
     out = folder / f"out-{step}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
+    env = {**os.environ, "TRACE": "1"} if trace else dict(os.environ)
     result = subprocess.run([sys.executable, "-c", STEP, step, str(folder / "store"), str(out), str(ROOT)],
-                            check=True, capture_output=True, text=True)
+                            check=True, capture_output=True, text=True, env=env)
     shutil.rmtree(out, ignore_errors=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -92,20 +97,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000", help="synthetic graph sizes (triples), comma-separated")
     args = parser.parse_args()
-    print("| graph (triples) | step | seconds | vs export | peak RSS MB | RSS over idle MB | files written MB |")
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| graph (triples) | step | seconds | vs export | peak RSS MB | RSS over idle MB | Python peak MB | "
+          "files written MB |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory(prefix="coopgraph-bench-") as tmp:
             folder = Path(tmp)
             started = time.perf_counter()
             triples = build_store(folder, size)
             print(f"<!-- {triples:,} quads loaded in {time.perf_counter() - started:.1f} s -->", file=sys.stderr)
-            results = {step: run(step, folder) for step in ("open", "export", "statistics", "release")}
+            steps = ("export", "statistics", "release")
+            results = {step: run(step, folder) for step in ("open", *steps)}
+            traced = {step: run(step, folder, trace=True) for step in steps}
             idle, baseline = results["open"]["rss_kb"], results["export"]["seconds"]
-            for step in ("export", "statistics", "release"):
+            for step in steps:
                 r = results[step]
                 print(f"| {triples:,} | {step} | {r['seconds']:.2f} | {r['seconds'] / baseline:.2f}x | "
-                      f"{r['rss_kb'] / 1024:.0f} | {(r['rss_kb'] - idle) / 1024:.0f} | {r['written'] / 1e6:.1f} |")
+                      f"{r['rss_kb'] / 1024:.0f} | {(r['rss_kb'] - idle) / 1024:.0f} | "
+                      f"{traced[step]['python_peak'] / 1e6:.1f} | {r['written'] / 1e6:.1f} |")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
 CG = "https://w3id.org/coopgraph/ontology#"
 
 
-# --- helpers and fixtures ---------------------------------------------------------------------
+# --- reading dumps, and fixtures -------------------------------------------------------------
 
 def to_rdflib(triples) -> rdflib.Graph:
     graph = rdflib.Graph()

@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from .config import Settings
-from .formats import RDF_FORMATS, RdfFormatInfo, serialize_triples
+from .formats import RdfFormatInfo, serialize_triples
 from .jsonld import build_context, compact_triples
 from .namespaces import DCAT, DCT, FOAF, ONTOLOGY, PREFIXES, RDF, RDFS, SKOS, VOID, XSD
+from .servicedesc import FORMAT_IRIS
 from .store import Store
 from .void import LINK_TARGETS, VoidStatistics, compute_statistics
 
@@ -36,8 +37,6 @@ if TYPE_CHECKING:  # pragma: no cover
 SPDX = "http://spdx.org/rdf/terms#"
 VCARD = "http://www.w3.org/2006/vcard/ns#"
 DCATAP = "http://data.europa.eu/r5r/"
-ADMS = "http://www.w3.org/ns/adms#"
-SCHEMA = PREFIXES["schema"]
 AUTHORITY = "http://publications.europa.eu/resource/authority/"
 IANA = "https://www.iana.org/assignments/media-types/"
 
@@ -63,7 +62,7 @@ PUBLISHER_NAME = "The coopgraph maintainers"
 
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 LICENSE_TYPE = ("http://purl.org/adms/licencetype/Attribution", "Attribution", "http://purl.org/adms/licencetype/1.0")
-#: EU data theme "Regions and cities" (the fact sheet's §7.2 candidate; confirmed in the authority table).
+#: The EU data theme "Regions and cities" of the Publications Office's "Data theme" authority table.
 THEMES = ((AUTHORITY + "data-theme/REGI", "Regions and cities"),)
 THEME_SCHEME = (AUTHORITY + "data-theme", "Data theme")
 #: Languages of the labels in the graph, by language tag -> EU language authority code.
@@ -71,12 +70,7 @@ LANGUAGES = {"en": "ENG", "ja": "JPN"}
 SHA256 = SPDX + "checksumAlgorithm_sha256"
 SPARQL_PROTOCOL = "https://www.w3.org/TR/sparql11-protocol/"
 GZIP = IANA + "application/gzip"
-DATE_TYPES = {XSD + "date", XSD + "dateTime", XSD + "gYear", XSD + "gYearMonth"}
 
-#: VoID features (W3C format IRIs) of the dump formats.
-FORMAT_FEATURES = {"turtle": "http://www.w3.org/ns/formats/Turtle", "ntriples": "http://www.w3.org/ns/formats/N-Triples",
-                   "jsonld": "http://www.w3.org/ns/formats/JSON-LD", "trig": "http://www.w3.org/ns/formats/TriG",
-                   "nquads": "http://www.w3.org/ns/formats/N-Quads"}
 
 
 def site_url(settings: Settings, request_root: str | None = None) -> str:
@@ -159,23 +153,7 @@ class DatasetDescription:
         triples = self.triples()
         if fmt.name == "jsonld":
             return compact_triples(triples, build_context([], {**PREFIXES, **DESCRIPTION_PREFIXES}))
-        if fmt.quads:
-            fmt = RDF_FORMATS["ntriples"] if fmt.name == "nquads" else RDF_FORMATS["turtle"]
         return serialize_triples(triples, fmt, DESCRIPTION_PREFIXES)
-
-    def to_dict(self) -> dict:
-        """A JSON summary (for pages and tests); the RDF forms are the reference."""
-        return {
-            "dataset": self.iri, "catalog": self.catalog_iri, "title": self.title, "version": self.version,
-            "issued": self.issued.isoformat() if self.issued else None,
-            "modified": _timestamp(self.modified) if self.modified else None,
-            "license": LICENSE, "sparqlEndpoint": self.sparql_endpoint,
-            "spatial": [iri for iri, _ in self.spatial],
-            "temporal": [d.isoformat() for d in self.temporal] if self.temporal else None,
-            "distributions": [{"name": d.name, "downloadURL": d.download_url, "mediaType": d.media_type,
-                               "byteSize": d.bytes, "sha256": d.sha256} for d in self.distributions],
-            "void": self.stats.to_dict(),
-        }
 
 
 def describe_dataset(store: Store, settings: Settings, *, release: "Release | None" = None,
@@ -471,8 +449,8 @@ class _Writer:
         for item in d.distributions:
             if item.kind == "dump":
                 self.add(dataset, VOID + "dataDump", ox.NamedNode(item.download_url))
-                if item.fmt in FORMAT_FEATURES:
-                    self.add(dataset, VOID + "feature", ox.NamedNode(FORMAT_FEATURES[item.fmt]))
+                if item.fmt in FORMAT_IRIS:
+                    self.add(dataset, VOID + "feature", ox.NamedNode(FORMAT_IRIS[item.fmt]))
         for cls, entities in stats.classes.items():
             partition = self.blank()
             self.add(dataset, VOID + "classPartition", partition)

@@ -4,7 +4,7 @@
 Release files are served from disk as they are (``send_file``: streamed, never read
 whole into memory), with their SHA-256 as ETag, conditional GET (304) and byte ranges
 (206), so a broken download of a large dump can resume. Every answer here is public
-data, so every one allows cross-origin reads.
+data that any origin may read (web.cors adds the headers to every GET).
 """
 
 from __future__ import annotations
@@ -32,12 +32,6 @@ EXTRA_FILES = {DESCRIPTION: "text/turtle", CHECKSUMS: "text/plain", MANIFEST: "a
 CACHE_SECONDS = 300
 
 
-def _cors(response: Response) -> Response:
-    """Allow any origin to read (web.cors does so for every GET too; this keeps the promise local)."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
 def _releases() -> list[Release]:
     return list_releases(services().settings.releases_dir)
 
@@ -59,9 +53,10 @@ def _release_dict(release: Release) -> dict:
 def download():
     """The releases, newest first, with their files (HTML for browsers; JSON twin at /download.json)."""
     if negotiate(request.headers.get("Accept"), ["text/html", "application/json"]) == "application/json":
-        return download_json()
-    releases = _releases()
-    response = Response(render_template("download.html", releases=[_release_dict(r) for r in releases]))
+        response = download_json()
+    else:
+        releases = [_release_dict(r) for r in _releases()]
+        response = Response(render_template("download.html", releases=releases))
     response.headers["Link"] = f'<{url_for("publish.download_json")}>; rel="alternate"; type="application/json"'
     response.headers["Vary"] = "Accept"
     return response
@@ -72,7 +67,7 @@ def download_json():
     releases = _releases()
     body = {"latest": releases[0].version if releases else None,
             "releases": [_release_dict(r) for r in releases]}
-    return _cors(jsonify(body))
+    return jsonify(body)
 
 
 @bp.get("/download/<version>/")
@@ -96,7 +91,7 @@ def download_file(version: str, name: str):
                        hint="The release folder is incomplete; write it again with `coopgraph release --force`.")
     response = send_file(path, mimetype=mimetype, conditional=True, etag=etag or True,
                          download_name=name, max_age=CACHE_SECONDS)
-    return _cors(response)
+    return response
 
 
 # --- /dataset and /.well-known/void ----------------------------------------------------------
@@ -162,7 +157,7 @@ def _describe(offered: list[str]) -> Response:
     response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
     response.cache_control.public = True
     response.cache_control.max_age = CACHE_SECONDS
-    return _cors(response.make_conditional(request))
+    return response.make_conditional(request)
 
 
 @bp.get("/dataset")
@@ -192,5 +187,5 @@ def context():
     response.set_etag(hashlib.sha256(cache[version].encode("utf-8")).hexdigest()[:32])
     response.cache_control.public = True
     response.cache_control.max_age = CACHE_SECONDS
-    return _cors(response.make_conditional(request))
+    return response.make_conditional(request)
 
