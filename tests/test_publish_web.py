@@ -307,3 +307,8 @@ def test_live_server_ranges_conditional_get_and_description(live_server, curated
     context = requests.get(f"{live_server.url}/context.jsonld", timeout=30)
     assert context.headers["Content-Type"].startswith("application/ld+json")
     assert context.headers["Access-Control-Allow-Origin"] == "*"
+    # The standard the dataset conforms to is the ontology the site serves.
+    (standard,) = graph.objects(dataset, rdflib.URIRef("http://purl.org/dc/terms/conformsTo"))
+    ontology = requests.get(f"{live_server.url}/ontology", headers={"Accept": "text/turtle"}, timeout=30)
+    assert ontology.headers["Content-Type"].startswith("text/turtle")
+    assert (standard, rdflib.RDF.type, rdflib.OWL.Ontology) in parse(ontology.content, "text/turtle")
