@@ -58,7 +58,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, store=None) -
             duration = (time.perf_counter() - started) * 1000
             access_log.info('%s "%s %s" %s %d %.1fms', request.remote_addr, request.method,
                             request.full_path.rstrip("?"), response.status_code,
-                            response.calculate_content_length() or 0, duration)
+                            response.content_length or 0, duration)
         return response
 
     return app

@@ -14,7 +14,7 @@ bp = Blueprint("cors", __name__)
 
 _READ_POST: set[str] = set()
 _EXPOSED: set[str] = set()
-ALLOWED_REQUEST_HEADERS = "Accept, Content-Type, If-None-Match, If-Modified-Since"
+ALLOWED_REQUEST_HEADERS = "Accept, Accept-Language, Content-Type, If-None-Match, If-Modified-Since, Range, If-Range"
 PREFLIGHT_MAX_AGE = "86400"
 
 
