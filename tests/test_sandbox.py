@@ -16,6 +16,9 @@ from coopgraph.store import OxigraphStore
 
 IRIS = Iris()
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+#: About two seconds of evaluation on the miniature graph.
+SLOW = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i "
+        "FILTER(CONTAINS(CONCAT(STR(?c), STR(?f), STR(?c), STR(?f)), STR(?i))) }")
 CHEAP = "SELECT ?s WHERE { ?s a <https://example.org/mini#Region> } ORDER BY ?s"
 
 
@@ -127,3 +130,33 @@ def test_recovery_publishes_what_the_primary_holds(folder):
     finally:
         store.close()
     assert len([p for p in snapshots_dir(folder).iterdir() if p.is_dir()]) <= 3
+
+
+def test_recycle_isolation_hands_a_runaway_to_the_process_retirer(folder):
+    retired = []
+    store = SnapshotStore(IRIS, folder, isolation="recycle", on_runaway=lambda: retired.append(True))
+    try:
+        assert len(store.query(CHEAP).rows) == 2
+        with pytest.raises(QueryTimeout):
+            store.query(SLOW, timeout=0.05)  # a few seconds of work: this test process cannot be retired
+        assert retired == [True]
+        assert len(store.query(CHEAP, timeout=3).rows) == 2  # other queries still answered meanwhile
+    finally:
+        store.close()
+
+
+def test_recycle_isolation_needs_a_way_to_retire_the_process(folder):
+    from coopgraph.errors import StoreError
+    with pytest.raises(StoreError, match="retire"):
+        SnapshotStore(IRIS, folder, isolation="recycle")
+
+
+def test_answers_cache_is_bounded_and_skips_large_answers():
+    from coopgraph.cache import Answers
+    cache = Answers(max_entries=2, max_bytes=10)
+    cache.put("a", 1, 5)
+    cache.put("b", 2, 5)
+    cache.get("a")
+    cache.put("c", 3, 5)          # evicts b, the least recently used
+    cache.put("big", 4, 11)       # too large to keep
+    assert (cache.get("a"), cache.get("b"), cache.get("c"), cache.get("big")) == (1, None, 3, None)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import threading
 import time
 import urllib.error
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -343,3 +345,43 @@ def test_sparqlwrapper_sees_the_timeout_as_service_unavailable(short_limit_serve
         assert caught.value.code == 503
         assert json.loads(caught.value.read())["error"] == "query-timeout"
     assert requests.get(short_limit_server.url + "/health", timeout=30).json()["status"] == "ok"
+
+
+def _worker_pids(server: LiveServer) -> set[int]:
+    """The gunicorn workers of a live server (children of its master process)."""
+    master = server.process.pid
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return {int(pid) for pid in children}
+
+
+def _busy_seconds(pid: int) -> float:
+    """CPU seconds a process has used (user + system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_the_process_running_a_runaway_query_is_replaced_so_the_work_stops(short_limit_server):
+    before = _worker_pids(short_limit_server)
+    response = requests.get(short_limit_server.url + "/sparql", params={"query": RUNAWAY}, timeout=60)
+    assert response.status_code == 503
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and _worker_pids(short_limit_server) & before == before:
+        time.sleep(0.2)
+    retired = before - _worker_pids(short_limit_server)
+    assert retired, "the worker that ran the runaway query is still alive"
+    assert all(not Path(f"/proc/{pid}").exists() for pid in retired)
+    # a fresh worker took over and nothing keeps burning CPU
+    assert requests.get(short_limit_server.url + "/sparql", params={"query": ASK_TRUE}, timeout=60).status_code == 200
+    workers = _worker_pids(short_limit_server)
+    used = {pid: _busy_seconds(pid) for pid in workers}
+    time.sleep(1.0)
+    assert all(_busy_seconds(pid) - used[pid] < 0.5 for pid in workers if Path(f"/proc/{pid}").exists())
+
+
+def test_repeated_queries_are_answered_from_the_answer_cache(live_server):
+    url = live_server.url + "/sparql"
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o } # cache probe"
+    first = requests.get(url, params={"query": query}, timeout=30)
+    again = requests.get(url, params={"query": query}, timeout=30)
+    assert first.headers["X-Coopgraph-Cache"] in ("miss", "hit")
+    assert again.headers["X-Coopgraph-Cache"] == "hit" and again.content == first.content

@@ -8,6 +8,7 @@ runs. Keyed by the store's version token, each is rebuilt on first use after a c
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import Any, Callable
 
 
@@ -37,3 +38,34 @@ class PerVersion:
                 if self._version == version:
                     self._values[key] = value
             return value
+
+
+class Answers:
+    """A small LRU of serialised query answers, keyed by what was asked and the graph's version.
+
+    The same query text comes back often (YASGUI examples, stored-query pages, dashboards
+    polling); answering it again costs an evaluation and, under the hard time limit, a
+    hand-off to another thread or process. The key includes the store version, so an
+    answer is never served for another state of the graph. Large answers are not kept.
+    """
+
+    def __init__(self, max_entries: int = 512, max_bytes: int = 256 * 1024):
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self._lock = threading.Lock()
+        self._entries: "OrderedDict[str, Any]" = OrderedDict()
+
+    def get(self, key: str):
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: str, value, size: int) -> None:
+        if self.max_entries <= 0 or size > self.max_bytes:
+            return
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)

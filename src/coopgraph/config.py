@@ -28,6 +28,8 @@ class Settings:
     query_timeout: float = 10.0
     max_result_rows: int = 10_000
     query_memory_max_quads: int = 1_000_000
+    query_isolation: str = "recycle"
+    answer_cache_entries: int = 512
     max_request_bytes: int = 1_000_000
     max_upload_bytes: int = 5_000_000
     validation_timeout: float = 30.0
@@ -73,6 +75,11 @@ DOCS: dict[str, str] = {
     "store": "Where the graph lives: 'memory', a folder for the embedded on-disk store, or sparql+http(s)://host/sparql for a remote store.",
     "query_timeout": "Seconds a query may run before it is stopped (503).",
     "max_result_rows": "Most rows a SELECT answer returns; the rest is cut off and flagged.",
+    "answer_cache_entries": "How many recent SPARQL answers (up to 256 KiB each) each web worker keeps for the same "
+                            "query on the same graph version; 0 switches the cache off.",
+    "query_isolation": "How `coopgraph serve` stops a query past its time limit: 'recycle' runs queries in the "
+                       "web worker and replaces the worker when one overruns (fast; needs gunicorn); 'process' runs "
+                       "each query in a separate query process that is killed (no restart, a pipe per query).",
     "query_memory_max_quads": "Served stores up to this many quads are copied into memory by each query process "
                               "(several times faster queries, one copy per process); larger ones are read from "
                               "disk. 0 always reads from disk.",
@@ -123,6 +130,7 @@ _FIELD_TYPES = {
     "root": Path, "releases_dir": Path,
     "query_timeout": float, "validation_timeout": float,
     "max_result_rows": int, "max_request_bytes": int, "max_upload_bytes": int, "query_memory_max_quads": int,
+    "answer_cache_entries": int,
     "service_allowlist": tuple,
     "contributor_tokens": dict, "maintainer_tokens": dict,
 }

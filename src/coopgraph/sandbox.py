@@ -263,11 +263,17 @@ def _open_snapshot(iris: Iris, path: str, name: str, memory_max_quads: int, open
                 return
             memory = ox.Store()
             memory.bulk_extend(disk.native.quads_for_pattern(None, None, None, None))
+            # The 'all' view once more as the default graph: a union of a dozen graphs
+            # costs a dozen index scans per pattern, the default graph one.
+            default = ox.DefaultGraph()
+            for graph in disk.view("all"):
+                memory.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default)
+                                   for q in disk.native.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
         except Exception:  # noqa: BLE001 - the files keep answering
             log.exception("could not copy snapshot %s into memory", name)
             return
         if name in opened:
-            opened[name] = OxigraphStore.wrap(iris, memory)
+            opened[name] = OxigraphStore.wrap(iris, memory, union_in_default_graph=True)
 
     threading.Thread(target=copy, name=f"copy-{name}", daemon=True).start()
 
@@ -290,33 +296,79 @@ def _worker_main(conn, base: str, path: str, memory_max_quads: int = 0,
             request = conn.recv()
         except (EOFError, OSError):
             return
-        try:
-            snapshot = request["snapshot"]
-            if snapshot not in opened:
-                _open_snapshot(iris, path, snapshot, memory_max_quads, opened)
-            store = opened[snapshot]
-            options = dict(default_graphs=request["default_graphs"], named_graphs=request["named_graphs"],
-                           max_rows=request["max_rows"], base_iri=request.get("base_iri"))
-            if request.get("serialize"):
-                result_format, rdf_format, prefixes = request["serialize"]
-                answer = store.query_serialized(request["sparql"], result_format=RESULT_FORMATS[result_format],
-                                                rdf_format=RDF_FORMATS[rdf_format], prefixes=prefixes, **options)
-                conn.send(("serialized", answer.kind, answer.data, answer.truncated,
-                           answer.evaluation_seconds, answer.serialization_seconds))
-                continue
-            result = store.query(request["sparql"], **options)
-            if isinstance(result, SelectResult):
-                conn.send(("select", result.variables, select_to_json(result.variables, result.rows),
-                           result.truncated))
-            elif isinstance(result, AskResult):
-                conn.send(("ask", result.value))
+        conn.send(_answer(request, iris, path, memory_max_quads, opened))
+
+
+def _answer(request: dict, iris: Iris, path: str, memory_max_quads: int, opened: dict) -> tuple:
+    """Evaluate one request against the snapshot it names; return the reply tuple (never raises)."""
+    try:
+        snapshot = request["snapshot"]
+        if snapshot not in opened:
+            _open_snapshot(iris, path, snapshot, memory_max_quads, opened)
+        store = opened[snapshot]
+        options = dict(default_graphs=request["default_graphs"], named_graphs=request["named_graphs"],
+                       max_rows=request["max_rows"], base_iri=request.get("base_iri"))
+        if request.get("serialize"):
+            result_format, rdf_format, prefixes = request["serialize"]
+            answer = store.query_serialized(request["sparql"], result_format=RESULT_FORMATS[result_format],
+                                            rdf_format=RDF_FORMATS[rdf_format], prefixes=prefixes, **options)
+            return ("serialized", answer.kind, answer.data, answer.truncated,
+                    answer.evaluation_seconds, answer.serialization_seconds)
+        result = store.query(request["sparql"], **options)
+        if isinstance(result, SelectResult):
+            return ("select", result.variables, select_to_json(result.variables, result.rows), result.truncated)
+        if isinstance(result, AskResult):
+            return ("ask", result.value)
+        data = ox.serialize(result.triples, format=ox.RdfFormat.N_TRIPLES) if result.triples else b""
+        return ("graph", data, result.truncated)
+    except CoopgraphError as exc:
+        return ("error", type(exc).__name__, exc.message, exc.hint, exc.details)
+    except Exception as exc:  # noqa: BLE001 - report, never die silently
+        return ("error", "QueryFailed", f"the query could not be evaluated: {exc}", None, {})
+
+
+class _InProcess:
+    """Answers requests in daemon threads of this process (``isolation="recycle"``).
+
+    A query that passes its time limit cannot be interrupted here, so the store calls
+    its ``on_runaway`` handler, which makes the server retire this process (its other
+    requests finish, then it exits and a fresh one takes over): the work really stops,
+    without the cost of a trip to another process on every query.
+    """
+
+    def __init__(self, iris: Iris, path: Path, memory_max_quads: int):
+        self.iris, self.path, self.memory_max_quads = iris, str(path), memory_max_quads
+        self.opened: dict[str, OxigraphStore] = {}
+        self._open_lock = threading.Lock()
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads = 0
+        self._idle = 0
+        self._lock = threading.Lock()
+
+    def open(self, snapshot: str) -> None:
+        with self._open_lock:
+            if snapshot not in self.opened:
+                _open_snapshot(self.iris, self.path, snapshot, self.memory_max_quads, self.opened)
+
+    def submit(self, request: dict) -> tuple[threading.Event, list]:
+        self.open(request["snapshot"])
+        done, box = threading.Event(), []
+        with self._lock:
+            if self._idle == 0:
+                self._threads += 1
+                threading.Thread(target=self._serve, name=f"query-{self._threads}", daemon=True).start()
             else:
-                data = ox.serialize(result.triples, format=ox.RdfFormat.N_TRIPLES) if result.triples else b""
-                conn.send(("graph", data, result.truncated))
-        except CoopgraphError as exc:
-            conn.send(("error", type(exc).__name__, exc.message, exc.hint, exc.details))
-        except Exception as exc:  # noqa: BLE001 - report, never die silently
-            conn.send(("error", "QueryFailed", f"the query could not be evaluated: {exc}", None, {}))
+                self._idle -= 1
+        self._jobs.put((request, done, box))
+        return done, box
+
+    def _serve(self) -> None:
+        while True:
+            request, done, box = self._jobs.get()
+            box.append(_answer(request, self.iris, self.path, self.memory_max_quads, self.opened))
+            done.set()
+            with self._lock:
+                self._idle += 1
 
 
 class _Worker:
@@ -355,7 +407,7 @@ class SnapshotStore(Store):
     """A store folder served from snapshots, with hard query time limits."""
 
     def __init__(self, iris: Iris, path: str | Path, *, workers: int = 4, default_timeout: float | None = None,
-                 memory_max_quads: int = 0):
+                 memory_max_quads: int = 0, isolation: str = "process", on_runaway=None):
         super().__init__(iris)
         self.path = Path(path)
         if not (self.path / "db").is_dir():
@@ -364,11 +416,19 @@ class SnapshotStore(Store):
         self.max_workers = workers
         self.default_timeout = default_timeout
         self.memory_max_quads = memory_max_quads
+        if isolation not in ("process", "recycle"):
+            raise StoreError(f"unknown query isolation '{isolation}' (process or recycle)")
+        if isolation == "recycle" and on_runaway is None:
+            raise StoreError("query isolation 'recycle' needs a handler that retires the process")
+        self.isolation = isolation
+        self.on_runaway = on_runaway
+        self._local = _InProcess(iris, self.path, memory_max_quads) if isolation == "recycle" else None
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._count = 0
         self._lock = threading.Lock()
         self._reader: tuple[str, OxigraphStore, dict] | None = None
         self._pointer: tuple[tuple | None, str] | None = None
+        self._pointer_path = str(snapshots_dir(self.path) / "CURRENT")
         if current_snapshot(self.path) is None or write_pending(self.path):
             ensure_published(self.path, iris)
 
@@ -379,9 +439,8 @@ class SnapshotStore(Store):
         Publishing replaces the pointer file (a new inode), so comparing its stat with the
         last one seen tells reliably whether to read it again.
         """
-        pointer = snapshots_dir(self.path) / "CURRENT"
         try:
-            stat = os.stat(pointer)
+            stat = os.stat(self._pointer_path)
         except FileNotFoundError:
             stat = None
         key = (stat.st_ino, stat.st_mtime_ns, stat.st_size) if stat else None
@@ -471,6 +530,12 @@ class SnapshotStore(Store):
 
     def warm_up(self) -> None:
         """Start the query processes now, in the background, so the first queries do not wait for them."""
+        if self._local is not None:
+            try:
+                self._local.open(self.snapshot_name())
+            except StoreError:
+                pass
+            return
         def start() -> None:
             while True:
                 with self._lock:
@@ -494,6 +559,13 @@ class SnapshotStore(Store):
 
     def _ask_worker(self, request: dict, timeout: float | None):
         """Send one request to an idle worker; kill the worker if no answer comes in time."""
+        if self._local is not None:
+            done, box = self._local.submit(request)
+            if not done.wait(timeout):
+                self.on_runaway()
+                raise QueryTimeout(f"the query ran past its time limit of {timeout:g} s and was stopped",
+                                   hint="Narrow it down (more specific patterns, a LIMIT) and try again.")
+            return box[0]
         worker = self._take()
         try:
             worker.conn.send(request)

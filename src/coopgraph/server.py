@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import shutil
+import signal
 import tempfile
+import threading
 from pathlib import Path
 
 from .config import Settings
@@ -39,6 +42,27 @@ def prepare_store(settings: Settings, data_files: list[Path]) -> Settings:
     return settings.with_overrides(store=str(path))
 
 
+GRACEFUL_SECONDS = 10
+_retiring = threading.Event()
+
+
+def retire_this_worker() -> None:
+    """Make gunicorn replace this worker: a query past its time limit is still running in it.
+
+    SIGTERM asks the worker to stop accepting requests, finish those under way and exit;
+    the arbiter starts a fresh worker meanwhile. Exiting ends the runaway evaluation (it
+    runs in a daemon thread); a timer makes sure the process goes even if it hangs.
+    """
+    if _retiring.is_set():
+        return
+    _retiring.set()
+    log.warning("a query ran past its time limit: retiring worker %d so the work stops", os.getpid())
+    timer = threading.Timer(GRACEFUL_SECONDS + 5, os._exit, args=(0,))
+    timer.daemon = True
+    timer.start()
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def serve(settings: Settings, *, host: str, port: int, workers: int = 2, threads: int = 4,
           data_files: list[Path] | None = None, debug: bool = False) -> None:
     settings = prepare_store(settings, list(data_files or []))
@@ -55,12 +79,13 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 2, threads
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("timeout", int(max(30, settings.query_timeout * 3)))
-            self.cfg.set("graceful_timeout", 10)
+            self.cfg.set("graceful_timeout", GRACEFUL_SECONDS)
             self.cfg.set("accesslog", None)
 
         def load(self):
             logging.getLogger("coopgraph.access").setLevel(logging.INFO)
             app = create_app(settings)
+            app.extensions["coopgraph"].runaway_handler = retire_this_worker
             app.extensions["coopgraph"].store  # open it (and start its query processes) before the first request
             return app
 

@@ -288,14 +288,18 @@ class OxigraphStore(Store):
                                   "coopgraph process has it open for writing.") from exc
 
     @classmethod
-    def wrap(cls, iris: Iris, store: ox.Store) -> "OxigraphStore":
-        """Wrap an already opened pyoxigraph store (used by query workers)."""
+    def wrap(cls, iris: Iris, store: ox.Store, *, union_in_default_graph: bool = False) -> "OxigraphStore":
+        """Wrap an already opened pyoxigraph store (used by query workers), read-only.
+
+        ``union_in_default_graph`` says the store's default graph already holds the 'all'
+        view (a serving copy made so), so queries of that view read it directly.
+        """
         self = cls.__new__(cls)
         Store.__init__(self, iris)
         self.path = None
         self.read_only = True
         self._write_lock = threading.Lock()
-        self._view_cache = None
+        self._view_cache = [ox.DefaultGraph()] if union_in_default_graph else None
         self._ox = store
         return self
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, g, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from .. import formats
 from ..errors import UsageError
 from ..search import SearchIndex
-from .i18n import with_lang
+from .i18n import current_lang, with_lang
 from .present import announce, derived, page_url
 
 bp = Blueprint("find", __name__)
@@ -37,7 +37,7 @@ def twin_url(path: str) -> str:
 @bp.get("/search.json")
 def search():
     """Search labels; filter by type, programme and theme (repeatable); page with limit/offset."""
-    lang = g.get("lang", "en")
+    lang = current_lang()
     index: SearchIndex = derived("search", SearchIndex.build)
     query = request.args.get("q", "").strip()
     result = index.search(query, types=request.args.getlist("type"), programmes=request.args.getlist("programme"),

@@ -252,7 +252,12 @@ STANDARD_NAMES: dict[str, tuple[str, str]] = {
 
 
 def current_lang() -> str:
-    return g.get("lang", "en")
+    """The request's language: ``?lang=ja`` or English; worked out on first use only."""
+    lang = g.get("lang")
+    if lang is None:
+        wanted = request.args.get("lang", "")
+        lang = g.lang = wanted if wanted in LANGUAGES else "en"
+    return lang
 
 
 def t(key: str, **values) -> str:
@@ -286,12 +291,7 @@ def switch_url() -> str:
 
 
 def install(app) -> None:
-    """Choose the language per request and give templates ``t``, ``lang`` and the helpers."""
-    @app.before_request
-    def _choose_language():
-        wanted = request.args.get("lang", "")
-        g.lang = wanted if wanted in LANGUAGES else "en"
-
+    """Give templates ``t``, ``lang`` and the helpers (the language is chosen lazily)."""
     @app.context_processor
     def _inject():
         return {"t": t, "lang": current_lang(), "with_lang": with_lang, "switch_url": switch_url}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, g, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from .. import formats, jsonld
 from ..describe import pick_label
@@ -20,6 +20,7 @@ from . import i18n
 from .present import FORMAT_TITLES, SUFFIXES, announce, derived, page_url, rdf_alternates, template_helpers
 from .resources import finish, requested_format
 from .services import services
+from .i18n import current_lang
 
 bp = Blueprint("pages", __name__)
 
@@ -48,7 +49,7 @@ def home():
     """What the graph is, counts by class, and the ways in."""
     svc = services()
     data = derived("home", home_data)
-    lang = g.get("lang", "en")
+    lang = current_lang()
     twins = [("/index.json", "application/json", "JSON")]
     wants_json = request.path == "/index.json" or request.args.get("format") == "json"
     if not wants_json and request.path == "/" and "format" not in request.args:

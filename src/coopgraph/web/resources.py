@@ -26,7 +26,7 @@ from ..describe import INBOUND_LIMIT, describe, describe_triples, fetch_labels
 from ..errors import NotFound, UsageError
 from ..export import context_for
 from ..search import SearchIndex
-from .i18n import t, with_lang
+from .i18n import current_lang, t, with_lang
 from .present import FORMAT_TITLES, SUFFIXES, announce, derived, rdf_alternates, resource_path
 from .services import services
 
@@ -105,7 +105,7 @@ def finish(response: Response, path: str, fmt_name: str, negotiated: bool) -> Re
 
 def resource_page(iri: str, path: str) -> Response:
     svc = services()
-    lang = g.get("lang", "en")
+    lang = current_lang()
     d = describe(svc.store, iri, lang)
     index = derived("search", SearchIndex.build)
     takes_part = []
@@ -158,7 +158,7 @@ def any_resource():
     twins = [(f"{base}&format={name}", formats.RDF_FORMATS[name].media_type, title)
              for name, title in FORMAT_TITLES.items() if name != fmt_name]
     if fmt_name == "html":
-        lang = g.get("lang", "en")
+        lang = current_lang()
         d = describe(svc.store, iri, lang)
         html = render_template("resource.html", d=d, takes_part=[], alternates=twins, source_labels={},
                                inbound_limit=INBOUND_LIMIT)

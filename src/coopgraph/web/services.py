@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from ..cache import Answers
 from ..config import Settings
 from ..queries import StoredQuery, load_stored_queries
 from ..store import Store
@@ -24,6 +25,10 @@ class Services:
         self._lock = threading.Lock()
         self._queries: dict[str, StoredQuery] | None = None
         self.query_errors: list = []
+        #: Set by the server when it can retire this process (see coopgraph.server):
+        #: then queries run in-process and a runaway one costs a process restart.
+        self.runaway_handler = None
+        self.answers = Answers(settings.answer_cache_entries)
 
     @property
     def iris(self):
@@ -34,7 +39,7 @@ class Services:
         if self._store is None:
             with self._lock:
                 if self._store is None:
-                    self._store = open_serving_store(self.settings)
+                    self._store = open_serving_store(self.settings, on_runaway=self.runaway_handler)
         return self._store
 
     @property
@@ -47,8 +52,12 @@ class Services:
         return self._queries
 
 
-def open_serving_store(settings: Settings) -> Store:
-    """Open the store for serving: snapshots with hard time limits for folders."""
+def open_serving_store(settings: Settings, on_runaway=None) -> Store:
+    """Open the store for serving: snapshots with hard time limits for folders.
+
+    With ``on_runaway`` (a way to retire this process), queries run in this process
+    (``query_isolation = "recycle"``); without it, in separate query processes.
+    """
     spec = settings.store
     if spec in ("", "memory", ":memory:"):
         from ..build import build
@@ -59,8 +68,10 @@ def open_serving_store(settings: Settings) -> Store:
         return open_store(spec, settings.iris, user=settings.store_user, password=settings.store_password,
                           update_url=settings.store_update_url or None)
     from ..sandbox import SnapshotStore
+    isolation = settings.query_isolation if on_runaway is not None else "process"
     store = SnapshotStore(settings.iris, Path(spec), default_timeout=settings.query_timeout,
-                          memory_max_quads=settings.query_memory_max_quads)
+                          memory_max_quads=settings.query_memory_max_quads, isolation=isolation,
+                          on_runaway=on_runaway if isolation == "recycle" else None)
     store.warm_up()
     return store
 

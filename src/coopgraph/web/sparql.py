@@ -134,7 +134,8 @@ def endpoint_url() -> str:
     public = services().settings.public_url
     if public:
         return public.rstrip("/") + request.path
-    return request.base_url
+    # Built from the WSGI environment: werkzeug's base_url re-parses the whole URL.
+    return f"{request.scheme}://{request.host}{request.root_path}{request.path}"
 
 
 # --- queries ------------------------------------------------------------------------
@@ -247,10 +248,14 @@ def run_query(protocol: ProtocolRequest, started: float) -> Response:
     if request.method in ("GET", "HEAD") and validators.not_modified():
         return validators.apply(Response(status=304))
     before = time.perf_counter()
-    answer = store.query_serialized(text, result_format=result_fmt, rdf_format=rdf_fmt,
-                                    prefixes=svc.iris.prefixes(), default_graphs=default_graphs,
-                                    named_graphs=named_graphs, timeout=svc.settings.query_timeout,
-                                    max_rows=max_rows, base_iri=base)
+    answer = svc.answers.get(validators.etag)
+    cached = answer is not None
+    if not cached:
+        answer = store.query_serialized(text, result_format=result_fmt, rdf_format=rdf_fmt,
+                                        prefixes=svc.iris.prefixes(), default_graphs=default_graphs,
+                                        named_graphs=named_graphs, timeout=svc.settings.query_timeout,
+                                        max_rows=max_rows, base_iri=base)
+        svc.answers.put(validators.etag, answer, len(answer.data))
     waited = time.perf_counter() - before
     media_type = rdf_fmt.media_type if answer.kind == "graph" else result_fmt.media_type
     response = Response(answer.data, mimetype=media_type)
@@ -259,9 +264,10 @@ def run_query(protocol: ProtocolRequest, started: float) -> Response:
     if answer.truncated:
         response.headers["X-Coopgraph-Truncated"] = "true"
     total = time.perf_counter() - started
+    response.headers["X-Coopgraph-Cache"] = "hit" if cached else "miss"
     response.headers["Server-Timing"] = (
-        f'eval;dur={answer.evaluation_seconds * 1000:.2f};desc="query evaluation", '
-        f'ser;dur={answer.serialization_seconds * 1000:.2f};desc="serialisation", '
+        f'eval;dur={0 if cached else answer.evaluation_seconds * 1000:.2f};desc="query evaluation", '
+        f'ser;dur={0 if cached else answer.serialization_seconds * 1000:.2f};desc="serialisation", '
         f'store;dur={waited * 1000:.2f};desc="store round trip", total;dur={total * 1000:.2f}')
     return validators.apply(response)
 

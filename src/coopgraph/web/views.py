@@ -7,7 +7,7 @@ script in static/ only highlights connections on hover and focus.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from .. import geo
 from ..errors import UsageError
@@ -15,6 +15,7 @@ from ..network import network
 from ..timeline import draw, timeline
 from .present import announce, derived, page_url
 from .services import services
+from .i18n import current_lang
 
 bp = Blueprint("views", __name__)
 
@@ -30,7 +31,7 @@ def _page(iri: str) -> str | None:
 def map_page():
     """Cooperating places on an outline of the world, with a line for each pairing."""
     data: geo.MapData = derived("map", geo.map_data)
-    lang = g.get("lang", "en")
+    lang = current_lang()
     frames = derived("map-frames", lambda store: geo.frames(data))
     views = derived(f"map-views-{lang}", lambda store: [geo.render(f, data, lang, width=MAP_WIDTH) for f in frames])
     twins = [("/map.geojson", "application/geo+json", "GeoJSON")]
@@ -41,7 +42,7 @@ def map_page():
 @bp.get("/map.geojson")
 def map_geojson():
     data: geo.MapData = derived("map", geo.map_data)
-    response = jsonify(data.to_geojson(g.get("lang", "en"), _page))
+    response = jsonify(data.to_geojson(current_lang(), _page))
     response.mimetype = "application/geo+json"
     return announce(response, [("/map", "text/html", "HTML")])
 
@@ -72,7 +73,7 @@ def map_outline():
 @bp.get("/timeline.json")
 def timeline_page():
     """Every dated fact from 2012 on, as a list by year and a drawing of the periods."""
-    lang = g.get("lang", "en")
+    lang = current_lang()
     full = derived("timeline", timeline)
     wanted = set(request.args.getlist("type"))
     shown = full.filtered(wanted)
@@ -90,7 +91,7 @@ def timeline_page():
 @bp.get("/network.json")
 def network_page():
     """Actors, programmes and themes, and what connects them."""
-    lang = g.get("lang", "en")
+    lang = current_lang()
     net = derived("network", network)
     if request.path.endswith(".json"):
         return announce(jsonify(net.to_dict(lang, _page)), [("/network", "text/html", "HTML")])
