@@ -177,9 +177,13 @@ def start_servers(data: Path, workers: int, threads: int, workdir: Path) -> list
     quiet = {"COOPGRAPH_QUERY_TIMEOUT": "10"}
     servers = []
     try:
-        servers.append(Server("coopgraph", [sys.executable, "-m", "coopgraph.cli", "serve", "--data", str(data), "--host",
-                             "127.0.0.1", "--port", "{port}", "--workers", str(workers), "--threads", str(threads)],
-               env=quiet))
+        command = [sys.executable, "-m", "coopgraph.cli", "serve", "--data", str(data), "--host",
+                   "127.0.0.1", "--port", "{port}", "--workers", str(workers), "--threads", str(threads)]
+        servers.append(Server("coopgraph", command, env=quiet))
+        # The same, answering every request by evaluating the query (the benchmark repeats one
+        # query text, which the answer cache would otherwise answer after the first time).
+        servers.append(Server("coopgraph, no answer cache", command,
+                              env={**quiet, "COOPGRAPH_ANSWER_CACHE_ENTRIES": "0"}))
         servers.append(Server("bare Flask+pyoxigraph", [str(bin_dir / "gunicorn"), "--chdir", str(workdir), "-b", "127.0.0.1:{port}",
                                          "-w", str(workers), "--threads", str(threads), "-k", "gthread",
                                          "bare_app:app"], env={"BENCH_FILE": str(data)}))
