@@ -16,6 +16,7 @@ prp-spo2 for property chains of two properties.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -78,15 +79,94 @@ class ReasoningReport:
     per_rule: dict[str, int] = field(default_factory=dict)
 
 
-def rule_updates(data_graphs: list[str], ontology_graph: str, inferred_graph: str) -> list[tuple[str, str]]:
-    """Return (rule name, SPARQL update) for every rule over the given graphs."""
+#: Rules whose schema side is a hierarchy: the direct edges (?from ?to), closed transitively
+#: in Python rather than with a property path (Virtuoso evaluates `(a|b)+` with both ends
+#: open to nothing, and the ontology's hierarchy is small).
+HIERARCHY_EDGES: dict[str, tuple[str, str, str]] = {
+    "cax-sco/cax-eqc": ("{ ?c rdfs:subClassOf ?d } UNION { ?c owl:equivalentClass ?d } "
+                        "UNION { ?d owl:equivalentClass ?c }", "c", "d"),
+    "prp-spo1/prp-eqp": ("{ ?p rdfs:subPropertyOf ?q } UNION { ?p owl:equivalentProperty ?q } "
+                         "UNION { ?q owl:equivalentProperty ?p }", "p", "q"),
+}
+
+_VARIABLE = re.compile(r"[?$]([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _variables(pattern: str) -> list[str]:
+    return list(dict.fromkeys(_VARIABLE.findall(pattern)))
+
+
+def schema_bindings(store, ontology_graph: str) -> dict[str, tuple[list[str], list[tuple]]]:
+    """Evaluate the schema side of every rule once: rule name -> (variables, rows of terms).
+
+    The ontology does not change while reasoning runs, so each rule's schema pattern is
+    answered once and handed to its update as a VALUES block; a rule without rows (a
+    construct the ontology does not use) is skipped altogether.
+    """
+    import pyoxigraph as ox
+    out: dict[str, tuple[list[str], list[tuple]]] = {}
+    for name, schema, data, conclusion in RULES:
+        variables = [v for v in _variables(schema) if v in set(_variables(data + conclusion))]
+        if name in HIERARCHY_EDGES:
+            edges_pattern, source, target = HIERARCHY_EDGES[name]
+            edges = store.select(f"{PREFIXES}SELECT DISTINCT ?{source} ?{target} WHERE {{ {edges_pattern} }}",
+                                 default_graphs=[ontology_graph], named_graphs=[])
+            rows = sorted(_closure([(e[source], e[target]) for e in edges if source in e and target in e]),
+                          key=str)
+            rows = [(a, b) for a, b in rows if isinstance(b, ox.NamedNode) and a != b]
+            variables = [source, target]
+        else:
+            result = store.query(f"{PREFIXES}SELECT DISTINCT {' '.join('?' + v for v in variables)} "
+                                 f"WHERE {{ {schema} }}", default_graphs=[ontology_graph], named_graphs=[])
+            rows = [tuple(row) for row in result.rows]
+        # VALUES cannot hold blank nodes; an anonymous class or property never appears in data anyway.
+        out[name] = (variables, [row for row in rows
+                                 if all(t is not None and not isinstance(t, ox.BlankNode) for t in row)])
+    return out
+
+
+def _closure(edges: list[tuple]) -> set[tuple]:
+    """The transitive closure of a small set of edges."""
+    successors: dict = {}
+    for a, b in edges:
+        successors.setdefault(a, set()).add(b)
+    closed = set()
+    for start in successors:
+        seen, stack = set(), list(successors[start])
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.extend(successors.get(node, ()))
+        closed.update((start, node) for node in seen)
+    return closed
+
+
+def rule_updates(data_graphs: list[str], ontology_graph: str, inferred_graph: str,
+                 bindings: dict[str, tuple[list[str], list[tuple]]] | None = None) -> list[tuple[str, str]]:
+    """Return (rule name, SPARQL update) for every rule over the given graphs.
+
+    Without ``bindings`` each update finds its schema rows itself (a subquery on the
+    ontology graph); with the rows of :func:`schema_bindings` it gets them as a VALUES
+    block, and rules without rows are left out.
+    """
     using = "".join(f"USING <{g}>\n" for g in [*data_graphs, inferred_graph])
     updates = []
     for name, schema, data, conclusion in RULES:
+        if bindings is None:
+            source = f"{{ SELECT DISTINCT * WHERE {{ GRAPH <{ontology_graph}> {{ {schema} }} }} }}"
+            named = f"USING NAMED <{ontology_graph}>\n"
+        else:
+            variables, rows = bindings.get(name, ([], []))
+            if not rows:
+                continue
+            values = "\n    ".join("(" + " ".join(str(t) for t in row) + ")" for row in rows)
+            source = f"VALUES ({' '.join('?' + v for v in variables)}) {{\n    {values}\n  }}"
+            named = ""
         updates.append((name, f"""{PREFIXES}INSERT {{ GRAPH <{inferred_graph}> {{ {conclusion} }} }}
-{using}USING NAMED <{ontology_graph}>
-WHERE {{
-  {{ SELECT DISTINCT * WHERE {{ GRAPH <{ontology_graph}> {{ {schema} }} }} }}
+{using}{named}WHERE {{
+  {source}
   {data}
   FILTER NOT EXISTS {{ {conclusion} }}
 }}"""))
@@ -101,7 +181,8 @@ def reason(store, data_graphs: list[str], *, ontology_graph: str, inferred_graph
     """
     started = time.perf_counter()
     store.update(f"DROP SILENT GRAPH <{inferred_graph}>")
-    updates = rule_updates([g for g in data_graphs if g != inferred_graph], ontology_graph, inferred_graph)
+    updates = rule_updates([g for g in data_graphs if g != inferred_graph], ontology_graph, inferred_graph,
+                           schema_bindings(store, ontology_graph))
     report = ReasoningReport()
     before = 0
     for round_number in range(1, max_rounds + 1):

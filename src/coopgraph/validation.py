@@ -361,11 +361,21 @@ def _n3(term) -> str:
     return str(term)
 
 
+def _instance_of(variable: str, cls) -> str:
+    """``variable a/rdfs:subClassOf* cls``, written as a direct type or a ``+`` path.
+
+    The same answers; Virtuoso misses the zero-length case of ``*`` inside NOT EXISTS
+    and inside a subquery followed by a FILTER.
+    """
+    return (f"{{ {variable} a {_n3(cls)} }} UNION "
+            f"{{ {variable} a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>+ {_n3(cls)} }}")
+
+
 def _target_pattern(targets: list[tuple[str, object]], focus_graph: str | None = None) -> str:
     parts = []
     for kind, value in targets:
         if kind == "targetClass":
-            parts.append(f"{{ ?this a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* {_n3(value)} . }}")
+            parts.append(_instance_of("?this", value))
         elif kind == "targetNode":
             parts.append(f"{{ BIND({_n3(value)} AS ?this) }}")
         elif kind == "targetSubjectsOf":
@@ -401,7 +411,7 @@ def _value_filter(c: Constraint) -> str | None:
             check += f" || !REGEX(STR(?value), {json.dumps(_LEXICAL[str(v)])})"
         return check
     if name == "class":
-        return f"NOT EXISTS {{ ?value a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* {_n3(v)} }}"
+        return f"NOT EXISTS {{ {_instance_of('?value', v)} }}"
     if name == "nodeKind":
         kinds = {"IRI": "isIRI(?value)", "BlankNode": "isBlank(?value)", "Literal": "isLiteral(?value)",
                  "BlankNodeOrIRI": "(isIRI(?value) || isBlank(?value))",
