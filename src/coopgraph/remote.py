@@ -403,11 +403,12 @@ class RemoteStore(Store):
             offset += got
 
     def iter_triples(self, graph):
-        """Yield a graph's triples grouped by subject (sorted in a scratch store: servers send them in any order)."""
-        scratch = ox.Store()
-        scratch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self._fetch_graph(graph))
-        for quad in scratch.quads_for_pattern(None, None, None, ox.DefaultGraph()):
-            yield quad.triple
+        """Yield a graph's triples grouped by subject (servers send them in any order)."""
+        groups: dict = {}
+        for triple in self._fetch_graph(graph):
+            groups.setdefault(triple.subject, []).append(triple)
+        for triples in groups.values():
+            yield from triples
 
     def dump(self, fmt, *, graph=None, output=None, prefixes=None):
         kwargs = {}
@@ -438,7 +439,7 @@ class RemoteStore(Store):
                     if fmt is None:
                         raise UsageError("replace_graphs() needs the format of documents")
                     # the same parser and errors as the embedded store
-                    content = ox.parse(content, format=fmt.oxigraph)
+                    content = list(ox.parse(content, format=fmt.oxigraph))
                 staging = f"{STAGING_PREFIX}{uuid.uuid4().hex}"
                 if self._send(staging, (ox.Triple(q.subject, q.predicate, q.object) for q in content)):
                     staged[graph] = staging
