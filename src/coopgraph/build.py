@@ -187,12 +187,16 @@ def build(settings: Settings, *, progress: Progress | None = None, validate: boo
 
 
 def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None, validate: bool):
-    """Build into a staging folder and swap it in; accepted contributions come along.
+    """Build in memory, write the result into a staging folder and swap it in; contributions come along.
+
+    Why in memory: reasoning and validation are many SPARQL updates and queries, which
+    pyoxigraph answers about five times faster in memory than through RocksDB
+    transactions; the finished graph then goes to disk in one bulk load.
 
     A server may accept or withdraw contributions while the build runs, so the final
-    step holds the store's write lock: it catches up with any such change, publishes and
-    swaps the folders, and only then lets writers in again (they then write to the new
-    store). Nothing accepted is lost to a rebuild.
+    step holds the store's write lock: it catches up with any such change, writes,
+    publishes and swaps the folders, and only then lets writers in again (they then
+    write to the new store). Nothing accepted is lost to a rebuild.
     """
     from .sandbox import publish_snapshot, write_lock
     iris = settings.iris
@@ -200,19 +204,29 @@ def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None,
     if staging.exists():
         shutil.rmtree(staging)
     existing = (path / "db").exists()
-    fresh = OxigraphStore(iris, staging)
+    working = OxigraphStore(iris)
+    fresh = None
     try:
-        carried = _carry_over_contributions(path, fresh, iris) if existing else None
-        report = build_into(fresh, settings, progress=progress, validate=validate)
+        carried = _carry_over_contributions(path, working, iris) if existing else None
+        report = build_into(working, settings, progress=progress, validate=validate)
         with write_lock(path) if existing else contextlib.nullcontext():
             if existing and _published_state(path) != carried:
                 log.info("contributions changed during the build; carrying them over again")
-                _carry_over_contributions(path, fresh, iris)
-                report.reasoning = run_reasoning(fresh)
-                report.version = write_meta(fresh, report)
-                report.graphs = fresh.graph_counts()
+                _carry_over_contributions(path, working, iris)
+                report.reasoning = run_reasoning(working)
+                report.version = write_meta(working, report)
+                report.graphs = working.graph_counts()
+            started = time.perf_counter()
+            fresh = OxigraphStore(iris, staging)
+            dump = staging / "build.nq"
+            # through a file rather than quad by quad: both ends stay in Rust (twice as fast)
+            working.native.dump(output=str(dump), format=ox.RdfFormat.N_QUADS)
+            working.close()
+            fresh.native.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+            dump.unlink()
             publish_snapshot(staging, fresh)
             fresh.close()
+            report.steps.append(("write", time.perf_counter() - started))
             retired = path.with_name(path.name + ".previous")
             if retired.exists():
                 shutil.rmtree(retired)
@@ -221,9 +235,13 @@ def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None,
             staging.rename(path)
             shutil.rmtree(retired, ignore_errors=True)
     except BaseException:
-        fresh.close()
+        if fresh is not None:
+            fresh.close()
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        if working.native is not None:
+            working.close()
     return OxigraphStore(iris, path), report
 
 

