@@ -372,11 +372,12 @@ class RemoteStore(Store):
     def _graph_document(self, graph: str) -> Iterator[ox.Triple]:
         gsp = self.graph_store_url
         if gsp:
+            # bulk reads (exports, dumps) have no time limit: their size, not a runaway query, makes them long
             response = self._request("GET", gsp, params={"graph": graph}, headers={"Accept": NTRIPLES},
-                                     stream=True, timeout=self.default_timeout)
+                                     stream=True)
         else:
             text = with_dataset("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", [graph], [EMPTY_GRAPH])
-            response = self._post_query(text, NTRIPLES, self.default_timeout)
+            response = self._post_query(text, NTRIPLES, None)
         with response:
             for quad in self._parse_graph(response):
                 yield quad.triple
@@ -391,7 +392,7 @@ class RemoteStore(Store):
         while offset < expected:
             text = with_dataset(f"SELECT ?s ?p ?o WHERE {{ {{ SELECT ?s ?p ?o WHERE {{ ?s ?p ?o }} "
                                 f"ORDER BY ?s ?p ?o }} }} LIMIT {page} OFFSET {offset}", [graph], [EMPTY_GRAPH])
-            with self._post_query(text, RESULTS_XML, self.default_timeout) as response:
+            with self._post_query(text, RESULTS_XML, None) as response:
                 answer = ox.parse_query_results(self._body(response, b"<bnode>nodeID://", b"<bnode>"),
                                                 format=ox.QueryResultsFormat.XML)
                 got = 0

@@ -57,7 +57,7 @@ def open_serving_store(settings: Settings) -> Store:
     if spec.startswith(("sparql+http://", "sparql+https://")):
         from ..store import open_store
         return open_store(spec, settings.iris, user=settings.store_user, password=settings.store_password,
-                          update_url=settings.store_update_url or None)
+                          update_url=settings.store_update_url or None, default_timeout=settings.query_timeout)
     from ..sandbox import SnapshotStore
     store = SnapshotStore(settings.iris, Path(spec), default_timeout=settings.query_timeout,
                           memory_max_quads=settings.query_memory_max_quads)
