@@ -28,13 +28,12 @@ differently is handled here, not by them:
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import threading
 import time
 import uuid
-from typing import IO, Iterable, Iterator
+from typing import Iterable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pyoxigraph as ox
@@ -44,7 +43,7 @@ from requests.auth import HTTPDigestAuth, _basic_auth_str
 from .errors import Forbidden, QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError, UsageError
 from .formats import syntax_position
 from .namespaces import Iris
-from .sparql import query_form, with_dataset
+from .sparql import keywords, query_form, with_dataset
 from .store import AskResult, GraphResult, SelectResult, Store, bind_values
 
 log = logging.getLogger(__name__)
@@ -77,42 +76,6 @@ class _ChallengeAuth(HTTPDigestAuth):
             again.request = prepared
             return again
         return r
-
-
-class _NodeIdFilter(io.RawIOBase):
-    """Read a response body, turning Virtuoso's ``<bnode>nodeID://b1`` into ``<bnode>b1``.
-
-    A chunk boundary may cut the marker in two, so a tail that could be its start is
-    held back until the next chunk arrives.
-    """
-
-    def __init__(self, raw, marker: bytes, replacement: bytes):
-        self.raw = raw
-        self.marker = marker
-        self.replacement = replacement
-        self.ready = b""
-        self.tail = b""
-        self.done = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self.ready and not self.done:
-            chunk = self.raw.read(1 << 16)
-            if not chunk:
-                self.done = True
-                self.ready, self.tail = self.tail, b""
-                break
-            data = self.tail + chunk
-            held = next((k for k in range(min(len(self.marker) - 1, len(data)), 0, -1)
-                         if data.endswith(self.marker[:k])), 0)
-            head, self.tail = data[:len(data) - held], data[len(data) - held:]
-            self.ready = head.replace(self.marker, self.replacement)
-        size = min(len(self.ready), len(buffer))
-        buffer[:size] = self.ready[:size]
-        self.ready = self.ready[size:]
-        return size
 
 
 class RemoteStore(Store):
@@ -266,6 +229,8 @@ class RemoteStore(Store):
             sparql = bind_values(sparql, bindings)
         self._check_syntax(sparql)
         form = query_form(sparql)
+        if named_graphs is None and "GRAPH" not in keywords(sparql):
+            named_graphs = []  # no GRAPH pattern: the named graphs do not matter, so skip listing them
         own = None
         if default_graphs is None or named_graphs is None:
             own = self.graphs()
@@ -286,8 +251,7 @@ class RemoteStore(Store):
                 return GraphResult(triples, truncated)
         with self._post_query(text, RESULTS_XML, timeout) as response:
             cap = response.headers.get("X-SPARQL-MaxRows")
-            answer = ox.parse_query_results(self._body(response, b"<bnode>nodeID://", b"<bnode>"),
-                                            format=ox.QueryResultsFormat.XML)
+            answer = ox.parse_query_results(self._body(response), format=ox.QueryResultsFormat.XML)
             if isinstance(answer, ox.QueryBoolean):
                 return AskResult(bool(answer))
             variables = [v.value for v in answer.variables]
@@ -308,32 +272,39 @@ class RemoteStore(Store):
                 truncated = True
             return SelectResult(variables, rows, truncated)
 
-    def _post_query(self, text: str, accept: str, timeout: float | None) -> requests.Response:
+    def _post_query(self, text: str, accept: str, timeout: float | None, *,
+                    stream: bool = False) -> requests.Response:
+        """Send a query; ``stream`` leaves a large answer on the wire to be parsed as it arrives.
+
+        Answers that are not streamed are read whole, which hands the connection back to
+        the pool for the next request (a new connection per query costs more than most
+        queries).
+        """
         data = {"query": text}
         if timeout and self.dialect == "virtuoso":
             data["timeout"] = str(max(1, int(timeout * 1000)))
         started = time.monotonic()
         response = self._request("POST", self.endpoint_url, data=data, headers={"Accept": accept},
-                                 timeout=timeout, stream=True)
+                                 timeout=timeout, stream=stream)
         if response.headers.get("X-SQL-State", "").startswith("S1T"):
             # Virtuoso's "anytime" answer: whatever it found before the limit. Partial is wrong.
             response.close()
             raise _timeout_error(timeout or (time.monotonic() - started))
         return response
 
-    def _body(self, response: requests.Response, marker: bytes, replacement: bytes) -> IO[bytes]:
-        response.raw.decode_content = True
-        if self.dialect != "virtuoso":
-            return response.raw
-        return io.BufferedReader(_NodeIdFilter(response.raw, marker, replacement))
+    def _body(self, response: requests.Response) -> bytes:
+        """A SPARQL XML results document, with Virtuoso's ``nodeID://`` taken off blank node labels."""
+        data = response.content
+        return data.replace(b"<bnode>nodeID://", b"<bnode>") if self.dialect == "virtuoso" else data
 
-    def _parse_graph(self, response: requests.Response) -> Iterator[ox.Quad]:
+    def _parse_graph(self, response: requests.Response, stream: bool = False) -> Iterator[ox.Quad]:
         media = response.headers.get("Content-Type", NTRIPLES).split(";")[0].strip()
         fmt = {"text/turtle": ox.RdfFormat.TURTLE, "application/rdf+xml": ox.RdfFormat.RDF_XML}.get(
             media, ox.RdfFormat.N_TRIPLES)
-        response.raw.decode_content = True
+        if stream:
+            response.raw.decode_content = True
         try:
-            yield from ox.parse(response.raw, format=fmt)
+            yield from ox.parse(response.raw if stream else response.content, format=fmt)
         except SyntaxError as exc:
             raise StoreError(f"the SPARQL store sent an unreadable graph: {exc}") from exc
 
@@ -341,8 +312,7 @@ class RemoteStore(Store):
         filters = " || ".join(f'STRSTARTS(STR(?g), "{_escape(prefix)}")' for prefix in self.graph_prefixes)
         query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } %s }" % (f"FILTER({filters})" if filters else "")
         with self._post_query(query, RESULTS_XML, self.default_timeout) as response:
-            answer = ox.parse_query_results(self._body(response, b"<bnode>nodeID://", b"<bnode>"),
-                                            format=ox.QueryResultsFormat.XML)
+            answer = ox.parse_query_results(self._body(response), format=ox.QueryResultsFormat.XML)
             names = [s["g"].value for s in answer if isinstance(s["g"], ox.NamedNode)]
         return sorted(g for g in names if not g.startswith(STAGING_PREFIX) and g != EMPTY_GRAPH)
 
@@ -377,9 +347,9 @@ class RemoteStore(Store):
                                      stream=True)
         else:
             text = with_dataset("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", [graph], [EMPTY_GRAPH])
-            response = self._post_query(text, NTRIPLES, None)
+            response = self._post_query(text, NTRIPLES, None, stream=True)
         with response:
-            for quad in self._parse_graph(response):
+            for quad in self._parse_graph(response, stream=True):
                 yield quad.triple
 
     def _paged_graph(self, graph: str, page: int, expected: int) -> Iterator[ox.Triple]:
@@ -393,8 +363,7 @@ class RemoteStore(Store):
             text = with_dataset(f"SELECT ?s ?p ?o WHERE {{ {{ SELECT ?s ?p ?o WHERE {{ ?s ?p ?o }} "
                                 f"ORDER BY ?s ?p ?o }} }} LIMIT {page} OFFSET {offset}", [graph], [EMPTY_GRAPH])
             with self._post_query(text, RESULTS_XML, None) as response:
-                answer = ox.parse_query_results(self._body(response, b"<bnode>nodeID://", b"<bnode>"),
-                                                format=ox.QueryResultsFormat.XML)
+                answer = ox.parse_query_results(self._body(response), format=ox.QueryResultsFormat.XML)
                 got = 0
                 for solution in answer:
                     got += 1
