@@ -137,6 +137,7 @@ class Generator:
             self.sources.append(source)
             self.add("sources", source, A, term(CG, "WebSource"))
             self.add("sources", source, LABEL, en(f"Synthetic source {n}"))
+            self.add("sources", source, term(DCT, "identifier"), typed(f"S{90000 + n}", "string"))
             self.add("sources", source, term(DCT, "title"), en(f"Synthetic web page {n}"))
             self.add("sources", source, term(SCHEMA, "url"), ox.NamedNode(f"https://example.org/synthetic/page/{n}"))
 
@@ -158,6 +159,8 @@ class Generator:
             prefecture = iri("prefecture", f"synth-prefecture-{n}")
             self.describe("places", prefecture, "Prefecture", f"Synth Prefecture {n}", f"{self.kana(n)}県")
             self.add("places", prefecture, term(CG, "isInCountry"), self.jp_country)
+            # JP-50 and above: codes no real prefecture has
+            self.add("places", prefecture, term(CG, "isoCode"), typed(f"JP-{49 + n}", "string"))
             self.prefectures.append(prefecture)
         self.regions = []
         for n in range(1, 20 + 2 * scale):
@@ -179,6 +182,7 @@ class Generator:
         scheme = iri("theme", "synth-scheme")
         self.add("themes", scheme, A, term(SKOS, "ConceptScheme"))
         self.add("themes", scheme, LABEL, en("Synthetic themes"))
+        self.add("themes", scheme, SOURCE, self.source())
         self.themes = []
         for n in range(1, 16 + 4 * scale):
             theme = iri("theme", f"synth-theme-{n}")
@@ -188,6 +192,7 @@ class Generator:
             self.add("themes", theme, PREF_LABEL, ja(f"シンセテーマ{n}"))
             self.add("themes", theme, LABEL, en(f"Synthetic {word} {n}"))
             self.add("themes", theme, term(SKOS, "inScheme"), scheme)
+            self.add("themes", theme, SOURCE, self.source())
             if n > 4:
                 self.add("themes", theme, term(SKOS, "broader"), self.themes[(n - 1) % 4])
             else:
@@ -197,7 +202,9 @@ class Generator:
         self.programmes = []
         for n in range(1, 4 + scale):
             programme = iri("programme", f"synth-programme-{n}")
-            self.describe("programmes", programme, "Programme", f"Synthetic Cities Programme {n}")
+            self.describe("programmes", programme, "Programme", f"Synthetic Cities Programme {n}",
+                          f"シンセ都市プログラム{n}")
+            self.add("programmes", programme, term(SCHEMA, "startDate"), typed(str(2010 + n % 15), "gYear"))
             self.add("programmes", programme, term(CG, "isManagedBy"), self.random.choice(self.bodies))
             self.add("programmes", programme, term(CG, "isRunWith"), self.random.choice(self.bodies))
             for theme in self.random.sample(self.themes, 3):
@@ -279,8 +286,11 @@ class Generator:
             self.add("documents", document, term(DCT, "publisher"), self.random.choice(self.bodies))
             self.add("documents", document, term(DCT, "subject"), pairing)
             self.add("documents", document, term(DCAT, "distribution"), file)
-            self.add("documents", file, A, term(CG, "File"))
-            self.add("documents", file, LABEL, en(f"Synthetic pairing report {n} (PDF)"))
+            self.describe("documents", file, "File", f"Synthetic pairing report {n} (PDF)")
+            self.add("documents", file, term(DCT, "format"),
+                     ox.NamedNode("http://publications.europa.eu/resource/authority/file-type/PDF"))
+            self.add("documents", file, term(DCT, "language"),
+                     ox.NamedNode("http://publications.europa.eu/resource/authority/language/ENG"))
             self.add("documents", file, term(DCAT, "downloadURL"),
                      ox.NamedNode(f"https://example.org/synthetic/report-{n}.pdf"))
             self.add("documents", file, term(DCAT, "mediaType"),

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 
+#: The scratch graph holding every asserted triple while the embedded store is validated.
+VALIDATION_GRAPH = "urn:coopgraph:validation"
+
 
 @dataclass
 class BuildReport:
@@ -128,11 +131,28 @@ def run_validation(store: Store, *, timeout: float | None = None) -> ValidationR
     Why: with rdfs:range inference every object of a range-typed property becomes an
     instance of the range class, so sh:class could never catch a reference to a resource
     that exists nowhere. The shapes say what contributors must assert.
+
+    In the embedded store the asserted graphs are first copied into one scratch graph:
+    pyoxigraph looks a pattern up once per graph of a default graph made of many, and
+    the checks run ten times faster on a single graph (the copy takes a second per
+    million triples, all in Rust).
     """
     graphs = store.view("asserted")
-    checks = compile_shapes(shapes_graph(store), store.iris.prefixes(), hierarchy=class_hierarchy(store, graphs))
-    return validate_store(store, checks, default_graphs=graphs, labels=label_lookup(store),
-                          timeout=timeout)
+    shapes = shapes_graph(store)
+    target: Store = store
+    if isinstance(store, OxigraphStore):
+        target = OxigraphStore(store.iris)
+        merged = ox.NamedNode(VALIDATION_GRAPH)
+        for graph in graphs:
+            target.native.load(store.dump(RDF_FORMATS["ntriples"], graph=graph), format=ox.RdfFormat.N_TRIPLES,
+                               to_graph=merged)
+        graphs = [VALIDATION_GRAPH]
+    try:
+        checks = compile_shapes(shapes, store.iris.prefixes(), hierarchy=class_hierarchy(target, graphs))
+        return validate_store(target, checks, default_graphs=graphs, labels=label_lookup(store), timeout=timeout)
+    finally:
+        if target is not store:
+            target.close()
 
 
 def write_meta(store: Store, report: BuildReport) -> str:
