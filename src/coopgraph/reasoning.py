@@ -223,14 +223,8 @@ DELTA_GRAPH = "urn:coopgraph:reasoning:delta"
 NEXT_GRAPH = "urn:coopgraph:reasoning:next"
 
 
-def _premises(data: str) -> tuple[list[str], str]:
-    """Split a rule's data side into its triple patterns and its trailing FILTER (if any)."""
-    head, found, tail = data.partition("FILTER")
-    patterns = [p.strip() for p in head.strip().rstrip(".").split(" . ") if p.strip()]
-    return patterns, (found + tail) if found else ""
-
-
-def incremental_updates(data_graphs: list[str], ontology_graph: str, inferred_graph: str) -> list[tuple[str, str]]:
+def incremental_updates(data_graphs: list[str], ontology_graph: str, inferred_graph: str,
+                        bindings: dict[str, tuple[list[str], list[tuple]]] | None = None) -> list[tuple[str, str]]:
     """Return (rule name, SPARQL update) applying each rule with at least one premise in the delta graph.
 
     Semi-naive evaluation: a conclusion new in this round needs a fact new in the last
@@ -245,8 +239,16 @@ def incremental_updates(data_graphs: list[str], ontology_graph: str, inferred_gr
         return f"FILTER(?{variable} != <{ontology_graph}> && ?{variable} != <{DELTA_GRAPH}>)"
 
     updates = []
-    for name, schema, data, conclusion in RULES:
-        patterns, condition = _premises(data)
+    for name, schema, atoms, conclusion, condition in RULES:
+        patterns = list(atoms)
+        if bindings is None:
+            source = f"{{ SELECT DISTINCT * WHERE {{ GRAPH <{ontology_graph}> {{ {schema} }} }} }}"
+        else:  # the schema rows as values (see rule_updates)
+            variables, rows = bindings.get(name, ([], []))
+            if not rows:
+                continue
+            values = " ".join("(" + " ".join(str(t) for t in row) + ")" for row in rows)
+            source = f"VALUES ({' '.join('?' + v for v in variables)}) {{ {values} }}"
         alternatives = []
         for fresh in range(len(patterns)):
             # The premise from the delta comes first: it is small, and binds the others.
@@ -256,7 +258,7 @@ def incremental_updates(data_graphs: list[str], ontology_graph: str, inferred_gr
         updates.append((name, f"""{PREFIXES}INSERT {{ GRAPH <{inferred_graph}> {{ {conclusion} }}
          GRAPH <{NEXT_GRAPH}> {{ {conclusion} }} }}
 {named}WHERE {{
-  {{ SELECT DISTINCT * WHERE {{ GRAPH <{ontology_graph}> {{ {schema} }} }} }}
+  {source}
   {" UNION ".join(alternatives)} {condition}
   FILTER NOT EXISTS {{ GRAPH ?_gc {{ {conclusion} }} {anywhere('_gc')} }}
 }}"""))
@@ -290,7 +292,8 @@ def reason_added(store, added_graphs: list[str], data_graphs: list[str], *, onto
         statements.append(f"DELETE DATA {{ GRAPH <{inferred_graph}> {{\n{body}}} }}")
         statements.append(f"INSERT DATA {{ GRAPH <{DELTA_GRAPH}> {{\n{body}}} }}")
     store.update(" ;\n".join(statements))
-    updates = incremental_updates(data_graphs, ontology_graph, inferred_graph)
+    updates = incremental_updates(data_graphs, ontology_graph, inferred_graph,
+                                  schema_bindings(store, ontology_graph))
     report = ReasoningReport()
     try:
         for round_number in range(1, max_rounds + 1):
