@@ -18,7 +18,8 @@ import pytest
 import rdflib
 
 from coopgraph.build import build, build_into, label_lookup, run_reasoning, run_validation, shapes_graph
-from coopgraph.errors import (Forbidden, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError)
+from coopgraph.errors import (Forbidden, QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError,
+                              StoreError)
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.namespaces import OWL, RDFS, XSD, Iris
 from coopgraph.queries import load_stored_queries, run_stored_query
@@ -65,13 +66,31 @@ def canonical(term):
     return ("iri", term.value)
 
 
-def answer(result):
+def text(term):
+    """A text value's comparable form, for answers of stored queries.
+
+    SPARQL 1.1 leaves GROUP_CONCAT's order and the language of its result to the engine
+    (oxigraph keeps a shared language tag, Virtuoso drops it), and Virtuoso gives an empty
+    group "" where oxigraph leaves it unbound: so texts compare as their sorted parts.
+    """
+    if term is None or (isinstance(term, ox.Literal) and (term.language or term.datatype.value == XSD + "string")):
+        value = term.value if term is not None else ""
+        for separator in ("; ", ", "):
+            if separator in value:
+                return ("text", tuple(sorted(value.split(separator))))
+        if value.startswith("http") and all(part.startswith("http") for part in value.split(" ")):
+            return ("text", tuple(sorted(value.split(" "))))  # addresses joined by spaces
+        return ("text", (value,) if value else ())
+    return canonical(term)
+
+
+def answer(result, cell=canonical):
     """An answer as a sorted list of canonical rows (engines may order ties differently)."""
     if result.kind == "ask":
         return result.value
     if result.kind == "graph":
-        return sorted(repr(tuple(canonical(t) for t in (x.subject, x.predicate, x.object))) for x in result.triples)
-    return sorted(repr(tuple(canonical(t) for t in row)) for row in result.rows)
+        return sorted(repr(tuple(cell(t) for t in (x.subject, x.predicate, x.object))) for x in result.triples)
+    return sorted(repr(tuple(cell(t) for t in row)) for row in result.rows)
 
 
 # --- the built miniature graph ---------------------------------------------------------------
@@ -351,15 +370,37 @@ def test_the_dataset_is_named_in_the_query_text(query, expected):
 
 # --- the curated graph on every backend --------------------------------------------------------
 
+#: Stored queries that Virtuoso Open Source 7.2 (Debian's) answers wrongly or not at all, by
+#: defects of its SPARQL engine that no backend can work around without rewriting the query.
+#: The test checks that each still differs, so an entry that Virtuoso comes to answer right
+#: (or a query rewritten to avoid the defect) must be removed from here.
+VIRTUOSO_DEFECTS = {
+    "dialogues": "SQ156 'Internal Optimized compiler error' (FILTER(!BOUND(?p) || EXISTS {...path*...}))",
+    "theme-cooperation": "SQ074: its SQL compiler fails on the query, even without any dataset clause",
+    "organisation-hierarchy": "`org:subOrganizationOf*` / `+` paths with an open start miss rows",
+    "timeline": "`rdfs:subClassOf*` with an open start, and `+` inside NOT EXISTS, miss rows",
+    "programme-pairings": "GROUP_CONCAT turns a non-ASCII separator ('・') into '?'",
+}
+
+
 def test_curated_build_on_every_backend_answers_the_competency_questions_alike(curated_any, built_store):
     store, report = curated_any
     assert report.ok and store.graph_counts() == built_store.graph_counts()
     queries, errors = load_stored_queries(ROOT / "queries", store.iris.prefixes())
     assert queries and not errors
+    remote = isinstance(store, RemoteStore)
     for name, query in sorted(queries.items()):
-        ours, _ = run_stored_query(store, query, query.example_values(), limit=10_000)
         reference, _ = run_stored_query(built_store, query, query.example_values(), limit=10_000)
-        assert answer(ours) == answer(reference), name
+        try:
+            ours, _ = run_stored_query(store, query, query.example_values(), limit=10_000)
+        except (StoreError, QueryFailed) as exc:
+            assert remote and name in VIRTUOSO_DEFECTS, f"{name}: {exc}"
+            continue
+        if remote and name in VIRTUOSO_DEFECTS:
+            assert answer(ours, text) != answer(reference, text), \
+                f"{name}: Virtuoso now answers like the embedded store; drop it from VIRTUOSO_DEFECTS"
+        else:
+            assert answer(ours, text) == answer(reference, text), name
 
 
 @pytest.mark.virtuoso
