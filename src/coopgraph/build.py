@@ -75,7 +75,7 @@ def label_lookup(store: Store) -> Callable[[object], str | None]:
     milliseconds, not microseconds).
     """
     query = (f"SELECT ?l WHERE {{ ?s <{RDFS}label>|<{SKOS}prefLabel> ?l }} "
-             "ORDER BY DESC(langMatches(lang(?l), 'en')) DESC(lang(?l) = '') ?l LIMIT 1")
+             "ORDER BY DESC(langMatches(lang(?l), 'en')) DESC(lang(?l) = '') LIMIT 1")
 
     def lookup(term) -> str | None:
         if not isinstance(term, ox.NamedNode):
@@ -85,10 +85,10 @@ def label_lookup(store: Store) -> Callable[[object], str | None]:
 
     def rank(label: ox.Literal) -> tuple:
         language = (label.language or "").lower()
-        return (not (language == "en" or language.startswith("en-")), language != "", label.value)
+        return (not (language == "en" or language.startswith("en-")), language != "")
 
     def many(terms) -> dict[str, str]:
-        """Labels of many resources, by IRI: the label ``lookup`` would give each."""
+        """Labels of many resources, by IRI: the label ``lookup`` would give each (ties: the first found)."""
         iris = sorted({t.value for t in terms if isinstance(t, ox.NamedNode)})
         best: dict[str, ox.Literal] = {}
         for start in range(0, len(iris), 500):

@@ -43,7 +43,7 @@ from requests.auth import HTTPDigestAuth, _basic_auth_str
 from .errors import Forbidden, QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError, UsageError
 from .formats import syntax_position
 from .namespaces import Iris
-from .sparql import keywords, query_form, with_dataset
+from .sparql import has_dataset_clause, keywords, query_form, with_dataset
 from .store import AskResult, GraphResult, SelectResult, Store, bind_values
 
 log = logging.getLogger(__name__)
@@ -224,11 +224,19 @@ class RemoteStore(Store):
         except (ValueError, TypeError, OSError):
             pass  # evaluation problems on the empty store say nothing about the server
 
-    def query(self, sparql, *, default_graphs=None, named_graphs=None, bindings=None, timeout=None, max_rows=None):
+    def query(self, sparql, *, default_graphs=None, named_graphs=None, bindings=None, timeout=None, max_rows=None,
+              base_iri=None):
         if bindings:
             sparql = bind_values(sparql, bindings)
+        if base_iri:
+            if any(c in base_iri for c in '<>"{}|^`\\ '):
+                raise UsageError(f"not a usable base IRI: {base_iri!r}")
+            sparql = f"BASE <{base_iri}>\n{sparql}"
         self._check_syntax(sparql)
         form = query_form(sparql)
+        if default_graphs is None and named_graphs is None and has_dataset_clause(sparql):
+            # the query names its own dataset (FROM / FROM NAMED): it gets exactly that, as on the embedded store
+            return self._run(sparql, form, timeout, max_rows)
         if named_graphs is None and "GRAPH" not in keywords(sparql):
             named_graphs = []  # no GRAPH pattern: the named graphs do not matter, so skip listing them
         own = None
@@ -239,6 +247,9 @@ class RemoteStore(Store):
         if named_graphs is None:
             named_graphs = own
         text = with_dataset(sparql, default_graphs or [EMPTY_GRAPH], named_graphs or [EMPTY_GRAPH])
+        return self._run(text, form, timeout, max_rows)
+
+    def _run(self, text: str, form: str | None, timeout: float | None, max_rows: int | None):
         timeout = timeout if timeout is not None else self.default_timeout
         if form in ("CONSTRUCT", "DESCRIBE"):
             with self._post_query(text, NTRIPLES, timeout) as response:
