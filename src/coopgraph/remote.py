@@ -167,6 +167,9 @@ class RemoteStore(Store):
             return Forbidden(f"the SPARQL store refused the request: {message}",
                              hint="Give credentials of a user with write rights (store_user, store_password) "
                                   "or a separate update endpoint (store_update_url).")
+        if "estimated execution time" in message.lower():
+            return QueryTimeout(f"the SPARQL store refused the query as too long to run: {message}",
+                                hint="Narrow it down (more specific patterns, a LIMIT) and try again.")
         if "S1T00" in message or "timed out" in message.lower() or "timeout" in message.lower():
             return QueryTimeout(f"the SPARQL store stopped the query: {message}",
                                 hint="Narrow it down (more specific patterns, a LIMIT) and try again.")
