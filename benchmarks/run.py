@@ -247,27 +247,33 @@ class SizeRun:
 
     def run(self) -> None:
         self.prepare()
+        only = self.args.only
         settings = settings_for(self.project)
         files = project_files(settings.ontology_dir, settings.shapes_dir, settings.data_dir, settings.iris)
-        self.load(settings, files)
-        folder = self.build_embedded()
-        remote = self.build_virtuoso() if self.bench.virtuoso else None
-        if self.target <= self.args.rdflib_build_max:
-            times, _, note = limited_runs(lambda: rdflib_build(self.project), 1, self.args.build_limit)
-            self.record("build", "rdflib", times, note or "owlrl closure + pySHACL (1 run)")
-        else:
-            self.record("build", "rdflib", [], "not run: owlrl and pySHACL need hours at this size")
+        if "load" in only:
+            self.load(settings, files)
+        folder = self.build_embedded(record="build" in only)
+        remote = self.build_virtuoso(record="build" in only) if self.bench.virtuoso else None
+        if "build" in only:
+            if self.target <= self.args.rdflib_build_max:
+                times, _, note = limited_runs(lambda: rdflib_build(self.project), 1, self.args.build_limit)
+                self.record("build", "rdflib", times, note or "owlrl closure + pySHACL (1 run)")
+            else:
+                self.record("build", "rdflib", [], "not run: owlrl and pySHACL need hours at this size")
         store = OxigraphStore(settings.iris, folder, read_only=True)
         baseline = None
-        if self.target <= self.args.rdflib_max:
+        if self.target <= self.args.rdflib_max and ({"queries", "exports"} & only):
             print("  loading the built graph into rdflib for the baselines ...", flush=True)
             baseline = rdflib_view(store)
-        self.queries(settings, store, remote, baseline)
-        self.exports(store, remote, baseline)
+        if "queries" in only or "http" in only:
+            self.queries(settings, store, remote, baseline if "queries" in only else None,
+                         record="queries" in only)
+        if "exports" in only:
+            self.exports(store, remote, baseline)
         del baseline
         gc.collect()
         store.close()
-        if not self.args.no_http:
+        if "http" in only:
             self.http(folder, remote)
         if remote is not None:
             remote.close()
@@ -286,10 +292,10 @@ class SizeRun:
         self.record("load", "rdflib", timed(lambda: rdflib_dataset(files), self.rdflib_runs),
                     "rdflib.Dataset, one graph per file")
 
-    def build_embedded(self) -> Path:
+    def build_embedded(self, record: bool = True) -> Path:
         times, peaks = [], []
         target = self.bench.scratch / f"store-{self.size}"
-        for _ in range(self.runs):
+        for _ in range(self.runs if record else 1):
             shutil.rmtree(target, ignore_errors=True)
             command = [sys.executable, "-m", "coopgraph.cli", "--root", str(self.project), "build", "--json",
                        "--store", str(target)]
@@ -303,29 +309,34 @@ class SizeRun:
             process.returncode = os.waitstatus_to_exitcode(status)
             if process.returncode != 0:
                 raise SystemExit(f"the build failed: {process.stderr.read().decode()[-2000:]}")
+        if not record:
+            return target
         steps = ", ".join(f"{s['step']} {s['seconds']:.1f} s" for s in report.get("steps", []))
         self.record("build", "embedded", times, f"peak RSS {mib(max(peaks))}; last run: {steps}",
                     peak_rss=max(peaks), triples=sum(report.get("graphs", {}).values()),
                     store_bytes=folder_size(target))
         return target
 
-    def build_virtuoso(self):
+    def build_virtuoso(self, record: bool = True):
         server = self.bench.virtuoso
         settings = settings_for(self.project, store=server.store_spec, store_user=server.user,
                                 store_password=server.password)
         store, report, times = None, None, []
-        for _ in range(self.runs):
+        for _ in range(self.runs if record else 1):
             cleaner = server.open_store(settings.iris)
             cleaner.replace_graphs({}, drop=cleaner.graphs())
             started = time.perf_counter()
             store, report = build(settings)
             times.append(time.perf_counter() - started)
+        if not record:
+            return store
         steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.steps)
         self.record("build", "virtuoso", times, f"server RSS {mib(server.rss_bytes())}; last run: {steps}",
                     server_rss=server.rss_bytes())
         return store
 
-    def queries(self, settings, store, remote, baseline) -> None:
+    def queries(self, settings, store, remote, baseline, record: bool = True) -> None:
+        """Time each stored query (when ``record``; else only once, to choose the HTTP mix)."""
         queries, errors = load_stored_queries(settings.queries_dir, settings.iris.prefixes())
         for error in errors:
             print(f"  stored query left out: {error}", flush=True)
@@ -341,10 +352,12 @@ class SizeRun:
             def ours(target):
                 result = target.query(query.text, bindings=bindings)
                 return len(getattr(result, "rows", None) or getattr(result, "triples", None) or [])
-            times, rows, note = limited_runs(lambda: ours(store), self.runs * 2, limit)
-            self.record(f"query {name}", "embedded", times, note or f"{rows} rows")
+            times, rows, note = limited_runs(lambda: ours(store), self.runs * 2 if record else 1, limit)
             if times:
                 self.query_times[name] = statistics.median(times)
+            if not record:
+                continue
+            self.record(f"query {name}", "embedded", times, note or f"{rows} rows")
             if remote is not None:
                 try:
                     self.record(f"query {name}", "virtuoso",
@@ -438,6 +451,15 @@ class SizeRun:
             else:
                 log.seek(0)
                 raise SystemExit(f"coopgraph serve did not start:\n{log.read()[-2000:]}")
+            # every worker answers once, then its query processes get a moment to start
+            seen = set()
+            for _ in range(50 * workers):
+                response = requests.get(url + "/sparql", params={"query": texts[0]}, headers={"Connection": "close"},
+                                        timeout=120)
+                seen.add(response.headers.get("X-Coopgraph-Worker"))
+                if len(seen) >= workers:
+                    break
+            time.sleep(5)
             done, failures, statuses = [0], [0], set()
             stop = time.monotonic() + self.args.http_seconds
             warmup = time.monotonic() + 2
@@ -569,6 +591,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=generate.DEFAULT_OUT, help="where data and results go")
     parser.add_argument("--no-virtuoso", action="store_true", help="leave the Virtuoso backend out")
     parser.add_argument("--no-http", action="store_true", help="leave the HTTP throughput out")
+    parser.add_argument("--only", default="load,build,queries,exports,http",
+                        help="operations to time (default all): load,build,queries,exports,http")
     parser.add_argument("--http-seconds", type=float, default=10.0, help="length of each throughput run")
     parser.add_argument("--http-clients", type=int, default=8, help="concurrent clients")
     parser.add_argument("--query-limit", type=float, default=60.0, help="seconds a query run may take")
@@ -580,6 +604,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="largest size for the other rdflib baselines (default 1M)")
     args = parser.parse_args(argv)
     args.sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    args.only = {s.strip() for s in args.only.split(",") if s.strip()} - ({"http"} if args.no_http else set())
     Bench(args).run()
 
 

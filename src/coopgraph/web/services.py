@@ -59,8 +59,8 @@ def open_serving_store(settings: Settings) -> Store:
         return open_store(spec, settings.iris, user=settings.store_user, password=settings.store_password,
                           update_url=settings.store_update_url or None, default_timeout=settings.query_timeout)
     from ..sandbox import SnapshotStore
-    store = SnapshotStore(settings.iris, Path(spec), default_timeout=settings.query_timeout,
-                          memory_max_quads=settings.query_memory_max_quads)
+    store = SnapshotStore(settings.iris, Path(spec), workers=settings.query_workers or 4,
+                          default_timeout=settings.query_timeout, memory_max_quads=settings.query_memory_max_quads)
     store.warm_up()
     return store
 
