@@ -232,7 +232,8 @@ def virtuoso(tmp_path_factory):
     from coopgraph.localvirtuoso import INSTALL_HINT, LocalVirtuoso, isql_binary, virtuoso_binary
     if virtuoso_binary() is None or isql_binary() is None:
         pytest.skip("Virtuoso Open Source is not installed (no virtuoso-t / isql-vt). " + INSTALL_HINT)
-    server = LocalVirtuoso(tmp_path_factory.mktemp("virtuoso"))
+    # a small transaction limit, so the tests also go through what the backend does past it
+    server = LocalVirtuoso(tmp_path_factory.mktemp("virtuoso"), after_image_limit=2_000_000)
     server.start()
     yield server
     server.stop()

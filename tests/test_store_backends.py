@@ -337,6 +337,17 @@ def test_server_row_cap_is_flagged_and_paged_around(store_factory, virtuoso):
 
 
 @pytest.mark.virtuoso
+def test_writes_past_virtuosos_transaction_limit_still_land_whole(store_factory, virtuoso):
+    store = store_factory("virtuoso")
+    source, copy = store.iris.graph_base + "source", store.iris.graph_base + "copy"
+    size = 30_000  # well past the fixture's 2 MB TransactionAfterImageLimit, in one request
+    store.replace_graphs({source: [ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(f"v{i}"))
+                                   for i in range(size)]})
+    store.update(f"INSERT {{ GRAPH <{copy}> {{ ?s <urn:q> ?o }} }} WHERE {{ GRAPH <{source}> {{ ?s ?p ?o }} }}")
+    assert store.count(source) == store.count(copy) == size
+
+
+@pytest.mark.virtuoso
 def test_writes_without_credentials_are_refused_with_a_hint(virtuoso):
     anonymous = RemoteStore(Iris("https://anonymous.example.org/"), virtuoso.endpoint)
     assert anonymous.count() == 0  # reading needs no credentials

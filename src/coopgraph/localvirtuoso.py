@@ -65,6 +65,7 @@ ThreadsPerQuery          = 2
 AsyncQueueMaxThreads     = 10
 SchedulerInterval        = 10
 MaxSortedTopRows         = 10000
+TransactionAfterImageLimit = {after_image_limit}
 
 [HTTPServer]
 ServerPort               = 127.0.0.1:{http_port}
@@ -104,12 +105,14 @@ class LocalVirtuoso:
     """One private Virtuoso process. Use as a context manager, or call start() and stop()."""
 
     def __init__(self, folder: str | Path, *, buffers: int = 20_000, max_rows: int = 50_000,
-                 max_seconds: int = 600, query_mem: str = "1G"):
+                 max_seconds: int = 600, query_mem: str = "1G", after_image_limit: int | None = None):
         self.folder = Path(folder).resolve()
         self.buffers = buffers
         self.max_rows = max_rows
         self.max_seconds = max_seconds
         self.query_mem = query_mem
+        #: bytes one transaction may change (Virtuoso's TransactionAfterImageLimit)
+        self.after_image_limit = after_image_limit or max(50_000_000, buffers * 8192)
         self.http_port = free_port()
         self.sql_port = free_port()
         self.user = "dba"
@@ -134,7 +137,8 @@ class LocalVirtuoso:
         ini = self.folder / "virtuoso.ini"
         ini.write_text(INI.format(folder=self.folder, sql_port=self.sql_port, http_port=self.http_port,
                                   buffers=self.buffers, dirty_buffers=self.buffers * 3 // 4,
-                                  query_mem=self.query_mem, max_rows=self.max_rows, max_seconds=self.max_seconds))
+                                  query_mem=self.query_mem, max_rows=self.max_rows, max_seconds=self.max_seconds,
+                                  after_image_limit=self.after_image_limit))
         return ini
 
     def start(self, timeout: float = 120) -> "LocalVirtuoso":

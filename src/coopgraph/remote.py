@@ -155,7 +155,10 @@ class RemoteStore(Store):
 
     def _error(self, response: requests.Response) -> Exception:
         text = response.text or ""
-        # Virtuoso echoes the whole query after its message; keep the message.
+        # Virtuoso echoes the whole query after its message, or wraps it in an HTML page: keep the message.
+        wrapped = re.search(r"<xmp>(.*?)</xmp>", text, re.S)
+        if wrapped:
+            text = wrapped.group(1)
         message = text.split("\n\nSPARQL query:", 1)[0].strip() or f"HTTP {response.status_code}"
         message = re.sub(r"^Virtuoso \w+ Error ", "", message)
         status = response.status_code
@@ -412,8 +415,19 @@ class RemoteStore(Store):
     # --- writing ------------------------------------------------------------------------
 
     def update(self, sparql):
-        self._request("POST", self.update_url, data={"update": sparql},
-                      headers={"Accept": f"{RESULTS_XML}, */*;q=0.1"}).close()
+        try:
+            self._request("POST", self.update_url, data={"update": sparql},
+                          headers={"Accept": f"{RESULTS_XML}, */*;q=0.1"}).close()
+        except StoreError as exc:
+            if self.dialect != "virtuoso" or "SR325" not in exc.message:
+                raise
+            # Virtuoso caps what one transaction may change (TransactionAfterImageLimit); past it
+            # the update is run again row by row. Our updates are idempotent (an INSERT that
+            # skips what holds, DROP, MOVE), so running one again completes it.
+            log.warning("Virtuoso's transaction limit was reached; running the update without a transaction "
+                        "(raise TransactionAfterImageLimit in virtuoso.ini to keep it atomic)")
+            self._request("POST", self.update_url, data={"update": "DEFINE sql:log-enable 3\n" + sparql},
+                          headers={"Accept": f"{RESULTS_XML}, */*;q=0.1"}).close()
 
     def replace_graphs(self, graphs, fmt=None, *, drop=()):
         staged: dict[str, str] = {}
@@ -480,11 +494,21 @@ class RemoteStore(Store):
     def _post_triples(self, graph: str, triples: list[ox.Triple]) -> None:
         body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
         gsp = self.graph_store_url
-        if gsp:
-            self._request("POST", gsp, params={"graph": graph}, data=body,
-                          headers={"Content-Type": NTRIPLES}).close()
-        else:
+        if not gsp:
             self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body.decode('utf-8')}}} }}")
+            return
+        try:
+            self._request("POST", gsp, params={"graph": graph}, data=body, headers={"Content-Type": NTRIPLES}).close()
+        except StoreError as exc:
+            # Virtuoso caps what one transaction may change (TransactionAfterImageLimit): the piece
+            # was rolled back whole, so send it again in halves (blank nodes must stay together)
+            splittable = not any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
+                                 for t in triples)
+            if "SR325" not in exc.message or len(triples) < 2 or not splittable:
+                raise
+            half = len(triples) // 2
+            self._post_triples(graph, triples[:half])
+            self._post_triples(graph, triples[half:])
 
 
 def _sibling(url: str, name: str) -> str:
