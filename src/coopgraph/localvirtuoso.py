@@ -240,11 +240,15 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a develop
     parser.add_argument("folder", help="folder for the database and virtuoso.ini (created)")
     parser.add_argument("--buffers", type=int, default=100_000, help="8 KiB pages of cache (default 100000)")
     args = parser.parse_args(argv)
+
+    def stop(signum, frame):  # SIGTERM too: a shell's background job ignores Ctrl-C
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)
     with LocalVirtuoso(args.folder, buffers=args.buffers, max_rows=10_000_000) as server:
         print(f"Virtuoso runs (pid {server.process.pid}).\n"
               f"  COOPGRAPH_STORE={server.store_spec}\n"
               f"  COOPGRAPH_STORE_USER={server.user}\n  COOPGRAPH_STORE_PASSWORD={server.password}\n"
-              "Ctrl-C stops it.", flush=True)
+              "Ctrl-C (or SIGTERM) stops it.", flush=True)
         try:
             while server.process.poll() is None:
                 time.sleep(1)
