@@ -55,6 +55,8 @@ RESULTS_XML = "application/sparql-results+xml"
 NTRIPLES = "application/n-triples"
 #: Triples per request when data has to be sent in pieces.
 CHUNK_TRIPLES = 200_000
+#: How long the list of graphs is reused (a write through this store renews it at once).
+GRAPH_LIST_SECONDS = 2.0
 #: Seconds added to a query's time limit before the HTTP read gives up on the server.
 GRACE = 2.0
 
@@ -92,7 +94,8 @@ class RemoteStore(Store):
                  user: str | None = None, password: str | None = None, *,
                  graph_store_url: str | bool | None = None, default_timeout: float | None = None,
                  connect_timeout: float = 10.0, graph_prefixes: Iterable[str] | None = None,
-                 chunk_triples: int = CHUNK_TRIPLES, dialect: str | None = None):
+                 chunk_triples: int = CHUNK_TRIPLES, dialect: str | None = None,
+                 graph_list_seconds: float = GRAPH_LIST_SECONDS):
         super().__init__(iris)
         if not endpoint_url.startswith(("http://", "https://")):
             raise UsageError(f"not an HTTP(S) SPARQL endpoint: {endpoint_url}",
@@ -109,6 +112,9 @@ class RemoteStore(Store):
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
+        self.graph_list_seconds = graph_list_seconds
+        self._graph_list: tuple[float, list[str]] | None = None
+        self._writes = 0  # a list read while a write ran must not be kept
 
     def __repr__(self) -> str:
         return f"RemoteStore({self.endpoint_url!r})"
@@ -326,12 +332,25 @@ class RemoteStore(Store):
             raise StoreError(f"the SPARQL store sent an unreadable graph: {exc}") from exc
 
     def graphs(self):
+        """The graphs holding triples, from a list kept ``graph_list_seconds`` (and renewed by our own writes).
+
+        Every query over the default view needs the list (for its FROM clauses), and a
+        server answers it by scanning its quads: a quarter of a second at 100k triples on
+        Virtuoso. A graph another process adds shows after at most ``graph_list_seconds``.
+        """
+        cached = self._graph_list
+        if cached is not None and time.monotonic() - cached[0] < self.graph_list_seconds:
+            return list(cached[1])
         filters = " || ".join(f'STRSTARTS(STR(?g), "{_escape(prefix)}")' for prefix in self.graph_prefixes)
         query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } %s }" % (f"FILTER({filters})" if filters else "")
+        started, writes = time.monotonic(), self._writes
         with self._post_query(query, RESULTS_XML, self.default_timeout) as response:
             answer = ox.parse_query_results(self._body(response), format=ox.QueryResultsFormat.XML)
             names = [s["g"].value for s in answer if isinstance(s["g"], ox.NamedNode)]
-        return sorted(g for g in names if not g.startswith(STAGING_PREFIX) and g != EMPTY_GRAPH)
+        graphs = sorted(g for g in names if not g.startswith(STAGING_PREFIX) and g != EMPTY_GRAPH)
+        if writes == self._writes:
+            self._graph_list = (started, graphs)
+        return list(graphs)
 
     def count(self, graph=None):
         if graph is None:
@@ -415,6 +434,15 @@ class RemoteStore(Store):
     # --- writing ------------------------------------------------------------------------
 
     def update(self, sparql):
+        self._writes += 1
+        self._graph_list = None
+        try:
+            self._send_update(sparql)
+        finally:
+            self._writes += 1  # before and after: no list read meanwhile is kept
+            self._graph_list = None
+
+    def _send_update(self, sparql: str) -> None:
         try:
             self._request("POST", self.update_url, data={"update": sparql},
                           headers={"Accept": f"{RESULTS_XML}, */*;q=0.1"}).close()
