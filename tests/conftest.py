@@ -227,3 +227,88 @@ def has_curated_graph() -> bool:
     """True when this checkout holds the curated ontology and data (tests about the real knowledge need it)."""
     return (ROOT / "ontology").is_dir() and any((ROOT / "ontology").glob("*.ttl")) \
         and (ROOT / "data").is_dir() and any((ROOT / "data").glob("*.ttl"))
+
+
+# --- store backends: the embedded store and a private Virtuoso --------------------------
+
+#: Parametrize store-level tests with these to run the same assertions on both backends.
+BACKENDS = ["oxigraph", pytest.param("virtuoso", marks=pytest.mark.virtuoso)]
+#: The miniature project on a base of its own, so it can share one Virtuoso with the curated graph.
+MINI_BASE = "https://mini.example.org/coopgraph/"
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory):
+    """A private Virtuoso Open Source server on 127.0.0.1 (own folder and virtuoso.ini), once per session.
+
+    Stopped by its process id at the end. Skips when Virtuoso is not installed.
+    """
+    from coopgraph.localvirtuoso import INSTALL_HINT, LocalVirtuoso, isql_binary, virtuoso_binary
+    if virtuoso_binary() is None or isql_binary() is None:
+        pytest.skip("Virtuoso Open Source is not installed (no virtuoso-t / isql-vt). " + INSTALL_HINT)
+    # a small transaction limit, so the tests also go through what the backend does past it
+    server = LocalVirtuoso(tmp_path_factory.mktemp("virtuoso"), after_image_limit=2_000_000)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def store_factory(request):
+    """Make an empty store on a backend: ``store_factory("oxigraph" | "virtuoso", iris=None)``.
+
+    Without ``iris`` the store gets a graph base of its own, which keeps it apart from
+    every other store on the same Virtuoso server.
+    """
+    import uuid
+
+    from coopgraph.namespaces import Iris
+    from coopgraph.store import OxigraphStore
+
+    def make(kind: str, iris=None, **options):
+        iris = iris or Iris(f"https://t{uuid.uuid4().hex[:12]}.example.org/coopgraph/")
+        if kind == "oxigraph":
+            return OxigraphStore(iris)
+        store = request.getfixturevalue("virtuoso").open_store(iris, **options)
+        store.replace_graphs({}, drop=store.graphs())
+        return store
+    return make
+
+
+@pytest.fixture(scope="session")
+def backend_settings(request):
+    """Settings whose store is on a backend: ``backend_settings(kind, root, **overrides)``."""
+    def make(kind: str, root: Path = ROOT, **overrides) -> Settings:
+        if kind == "oxigraph":
+            return make_settings(root, **overrides)
+        server = request.getfixturevalue("virtuoso")
+        return make_settings(root, store=server.store_spec, store_user=server.user,
+                             store_password=server.password, **overrides)
+    return make
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture()
+def any_store(backend, store_factory):
+    """An empty store on each backend in turn."""
+    store = store_factory(backend)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def mini_any(request, backend_settings):
+    """(store, report) of the miniature project built on each backend in turn (base MINI_BASE)."""
+    store, report = build(backend_settings(request.param, MINI, base_iri=MINI_BASE))
+    return store, report
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def curated_any(request, backend_settings):
+    """(store, report) of the curated graph built on each backend in turn."""
+    store, report = build(backend_settings(request.param))
+    return store, report

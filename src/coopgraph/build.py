@@ -28,11 +28,14 @@ from .namespaces import DCT, PROV, RDFS, SKOS, XSD, Iris
 from .queries import load_stored_queries
 from .reasoning import ReasoningReport, reason
 from .store import OxigraphStore, Store
-from .validation import ValidationReport, compile_shapes, validate_store
+from .validation import ValidationReport, class_hierarchy, compile_shapes, validate_store
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
+
+#: The scratch graph holding every asserted triple while the embedded store is validated.
+VALIDATION_GRAPH = "urn:coopgraph:validation"
 
 
 @dataclass
@@ -65,7 +68,12 @@ class BuildReport:
 
 
 def label_lookup(store: Store) -> Callable[[object], str | None]:
-    """Return a function giving a resource's English (or any) label, for readable reports."""
+    """Return a function giving a resource's English (or any) label, for readable reports.
+
+    The function also has ``many(terms)``, which looks up many resources in one query
+    (a report may name thousands, and a remote store answers each request in
+    milliseconds, not microseconds).
+    """
     query = (f"SELECT ?l WHERE {{ ?s <{RDFS}label>|<{SKOS}prefLabel> ?l }} "
              "ORDER BY DESC(langMatches(lang(?l), 'en')) DESC(lang(?l) = '') LIMIT 1")
 
@@ -74,6 +82,25 @@ def label_lookup(store: Store) -> Callable[[object], str | None]:
             return None
         rows = store.select(query, bindings={"s": term})
         return rows[0]["l"].value if rows else None
+
+    def rank(label: ox.Literal) -> tuple:
+        language = (label.language or "").lower()
+        return (not (language == "en" or language.startswith("en-")), language != "")
+
+    def many(terms) -> dict[str, str]:
+        """Labels of many resources, by IRI: the label ``lookup`` would give each (ties: the first found)."""
+        iris = sorted({t.value for t in terms if isinstance(t, ox.NamedNode)})
+        best: dict[str, ox.Literal] = {}
+        for start in range(0, len(iris), 500):
+            values = " ".join(f"<{iri}>" for iri in iris[start:start + 500])
+            for row in store.select(f"SELECT ?s ?l WHERE {{ VALUES ?s {{ {values} }} "
+                                    f"?s <{RDFS}label>|<{SKOS}prefLabel> ?l }}"):
+                label, subject = row["l"], row["s"].value
+                if isinstance(label, ox.Literal) and (subject not in best or rank(label) < rank(best[subject])):
+                    best[subject] = label
+        return {subject: label.value for subject, label in best.items()}
+
+    lookup.many = many
     return lookup
 
 
@@ -104,10 +131,28 @@ def run_validation(store: Store, *, timeout: float | None = None) -> ValidationR
     Why: with rdfs:range inference every object of a range-typed property becomes an
     instance of the range class, so sh:class could never catch a reference to a resource
     that exists nowhere. The shapes say what contributors must assert.
+
+    In the embedded store the asserted graphs are first copied into one scratch graph:
+    pyoxigraph looks a pattern up once per graph of a default graph made of many, and
+    the checks run ten times faster on a single graph (the copy takes a second per
+    million triples, all in Rust).
     """
-    checks = compile_shapes(shapes_graph(store), store.iris.prefixes())
-    return validate_store(store, checks, default_graphs=store.view("asserted"), labels=label_lookup(store),
-                          timeout=timeout)
+    graphs = store.view("asserted")
+    shapes = shapes_graph(store)
+    target: Store = store
+    if isinstance(store, OxigraphStore):
+        target = OxigraphStore(store.iris)
+        merged = ox.NamedNode(VALIDATION_GRAPH)
+        for graph in graphs:
+            target.native.load(store.dump(RDF_FORMATS["ntriples"], graph=graph), format=ox.RdfFormat.N_TRIPLES,
+                               to_graph=merged)
+        graphs = [VALIDATION_GRAPH]
+    try:
+        checks = compile_shapes(shapes, store.iris.prefixes(), hierarchy=class_hierarchy(target, graphs))
+        return validate_store(target, checks, default_graphs=graphs, labels=label_lookup(store), timeout=timeout)
+    finally:
+        if target is not store:
+            target.close()
 
 
 def write_meta(store: Store, report: BuildReport) -> str:
@@ -187,12 +232,16 @@ def build(settings: Settings, *, progress: Progress | None = None, validate: boo
 
 
 def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None, validate: bool):
-    """Build into a staging folder and swap it in; accepted contributions come along.
+    """Build in memory, write the result into a staging folder and swap it in; contributions come along.
+
+    Why in memory: reasoning and validation are many SPARQL updates and queries, which
+    pyoxigraph answers about five times faster in memory than through RocksDB
+    transactions; the finished graph then goes to disk in one bulk load.
 
     A server may accept or withdraw contributions while the build runs, so the final
-    step holds the store's write lock: it catches up with any such change, publishes and
-    swaps the folders, and only then lets writers in again (they then write to the new
-    store). Nothing accepted is lost to a rebuild.
+    step holds the store's write lock: it catches up with any such change, writes,
+    publishes and swaps the folders, and only then lets writers in again (they then
+    write to the new store). Nothing accepted is lost to a rebuild.
     """
     from .sandbox import publish_snapshot, write_lock
     iris = settings.iris
@@ -200,19 +249,29 @@ def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None,
     if staging.exists():
         shutil.rmtree(staging)
     existing = (path / "db").exists()
-    fresh = OxigraphStore(iris, staging)
+    working = OxigraphStore(iris)
+    fresh = None
     try:
-        carried = _carry_over_contributions(path, fresh, iris) if existing else None
-        report = build_into(fresh, settings, progress=progress, validate=validate)
+        carried = _carry_over_contributions(path, working, iris) if existing else None
+        report = build_into(working, settings, progress=progress, validate=validate)
         with write_lock(path) if existing else contextlib.nullcontext():
             if existing and _published_state(path) != carried:
                 log.info("contributions changed during the build; carrying them over again")
-                _carry_over_contributions(path, fresh, iris)
-                report.reasoning = run_reasoning(fresh)
-                report.version = write_meta(fresh, report)
-                report.graphs = fresh.graph_counts()
+                _carry_over_contributions(path, working, iris)
+                report.reasoning = run_reasoning(working)
+                report.version = write_meta(working, report)
+                report.graphs = working.graph_counts()
+            started = time.perf_counter()
+            fresh = OxigraphStore(iris, staging)
+            dump = staging / "build.nq"
+            # through a file rather than quad by quad: both ends stay in Rust (twice as fast)
+            working.native.dump(output=str(dump), format=ox.RdfFormat.N_QUADS)
+            working.close()
+            fresh.native.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+            dump.unlink()
             publish_snapshot(staging, fresh)
             fresh.close()
+            report.steps.append(("write", time.perf_counter() - started))
             retired = path.with_name(path.name + ".previous")
             if retired.exists():
                 shutil.rmtree(retired)
@@ -221,9 +280,13 @@ def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None,
             staging.rename(path)
             shutil.rmtree(retired, ignore_errors=True)
     except BaseException:
-        fresh.close()
+        if fresh is not None:
+            fresh.close()
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        if working.native is not None:
+            working.close()
     return OxigraphStore(iris, path), report
 
 

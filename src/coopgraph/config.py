@@ -30,6 +30,7 @@ class Settings:
     query_memory_max_quads: int = 1_000_000
     query_isolation: str = "recycle"
     answer_cache_entries: int = 512
+    query_workers: int = 0
     max_request_bytes: int = 1_000_000
     max_upload_bytes: int = 5_000_000
     validation_timeout: float = 30.0
@@ -83,6 +84,9 @@ DOCS: dict[str, str] = {
     "query_memory_max_quads": "Served stores up to this many quads are copied into memory by each query process "
                               "(several times faster queries, one copy per process); larger ones are read from "
                               "disk. 0 always reads from disk.",
+    "query_workers": "Query processes per web worker (each holds the store snapshot open, and a copy of it "
+                     "when it is small enough for query_memory_max_quads). 0: about two per CPU in all, "
+                     "shared out among the workers of `coopgraph serve --workers`.",
     "max_request_bytes": "Largest accepted request body for queries (413 beyond).",
     "max_upload_bytes": "Largest accepted contribution or validation upload (413 beyond).",
     "validation_timeout": "Seconds a validation (of an upload or a contribution) may take before it is stopped (503).",
@@ -131,6 +135,7 @@ _FIELD_TYPES = {
     "query_timeout": float, "validation_timeout": float,
     "max_result_rows": int, "max_request_bytes": int, "max_upload_bytes": int, "query_memory_max_quads": int,
     "answer_cache_entries": int,
+    "query_workers": int,
     "service_allowlist": tuple,
     "contributor_tokens": dict, "maintainer_tokens": dict,
 }

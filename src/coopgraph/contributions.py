@@ -235,17 +235,7 @@ def _insert(triples_by_graph: Mapping[str, list[ox.Triple]]) -> str:
 
 def bump_version(store: Store) -> str:
     """Give the store a new version (ETags, caches) after a write that did not rebuild it."""
-    iris = store.iris
-    now = _now()
-    # No triple count in it (unlike the build's): counting a large store reads all of it.
-    version = now.replace("-", "").replace(":", "") + f"-c{uuid.uuid4().hex[:8]}"
-    meta = f"<{iris.meta_graph}>"
-    store.update(
-        f"DELETE WHERE {{ GRAPH {meta} {{ {meta} <{DCT}hasVersion> ?v }} }} ;\n"
-        f"DELETE WHERE {{ GRAPH {meta} {{ {meta} <{DCT}modified> ?m }} }} ;\n"
-        f"INSERT DATA {{ GRAPH {meta} {{ {meta} <{DCT}hasVersion> \"{version}\" . "
-        f"{meta} <{DCT}modified> \"{now}\"^^<{XSD}dateTime> }} }}")
-    return version
+    return store.bump_version()
 
 
 def _recompute(store: Store) -> None:

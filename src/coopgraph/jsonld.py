@@ -54,6 +54,9 @@ class TermDefinition:
     coercion: str | None  # "@id", "@language" (a language map), a datatype IRI, or None
 
 
+_KEY = 12  # characters of a namespace that index it
+
+
 class Context:
     """A JSON-LD context and the inverse lookups the writer needs."""
 
@@ -61,6 +64,16 @@ class Context:
         self.prefixes = dict(prefixes)
         self.terms = {t.iri: t for t in terms}
         self.classes = classes  # class IRI -> term
+        # namespaces longest first, grouped by their first characters: compact() runs once per
+        # IRI written, a million times for a large export, so it must not try every prefix
+        self._by_start: dict[str, list[tuple[str, str]]] = {}
+        self._short: list[tuple[str, str]] = []
+        for prefix, ns in sorted(self.prefixes.items(), key=lambda kv: -len(kv[1])):
+            if len(ns) >= _KEY:
+                self._by_start.setdefault(ns[:_KEY], []).append((prefix, ns))
+            else:
+                self._short.append((prefix, ns))
+        self._compacted: dict[str, str] = {}
 
     def to_json(self) -> dict:
         context: dict = {"@version": 1.1}
@@ -84,13 +97,22 @@ class Context:
         """Compact an IRI with the longest prefix (or a class term, for @type values)."""
         if use_terms and iri in self.classes:
             return self.classes[iri]
-        best, best_ns = None, ""
-        for prefix, ns in self.prefixes.items():
-            if iri.startswith(ns) and len(ns) > len(best_ns):
+        known = self._compacted.get(iri)
+        if known is not None:
+            return known
+        out = iri
+        candidates = self._by_start.get(iri[:_KEY], [])
+        if self._short:
+            candidates = sorted([*candidates, *self._short], key=lambda pn: -len(pn[1]))
+        for prefix, ns in candidates:  # longest namespace first: the first that fits wins
+            if iri.startswith(ns):
                 local = iri[len(ns):]
                 if local and not local.startswith("//") and ":" not in local.split("/")[0]:
-                    best, best_ns = prefix, ns
-        return f"{best}:{iri[len(best_ns):]}" if best else iri
+                    out = f"{prefix}:{local}"
+                    break
+        if len(self._compacted) < 200_000:
+            self._compacted[iri] = out
+        return out
 
 
 def _local_name(iri: str) -> str:

@@ -472,7 +472,8 @@ def bind_parameters(query: StoredQuery, raw: Mapping[str, Any], store=None,
         term = to_term(parameter, str(value), prefixes)
         if store is not None and parameter.cls and isinstance(term, ox.NamedNode):
             is_instance = store.ask(
-                f"ASK {{ ?value a/<{RDFS}subClassOf>* ?class }}",
+                # `a/rdfs:subClassOf*` split in two: Virtuoso misses its zero-length case
+                f"ASK {{ {{ ?value a ?class }} UNION {{ ?value a/<{RDFS}subClassOf>+ ?class }} }}",
                 bindings={"value": term, "class": ox.NamedNode(parameter.cls)}, timeout=timeout)
             if not is_instance:
                 raise ParameterError(parameter.name, f"<{_shown(term.value)}> is not a known {parameter.cls}",
@@ -557,8 +558,9 @@ def enumeration(parameter: Parameter, store, *, languages: tuple[str, ...] = ("e
         missing = fetch_labels(store, [c[2] for c in choices if c[1] is None], languages, timeout=timeout)
         return [(value, label or missing.get(term.value, value)) for value, label, term in choices]
     if parameter.cls:
-        rows = store.select(f"SELECT DISTINCT ?value WHERE {{ ?value a/<{RDFS}subClassOf>* ?class "
-                            "FILTER(isIRI(?value)) }", bindings={"class": ox.NamedNode(parameter.cls)},
+        rows = store.select(f"SELECT DISTINCT ?value WHERE {{ {{ ?value a ?class }} UNION "
+                            f"{{ ?value a/<{RDFS}subClassOf>+ ?class }} FILTER(isIRI(?value)) }}",
+                            bindings={"class": ox.NamedNode(parameter.cls)},
                             timeout=timeout, max_rows=None if limit is None else limit + 1)
         values = [row["value"] for row in rows]
         if limit is not None and len(values) > limit:

@@ -16,7 +16,9 @@ prp-spo2 for property chains of two properties.
 from __future__ import annotations
 
 import logging
+import re
 import time
+import uuid
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
@@ -26,47 +28,39 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX owl: <http://www.w3.org/2002/07/owl#>
 """
 
-# Each rule: (name, schema pattern (evaluated in the ontology graph), data pattern, conclusion).
-# The conclusion is added to the inferred graph unless it already holds somewhere.
-RULES: list[tuple[str, str, str, str]] = [
+# Each rule: (name, schema pattern (evaluated in the ontology graph), data atoms, conclusion,
+# condition on the atoms' variables). The conclusion is added to the inferred graph unless
+# it already holds in one of the graphs reasoned over.
+RULES: list[tuple[str, str, tuple[str, ...], str, str]] = [
     ("cax-sco/cax-eqc",
      "?c (rdfs:subClassOf|owl:equivalentClass|^owl:equivalentClass)+ ?d . FILTER(isIRI(?d) && ?c != ?d)",
-     "?x a ?c .",
-     "?x a ?d"),
+     ("?x a ?c",), "?x a ?d", ""),
     ("prp-spo1/prp-eqp",
      "?p (rdfs:subPropertyOf|owl:equivalentProperty|^owl:equivalentProperty)+ ?q . FILTER(isIRI(?q) && ?p != ?q)",
-     "?x ?p ?y .",
-     "?x ?q ?y"),
+     ("?x ?p ?y",), "?x ?q ?y", ""),
     ("prp-dom",
      "?p rdfs:domain ?c . FILTER(isIRI(?c))",
-     "?x ?p ?y .",
-     "?x a ?c"),
+     ("?x ?p ?y",), "?x a ?c", ""),
     ("prp-rng",
      "?p rdfs:range ?c . FILTER(isIRI(?c)) FILTER NOT EXISTS { ?c a rdfs:Datatype } "
      "FILTER(!STRSTARTS(STR(?c), 'http://www.w3.org/2001/XMLSchema#') && ?c != rdfs:Literal && ?c != rdf:langString)",
-     "?x ?p ?y . FILTER(!isLiteral(?y))",
-     "?y a ?c"),
+     ("?x ?p ?y",), "?y a ?c", "FILTER(!isLiteral(?y))"),
     ("prp-inv1",
      "?p owl:inverseOf ?q .",
-     "?x ?p ?y . FILTER(!isLiteral(?y))",
-     "?y ?q ?x"),
+     ("?x ?p ?y",), "?y ?q ?x", "FILTER(!isLiteral(?y))"),
     ("prp-inv2",
      "?p owl:inverseOf ?q .",
-     "?x ?q ?y . FILTER(!isLiteral(?y))",
-     "?y ?p ?x"),
+     ("?x ?q ?y",), "?y ?p ?x", "FILTER(!isLiteral(?y))"),
     ("prp-symp",
      "?p a owl:SymmetricProperty .",
-     "?x ?p ?y . FILTER(!isLiteral(?y))",
-     "?y ?p ?x"),
+     ("?x ?p ?y",), "?y ?p ?x", "FILTER(!isLiteral(?y))"),
     ("prp-trp",
      "?p a owl:TransitiveProperty .",
-     "?x ?p ?y . ?y ?p ?z .",
-     "?x ?p ?z"),
+     ("?x ?p ?y", "?y ?p ?z"), "?x ?p ?z", ""),
     ("prp-spo2",
      "?p owl:propertyChainAxiom ?list . ?list rdf:first ?p1 ; rdf:rest ?rest . "
      "?rest rdf:first ?p2 ; rdf:rest rdf:nil .",
-     "?x ?p1 ?y . ?y ?p2 ?z .",
-     "?x ?p ?z"),
+     ("?x ?p1 ?y", "?y ?p2 ?z"), "?x ?p ?z", ""),
 ]
 
 
@@ -75,20 +69,116 @@ class ReasoningReport:
     rounds: int = 0
     inferred: int = 0
     seconds: float = 0.0
-    per_rule: dict[str, int] = field(default_factory=dict)
+    per_round: list[int] = field(default_factory=list)  # triples each round added
 
 
-def rule_updates(data_graphs: list[str], ontology_graph: str, inferred_graph: str) -> list[tuple[str, str]]:
-    """Return (rule name, SPARQL update) for every rule over the given graphs."""
-    using = "".join(f"USING <{g}>\n" for g in [*data_graphs, inferred_graph])
+#: Rules whose schema side is a hierarchy: the direct edges (?from ?to), closed transitively
+#: in Python rather than with a property path (Virtuoso evaluates `(a|b)+` with both ends
+#: open to nothing, and the ontology's hierarchy is small).
+HIERARCHY_EDGES: dict[str, tuple[str, str, str]] = {
+    "cax-sco/cax-eqc": ("{ ?c rdfs:subClassOf ?d } UNION { ?c owl:equivalentClass ?d } "
+                        "UNION { ?d owl:equivalentClass ?c }", "c", "d"),
+    "prp-spo1/prp-eqp": ("{ ?p rdfs:subPropertyOf ?q } UNION { ?p owl:equivalentProperty ?q } "
+                         "UNION { ?q owl:equivalentProperty ?p }", "p", "q"),
+}
+
+_VARIABLE = re.compile(r"[?$]([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _variables(pattern: str) -> list[str]:
+    return list(dict.fromkeys(_VARIABLE.findall(pattern)))
+
+
+def schema_bindings(store, ontology_graph: str) -> dict[str, tuple[list[str], list[tuple]]]:
+    """Evaluate the schema side of every rule once: rule name -> (variables, rows of terms).
+
+    The ontology does not change while reasoning runs, so each rule's schema pattern is
+    answered once and handed to its update as a VALUES block; a rule without rows (a
+    construct the ontology does not use) is skipped altogether.
+    """
+    import pyoxigraph as ox
+    out: dict[str, tuple[list[str], list[tuple]]] = {}
+    for name, schema, atoms, conclusion, condition in RULES:
+        variables = [v for v in _variables(schema) if v in set(_variables(" ".join(atoms) + conclusion))]
+        if name in HIERARCHY_EDGES:
+            edges_pattern, source, target = HIERARCHY_EDGES[name]
+            edges = store.select(f"{PREFIXES}SELECT DISTINCT ?{source} ?{target} WHERE {{ {edges_pattern} }}",
+                                 default_graphs=[ontology_graph], named_graphs=[])
+            rows = sorted(_closure([(e[source], e[target]) for e in edges if source in e and target in e]),
+                          key=str)
+            rows = [(a, b) for a, b in rows if isinstance(b, ox.NamedNode) and a != b]
+            variables = [source, target]
+        else:
+            result = store.query(f"{PREFIXES}SELECT DISTINCT {' '.join('?' + v for v in variables)} "
+                                 f"WHERE {{ {schema} }}", default_graphs=[ontology_graph], named_graphs=[])
+            rows = [tuple(row) for row in result.rows]
+        # VALUES cannot hold blank nodes; an anonymous class or property never appears in data anyway.
+        out[name] = (variables, [row for row in rows
+                                 if all(t is not None and not isinstance(t, ox.BlankNode) for t in row)])
+    return out
+
+
+def _closure(edges: list[tuple]) -> set[tuple]:
+    """The transitive closure of a small set of edges."""
+    successors: dict = {}
+    for a, b in edges:
+        successors.setdefault(a, set()).add(b)
+    closed = set()
+    for start in successors:
+        seen, stack = set(), list(successors[start])
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.extend(successors.get(node, ()))
+        closed.update((start, node) for node in seen)
+    return closed
+
+
+def rule_updates(data_graphs: list[str], ontology_graph: str, inferred_graph: str,
+                 bindings: dict[str, tuple[list[str], list[tuple]]] | None = None, *,
+                 delta_graph: str | None = None, new_graph: str | None = None) -> list[tuple[str, str]]:
+    """Return (rule name, SPARQL update) for every rule over the given graphs.
+
+    Without ``bindings`` each update finds its schema rows itself (a subquery on the
+    ontology graph); with the rows of :func:`schema_bindings` it gets them as a VALUES
+    block, and rules without rows are left out.
+
+    Each data atom and the "already holds" check match ``GRAPH ?g`` filtered to the
+    graphs reasoned over, rather than a default graph made of those graphs: the store
+    then answers each lookup from one index scan instead of one per graph, which makes
+    the check five times faster with a dozen data files.
+
+    Semi-naive evaluation: with ``delta_graph`` (the triples new in the previous round),
+    a rule only fires when one of its atoms matches a new triple, one update per atom;
+    with ``new_graph`` every conclusion is also recorded there, as the next round's delta.
+    """
+    graphs = ", ".join(f"<{g}>" for g in [*data_graphs, inferred_graph])
     updates = []
-    for name, schema, data, conclusion in RULES:
-        updates.append((name, f"""{PREFIXES}INSERT {{ GRAPH <{inferred_graph}> {{ {conclusion} }} }}
-{using}USING NAMED <{ontology_graph}>
+    for name, schema, atoms, conclusion, condition in RULES:
+        if bindings is None:
+            source = f"{{ SELECT DISTINCT * WHERE {{ GRAPH <{ontology_graph}> {{ {schema} }} }} }}"
+        else:
+            variables, rows = bindings.get(name, ([], []))
+            if not rows:
+                continue
+            values = "\n    ".join("(" + " ".join(str(t) for t in row) + ")" for row in rows)
+            source = f"VALUES ({' '.join('?' + v for v in variables)}) {{\n    {values}\n  }}"
+        target = f"GRAPH <{inferred_graph}> {{ {conclusion} }}"
+        if new_graph:
+            target += f" GRAPH <{new_graph}> {{ {conclusion} }}"
+        for fresh in (range(len(atoms)) if delta_graph else [None]):
+            matches = "\n  ".join(
+                f"GRAPH <{delta_graph}> {{ {atom} }}" if i == fresh else
+                f"GRAPH ?_g{i} {{ {atom} }} FILTER(?_g{i} IN ({graphs}))"
+                for i, atom in enumerate(atoms))
+            updates.append((name, f"""{PREFIXES}INSERT {{ {target} }}
 WHERE {{
-  {{ SELECT DISTINCT * WHERE {{ GRAPH <{ontology_graph}> {{ {schema} }} }} }}
-  {data}
-  FILTER NOT EXISTS {{ {conclusion} }}
+  {source}
+  {matches}
+  {condition}
+  FILTER NOT EXISTS {{ GRAPH ?_h {{ {conclusion} }} FILTER(?_h IN ({graphs})) }}
 }}"""))
     return updates
 
@@ -98,24 +188,33 @@ def reason(store, data_graphs: list[str], *, ontology_graph: str, inferred_graph
     """Add to ``inferred_graph`` what the ontology entails from ``data_graphs``, to a fixpoint.
 
     The inferred graph is emptied first, so the result depends only on the current data.
+    Round one applies every rule to everything; each later round only to what the round
+    before added (kept in a scratch graph), until a round adds nothing.
     """
     started = time.perf_counter()
     store.update(f"DROP SILENT GRAPH <{inferred_graph}>")
-    updates = rule_updates([g for g in data_graphs if g != inferred_graph], ontology_graph, inferred_graph)
+    data_graphs = [g for g in data_graphs if g != inferred_graph]
+    bindings = schema_bindings(store, ontology_graph)
+    scratch = [f"urn:coopgraph:reasoning:{uuid.uuid4().hex}:{side}" for side in ("a", "b")]
     report = ReasoningReport()
-    before = 0
-    for round_number in range(1, max_rounds + 1):
-        report.rounds = round_number
-        for name, update in updates:
-            count_before = store.count(inferred_graph)
-            store.update(update)
-            report.per_rule[name] = report.per_rule.get(name, 0) + store.count(inferred_graph) - count_before
-        after = store.count(inferred_graph)
-        log.debug("reasoning round %d: %d inferred triples", round_number, after)
-        if after == before:
-            break
-        before = after
-    report.inferred = before
+    previous = None
+    try:
+        for round_number in range(1, max_rounds + 1):
+            report.rounds = round_number
+            new = scratch[round_number % 2]
+            store.update(f"DROP SILENT GRAPH <{new}>")
+            for name, update in rule_updates(data_graphs, ontology_graph, inferred_graph, bindings,
+                                             delta_graph=previous, new_graph=new):
+                store.update(update)
+            added = store.count(new)
+            report.per_round.append(added)
+            log.debug("reasoning round %d: %d new triples", round_number, added)
+            if added == 0:
+                break
+            previous = new
+    finally:
+        store.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in scratch))
+    report.inferred = store.count(inferred_graph)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -124,14 +223,8 @@ DELTA_GRAPH = "urn:coopgraph:reasoning:delta"
 NEXT_GRAPH = "urn:coopgraph:reasoning:next"
 
 
-def _premises(data: str) -> tuple[list[str], str]:
-    """Split a rule's data side into its triple patterns and its trailing FILTER (if any)."""
-    head, found, tail = data.partition("FILTER")
-    patterns = [p.strip() for p in head.strip().rstrip(".").split(" . ") if p.strip()]
-    return patterns, (found + tail) if found else ""
-
-
-def incremental_updates(data_graphs: list[str], ontology_graph: str, inferred_graph: str) -> list[tuple[str, str]]:
+def incremental_updates(data_graphs: list[str], ontology_graph: str, inferred_graph: str,
+                        bindings: dict[str, tuple[list[str], list[tuple]]] | None = None) -> list[tuple[str, str]]:
     """Return (rule name, SPARQL update) applying each rule with at least one premise in the delta graph.
 
     Semi-naive evaluation: a conclusion new in this round needs a fact new in the last
@@ -146,8 +239,16 @@ def incremental_updates(data_graphs: list[str], ontology_graph: str, inferred_gr
         return f"FILTER(?{variable} != <{ontology_graph}> && ?{variable} != <{DELTA_GRAPH}>)"
 
     updates = []
-    for name, schema, data, conclusion in RULES:
-        patterns, condition = _premises(data)
+    for name, schema, atoms, conclusion, condition in RULES:
+        patterns = list(atoms)
+        if bindings is None:
+            source = f"{{ SELECT DISTINCT * WHERE {{ GRAPH <{ontology_graph}> {{ {schema} }} }} }}"
+        else:  # the schema rows as values (see rule_updates)
+            variables, rows = bindings.get(name, ([], []))
+            if not rows:
+                continue
+            values = " ".join("(" + " ".join(str(t) for t in row) + ")" for row in rows)
+            source = f"VALUES ({' '.join('?' + v for v in variables)}) {{ {values} }}"
         alternatives = []
         for fresh in range(len(patterns)):
             # The premise from the delta comes first: it is small, and binds the others.
@@ -157,7 +258,7 @@ def incremental_updates(data_graphs: list[str], ontology_graph: str, inferred_gr
         updates.append((name, f"""{PREFIXES}INSERT {{ GRAPH <{inferred_graph}> {{ {conclusion} }}
          GRAPH <{NEXT_GRAPH}> {{ {conclusion} }} }}
 {named}WHERE {{
-  {{ SELECT DISTINCT * WHERE {{ GRAPH <{ontology_graph}> {{ {schema} }} }} }}
+  {source}
   {" UNION ".join(alternatives)} {condition}
   FILTER NOT EXISTS {{ GRAPH ?_gc {{ {conclusion} }} {anywhere('_gc')} }}
 }}"""))
@@ -191,7 +292,8 @@ def reason_added(store, added_graphs: list[str], data_graphs: list[str], *, onto
         statements.append(f"DELETE DATA {{ GRAPH <{inferred_graph}> {{\n{body}}} }}")
         statements.append(f"INSERT DATA {{ GRAPH <{DELTA_GRAPH}> {{\n{body}}} }}")
     store.update(" ;\n".join(statements))
-    updates = incremental_updates(data_graphs, ontology_graph, inferred_graph)
+    updates = incremental_updates(data_graphs, ontology_graph, inferred_graph,
+                                  schema_bindings(store, ontology_graph))
     report = ReasoningReport()
     try:
         for round_number in range(1, max_rounds + 1):

@@ -637,7 +637,10 @@ class SnapshotStore(Store):
             primary = OxigraphStore(self.iris, self.path)
             published = False
             try:
+                before = primary.version()
                 yield primary
+                if primary.version() == before:  # see Store.writer
+                    primary.bump_version()
                 publish_snapshot(self.path, primary)
                 published = True
             finally:

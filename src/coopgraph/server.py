@@ -66,6 +66,10 @@ def retire_this_worker() -> None:
 def serve(settings: Settings, *, host: str, port: int, workers: int = 2, threads: int = 4,
           data_files: list[Path] | None = None, debug: bool = False) -> None:
     settings = prepare_store(settings, list(data_files or []))
+    if not settings.query_workers:
+        # Every web worker starts its own query processes: share about two per CPU among them,
+        # or N workers would run (and, for small stores, hold in memory) 4N of them.
+        settings = settings.with_overrides(query_workers=max(1, round(2 * (os.cpu_count() or 2) / max(1, workers))))
     from .web import create_app
     if debug:
         create_app(settings).run(host=host, port=port, debug=True, use_reloader=False)

@@ -156,3 +156,61 @@ def inject_values(text: str, bindings: dict) -> str:
     row = " ".join(str(bindings[name]) for name in names)
     block = f" VALUES ({' '.join('?' + n for n in names)}) {{ ({row}) }} "
     return text[:position + 1] + block + text[position + 1:]
+
+
+_MODIFIERS = {"GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES"}
+
+
+def with_dataset(text: str, default_graphs: list[str], named_graphs: list[str]) -> str:
+    """Name the query's dataset in its text: the given FROM / FROM NAMED clauses replace its own.
+
+    For servers that ignore the protocol's ``default-graph-uri`` for some query forms
+    (Virtuoso, for CONSTRUCT). The clauses go just before WHERE (or the group that opens
+    the query's pattern); a DESCRIBE without a pattern gets them before its modifiers.
+    """
+    toks = tokens(text)
+    form_index, depth, insert_at, removed = None, 0, None, []
+    index = 0
+    while index < len(toks):
+        token = toks[index]
+        word = token.text.upper() if token.kind == "word" and ":" not in token.text else None
+        if form_index is None:
+            if word in QUERY_FORMS:
+                form_index = index
+            index += 1
+            continue
+        if token.kind == "punct" and token.text == "{":
+            if depth == 0 and toks[form_index].text.upper() != "CONSTRUCT" and insert_at is None:
+                insert_at = token.start
+                break
+            depth += 1
+        elif token.kind == "punct" and token.text == "}":
+            depth -= 1
+            if depth == 0 and toks[form_index].text.upper() == "CONSTRUCT":
+                # the template is over; the dataset and WHERE come next
+                form_index = index
+                toks[form_index] = Token("word", "SELECT", token.start)
+        elif depth == 0 and word == "FROM":
+            end = index + 1
+            if end < len(toks) and toks[end].kind == "word" and toks[end].text.upper() == "NAMED":
+                end += 1
+            last = toks[end] if end < len(toks) else token
+            removed.append((token.start, last.start + len(last.text)))
+            index = end + 1
+            continue
+        elif depth == 0 and word == "WHERE":
+            insert_at = token.start
+            break
+        elif depth == 0 and word in _MODIFIERS:
+            insert_at = token.start
+            break
+        index += 1
+    if insert_at is None:
+        insert_at = len(text)
+    clauses = "".join(f"FROM <{g}> " for g in default_graphs) + "".join(f"FROM NAMED <{g}> " for g in named_graphs)
+    pieces, cursor = [], 0
+    for start, end in removed:
+        pieces.append(text[cursor:start])
+        cursor = end
+    head = "".join(pieces) + text[cursor:insert_at]
+    return head.rstrip() + "\n" + clauses + text[insert_at:]

@@ -18,6 +18,7 @@ import logging
 import re
 import threading
 import time
+import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ import pyoxigraph as ox
 from .errors import QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError, UsageError
 from .formats import (RdfFormatInfo, ResultFormatInfo, parse_rdf, rdf_format, serialize_ask, serialize_select,
                       serialize_triples, syntax_position)
-from .namespaces import Iris
+from .namespaces import DCT, XSD, Iris
 
 log = logging.getLogger(__name__)
 
@@ -211,8 +212,28 @@ class Store(ABC):
 
         The embedded and remote stores write through themselves; the serving store
         (:class:`coopgraph.sandbox.SnapshotStore`) takes its write lock and publishes.
+        A block that wrote without giving the store a new version gets one: ETags and
+        answer caches are keyed by the version, and must not outlive what they describe.
         """
+        before = self.version()
         yield self
+        if self.version() == before:
+            self.bump_version()
+
+    def bump_version(self) -> str:
+        """Give the store a new version after a write that did not rebuild it.
+
+        No triple count in it (unlike the build's): counting a large store reads all of it.
+        """
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        version = now.replace("-", "").replace(":", "") + f"-c{uuid.uuid4().hex[:8]}"
+        meta = f"<{self.iris.meta_graph}>"
+        self.update(
+            f"DELETE WHERE {{ GRAPH {meta} {{ {meta} <{DCT}hasVersion> ?v }} }} ;\n"
+            f"DELETE WHERE {{ GRAPH {meta} {{ {meta} <{DCT}modified> ?m }} }} ;\n"
+            f"INSERT DATA {{ GRAPH {meta} {{ {meta} <{DCT}hasVersion> \"{version}\" . "
+            f"{meta} <{DCT}modified> \"{now}\"^^<{XSD}dateTime> }} }}")
+        return version
 
     # conveniences built on the above
     def view(self, view: str = "all") -> list[str]:

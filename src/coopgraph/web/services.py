@@ -66,12 +66,12 @@ def open_serving_store(settings: Settings, on_runaway=None) -> Store:
     if spec.startswith(("sparql+http://", "sparql+https://")):
         from ..store import open_store
         return open_store(spec, settings.iris, user=settings.store_user, password=settings.store_password,
-                          update_url=settings.store_update_url or None)
+                          update_url=settings.store_update_url or None, default_timeout=settings.query_timeout)
     from ..sandbox import SnapshotStore
     isolation = settings.query_isolation if on_runaway is not None else "process"
-    store = SnapshotStore(settings.iris, Path(spec), default_timeout=settings.query_timeout,
-                          memory_max_quads=settings.query_memory_max_quads, isolation=isolation,
-                          on_runaway=on_runaway if isolation == "recycle" else None)
+    store = SnapshotStore(settings.iris, Path(spec), workers=settings.query_workers or 4,
+                          default_timeout=settings.query_timeout, memory_max_quads=settings.query_memory_max_quads,
+                          isolation=isolation, on_runaway=on_runaway if isolation == "recycle" else None)
     store.warm_up()
     return store
 
