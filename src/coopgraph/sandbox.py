@@ -261,19 +261,12 @@ def _open_snapshot(iris: Iris, path: str, name: str, memory_max_quads: int, open
         try:
             if len(disk.native) > memory_max_quads:
                 return
-            memory = ox.Store()
-            memory.bulk_extend(disk.native.quads_for_pattern(None, None, None, None))
-            # The 'all' view once more as the default graph: a union of a dozen graphs
-            # costs a dozen index scans per pattern, the default graph one.
-            default = ox.DefaultGraph()
-            for graph in disk.view("all"):
-                memory.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default)
-                                   for q in disk.native.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+            memory = disk.serving_copy()
         except Exception:  # noqa: BLE001 - the files keep answering
             log.exception("could not copy snapshot %s into memory", name)
             return
         if name in opened:
-            opened[name] = OxigraphStore.wrap(iris, memory, union_in_default_graph=True)
+            opened[name] = memory
 
     threading.Thread(target=copy, name=f"copy-{name}", daemon=True).start()
 
