@@ -432,3 +432,23 @@ def test_cli_builds_into_virtuoso_and_queries_it(virtuoso, tmp_path):
                            env={**env, "COOPGRAPH_STORE_PASSWORD": "wrong"}, capture_output=True, text=True,
                            timeout=120)
     assert wrong.returncode == 2 and "credentials" in wrong.stderr
+
+
+@pytest.mark.virtuoso
+def test_cli_options_name_the_update_endpoint_and_user(virtuoso, tmp_path):
+    """--store-user and --store-update-url reach the backend (the password only from the environment)."""
+    env = {"COOPGRAPH_STORE_PASSWORD": virtuoso.password, "PATH": "/usr/bin:/bin"}
+    base = [sys.executable, "-m", "coopgraph.cli", "--root", str(MINI),
+            "--base-iri", "https://cli-options.example.org/coopgraph/", "--store-user", virtuoso.user]
+    query_url = virtuoso.store_spec.removeprefix("sparql+")
+    update_url = query_url.rsplit("/", 1)[0] + "/sparql-auth"
+    built = subprocess.run([*base, "--store-update-url", update_url, "build", "--store", virtuoso.store_spec],
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stderr
+    assert "https://cli-options.example.org/coopgraph/graph/inferred" in built.stdout
+
+    from coopgraph.localvirtuoso import free_port
+    nowhere = f"http://127.0.0.1:{free_port()}/sparql"
+    refused = subprocess.run([*base, "--store-update-url", nowhere, "build", "--store", virtuoso.store_spec],
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and nowhere in refused.stderr, refused.stderr

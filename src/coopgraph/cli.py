@@ -105,15 +105,25 @@ class CoopgraphGroup(click.Group):
 @click.option("--root", type=click.Path(file_okay=False), default=None,
               help="Folder holding ontology/, shapes/, data/ and queries/ (default: the working folder).")
 @click.option("--base-iri", default=None, help="Base IRI of resources and graphs (default https://w3id.org/coopgraph/).")
+@click.option("--store-update-url", metavar="URL", default=None,
+              help="Update endpoint of a remote store when it is not the query endpoint "
+                   "(default: COOPGRAPH_STORE_UPDATE_URL).")
+@click.option("--store-user", metavar="NAME", default=None,
+              help="User for writes to a remote store (default: COOPGRAPH_STORE_USER). The password is "
+                   "read from COOPGRAPH_STORE_PASSWORD or the settings file, never from the command line, "
+                   "which other users of the machine can see.")
 @click.option("-v", "--verbose", count=True, help="Say more (-vv for debugging output).")
 @click.version_option(package_name="coopgraph")
 @click.pass_context
-def cli(ctx: click.Context, config_file, root, base_iri, verbose):
+def cli(ctx: click.Context, config_file, root, base_iri, store_update_url, store_user, verbose):
     """coopgraph: the linked-data graph of EU-Japan cooperation on regional and urban policy."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
-        ctx.obj = State(load_settings(config_file, root=root, base_iri=base_iri))
+        settings = load_settings(config_file, root=root, base_iri=base_iri)
+        remote = {key: value for key, value in (("store_update_url", store_update_url),
+                                                ("store_user", store_user)) if value is not None}
+        ctx.obj = State(settings.with_overrides(**remote) if remote else settings)
     except CoopgraphError as exc:
         click.echo(f"error: {exc.message}", err=True)
         ctx.exit(exc.exit_code)
