@@ -158,3 +158,30 @@ def test_fits_a_phone_screen(browser, site, artifacts, path):
             visit.shot(artifacts, "city-phone")
     finally:
         visit.close()
+
+
+def test_yasgui_runs_a_query_against_the_endpoint(browser, site, artifacts):
+    """The SPARQL page's editor (YASGUI, served from the package) sends a query to /sparql and shows the rows."""
+    base, _, _ = site
+    outside: list[str] = []
+    visit = Visit(browser, base + "/sparql")
+    try:
+        visit.page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
+        visit.page.wait_for_function("window.coopgraphYasgui && document.querySelector('.yasqe .CodeMirror')")
+        tabs = visit.page.locator(".yasgui .tabsList .tab")
+        assert tabs.count() > 1, "one tab per stored query, besides the user's own"
+        visit.page.evaluate("""() => {
+            const tab = window.coopgraphYasgui.getTab();
+            tab.getYasqe().setValue('PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> ' +
+                'SELECT ?label WHERE { ?s rdfs:label ?label FILTER(lang(?label) = "en") } ORDER BY ?label LIMIT 5');
+            tab.getYasqe().query();
+        }""")
+        visit.page.wait_for_selector(".yasr table tbody tr", timeout=15_000)
+        cells = visit.page.locator(".yasr table tbody tr td").all_inner_texts()
+        assert len(visit.page.locator(".yasr table tbody tr").all()) == 5
+        assert any(text.strip() for text in cells)
+        visit.shot(artifacts, "sparql-yasgui")
+        assert visit.errors == []
+        assert outside == [], f"the editor called outside the site: {outside}"
+    finally:
+        visit.close()
