@@ -452,3 +452,52 @@ def test_cli_options_name_the_update_endpoint_and_user(virtuoso, tmp_path):
     refused = subprocess.run([*base, "--store-update-url", nowhere, "build", "--store", virtuoso.store_spec],
                              env=env, capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0 and nowhere in refused.stderr, refused.stderr
+
+
+def test_a_contribution_round_trip_on_every_backend(backend, backend_settings):
+    """Submit, see it (with its entailments and provenance) through the endpoint, withdraw it: on each backend."""
+    import json as _json
+    import uuid
+
+    from coopgraph.build import build
+    from coopgraph.web import create_app
+
+    base = f"https://c{uuid.uuid4().hex[:10]}.example.org/coopgraph/"
+    settings = backend_settings(backend, MINI, base_iri=base, contributor_tokens={"tok-ada": "Ada Testville"},
+                                maintainer_tokens={"tok-max": "Max Maintainer"})
+    built, _ = build(settings)
+    built.close()
+    pairing = f"{base}id/pairing/backend-test"
+    data = (f'<{pairing}> a <https://example.org/mini#Pairing> ; '
+            f'<http://www.w3.org/2000/01/rdf-schema#label> "Backend test pairing"@en ;\n'
+            f'  <https://example.org/mini#participant> <{base}id/city/alpha>, <{base}id/city/gamma> ; '
+            f'<https://example.org/mini#euParticipant> <{base}id/city/gamma> .\n').encode()
+    app = create_app(settings)
+    client = app.test_client()
+
+    def ask(query: str) -> bool:
+        answer = client.get("/sparql", query_string={"query": query}, headers={"Accept": "application/sparql-results+json"})
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        return _json.loads(answer.data)["boolean"]
+
+    before = client.get("/sparql", query_string={"query": "ASK {}"}).headers["ETag"]
+    answer = client.post("/api/contributions", data=data, content_type="text/turtle",
+                         query_string={"description": "A made-up pairing for a backend test"},
+                         headers={"Authorization": "Bearer tok-ada"})
+    assert answer.status_code == 201, answer.get_json()
+    cid = answer.get_json()["id"]
+    assert client.get("/sparql", query_string={"query": "ASK {}"}).headers["ETag"] != before, "a write changes the ETag"
+    assert ask(f"ASK {{ <{pairing}> a <https://example.org/mini#Pairing> }}")
+    # the inverse property's entailment, and the provenance record
+    assert ask(f"ASK {{ <{base}id/city/alpha> <https://example.org/mini#pairing> <{pairing}> }}")
+    iris = settings.iris
+    assert ask(f"ASK {{ GRAPH <{iris.provenance_graph}> {{ <{iris.contribution_graph(cid)}> "
+               f"<http://www.w3.org/ns/prov#wasAttributedTo> ?agent }} }}")
+    withdrawn = client.delete(f"/api/contributions/{cid}", headers={"Authorization": "Bearer tok-max"},
+                              query_string={"reason": "end of the test"})
+    assert withdrawn.status_code == 200, withdrawn.get_json()
+    assert not ask(f"ASK {{ <{pairing}> ?p ?o }}")
+    assert not ask(f"ASK {{ <{base}id/city/alpha> <https://example.org/mini#pairing> <{pairing}> }}")
+    held = app.extensions.get("coopgraph.validator")
+    if held is not None:
+        held.close()
