@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -161,3 +162,48 @@ def test_file_names_become_url_names(tmp_path):
     path.write_text("#+ title: T\nSELECT * WHERE { }")
     with pytest.raises(StoredQueryError, match="file name"):
         load_stored_query(path)
+
+
+# --- where bound values go -----------------------------------------------------------------
+
+def test_values_reach_the_branches_that_are_joined_and_only_those():
+    from coopgraph import sparql
+    text = ("SELECT ?a WHERE { { ?a <urn:p> ?city } UNION { GRAPH ?g { ?city <urn:q> ?a } } "
+            "UNION { ?a <urn:r> ?other } OPTIONAL { ?a <urn:s> ?city } MINUS { ?city <urn:t> ?a } "
+            "FILTER NOT EXISTS { ?city <urn:u> ?a } { SELECT ?a WHERE { ?a <urn:v> ?city } } "
+            "SERVICE <urn:service> { ?a <urn:w> ?city } VALUES ?k { 1 } }")
+    bound = sparql.inject_values(text, {"city": ox.NamedNode("urn:x")})
+    block = "VALUES (?city) { (<urn:x>) }"
+    assert bound.count(block) == 4  # the WHERE group, the first branch, the GRAPH branch and its group
+    for kept in ("OPTIONAL { ?a", "MINUS { ?city", "EXISTS { ?city", "{ SELECT ?a", "<urn:service> { ?a",
+                 "UNION { ?a <urn:r> ?other }", "VALUES ?k { 1 }"):
+        assert kept in bound, kept
+    ox.Store().query(bound)  # still SPARQL
+
+
+def test_values_in_the_branches_change_no_answer(built_store, curated_settings):
+    """Every curated stored query, with its example values: the same rows with the values pushed or not."""
+    from coopgraph import sparql
+    queries, _ = load_stored_queries(curated_settings.queries_dir, curated_settings.iris.prefixes())
+    compared = 0
+    for name, query in sorted(queries.items()):
+        raw = {p.name: p.example for p in query.parameters if p.example is not None}
+        bindings = bind_parameters(query, raw, built_store, curated_settings.iris.prefixes()) if raw else {}
+        if not bindings:
+            continue
+        pushed = sparql.inject_values(query.text, bindings)
+        outer_only = query.text[:sparql.where_brace(query.text) + 1] + \
+            sparql.inject_values("SELECT * WHERE {}", bindings)[len("SELECT * WHERE {"):-1] + \
+            query.text[sparql.where_brace(query.text) + 1:]
+        if pushed == outer_only:
+            continue
+        def rows(text):
+            result = built_store.query(text)
+            if result.kind != "select":
+                return sorted(map(repr, getattr(result, "triples", None) or [result]))
+            # GROUP_CONCAT's order is the engine's: compare its parts as sets
+            return sorted(repr([sorted(re.split(r"; |, ", term.value)) if isinstance(term, ox.Literal) else term
+                                for term in row]) for row in result.rows)
+        assert rows(pushed) == rows(outer_only), name
+        compared += 1
+    assert compared >= 1, "no stored query has a joined group that mentions a parameter"

@@ -143,6 +143,16 @@ def inject_values(text: str, bindings: dict) -> str:
 
     Terms are written in their N-Triples form (pyoxigraph escapes them), so a value can
     never change the query's structure. Blank nodes cannot be bound (VALUES forbids them).
+
+    The same block is also written into every group *joined* with the WHERE group (the
+    branches of a UNION, plain nested groups, GRAPH groups): a join distributes over a
+    union and joining a one-row VALUES twice changes nothing, so the answers stay the
+    same, but the engine, which evaluates groups bottom-up, can use the value inside the
+    branches instead of computing every branch for every value and filtering at the end
+    (a stored query with a UNION of five kinds of cooperation: 5 s -> 30 ms at 100k
+    triples). Groups whose rows are not simply joined (OPTIONAL, MINUS, EXISTS, SERVICE,
+    subqueries, VALUES data) are left alone, as is everything inside them, and so are
+    groups that do not mention the variables (there the block would only add a join).
     """
     if not bindings:
         return text
@@ -155,7 +165,76 @@ def inject_values(text: str, bindings: dict) -> str:
             raise ValueError(f"not a variable name: {name!r}")
     row = " ".join(str(bindings[name]) for name in names)
     block = f" VALUES ({' '.join('?' + n for n in names)}) {{ ({row}) }} "
-    return text[:position + 1] + block + text[position + 1:]
+    offsets = [position] + joined_groups(text, position, set(names))
+    for offset in sorted(offsets, reverse=True):
+        text = text[:offset + 1] + block + text[offset + 1:]
+    return text
+
+
+_NOT_JOINED = {"OPTIONAL", "MINUS", "EXISTS"}
+
+
+def joined_groups(text: str, where: int, names: set[str]) -> list[int]:
+    """Offsets of the '{' of groups nested in the WHERE group (at ``where``) whose rows it joins
+    and which mention one of the variables ``names``."""
+    toks = tokens(text)
+    start = next((i for i, t in enumerate(toks) if t.start == where), None)
+    if start is None:
+        return []
+    found: list[int] = []
+    stack = [True]  # the WHERE group itself
+    opened: list[int] = []  # token index of each open group's '{', to find what it mentions
+    mentioned: set[int] = set()  # groups (by the index of their '{') that mention a variable
+
+    def word(index: int) -> str:
+        if index < 0:
+            return ""
+        token = toks[index]
+        return token.text.upper() if token.kind == "word" and ":" not in token.text else ""
+
+    for index in range(start + 1, len(toks)):
+        token = toks[index]
+        if token.kind == "var" and token.text[1:] in names:
+            mentioned.update(opened)
+            continue
+        if token.kind == "punct" and token.text == "}":
+            stack.pop()
+            if not stack:
+                break
+            opened.pop()
+            continue
+        if not (token.kind == "punct" and token.text == "{"):
+            continue
+        previous = toks[index - 1]
+        joined = stack[-1]
+        if word(index - 1) in _NOT_JOINED:
+            joined = False
+        elif previous.kind in ("iri", "var", "word") and word(index - 2) in ("SERVICE", "SILENT"):
+            joined = False
+        elif previous.kind == "var" and word(index - 2) == "VALUES":
+            joined = False
+        elif previous.text == ")":  # VALUES (?a ?b) { ... } -- or a FILTER/BIND before a group
+            depth, back = 0, index - 1
+            while back > start:
+                if toks[back].text == ")":
+                    depth += 1
+                elif toks[back].text == "(":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                back -= 1
+            if word(back - 1) == "VALUES":
+                joined = False
+        elif previous.kind not in ("punct", "iri", "var", "word", "string", "other"):
+            joined = False
+        following = toks[index + 1] if index + 1 < len(toks) else None
+        if following is not None and following.kind == "word" and following.text.upper() == "SELECT":
+            joined = False  # a subquery: its variables are its own
+        if joined and not (following is not None and following.text == "}"):
+            found.append(index)
+        stack.append(joined)
+        opened.append(index)
+    return [toks[index].start for index in found if index in mentioned]
 
 
 _MODIFIERS = {"GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES"}
