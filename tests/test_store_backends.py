@@ -501,3 +501,27 @@ def test_a_contribution_round_trip_on_every_backend(backend, backend_settings):
     held = app.extensions.get("coopgraph.validator")
     if held is not None:
         held.close()
+
+
+@pytest.mark.virtuoso
+def test_a_graph_the_server_will_not_send_whole_is_read_by_predicate(store_factory, monkeypatch):
+    """Virtuoso refuses to send a graph of over a million triples in one piece (FRVEC, its MaxVectorSize).
+
+    That size is too slow for the tests, so the refusal is simulated; the reading that
+    follows runs on the real server.
+    """
+    from coopgraph.errors import StoreError
+    from coopgraph.formats import RDF_FORMATS
+
+    store = store_factory("virtuoso")
+    graph = store.iris.graph_base + "data/big"
+    sent = "".join(f'<urn:s{i}> <urn:p{i % 3}> "{i}" .\n' for i in range(3000)).encode()
+    store.replace_graphs({graph: sent}, RDF_FORMATS["ntriples"])
+
+    def refuse(graph):
+        raise StoreError("the SPARQL store failed: FRVEC: array in for vectored over max vector length")
+        yield  # pragma: no cover
+    monkeypatch.setattr(store, "_graph_document", refuse)
+    got = set(store.iter_triples(graph))
+    assert got == {quad.triple for quad in ox.parse(sent, format=ox.RdfFormat.N_TRIPLES)}
+    store.close()

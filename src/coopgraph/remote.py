@@ -369,7 +369,16 @@ class RemoteStore(Store):
         expected = self.count(graph)
         if expected == 0:
             return
-        triples = list(self._graph_document(graph))
+        try:
+            triples = list(self._graph_document(graph))
+        except (StoreError, QueryFailed) as exc:
+            if isinstance(exc, QueryTimeout):
+                raise
+            # Virtuoso builds a whole graph in one array, refused past MaxVectorSize
+            # (a million triples by default, FRVEC): read it a predicate at a time
+            log.info("the store would not send graph %s whole (%s); reading it by predicate", graph, exc)
+            yield from self._graph_by_predicate(graph)
+            return
         if len(triples) < expected:
             log.info("the store cut graph %s at %d of %d triples; paging", graph, len(triples), expected)
             triples = list(self._paged_graph(graph, page=max(len(triples), 1), expected=expected))
@@ -388,15 +397,37 @@ class RemoteStore(Store):
             for quad in self._parse_graph(response, stream=True):
                 yield quad.triple
 
-    def _paged_graph(self, graph: str, page: int, expected: int) -> Iterator[ox.Triple]:
+    def _graph_by_predicate(self, graph: str) -> Iterator[ox.Triple]:
+        predicates = [row[0] for row in self.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }", default_graphs=[graph],
+                                                   named_graphs=[]).rows]
+        for predicate in predicates:
+            expected = int(self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graphs=[graph],
+                                      named_graphs=[], bindings={"p": predicate}).rows[0][0].value)
+            text = with_dataset(f"CONSTRUCT {{ ?s {predicate} ?o }} WHERE {{ ?s {predicate} ?o }}",
+                                [graph], [EMPTY_GRAPH])
+            try:
+                with self._post_query(text, NTRIPLES, None, stream=True) as response:
+                    triples = [quad.triple for quad in self._parse_graph(response, stream=True)]
+            except QueryTimeout:
+                raise
+            except (StoreError, QueryFailed):
+                triples = []
+            if len(triples) < expected:
+                triples = list(self._paged_graph(graph, page=max(1, min(len(triples) or 500_000, 500_000)),
+                                                 expected=expected, predicate=predicate))
+            yield from triples
+
+    def _paged_graph(self, graph: str, page: int, expected: int,
+                     predicate: ox.NamedNode | None = None) -> Iterator[ox.Triple]:
         """Page through a graph the server will not send whole.
 
         The ORDER BY sits in a subquery because Virtuoso refuses an ordered LIMIT/OFFSET
         beyond its sorted-rows limit at the top level, but not inside.
         """
         offset = 0
+        where = f"?s {predicate} ?o . BIND({predicate} AS ?p)" if predicate is not None else "?s ?p ?o"
         while offset < expected:
-            text = with_dataset(f"SELECT ?s ?p ?o WHERE {{ {{ SELECT ?s ?p ?o WHERE {{ ?s ?p ?o }} "
+            text = with_dataset(f"SELECT ?s ?p ?o WHERE {{ {{ SELECT ?s ?p ?o WHERE {{ {where} }} "
                                 f"ORDER BY ?s ?p ?o }} }} LIMIT {page} OFFSET {offset}", [graph], [EMPTY_GRAPH])
             with self._post_query(text, RESULTS_XML, None) as response:
                 answer = ox.parse_query_results(self._body(response), format=ox.QueryResultsFormat.XML)
