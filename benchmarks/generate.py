@@ -311,14 +311,20 @@ def generate(target: int, seed: int = 2013) -> dict[str, list[ox.Triple]]:
     return Generator(target, seed).run()
 
 
+def copy_schema(folder: Path, root: Path = ROOT) -> None:
+    """Copy the repository's ontology, shapes and queries into a project (replacing older copies)."""
+    for part in ("ontology", "shapes", "queries"):
+        shutil.rmtree(Path(folder) / part, ignore_errors=True)
+        if (root / part).is_dir():
+            shutil.copytree(root / part, Path(folder) / part)
+
+
 def write_project(folder: Path, target: int, seed: int = 2013, *, root: Path = ROOT) -> dict:
     """Write a buildable project: the real ontology, shapes and queries, and generated data/."""
     folder = Path(folder)
     if folder.exists():
         shutil.rmtree(folder)
-    for part in ("ontology", "shapes", "queries"):
-        if (root / part).is_dir():
-            shutil.copytree(root / part, folder / part)
+    copy_schema(folder, root)
     (folder / "data").mkdir(parents=True)
     topics = generate(target, seed)
     header = (b"# Synthetic benchmark data made by benchmarks/generate.py: every name and fact here is\n"
