@@ -481,7 +481,11 @@ class SizeRun:
                 session = requests.Session()
                 n = index
                 while time.monotonic() < stop:
-                    response = session.get(url + "/sparql", params={"query": texts[n % len(texts)]}, timeout=60)
+                    text = texts[n % len(texts)]
+                    if len(text) < 2000:  # as clients do: GET, and POST for what would not fit in a URL
+                        response = session.get(url + "/sparql", params={"query": text}, timeout=60)
+                    else:
+                        response = session.post(url + "/sparql", data={"query": text}, timeout=60)
                     n += 1
                     if time.monotonic() > warmup:
                         if response.status_code == 200:

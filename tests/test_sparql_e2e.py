@@ -385,3 +385,19 @@ def test_repeated_queries_are_answered_from_the_answer_cache(live_server):
     again = requests.get(url, params={"query": query}, timeout=30)
     assert first.headers["X-Coopgraph-Cache"] in ("miss", "hit")
     assert again.headers["X-Coopgraph-Cache"] == "hit" and again.content == first.content
+
+
+def test_a_long_query_by_get_is_answered_and_a_too_long_one_is_414(server):
+    """Clients send queries in the URL by default: up to 8 KB request lines are accepted."""
+    padding = "# " + "x" * 70 + "\n"
+    long_query = padding * 160 + ASK_TRUE  # over 12 KB in a URL: too long for a request line
+    url = server.url + "/sparql"
+    fits = ("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" * 60) + ASK_TRUE  # about 5 KB in a URL
+    answer = requests.get(url, params={"query": fits}, timeout=30)
+    assert len(answer.request.url) > 4096
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["boolean"] is True
+    refused = requests.get(url, params={"query": long_query}, timeout=30)
+    assert len(refused.request.url) > 8190 and refused.status_code == 414
+    posted = requests.post(url, data={"query": long_query}, timeout=30)
+    assert posted.status_code == 200 and posted.json()["boolean"] is True

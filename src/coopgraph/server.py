@@ -85,6 +85,9 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 2, threads
             self.cfg.set("timeout", int(max(30, settings.query_timeout * 3)))
             self.cfg.set("graceful_timeout", GRACEFUL_SECONDS)
             self.cfg.set("accesslog", None)
+            # GET requests carry the query in the URL: allow 8 KB lines (gunicorn's largest bounded
+            # value; its default of 4 KB turns stored queries with bound values into 414s)
+            self.cfg.set("limit_request_line", 8190)
 
         def load(self):
             logging.getLogger("coopgraph.access").setLevel(logging.INFO)
