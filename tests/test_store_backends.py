@@ -518,10 +518,13 @@ def test_a_graph_the_server_will_not_send_whole_is_read_by_predicate(store_facto
     sent = "".join(f'<urn:s{i}> <urn:p{i % 3}> "{i}" .\n' for i in range(3000)).encode()
     store.replace_graphs({graph: sent}, RDF_FORMATS["ntriples"])
 
-    def refuse(graph):
-        raise StoreError("the SPARQL store failed: FRVEC: array in for vectored over max vector length")
-        yield  # pragma: no cover
-    monkeypatch.setattr(store, "_graph_document", refuse)
+    whole_or_part = store._graph_document
+
+    def refuse_whole(graph, predicate=None):
+        if predicate is None:
+            raise StoreError("the SPARQL store failed: FRVEC: array in for vectored over max vector length")
+        return whole_or_part(graph, predicate)
+    monkeypatch.setattr(store, "_graph_document", refuse_whole)
     got = set(store.iter_triples(graph))
     assert got == {quad.triple for quad in ox.parse(sent, format=ox.RdfFormat.N_TRIPLES)}
     store.close()

@@ -22,6 +22,7 @@ import rdflib
 
 from .config import Settings
 from .errors import NotConforming
+from .folders import swap_in
 from .formats import RDF_FORMATS
 from .loader import SourceFile, load_files, project_files
 from .namespaces import DCT, PROV, RDFS, SKOS, XSD, Iris
@@ -272,13 +273,7 @@ def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None,
             publish_snapshot(staging, fresh)
             fresh.close()
             report.steps.append(("write", time.perf_counter() - started))
-            retired = path.with_name(path.name + ".previous")
-            if retired.exists():
-                shutil.rmtree(retired)
-            if path.exists():
-                path.rename(retired)
-            staging.rename(path)
-            shutil.rmtree(retired, ignore_errors=True)
+            swap_in(staging, path)
     except BaseException:
         if fresh is not None:
             fresh.close()

@@ -233,16 +233,11 @@ def _insert(triples_by_graph: Mapping[str, list[ox.Triple]]) -> str:
     return "INSERT DATA {\n" + "\n".join(blocks) + "\n}"
 
 
-def bump_version(store: Store) -> str:
-    """Give the store a new version (ETags, caches) after a write that did not rebuild it."""
-    return store.bump_version()
-
-
 def _recompute(store: Store) -> None:
     """Reason from scratch (after a withdrawal: removals cannot be handled incrementally)."""
     from .build import run_reasoning
     run_reasoning(store)
-    bump_version(store)
+    store.bump_version()
 
 
 def _reason_about(store: Store, graph: str, provenance: list[ox.Triple]) -> None:
@@ -252,7 +247,7 @@ def _reason_about(store: Store, graph: str, provenance: list[ox.Triple]) -> None
     iris = store.iris
     reason_added(store, [graph], data_graphs(store), ontology_graph=iris.ontology_graph,
                  inferred_graph=iris.inferred_graph, added_triples=provenance)
-    bump_version(store)
+    store.bump_version()
 
 
 # --- submitting and withdrawing ----------------------------------------------------------

@@ -28,6 +28,7 @@ from pathlib import Path
 from .config import Settings
 from .errors import LoadError, NotFound, UsageError
 from .export import export
+from .folders import swap_in
 from .formats import RDF_FORMATS
 from .queries import StoredQuery, load_stored_query
 from .store import Store
@@ -201,18 +202,8 @@ def make_release(store: Store, settings: Settings, *, version: str | None = None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _swap_in(staging, target)
+    swap_in(staging, target)
     return release
-
-
-def _swap_in(staging: Path, target: Path) -> None:
-    retired = target.with_name(f".{target.name}.previous")
-    if retired.exists():
-        shutil.rmtree(retired)
-    if target.exists():
-        target.rename(retired)
-    staging.rename(target)
-    shutil.rmtree(retired, ignore_errors=True)
 
 
 def _write_dump(store: Store, artefact: Artefact, folder: Path, version: str) -> ReleaseFile:

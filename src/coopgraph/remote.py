@@ -384,14 +384,16 @@ class RemoteStore(Store):
             triples = list(self._paged_graph(graph, page=max(len(triples), 1), expected=expected))
         yield from triples
 
-    def _graph_document(self, graph: str) -> Iterator[ox.Triple]:
+    def _graph_document(self, graph: str, predicate: ox.NamedNode | None = None) -> Iterator[ox.Triple]:
+        """A graph (or its triples with one predicate) in one response."""
         gsp = self.graph_store_url
-        if gsp:
+        if gsp and predicate is None:
             # bulk reads (exports, dumps) have no time limit: their size, not a runaway query, makes them long
             response = self._request("GET", gsp, params={"graph": graph}, headers={"Accept": NTRIPLES},
                                      stream=True)
         else:
-            text = with_dataset("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", [graph], [EMPTY_GRAPH])
+            p = "?p" if predicate is None else str(predicate)
+            text = with_dataset(f"CONSTRUCT {{ ?s {p} ?o }} WHERE {{ ?s {p} ?o }}", [graph], [EMPTY_GRAPH])
             response = self._post_query(text, NTRIPLES, None, stream=True)
         with response:
             for quad in self._parse_graph(response, stream=True):
@@ -403,18 +405,15 @@ class RemoteStore(Store):
         for predicate in predicates:
             expected = int(self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graphs=[graph],
                                       named_graphs=[], bindings={"p": predicate}).rows[0][0].value)
-            text = with_dataset(f"CONSTRUCT {{ ?s {predicate} ?o }} WHERE {{ ?s {predicate} ?o }}",
-                                [graph], [EMPTY_GRAPH])
             try:
-                with self._post_query(text, NTRIPLES, None, stream=True) as response:
-                    triples = [quad.triple for quad in self._parse_graph(response, stream=True)]
+                triples = list(self._graph_document(graph, predicate))
             except QueryTimeout:
                 raise
             except (StoreError, QueryFailed):
                 triples = []
-            if len(triples) < expected:
-                triples = list(self._paged_graph(graph, page=max(1, min(len(triples) or 500_000, 500_000)),
-                                                 expected=expected, predicate=predicate))
+            if len(triples) < expected:  # cut at the server's row limit, or refused: page by what came
+                triples = list(self._paged_graph(graph, page=len(triples) or 500_000, expected=expected,
+                                                 predicate=predicate))
             yield from triples
 
     def _paged_graph(self, graph: str, page: int, expected: int,

@@ -630,10 +630,8 @@ class SnapshotStore(Store):
             primary = OxigraphStore(self.iris, self.path)
             published = False
             try:
-                before = primary.version()
-                yield primary
-                if primary.version() == before:  # see Store.writer
-                    primary.bump_version()
+                with primary.writer():  # a new version even for a write that did not set one
+                    yield primary
                 publish_snapshot(self.path, primary)
                 published = True
             finally:

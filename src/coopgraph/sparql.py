@@ -225,8 +225,6 @@ def joined_groups(text: str, where: int, names: set[str]) -> list[int]:
                 back -= 1
             if word(back - 1) == "VALUES":
                 joined = False
-        elif previous.kind not in ("punct", "iri", "var", "word", "string", "other"):
-            joined = False
         following = toks[index + 1] if index + 1 < len(toks) else None
         if following is not None and following.kind == "word" and following.text.upper() == "SELECT":
             joined = False  # a subquery: its variables are its own
