@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
 import pyoxigraph as ox
 import pytest
 
+from coopgraph import sandbox
 from coopgraph.build import build
+from coopgraph.folders import swap_in
 from coopgraph.errors import QueryTimeout, QuerySyntaxError
 from coopgraph.namespaces import Iris
 from coopgraph.sandbox import SnapshotStore, current_snapshot, ensure_published, snapshots_dir
@@ -102,6 +105,61 @@ def test_a_write_publishes_a_new_snapshot_seen_by_readers(serving, folder):
             assert reader.version() == "v-next" != version_before
     finally:
         other_reader.close()
+
+
+def test_a_reader_sees_another_stores_write_at_once(serving, folder, monkeypatch):
+    """The shared publication counter, not the periodic look, tells a reader a write happened."""
+    monkeypatch.setattr(sandbox, "RECHECK_SECONDS", 3600)
+    other_reader = SnapshotStore(IRIS, folder, workers=1)
+    try:
+        before = other_reader.snapshot_name()
+        with serving.writer() as primary:
+            primary.replace_graphs({"urn:g:new": [ox.Quad(ox.NamedNode("urn:x"), ox.NamedNode("urn:p"),
+                                                          ox.Literal("seen"))]})
+        assert other_reader.snapshot_name() == current_snapshot(folder) != before
+        assert other_reader.ask('ASK { <urn:x> <urn:p> "seen" }')
+    finally:
+        other_reader.close()
+
+
+def test_an_unchanged_store_is_not_asked_again(serving, folder, monkeypatch):
+    """Between publications a reader answers which snapshot is current without a system call."""
+    pointer = str(snapshots_dir(folder) / "CURRENT")
+    looks = []
+    real_stat = os.stat
+
+    def counting_stat(path, *args, **kwargs):
+        if str(path) == pointer:
+            looks.append(path)
+        return real_stat(path, *args, **kwargs)
+
+    serving.snapshot_name()
+    monkeypatch.setattr(sandbox.os, "stat", counting_stat)
+    monkeypatch.setattr(sandbox, "RECHECK_SECONDS", 3600)
+    for _ in range(100):
+        serving.version(), serving.modified(), serving.snapshot_name()
+    assert looks == []
+    with serving.writer() as primary:
+        primary.replace_graphs({"urn:g:new": [ox.Quad(ox.NamedNode("urn:x"), ox.NamedNode("urn:p"),
+                                                      ox.Literal("again"))]})
+    looks.clear()
+    for _ in range(100):
+        serving.snapshot_name()
+    assert len(looks) == 1  # the publication was counted: one look at the pointer, then none
+
+
+def test_a_store_folder_replaced_whole_is_picked_up(serving, folder, mini_settings, monkeypatch):
+    """``coopgraph build`` over a served store swaps the folder: readers move to it within the recheck time."""
+    monkeypatch.setattr(sandbox, "RECHECK_SECONDS", 0.05)
+    before = serving.snapshot_name()
+    staging = folder.with_name("staging")
+    rebuilt, _ = build(mini_settings.with_overrides(store=str(staging)))
+    rebuilt.close()
+    ensure_published(staging, IRIS)
+    swap_in(staging, folder)
+    time.sleep(0.1)
+    assert serving.snapshot_name() == current_snapshot(folder) != before
+    assert serving.ask(CHEAP.replace("SELECT ?s", "ASK").replace(" ORDER BY ?s", ""))
 
 
 def test_a_failed_write_publishes_nothing(serving, folder):

@@ -30,6 +30,7 @@ class Settings:
     query_memory_max_quads: int = 1_000_000
     query_isolation: str = "recycle"
     answer_cache_entries: int = 512
+    access_log_flush_seconds: float = 0.25
     query_workers: int = 0
     max_request_bytes: int = 1_000_000
     max_upload_bytes: int = 5_000_000
@@ -78,6 +79,8 @@ DOCS: dict[str, str] = {
     "max_result_rows": "Most rows a SELECT answer returns; the rest is cut off and flagged.",
     "answer_cache_entries": "How many recent SPARQL answers (up to 256 KiB each) each web worker keeps for the same "
                             "query on the same graph version; 0 switches the cache off.",
+    "access_log_flush_seconds": "Under `coopgraph serve`, access-log lines are written in batches at most this many "
+                                "seconds apart (and when a worker stops); 0 writes each line as its request ends.",
     "query_isolation": "How `coopgraph serve` stops a query past its time limit: 'recycle' runs queries in the "
                        "web worker and replaces the worker when one overruns (fast; needs gunicorn); 'process' runs "
                        "each query in a separate query process that is killed (no restart, a pipe per query).",
@@ -132,7 +135,7 @@ def _coerce(name: str, value: Any) -> Any:
 _FIELD_NAMES = {f.name for f in fields(Settings)}
 _FIELD_TYPES = {
     "root": Path, "releases_dir": Path,
-    "query_timeout": float, "validation_timeout": float,
+    "query_timeout": float, "validation_timeout": float, "access_log_flush_seconds": float,
     "max_result_rows": int, "max_request_bytes": int, "max_upload_bytes": int, "query_memory_max_quads": int,
     "answer_cache_entries": int,
     "query_workers": int,

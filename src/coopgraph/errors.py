@@ -98,13 +98,6 @@ class Gone(NotFound):
     code = "gone"
 
 
-class UnsupportedMediaType(UsageError):
-    """A request body comes in a format that cannot be read here."""
-
-    http_status = 415
-    code = "unsupported-media-type"
-
-
 class PayloadTooLarge(CoopgraphError):
     """A request body or upload is larger than the configured limit."""
 
@@ -238,3 +231,26 @@ class StoreError(CoopgraphError):
     http_status = 503
     exit_code = 2
     code = "store-unavailable"
+
+
+# --- errors that cross a process boundary ----------------------------------------------
+
+def error_reply(exc: CoopgraphError) -> tuple:
+    """What a child process sends back for an error: plain values, picklable whatever the class."""
+    return ("error", type(exc).__name__, exc.message, exc.hint, exc.details)
+
+
+def rebuild_error(name: str, message: str, hint: str | None, details: dict | None) -> CoopgraphError:
+    """Recreate an error raised in another process as the same class, with its details."""
+    cls = globals().get(name)
+    if not (isinstance(cls, type) and issubclass(cls, CoopgraphError)):
+        cls = QueryFailed
+    error = cls.__new__(cls)
+    CoopgraphError.__init__(error, message, hint=hint, details=details)
+    for key, value in (details or {}).items():  # e.g. line/column of a syntax error
+        setattr(error, key, value)
+    if isinstance(error, SyntaxProblem):
+        for key in ("source", "line", "column"):
+            if not hasattr(error, key):
+                setattr(error, key, None)
+    return error

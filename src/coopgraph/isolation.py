@@ -21,7 +21,7 @@ import traceback
 from typing import Any, Callable
 
 from . import errors
-from .errors import CoopgraphError, QueryTimeout
+from .errors import CoopgraphError, QueryTimeout, error_reply, rebuild_error
 
 log = logging.getLogger(__name__)
 
@@ -36,25 +36,9 @@ def _worker_main(conn) -> None:  # pragma: no cover - runs in a child process
         try:
             conn.send(("ok", func(cache, *args)))
         except CoopgraphError as exc:
-            conn.send(("error", type(exc).__name__, exc.message, exc.hint, exc.details))
+            conn.send(error_reply(exc))
         except Exception:  # noqa: BLE001 - report, never die silently
             conn.send(("failed", traceback.format_exc()))
-
-
-def rebuild_error(name: str, message: str, hint: str | None, details: dict | None) -> CoopgraphError:
-    """Recreate an error raised in another process as the same class, with its details."""
-    cls = getattr(errors, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, CoopgraphError)):
-        cls = errors.QueryFailed
-    error = cls.__new__(cls)
-    CoopgraphError.__init__(error, message, hint=hint, details=details)
-    for key, value in (details or {}).items():  # e.g. line/column of a syntax error
-        setattr(error, key, value)
-    if isinstance(error, errors.SyntaxProblem):
-        for key in ("source", "line", "column"):
-            if not hasattr(error, key):
-                setattr(error, key, None)
-    return error
 
 
 class _Worker:

@@ -21,6 +21,7 @@ Folder layout::
     STORE/db/                  the primary RocksDB (opened read-write only by a writer)
     STORE/snapshots/NAME/      read-only checkpoints
     STORE/snapshots/CURRENT    the name of the snapshot readers use
+    STORE/snapshots/GENERATION a counter every publication increases (readers map it into memory)
     STORE/write.lock           serialises writers across processes
     STORE/write.pending        present while a write is under way (or was cut short)
 """
@@ -30,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import mmap
 import multiprocessing
 import os
 import queue
@@ -42,8 +44,7 @@ from typing import Iterator
 
 import pyoxigraph as ox
 
-from . import errors
-from .errors import CoopgraphError, QueryTimeout, StoreError
+from .errors import CoopgraphError, QueryTimeout, StoreError, error_reply, rebuild_error
 from .formats import RDF_FORMATS, RESULT_FORMATS, select_to_json
 from .namespaces import Iris
 from .store import AskResult, GraphResult, OxigraphStore, SelectResult, SerializedResult, Store
@@ -87,8 +88,72 @@ def publish_snapshot(path: Path, primary: OxigraphStore) -> str:
         os.fsync(directory)
     finally:
         os.close(directory)
+    _bump_generation(folder)
     _prune(folder, keep=name)
     return name
+
+
+GENERATION = "GENERATION"
+#: How often a reader looks at the pointer even though the generation did not change: it
+#: catches a store folder replaced whole (``coopgraph build`` over a served store) and a
+#: writer killed between renaming the pointer and counting the publication.
+RECHECK_SECONDS = 1.0
+
+
+def _generation_fd(folder: Path) -> int:
+    fd = os.open(folder / GENERATION, os.O_RDWR | os.O_CREAT, 0o644)
+    if os.fstat(fd).st_size < 8:
+        os.ftruncate(fd, 8)  # only grows: never clears a count another process wrote
+    return fd
+
+
+def _bump_generation(folder: Path) -> None:
+    """Count one more publication (writers hold the write lock, so no two bump at once)."""
+    fd = _generation_fd(folder)
+    try:
+        count = int.from_bytes(os.pread(fd, 8, 0), "little")
+        os.pwrite(fd, ((count + 1) % 2**64).to_bytes(8, "little"), 0)
+    finally:
+        os.close(fd)
+
+
+class _Generation:
+    """The publication counter of a store folder, read from shared memory.
+
+    Why: every answered request asks which snapshot is current. Reading a mapped page
+    costs no system call, where a stat() of the pointer releases the interpreter lock
+    and, with several request threads, makes the thread wait to get it back: that was a
+    tenth of the time of a cached answer. A changed counter (or an old mapping after a
+    folder was replaced) only sends the reader back to the pointer file.
+    """
+
+    def __init__(self, folder: Path):
+        self.path = folder / GENERATION
+        self._map: mmap.mmap | None = None
+        self._inode: int | None = None
+        self.remap()
+
+    def remap(self) -> None:
+        try:
+            fd = _generation_fd(self.path.parent)
+        except OSError:  # a read-only folder: readers fall back to the pointer's stat()
+            self._map, self._inode = None, None
+            return
+        try:
+            self._inode = os.fstat(fd).st_ino
+            self._map = mmap.mmap(fd, 8, access=mmap.ACCESS_READ)
+        finally:
+            os.close(fd)
+
+    def value(self) -> int | None:
+        return None if self._map is None else int.from_bytes(self._map[:8], "little")
+
+    def replaced(self) -> bool:
+        """Whether the file now at the path is another one (the folder was swapped)."""
+        try:
+            return os.stat(self.path).st_ino != self._inode
+        except OSError:
+            return self._inode is not None
 
 
 def _prune(folder: Path, keep: str) -> None:
@@ -315,7 +380,7 @@ def _answer(request: dict, iris: Iris, path: str, memory_max_quads: int, opened:
         data = ox.serialize(result.triples, format=ox.RdfFormat.N_TRIPLES) if result.triples else b""
         return ("graph", data, result.truncated)
     except CoopgraphError as exc:
-        return ("error", type(exc).__name__, exc.message, exc.hint, exc.details)
+        return error_reply(exc)
     except Exception as exc:  # noqa: BLE001 - report, never die silently
         return ("error", "QueryFailed", f"the query could not be evaluated: {exc}", None, {})
 
@@ -379,23 +444,6 @@ class _Worker:
         self.conn.close()
 
 
-def _rebuild_error(reply: tuple) -> CoopgraphError:
-    """Turn an error reply of a worker back into the error it raised."""
-    _, name, message, hint, details = reply
-    cls = getattr(errors, name, errors.QueryFailed)
-    if not (isinstance(cls, type) and issubclass(cls, CoopgraphError)):
-        cls = errors.QueryFailed
-    error = cls.__new__(cls)
-    CoopgraphError.__init__(error, message, hint=hint, details=details)
-    for key, value in (details or {}).items():  # e.g. line/column of a syntax error
-        setattr(error, key, value)
-    if isinstance(error, errors.SyntaxProblem):
-        for key in ("source", "line", "column"):
-            if not hasattr(error, key):
-                setattr(error, key, None)
-    return error
-
-
 class SnapshotStore(Store):
     """A store folder served from snapshots, with hard query time limits."""
 
@@ -420,31 +468,46 @@ class SnapshotStore(Store):
         self._count = 0
         self._lock = threading.Lock()
         self._reader: tuple[str, OxigraphStore, dict] | None = None
-        self._pointer: tuple[tuple | None, str] | None = None
+        #: the last look at the pointer file: (its stat, the snapshot it named, the generation
+        #: then, monotonic time); one tuple, replaced whole, so threads never see half of one
+        self._pointer: tuple[tuple | None, str, int | None, float] | None = None
         self._pointer_path = str(snapshots_dir(self.path) / "CURRENT")
         if current_snapshot(self.path) is None or write_pending(self.path):
             ensure_published(self.path, iris)
+        self._generation = _Generation(snapshots_dir(self.path))
 
     # in-process reads of the current snapshot (bulk operations; no time limit needed)
     def snapshot_name(self) -> str:
-        """The published snapshot readers use now; one stat() per call while it stays the same.
+        """The published snapshot readers use now.
 
-        Publishing replaces the pointer file (a new inode), so comparing its stat with the
-        last one seen tells reliably whether to read it again.
+        Without a publication since the last look (the shared counter is unchanged) and
+        within ``RECHECK_SECONDS`` of it, the answer is the one found then, at no system
+        call. Otherwise one stat() of the pointer: publishing replaces the pointer file (a
+        new inode), so comparing its stat with the last one seen tells whether to read it.
         """
+        generation = self._generation.value()
+        cached = self._pointer
+        now = time.monotonic()
+        if (cached is not None and generation is not None and generation == cached[2]
+                and now - cached[3] < RECHECK_SECONDS):
+            return cached[1]
+        if (cached is None or now - cached[3] >= RECHECK_SECONDS) and self._generation.replaced():
+            self._generation.remap()
+            generation = self._generation.value()
         try:
             stat = os.stat(self._pointer_path)
         except FileNotFoundError:
             stat = None
         key = (stat.st_ino, stat.st_mtime_ns, stat.st_size) if stat else None
-        cached = self._pointer
         if cached is not None and cached[0] == key:
-            return cached[1]
-        name = current_snapshot(self.path)
-        if name is None:
-            raise StoreError(f"the store at {self.path} has no published snapshot",
-                             hint="Run `coopgraph build --store` again.")
-        self._pointer = (key, name)
+            name = cached[1]
+        else:
+            name = current_snapshot(self.path)
+            if name is None:
+                raise StoreError(f"the store at {self.path} has no published snapshot",
+                                 hint="Run `coopgraph build --store` again.")
+        # the counter was read before the pointer: a publication in between is seen next time
+        self._pointer = (key, name, generation, now)
         return name
 
     def reader(self) -> OxigraphStore:
@@ -497,6 +560,13 @@ class SnapshotStore(Store):
 
     def modified(self):
         return self._cached("modified", lambda store: store.modified())
+
+    def stamp(self):
+        """Both facts from one look at the snapshot pointer: one stat() per answered request."""
+        facts = self._state()[2]
+        if "version" in facts and "modified" in facts:
+            return facts["version"], facts["modified"]
+        return self.version(), self.modified()
 
     # queries, in worker processes
     def _take(self) -> _Worker:
@@ -602,7 +672,7 @@ class SnapshotStore(Store):
             _, data, truncated = reply
             triples = [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)] if data else []
             return GraphResult(triples, truncated)
-        raise _rebuild_error(reply)
+        raise rebuild_error(*reply[1:])
 
     def query_serialized(self, sparql, *, result_format, rdf_format, prefixes=None, default_graphs=None,
                          named_graphs=None, bindings=None, timeout=None, max_rows=None, base_iri=None):
@@ -612,7 +682,7 @@ class SnapshotStore(Store):
         if reply[0] == "serialized":
             _, kind, data, truncated, evaluation, serialization = reply
             return SerializedResult(kind, data, truncated, evaluation, serialization)
-        raise _rebuild_error(reply)
+        raise rebuild_error(*reply[1:])
 
     # writes: one writer at a time, published as a new snapshot
     @contextlib.contextmanager

@@ -9,7 +9,10 @@ the data.
 from __future__ import annotations
 
 import atexit
+import collections
+import concurrent.futures
 import logging
+import multiprocessing
 import os
 import shutil
 import signal
@@ -18,13 +21,21 @@ import threading
 from pathlib import Path
 
 from .config import Settings
-from .errors import LoadError
+from .errors import CoopgraphError, LoadError, error_reply, rebuild_error
 
 log = logging.getLogger(__name__)
+#: How log lines look on standard error (the command line and the serving processes).
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 
 def prepare_store(settings: Settings, data_files: list[Path]) -> Settings:
-    """Return settings whose store is a built folder: build or load into a temporary one if needed."""
+    """Return settings whose store is a built folder: build or load into a temporary one if needed.
+
+    The loading runs in a child process. RocksDB starts threads of its own when a store
+    is opened, and threads do not survive gunicorn's fork: workers forked from a process
+    that had opened one crashed on exit (joining threads that were not theirs) and could
+    wait for background work no thread would ever do.
+    """
     spec = settings.store
     if not data_files and spec not in ("", "memory", ":memory:"):
         if not spec.startswith(("sparql+http://", "sparql+https://")) and not (Path(spec) / "db").is_dir():
@@ -33,13 +44,29 @@ def prepare_store(settings: Settings, data_files: list[Path]) -> Settings:
     folder = Path(tempfile.mkdtemp(prefix="coopgraph-serve-"))
     atexit.register(shutil.rmtree, folder, True)
     path = folder / "store"
-    if data_files:
-        from .publish import load_foreign_files
-        load_foreign_files(settings.iris, path, data_files)
-    else:
-        from .build import build
-        build(settings.with_overrides(store=str(path)))
+    spawn = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as child:
+        failure = child.submit(_fill_store, logging.getLogger().getEffectiveLevel(), settings, str(path),
+                               [str(f) for f in data_files]).result()
+    if failure is not None:
+        raise rebuild_error(*failure[1:])
     return settings.with_overrides(store=str(path))
+
+
+def _fill_store(log_level: int, settings: Settings, path: str, data_files: list[str]) -> tuple | None:
+    """In the child process: load the files (or build the curated graph) into ``path``."""
+    logging.basicConfig(level=log_level, format=LOG_FORMAT)
+    try:
+        if data_files:
+            from .publish import load_foreign_files
+            load_foreign_files(settings.iris, Path(path), [Path(f) for f in data_files])
+        else:
+            from .build import build
+            store, _ = build(settings.with_overrides(store=path))
+            store.close()
+    except CoopgraphError as exc:
+        return error_reply(exc)
+    return None
 
 
 GRACEFUL_SECONDS = 10
@@ -61,6 +88,101 @@ def retire_this_worker() -> None:
     timer.daemon = True
     timer.start()
     os.kill(os.getpid(), signal.SIGTERM)
+
+
+#: Access-log lines wait at most this long before they are written (nginx's ``flush=``).
+ACCESS_LOG_FLUSH_SECONDS = 0.25
+
+
+class BufferedAccessLog(logging.Handler):
+    """Collects access-log records and writes them in batches, from a thread of its own.
+
+    Why: writing a line per request from the request thread (a system call, under the
+    handler's lock) made the threads of a worker queue for the lock and for the
+    interpreter lock after it; measured, that was a fifth of the time of a cached answer.
+    Batched, a busy worker writes a few times a second. The price, as with nginx's
+    ``access_log ... buffer= flush=``: a line appears up to ``interval`` seconds late,
+    and a worker killed outright loses its last ones (a normal exit writes them).
+    """
+
+    def __init__(self, targets: list[logging.Handler], interval: float = ACCESS_LOG_FLUSH_SECONDS):
+        super().__init__()
+        self.targets = list(targets)
+        self.interval = interval
+        self._pending: collections.deque[logging.LogRecord] = collections.deque()
+        self._stopped = threading.Event()
+        self._writer = threading.Thread(target=self._write_periodically, name="access-log", daemon=True)
+        self._writer.start()
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        # no lock: appending to a deque is atomic, and the writer only pops from the other end
+        if self.filter(record):
+            self._pending.append(record)
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._pending.append(record)
+
+    def _write_periodically(self) -> None:
+        while not self._stopped.wait(self.interval):
+            self.flush()
+
+    def flush(self) -> None:
+        records = []
+        while self._pending:
+            try:
+                records.append(self._pending.popleft())
+            except IndexError:
+                break
+        if not records:
+            return
+        for target in self.targets:
+            stream = getattr(target, "stream", None)
+            if stream is None:
+                for record in records:
+                    target.handle(record)
+                continue
+            lines = [target.format(r) + target.terminator for r in records
+                     if r.levelno >= target.level and target.filter(r)]
+            try:
+                with target.lock:
+                    stream.write("".join(lines))
+                    stream.flush()
+            except Exception:  # noqa: BLE001 - logging must never break serving
+                target.handleError(records[-1])
+
+    def close(self) -> None:
+        self._stopped.set()
+        self.flush()
+        super().close()
+
+
+_access_buffer: BufferedAccessLog | None = None
+
+
+def buffer_access_log(interval: float = ACCESS_LOG_FLUSH_SECONDS) -> None:
+    """Send this worker's access-log lines through a :class:`BufferedAccessLog` to the log's handlers."""
+    global _access_buffer
+    access = logging.getLogger("coopgraph.access")
+    access.setLevel(logging.INFO)
+    targets = logging.getLogger().handlers
+    if not targets or interval <= 0 or _access_buffer is not None:
+        return
+    _access_buffer = BufferedAccessLog(targets, interval)
+    access.addHandler(_access_buffer)
+    access.propagate = False
+
+
+def flush_access_log() -> None:
+    """Write the access-log lines still waiting (when a worker exits)."""
+    if _access_buffer is not None:
+        _access_buffer.flush()
+
+
+def _on_worker_exit(arbiter, worker) -> None:
+    """gunicorn's hook, run as a worker leaves: write its lines before the interpreter winds down
+    (``logging.shutdown`` would flush them too, but only if the exit gets that far)."""
+    flush_access_log()
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int = 2, threads: int = 4,
@@ -85,12 +207,13 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 2, threads
             self.cfg.set("timeout", int(max(30, settings.query_timeout * 3)))
             self.cfg.set("graceful_timeout", GRACEFUL_SECONDS)
             self.cfg.set("accesslog", None)
+            self.cfg.set("worker_exit", _on_worker_exit)
             # GET requests carry the query in the URL: allow 8 KB lines (gunicorn's largest bounded
             # value; its default of 4 KB turns stored queries with bound values into 414s)
             self.cfg.set("limit_request_line", 8190)
 
         def load(self):
-            logging.getLogger("coopgraph.access").setLevel(logging.INFO)
+            buffer_access_log(settings.access_log_flush_seconds)
             app = create_app(settings)
             app.extensions["coopgraph"].runaway_handler = retire_this_worker
             app.extensions["coopgraph"].store  # open it (and start its query processes) before the first request

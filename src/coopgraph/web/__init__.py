@@ -7,18 +7,14 @@ validation) and back; it holds no logic of its own about RDF.
 from __future__ import annotations
 
 import importlib
-import logging
 import pkgutil
-import time
 from typing import Any, Mapping
 
-from flask import Blueprint, Flask, g, request
+from flask import Blueprint, Flask
 
 from ..config import Settings, load_settings
 from .services import Services
-
-log = logging.getLogger(__name__)
-access_log = logging.getLogger("coopgraph.access")
+from .wsgi import AnswerFrame
 
 
 def blueprint_modules():
@@ -47,18 +43,5 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, store=None) -
         if hasattr(module, "init_app"):
             module.init_app(app)
 
-    @app.before_request
-    def _start_timer():
-        g.started = time.perf_counter()
-
-    @app.after_request
-    def _log_request(response):
-        started = g.get("started")
-        if started is not None:
-            duration = (time.perf_counter() - started) * 1000
-            access_log.info('%s "%s %s" %s %d %.1fms', request.remote_addr, request.method,
-                            request.full_path.rstrip("?"), response.status_code,
-                            response.content_length or 0, duration)
-        return response
-
+    app.wsgi_app = AnswerFrame(app.wsgi_app)
     return app

@@ -14,6 +14,7 @@ bp = Blueprint("cors", __name__)
 
 _READ_POST: set[str] = set()
 _EXPOSED: set[str] = set()
+_exposed_value = ""
 ALLOWED_REQUEST_HEADERS = "Accept, Accept-Language, Content-Type, If-None-Match, If-Modified-Since, Range, If-Range"
 PREFLIGHT_MAX_AGE = "86400"
 
@@ -25,7 +26,9 @@ def allow_read_post(endpoint: str) -> None:
 
 def expose(*headers: str) -> None:
     """Let cross-origin scripts read these answer headers."""
+    global _exposed_value
     _EXPOSED.update(headers)
+    _exposed_value = ", ".join(sorted(_EXPOSED))
 
 
 @bp.after_app_request
@@ -41,7 +44,8 @@ def _add_cors_headers(response):
             response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
         return response
     if method in ("GET", "HEAD") or (method == "POST" and request.endpoint in _READ_POST):
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        if _EXPOSED:
-            response.headers["Access-Control-Expose-Headers"] = ", ".join(sorted(_EXPOSED))
+        # add, not set: no view sets these, and set() rereads every header of the answer
+        response.headers.add("Access-Control-Allow-Origin", "*")
+        if _exposed_value:
+            response.headers.add("Access-Control-Expose-Headers", _exposed_value)
     return response

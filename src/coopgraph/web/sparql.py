@@ -14,6 +14,7 @@ are capped (413), and the store enforces the time limit and the row cap.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import threading
 import time
@@ -258,18 +259,18 @@ def run_query(protocol: ProtocolRequest, started: float) -> Response:
         svc.answers.put(validators.etag, answer, len(answer.data))
     waited = time.perf_counter() - before
     media_type = rdf_fmt.media_type if answer.kind == "graph" else result_fmt.media_type
-    response = Response(answer.data, mimetype=media_type)
-    response.headers["Vary"] = "Accept"
-    response.headers["X-Coopgraph-Max-Rows"] = str(max_rows)
+    # Headers go in as one list: each ``headers[...] = ...`` scans the list again, and at
+    # thousands of cached answers a second that was a measurable share of a request.
+    headers = [("X-Coopgraph-Max-Rows", str(max_rows)), ("X-Coopgraph-Cache", "hit" if cached else "miss")]
     if answer.truncated:
-        response.headers["X-Coopgraph-Truncated"] = "true"
+        headers.append(("X-Coopgraph-Truncated", "true"))
     total = time.perf_counter() - started
-    response.headers["X-Coopgraph-Cache"] = "hit" if cached else "miss"
-    response.headers["Server-Timing"] = (
-        f'eval;dur={0 if cached else answer.evaluation_seconds * 1000:.2f};desc="query evaluation", '
-        f'ser;dur={0 if cached else answer.serialization_seconds * 1000:.2f};desc="serialisation", '
-        f'store;dur={waited * 1000:.2f};desc="store round trip", total;dur={total * 1000:.2f}')
-    return validators.apply(response)
+    headers.append(("Server-Timing",
+                    f'eval;dur={0 if cached else answer.evaluation_seconds * 1000:.2f};desc="query evaluation", '
+                    f'ser;dur={0 if cached else answer.serialization_seconds * 1000:.2f};desc="serialisation", '
+                    f'store;dur={waited * 1000:.2f};desc="store round trip", total;dur={total * 1000:.2f}'))
+    headers += validators.headers()
+    return Response(answer.data, mimetype=media_type, headers=headers)
 
 
 class Validators:
@@ -280,8 +281,7 @@ class Validators:
     """
 
     def __init__(self, store, asked: tuple):
-        self.version = store.version()
-        self.modified = store.modified()
+        self.version, self.modified = store.stamp()
         digest = hashlib.sha256(repr((self.version, asked)).encode("utf-8")).hexdigest()[:32]
         self.etag = digest
 
@@ -293,13 +293,24 @@ class Validators:
             return self.modified.replace(microsecond=0) <= since
         return False
 
-    def apply(self, response: Response) -> Response:
-        response.set_etag(self.etag, weak=True)
+    def headers(self) -> list[tuple[str, str]]:
+        """The caching headers of every answer to this request (200 or 304)."""
+        headers = [("ETag", f'W/"{self.etag}"')]
         if self.modified is not None:
-            response.headers["Last-Modified"] = format_datetime(self.modified, usegmt=True)
-        response.headers["Cache-Control"] = "public, no-cache"
-        response.headers["Vary"] = "Accept"
+            headers.append(("Last-Modified", _http_date(self.modified)))
+        headers += [("Cache-Control", "public, no-cache"), ("Vary", "Accept")]
+        return headers
+
+    def apply(self, response: Response) -> Response:
+        for name, value in self.headers():
+            response.headers[name] = value
         return response
+
+
+@functools.lru_cache(maxsize=16)
+def _http_date(moment) -> str:
+    """Last-Modified's text: one graph version has one, so it is written once."""
+    return format_datetime(moment, usegmt=True)
 
 
 # --- the Service Description and YASGUI --------------------------------------------------
