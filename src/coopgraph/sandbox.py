@@ -323,6 +323,7 @@ def _open_snapshot(iris: Iris, path: str, name: str, memory_max_quads: int, open
         return
 
     def copy() -> None:
+        started = time.monotonic()
         try:
             if len(disk.native) > memory_max_quads:
                 return
@@ -332,6 +333,8 @@ def _open_snapshot(iris: Iris, path: str, name: str, memory_max_quads: int, open
             return
         if name in opened:
             opened[name] = memory
+            log.info("snapshot %s copied into memory in %.2f s; queries now read the copy",
+                     name, time.monotonic() - started)
 
     threading.Thread(target=copy, name=f"copy-{name}", daemon=True).start()
 
