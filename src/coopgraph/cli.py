@@ -15,6 +15,7 @@ import click
 from .config import Settings, load_settings
 from .errors import CoopgraphError, LoadError, NotConforming, UsageError
 from .formats import RDF_FORMATS, RESULT_FORMATS, guess_rdf_format, rdf_format
+from .server import LOG_FORMAT
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ class CoopgraphGroup(click.Group):
 def cli(ctx: click.Context, config_file, root, base_iri, store_update_url, store_user, verbose):
     """coopgraph: the linked-data graph of EU-Japan cooperation on regional and urban policy."""
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
     try:
         settings = load_settings(config_file, root=root, base_iri=base_iri)
         remote = {key: value for key, value in (("store_update_url", store_update_url),

@@ -254,7 +254,8 @@ def _languages(store: Store, timeout: float | None) -> list[str]:
     return [LANGUAGES[t] for t in sorted(tags) if t in LANGUAGES]
 
 
-def _timestamp(value: dt.datetime) -> str:
+def utc_timestamp(value: dt.datetime) -> str:
+    """An xsd:dateTime in UTC to the second, as the descriptions and release manifests write it."""
     return value.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
@@ -481,4 +482,4 @@ def en(text: str) -> ox.Literal:
 
 
 def datetime_literal(value: dt.datetime) -> ox.Literal:
-    return ox.Literal(_timestamp(value), datatype=ox.NamedNode(XSD + "dateTime"))
+    return ox.Literal(utc_timestamp(value), datatype=ox.NamedNode(XSD + "dateTime"))

@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from .config import Settings
+from .describe_dataset import describe_dataset, utc_timestamp
 from .errors import LoadError, NotFound, UsageError
 from .export import export
 from .folders import swap_in
@@ -121,7 +122,7 @@ class Release:
         return self.path / DESCRIPTION
 
     def to_dict(self) -> dict:
-        return {"version": self.version, "created": _timestamp(self.created), "graphVersion": self.graph_version,
+        return {"version": self.version, "created": utc_timestamp(self.created), "graphVersion": self.graph_version,
                 "triples": self.triples, "description": DESCRIPTION, "checksums": CHECKSUMS,
                 "files": [f.to_dict() for f in self.files], "statistics": self.statistics}
 
@@ -172,8 +173,6 @@ def make_release(store: Store, settings: Settings, *, version: str | None = None
     ``version`` defaults to today's date (UTC); the folder to ``settings.releases_dir /
     version``. An existing release is only replaced with ``force``.
     """
-    from .describe_dataset import describe_dataset
-
     created = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
     version, target = release_target(settings, version, output, force=force, today=created.date())
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -251,10 +250,6 @@ def _describe_file(path: Path, kind: str, fmt: str, title: str, description: str
 def _sha256(path: Path) -> str:
     with open(path, "rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def _timestamp(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 # --- reading releases back ---------------------------------------------------------------

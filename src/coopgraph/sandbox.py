@@ -564,13 +564,6 @@ class SnapshotStore(Store):
     def modified(self):
         return self._cached("modified", lambda store: store.modified())
 
-    def stamp(self):
-        """Both facts from one look at the snapshot pointer: one stat() per answered request."""
-        facts = self._state()[2]
-        if "version" in facts and "modified" in facts:
-            return facts["version"], facts["modified"]
-        return self.version(), self.modified()
-
     # queries, in worker processes
     def _take(self) -> _Worker:
         try:

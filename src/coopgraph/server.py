@@ -117,7 +117,7 @@ class BufferedAccessLog(logging.Handler):
     def handle(self, record: logging.LogRecord) -> bool:
         # no lock: appending to a deque is atomic, and the writer only pops from the other end
         if self.filter(record):
-            self._pending.append(record)
+            self.emit(record)
         return True
 
     def emit(self, record: logging.LogRecord) -> None:

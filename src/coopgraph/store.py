@@ -274,10 +274,6 @@ class Store(ABC):
             return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
         return None
 
-    def stamp(self) -> tuple[str, dt.datetime | None]:
-        """(version, modified) together: what an answer's ETag and Last-Modified come from."""
-        return self.version(), self.modified()
-
     def graph_counts(self) -> dict[str, int]:
         return {g: self.count(g) for g in sorted(self.graphs())}
 

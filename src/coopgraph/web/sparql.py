@@ -281,7 +281,8 @@ class Validators:
     """
 
     def __init__(self, store, asked: tuple):
-        self.version, self.modified = store.stamp()
+        self.version = store.version()
+        self.modified = store.modified()
         digest = hashlib.sha256(repr((self.version, asked)).encode("utf-8")).hexdigest()[:32]
         self.etag = digest
 
