@@ -18,6 +18,7 @@ from typing import Iterable, Iterator
 import pyoxigraph as ox
 
 from .errors import NotAcceptable, RdfSyntaxError, UsageError
+from .guards import DEFAULT_MAX_RDF_DEPTH, check_rdf
 
 
 @dataclass(frozen=True)
@@ -107,12 +108,15 @@ def syntax_position(message: str) -> tuple[int | None, int | None]:
 
 
 def parse_rdf(data: bytes | str, fmt: RdfFormatInfo, *, base_iri: str | None = None,
-              source: str = "<input>", to_graph: ox.NamedNode | None = None) -> list[ox.Quad]:
+              source: str = "<input>", to_graph: ox.NamedNode | None = None,
+              max_depth: int | None = DEFAULT_MAX_RDF_DEPTH) -> list[ox.Quad]:
     """Parse a document into quads, turning syntax errors into :class:`RdfSyntaxError`.
 
     Triples go to ``to_graph`` (the default graph if None); quads keep their graph.
-    RDF/XML is screened first (see :func:`screen_xml`).
+    A document nested deeper than ``max_depth`` is refused before the parser sees it
+    (:func:`coopgraph.guards.check_rdf`); RDF/XML is also screened (see :func:`screen_xml`).
     """
+    check_rdf(data, fmt.name, max_depth, source=source)
     if fmt.name == "rdfxml":
         screen_xml(data, source=source)
     try:

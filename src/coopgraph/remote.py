@@ -226,6 +226,7 @@ class RemoteStore(Store):
 
     def _check_syntax(self, sparql: str) -> None:
         """Parse the query locally, so syntax errors read the same on every backend (line, column)."""
+        self.guard_query(sparql)
         try:
             ox.Store().query(sparql)
         except SyntaxError as exc:
@@ -464,6 +465,7 @@ class RemoteStore(Store):
     # --- writing ------------------------------------------------------------------------
 
     def update(self, sparql):
+        self.guard_query(sparql)
         self._writes += 1
         self._graph_list = None
         try:

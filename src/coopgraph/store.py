@@ -27,6 +27,7 @@ from typing import IO, Iterable, Iterator, Mapping
 import pyoxigraph as ox
 
 from .errors import QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError, UsageError
+from .guards import DEFAULT_MAX_QUERY_DEPTH, check_query
 from .formats import (RdfFormatInfo, ResultFormatInfo, parse_rdf, rdf_format, serialize_ask, serialize_select,
                       serialize_triples, syntax_position)
 from .namespaces import DCT, XSD, Iris
@@ -124,8 +125,16 @@ def view_graphs(graphs: Iterable[str], iris: Iris, view: str = "all") -> list[st
 class Store(ABC):
     """Where the graph lives. Every method is safe to call from several threads."""
 
+    #: Deepest nesting a query may have before it is refused unparsed (see
+    #: :mod:`coopgraph.guards`); the app and the CLI set it from ``max_query_depth``.
+    max_query_depth: int | None = DEFAULT_MAX_QUERY_DEPTH
+
     def __init__(self, iris: Iris):
         self.iris = iris
+
+    def guard_query(self, sparql: str) -> None:
+        """Refuse a query nested deeper than this store's limit, before any parser recurses into it."""
+        check_query(sparql, self.max_query_depth)
 
     # reading
     @abstractmethod
@@ -390,6 +399,7 @@ class OxigraphStore(Store):
 
     def _evaluate(self, sparql, default_graphs, named_graphs, bindings, base_iri):
         """Start evaluating a query on the right dataset; pyoxigraph answers lazily."""
+        self.guard_query(sparql)
         kwargs = {}
         if default_graphs is not None or named_graphs is not None or not has_dataset_clause(sparql):
             kwargs["default_graph"] = self._default_graph_nodes(default_graphs)
@@ -468,6 +478,7 @@ class OxigraphStore(Store):
                 raise RdfSyntaxError(str(exc), source=str(path), line=line, column=column) from exc
 
     def update(self, sparql):
+        self.guard_query(sparql)
         with self._write_lock:
             try:
                 self._ox.update(sparql)
