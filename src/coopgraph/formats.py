@@ -250,6 +250,25 @@ def _clean_parser_message(message: str) -> str:
     return re.sub(r"\s*\(line \d+\)$", "", message)
 
 
+#: What XML 1.0 forbids, as UTF-8 bytes: C0 controls but tab, newline and carriage
+#: return; U+FFFE and U+FFFF (lone surrogates cannot occur in UTF-8 that Rust wrote);
+#: and character references to any of them.
+_NOT_XML = re.compile(
+    rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]"
+    rb"|&#(?:0*(?:[0-8]|1[124-9]|2\d|3[01]|65534|65535)|[xX]0*(?:[0-8bcefBCEF]|1[0-9a-fA-F]|[fF]{3}[eEfF]));")
+XML_REPLACEMENT = "\ufffd".encode("utf-8")
+
+
+def xml_safe(data: bytes) -> bytes:
+    """Replace the characters XML 1.0 forbids with U+FFFD, so the document is well-formed.
+
+    Why: a literal may hold any Unicode character (U+0001 included), but an XML
+    document may not, and the serialisers write them as they are; an XML parser then
+    refuses the whole answer. Replacing them loses those characters only.
+    """
+    return _NOT_XML.sub(XML_REPLACEMENT, data)
+
+
 def serialize_triples(triples: Iterable[ox.Triple], fmt: RdfFormatInfo,
                       prefixes: dict[str, str] | None = None) -> bytes:
     """Serialise triples (a CONSTRUCT answer, a resource description) in an RDF format."""
@@ -257,7 +276,8 @@ def serialize_triples(triples: Iterable[ox.Triple], fmt: RdfFormatInfo,
         from .jsonld import compact_triples
         return compact_triples(triples)
     kwargs = {"prefixes": prefixes} if prefixes and fmt.name in ("turtle", "trig", "rdfxml") else {}
-    return ox.serialize(list(triples), format=fmt.oxigraph, **kwargs)
+    data = ox.serialize(list(triples), format=fmt.oxigraph, **kwargs)
+    return xml_safe(data) if fmt.name == "rdfxml" else data
 
 
 # --- SPARQL query results -----------------------------------------------------------
@@ -299,7 +319,8 @@ def serialize_select(variables: list[str], rows: list[tuple], fmt: ResultFormatI
     if fmt.name == "json":
         return data
     solutions = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
-    return solutions.serialize(format=fmt.oxigraph)
+    written = solutions.serialize(format=fmt.oxigraph)
+    return xml_safe(written) if fmt.name == "xml" else written
 
 
 def serialize_ask(value: bool, fmt: ResultFormatInfo) -> bytes:

@@ -145,7 +145,10 @@ class KillableRunner:
                 worker = None
             if self.memory_bytes > 0 and exitcode is not None and -exitcode in _OUT_OF_MEMORY_SIGNALS:
                 log.warning("a %s worker ended with signal %d under its memory limit", what, -exitcode)
-                raise _out_of_memory(self.memory_bytes) from exc
+                raise PayloadTooLarge(f"the process reading and checking the data ended (signal {-exitcode}): "
+                                      f"it needed more than the {self.memory_bytes:,} bytes of memory it may use "
+                                      "(the validation_memory_bytes setting), or more stack",
+                                      hint="Send less data at once, or flatter data.") from exc
             raise errors.StoreError(f"the {what} worker stopped unexpectedly: {exc}") from exc
         finally:
             if worker is not None:

@@ -41,7 +41,7 @@ import requests
 from requests.auth import HTTPDigestAuth, _basic_auth_str
 
 from .errors import Forbidden, QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError, UsageError
-from .formats import syntax_position
+from .formats import syntax_position, xml_safe
 from .namespaces import Iris
 from .sparql import has_dataset_clause, keywords, query_form, with_dataset
 from .store import AskResult, GraphResult, SelectResult, Store, bind_values
@@ -460,6 +460,12 @@ class RemoteStore(Store):
             if graph is None:
                 return ox.serialize([], output, fmt.oxigraph, **kwargs)
             items = self._fetch_graph(graph)
+        if fmt.name == "rdfxml":  # written whole, then made well-formed (see formats.xml_safe)
+            data = xml_safe(ox.serialize(items, None, fmt.oxigraph, **kwargs))
+            if output is None:
+                return data
+            output.write(data)
+            return None
         return ox.serialize(items, output, fmt.oxigraph, **kwargs)
 
     # --- writing ------------------------------------------------------------------------

@@ -27,9 +27,9 @@ from typing import IO, Iterable, Iterator, Mapping
 import pyoxigraph as ox
 
 from .errors import QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError, UsageError
-from .guards import DEFAULT_MAX_QUERY_DEPTH, check_query
 from .formats import (RdfFormatInfo, ResultFormatInfo, parse_rdf, rdf_format, serialize_ask, serialize_select,
-                      serialize_triples, syntax_position)
+                      serialize_triples, syntax_position, xml_safe)
+from .guards import DEFAULT_MAX_QUERY_DEPTH, check_query
 from .namespaces import DCT, XSD, Iris
 
 log = logging.getLogger(__name__)
@@ -387,6 +387,8 @@ class OxigraphStore(Store):
                         buffer = None
                     if buffer is not None:
                         data = buffer.getvalue()
+                        if result_format.name == "xml":
+                            data = xml_safe(data)
                         if max_rows is None or not _OVER_CAP[result_format.name](data, max_rows):
                             return SerializedResult("select", data, False, time.perf_counter() - started, 0.0)
                 elif isinstance(answer, ox.QueryBoolean):
@@ -451,6 +453,12 @@ class OxigraphStore(Store):
             kwargs["from_graph"] = ox.NamedNode(graph) if graph else ox.DefaultGraph()
         elif graph is not None:
             raise UsageError(f"{fmt.name} holds a whole dataset; dump one graph as Turtle or N-Triples instead")
+        if fmt.name == "rdfxml":  # written whole, then made well-formed (see formats.xml_safe)
+            data = xml_safe(self._ox.dump(None, fmt.oxigraph, **kwargs))
+            if output is None:
+                return data
+            output.write(data)
+            return None
         return self._ox.dump(output, fmt.oxigraph, **kwargs)
 
     def replace_graphs(self, graphs, fmt=None, *, drop=()):
