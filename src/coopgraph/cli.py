@@ -49,6 +49,7 @@ class State:
                 raise LoadError(f"there is no built store at {spec}",
                                 hint=f"Run `coopgraph build --store {spec}` first.")
             self._store = _open_published(self.settings, Path(spec))
+        self._store.max_query_depth = self.settings.max_query_depth
         return self._store
 
 
@@ -402,7 +403,7 @@ def _read_contribution(name: str, fmt: str | None, settings: Settings):
     if not path.is_file():
         raise LoadError(f"{name}: no such file")
     info = rdf_format(fmt) if fmt else guess_rdf_format(name)
-    return parse_contribution(path.read_bytes(), info, settings.iris, source=name)
+    return parse_contribution(path.read_bytes(), info, settings.iris, source=name, max_depth=settings.max_rdf_depth)
 
 
 @cli.command()
@@ -441,7 +442,7 @@ def contribute(ctx, file, token, description, server, fmt, store):
     if len(data) > state.settings.max_upload_bytes:
         raise PayloadTooLarge(f"{file} is larger than the limit of {state.settings.max_upload_bytes:,} bytes")
     target = open_for_contributions(state.settings)
-    validator = ContributionValidator(target)
+    validator = ContributionValidator(target, max_rdf_depth=state.settings.max_rdf_depth)
     try:
         record, report = submit(target, data, info, contributor=name, description=description, validator=validator,
                                 timeout=state.settings.validation_timeout, source=file)

@@ -35,6 +35,9 @@ class Settings:
     max_request_bytes: int = 1_000_000
     max_upload_bytes: int = 5_000_000
     validation_timeout: float = 30.0
+    validation_memory_bytes: int = 2_000_000_000
+    max_query_depth: int = 100
+    max_rdf_depth: int = 100
     service_allowlist: tuple[str, ...] = ()
     public_url: str = ""
     contributor_tokens: Mapping[str, str] = field(default_factory=dict)
@@ -93,6 +96,12 @@ DOCS: dict[str, str] = {
     "max_request_bytes": "Largest accepted request body for queries (413 beyond).",
     "max_upload_bytes": "Largest accepted contribution or validation upload (413 beyond).",
     "validation_timeout": "Seconds a validation (of an upload or a contribution) may take before it is stopped (503).",
+    "validation_memory_bytes": "Address space (bytes) a validation process may use while it parses and validates an "
+                               "upload or contribution; data that needs more is refused (413). 0: no limit.",
+    "max_query_depth": "Deepest nesting of groups, brackets and unary operators a SPARQL query may have (400 "
+                       "beyond); checked before parsing. The parser itself fails at about 2,500 levels.",
+    "max_rdf_depth": "Deepest nesting an RDF document may have ([ ( { and << in Turtle/TriG/N-Triples/N-Quads, "
+                     "objects and arrays in JSON-LD, elements in RDF/XML; 400 beyond); checked before parsing.",
     "service_allowlist": "Remote SPARQL endpoints that SERVICE may call; empty refuses every SERVICE.",
     "public_url": "The public URL of the site, used in service descriptions when behind a proxy.",
     "contributor_tokens": "API token -> contributor name (a TOML table, or JSON in the environment); with no token configured at all, submissions are off.",
@@ -136,7 +145,8 @@ _FIELD_NAMES = {f.name for f in fields(Settings)}
 _FIELD_TYPES = {
     "root": Path, "releases_dir": Path,
     "query_timeout": float, "validation_timeout": float, "access_log_flush_seconds": float,
-    "max_result_rows": int, "max_request_bytes": int, "max_upload_bytes": int, "query_memory_max_quads": int,
+    "max_result_rows": int, "max_request_bytes": int, "validation_memory_bytes": int,
+    "max_query_depth": int, "max_rdf_depth": int, "max_upload_bytes": int, "query_memory_max_quads": int,
     "answer_cache_entries": int,
     "query_workers": int,
     "service_allowlist": tuple,

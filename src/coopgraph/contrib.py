@@ -38,6 +38,7 @@ from rdflib.namespace import SH
 
 from .errors import ContributionRefused, QueryTimeout, UsageError
 from .formats import RDF_FORMATS, RdfFormatInfo, parse_rdf
+from .guards import DEFAULT_MAX_RDF_DEPTH
 from .isolation import InlineRunner, KillableRunner
 from .namespaces import CANONICAL_BASE, OWL, RDF, RDF_TYPE, RDFS, SH as SH_NS, SHAPES, ONTOLOGY, XSD, Iris
 from .store import OxigraphStore, Store
@@ -96,15 +97,17 @@ class Contribution:
         return self.subjects(), self.named()
 
 
-def parse_contribution(data: bytes, fmt: RdfFormatInfo, iris: Iris, source: str = "<upload>") -> Contribution:
+def parse_contribution(data: bytes, fmt: RdfFormatInfo, iris: Iris, source: str = "<upload>", *,
+                       max_depth: int | None = DEFAULT_MAX_RDF_DEPTH) -> Contribution:
     """Parse contributed bytes (never fetching anything); syntax errors give line and column.
 
     Relative IRIs resolve against the resource base; IRIs written against the canonical
     base are moved to the deployment's base, as the loader does for curated files.
+    Documents nested deeper than ``max_depth`` are refused unparsed (see :mod:`coopgraph.guards`).
     """
     if not data.strip():
         raise UsageError("the contribution is empty", hint="Send some RDF (Turtle, JSON-LD, N-Triples, RDF/XML, TriG).")
-    quads = parse_rdf(data, fmt, base_iri=iris.id_base, source=source)
+    quads = parse_rdf(data, fmt, base_iri=iris.id_base, source=source, max_depth=max_depth)
     if not quads:
         raise UsageError("the contribution holds no triples", hint="Send at least one statement.")
     if iris.base != CANONICAL_BASE:
@@ -216,7 +219,19 @@ def _incoming(iris: Iris, nodes: set[str], predicates: set[str]) -> str:
             f"OPTIONAL {{ GRAPH ?g2 {{ ?s a ?t }} {skip.replace('?g', '?g2')} }} }}")
 
 
-# --- the scratch validation (run in a worker process or inline) -----------------------------
+# --- parsing and the scratch validation (run in a worker process or inline) ---------------
+
+def parse_in_worker(cache: dict, data: bytes, format_name: str, base: str, source: str,
+                    max_depth: int | None) -> bytes:
+    """Parse contributed bytes where a time and memory limit hold; return the quads as N-Quads.
+
+    Why: parsing is driven by someone else's bytes (a JSON-LD document can cost hundreds
+    of megabytes and minutes), so it runs in the same killable process as validation.
+    N-Quads is flat, so reading the answer back in the caller costs a linear pass.
+    """
+    contribution = parse_contribution(data, RDF_FORMATS[format_name], Iris(base), source, max_depth=max_depth)
+    return ox.serialize(contribution.quads, format=ox.RdfFormat.N_QUADS)
+
 
 CONTRIBUTION_GRAPH = "urn:coopgraph:contribution"
 CONTEXT_GRAPH = "urn:coopgraph:context"
@@ -259,12 +274,30 @@ class ContributionValidator:
     CONTRIBUTION_GRAPH = CONTRIBUTION_GRAPH
     CONTEXT_GRAPH = CONTEXT_GRAPH
 
-    def __init__(self, store: Store, *, isolated: bool = False, workers: int = 2):
+    def __init__(self, store: Store, *, isolated: bool = False, workers: int = 2,
+                 max_rdf_depth: int | None = DEFAULT_MAX_RDF_DEPTH, memory_bytes: int = 0):
         self.store = store
         self.iris = store.iris
+        self.max_rdf_depth = max_rdf_depth
         self._version: str | None = None
         self._schema: Schema | None = None
-        self._runner = KillableRunner(workers) if isolated else InlineRunner()
+        self._runner = KillableRunner(workers, memory_bytes=memory_bytes) if isolated else InlineRunner()
+
+    def parse(self, data: bytes, fmt: RdfFormatInfo, *, source: str = "<upload>",
+              timeout: float | None = None) -> Contribution:
+        """Parse contributed bytes, in a worker process under the time and memory limits when isolated.
+
+        Raises QueryTimeout (503) past ``timeout`` and PayloadTooLarge (413) when the
+        worker runs out of the memory it may use.
+        """
+        if isinstance(self._runner, InlineRunner):
+            return parse_contribution(data, fmt, self.iris, source, max_depth=self.max_rdf_depth)
+        if not data.strip():  # said here, without a trip to a worker
+            return parse_contribution(data, fmt, self.iris, source, max_depth=self.max_rdf_depth)
+        nquads = self._runner.call(parse_in_worker, data, fmt.name, self.iris.base, source, self.max_rdf_depth,
+                                   timeout=timeout, what="parsing")
+        quads = list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS)) if nquads else []
+        return Contribution(quads, data, fmt)
 
     def schema(self) -> Schema:
         """The compiled schema of the store's current version (recompiled only when it changed)."""

@@ -273,8 +273,8 @@ def submit(store: Store, data: bytes, fmt: RdfFormatInfo, *, contributor: str, d
     submissions cannot each rely on something the other removes.
     """
     description = check_description(description)
-    contribution = parse_contribution(data, fmt, store.iris, source=source)
     validator = validator or ContributionValidator(store)
+    contribution = validator.parse(data, fmt, source=source, timeout=timeout)
     seen = store.version()
     report = validator.validate(contribution, timeout=timeout)
     _refuse_violations(report)

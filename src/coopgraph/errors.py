@@ -8,6 +8,31 @@ to do about it.
 
 from __future__ import annotations
 
+#: How much of someone's input an error may quote (characters), and the longest message.
+EXCERPT_CHARS = 200
+MESSAGE_CHARS = 1000
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS, *, at: int | None = None) -> str:
+    """Return at most about ``limit`` characters of ``text``, marking what was cut with an ellipsis.
+
+    Why: errors quote what was sent to them (a bad token, a parameter value), and a 4 MB
+    token must not come back as a 4 MB error body. With ``at`` (an offset in ``text``)
+    the excerpt is the window around it; without, the beginning and the end are kept,
+    where parser messages put the position and the reason.
+    """
+    if len(text) <= limit:
+        return text
+    if at is not None:
+        start = max(0, min(at - limit // 2, len(text) - limit))
+        return ("…" if start > 0 else "") + text[start:start + limit] + ("…" if start + limit < len(text) else "")
+    head = limit * 2 // 3
+    return text[:head] + "…" + text[len(text) - (limit - head):]
+
+
+def _clip_details(details: dict) -> dict:
+    return {key: excerpt(value) if isinstance(value, str) else value for key, value in details.items()}
+
 
 class CoopgraphError(Exception):
     """Base of every error coopgraph raises on purpose."""
@@ -18,10 +43,12 @@ class CoopgraphError(Exception):
     code = "internal-error"
 
     def __init__(self, message: str, *, hint: str | None = None, details: dict | None = None):
+        message = excerpt(message, MESSAGE_CHARS)
+        hint = excerpt(hint, MESSAGE_CHARS) if hint else hint
         super().__init__(message)
         self.message = message
         self.hint = hint
-        self.details = details or {}
+        self.details = _clip_details(details) if details else {}
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}" if self.hint else self.message
@@ -49,6 +76,18 @@ class UsageError(CoopgraphError):
     http_status = 400
     exit_code = 2
     code = "bad-request"
+
+
+class InputTooDeep(UsageError):
+    """An RDF document nests deeper than the configured limit (refused before parsing)."""
+
+    code = "input-too-deep"
+
+
+class QueryTooDeep(InputTooDeep):
+    """A SPARQL text nests deeper than the configured limit (refused before parsing)."""
+
+    exit_code = 1
 
 
 class NotFound(CoopgraphError):
@@ -187,7 +226,7 @@ class ParameterError(UsageError):
     code = "invalid-parameter"
 
     def __init__(self, name: str, message: str, *, expected: str | None = None):
-        super().__init__(f"parameter '{name}': {message}",
+        super().__init__(f"parameter '{excerpt(name, 100)}': {message}",
                          hint=f"Expected {expected}." if expected else None,
                          details={"parameter": name, **({"expected": expected} if expected else {})})
         self.name = name

@@ -18,6 +18,7 @@ from typing import Iterable, Iterator
 import pyoxigraph as ox
 
 from .errors import NotAcceptable, RdfSyntaxError, UsageError
+from .guards import DEFAULT_MAX_RDF_DEPTH, check_rdf
 
 
 @dataclass(frozen=True)
@@ -107,12 +108,15 @@ def syntax_position(message: str) -> tuple[int | None, int | None]:
 
 
 def parse_rdf(data: bytes | str, fmt: RdfFormatInfo, *, base_iri: str | None = None,
-              source: str = "<input>", to_graph: ox.NamedNode | None = None) -> list[ox.Quad]:
+              source: str = "<input>", to_graph: ox.NamedNode | None = None,
+              max_depth: int | None = DEFAULT_MAX_RDF_DEPTH) -> list[ox.Quad]:
     """Parse a document into quads, turning syntax errors into :class:`RdfSyntaxError`.
 
     Triples go to ``to_graph`` (the default graph if None); quads keep their graph.
-    RDF/XML is screened first (see :func:`screen_xml`).
+    A document nested deeper than ``max_depth`` is refused before the parser sees it
+    (:func:`coopgraph.guards.check_rdf`); RDF/XML is also screened (see :func:`screen_xml`).
     """
+    check_rdf(data, fmt.name, max_depth, source=source)
     if fmt.name == "rdfxml":
         screen_xml(data, source=source)
     try:
@@ -246,6 +250,25 @@ def _clean_parser_message(message: str) -> str:
     return re.sub(r"\s*\(line \d+\)$", "", message)
 
 
+#: What XML 1.0 forbids, as UTF-8 bytes: C0 controls but tab, newline and carriage
+#: return; U+FFFE and U+FFFF (lone surrogates cannot occur in UTF-8 that Rust wrote);
+#: and character references to any of them.
+_NOT_XML = re.compile(
+    rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]"
+    rb"|&#(?:0*(?:[0-8]|1[124-9]|2\d|3[01]|65534|65535)|[xX]0*(?:[0-8bcefBCEF]|1[0-9a-fA-F]|[fF]{3}[eEfF]));")
+XML_REPLACEMENT = "\ufffd".encode("utf-8")
+
+
+def xml_safe(data: bytes) -> bytes:
+    """Replace the characters XML 1.0 forbids with U+FFFD, so the document is well-formed.
+
+    Why: a literal may hold any Unicode character (U+0001 included), but an XML
+    document may not, and the serialisers write them as they are; an XML parser then
+    refuses the whole answer. Replacing them loses those characters only.
+    """
+    return _NOT_XML.sub(XML_REPLACEMENT, data)
+
+
 def serialize_triples(triples: Iterable[ox.Triple], fmt: RdfFormatInfo,
                       prefixes: dict[str, str] | None = None) -> bytes:
     """Serialise triples (a CONSTRUCT answer, a resource description) in an RDF format."""
@@ -253,7 +276,8 @@ def serialize_triples(triples: Iterable[ox.Triple], fmt: RdfFormatInfo,
         from .jsonld import compact_triples
         return compact_triples(triples)
     kwargs = {"prefixes": prefixes} if prefixes and fmt.name in ("turtle", "trig", "rdfxml") else {}
-    return ox.serialize(list(triples), format=fmt.oxigraph, **kwargs)
+    data = ox.serialize(list(triples), format=fmt.oxigraph, **kwargs)
+    return xml_safe(data) if fmt.name == "rdfxml" else data
 
 
 # --- SPARQL query results -----------------------------------------------------------
@@ -295,7 +319,8 @@ def serialize_select(variables: list[str], rows: list[tuple], fmt: ResultFormatI
     if fmt.name == "json":
         return data
     solutions = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
-    return solutions.serialize(format=fmt.oxigraph)
+    written = solutions.serialize(format=fmt.oxigraph)
+    return xml_safe(written) if fmt.name == "xml" else written
 
 
 def serialize_ask(value: bool, fmt: ResultFormatInfo) -> bytes:

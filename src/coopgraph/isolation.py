@@ -13,20 +13,31 @@ command line and benchmarks, where the user's own process may take its time.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import queue
+import resource
+import signal
 import threading
 import traceback
 from typing import Any, Callable
 
 from . import errors
-from .errors import CoopgraphError, QueryTimeout, error_reply, rebuild_error
+from .errors import CoopgraphError, PayloadTooLarge, QueryTimeout, error_reply, rebuild_error
 
 log = logging.getLogger(__name__)
 
+#: Signals a worker under a memory limit dies of when an allocation fails: Rust code
+#: (pyoxigraph) aborts, C code that does not check its allocations crashes.
+_OUT_OF_MEMORY_SIGNALS = (signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS)
 
-def _worker_main(conn) -> None:  # pragma: no cover - runs in a child process
+
+def _worker_main(conn, memory_bytes: int = 0) -> None:  # pragma: no cover - runs in a child process
+    if memory_bytes > 0:
+        # The limit covers the whole address space of this process, so parsing or
+        # validating a document that needs more fails here, never in the web worker.
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     cache: dict[str, Any] = {}
     while True:
         try:
@@ -37,15 +48,25 @@ def _worker_main(conn) -> None:  # pragma: no cover - runs in a child process
             conn.send(("ok", func(cache, *args)))
         except CoopgraphError as exc:
             conn.send(error_reply(exc))
+        except MemoryError:
+            cache.clear()  # what the work held may be half-built; start afresh
+            gc.collect()
+            conn.send(error_reply(_out_of_memory(memory_bytes)))
         except Exception:  # noqa: BLE001 - report, never die silently
             conn.send(("failed", traceback.format_exc()))
 
 
+def _out_of_memory(memory_bytes: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"reading and checking the data needed more memory than the {memory_bytes:,} bytes "
+                           "its process may use (the validation_memory_bytes setting)",
+                           hint="Send less data at once, or flatter data.")
+
+
 class _Worker:
-    def __init__(self):
+    def __init__(self, memory_bytes: int = 0):
         context = multiprocessing.get_context("spawn")
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child,), daemon=True)
+        self.process = context.Process(target=_worker_main, args=(child, memory_bytes), daemon=True)
         self.process.start()
         child.close()
 
@@ -71,10 +92,16 @@ class InlineRunner:
 
 
 class KillableRunner:
-    """A small pool of worker processes; a call past its time limit kills its worker."""
+    """A small pool of worker processes; a call past its time limit kills its worker.
 
-    def __init__(self, workers: int = 2):
+    With ``memory_bytes``, each worker's address space is limited to that many bytes:
+    work that needs more ends with :class:`PayloadTooLarge` (413), whether Python raises
+    MemoryError or native code ends the worker, and the caller's process is untouched.
+    """
+
+    def __init__(self, workers: int = 2, *, memory_bytes: int = 0):
         self.max_workers = workers
+        self.memory_bytes = memory_bytes
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._count = 0
         self._lock = threading.Lock()
@@ -88,7 +115,7 @@ class KillableRunner:
             if self._count < self.max_workers:
                 self._count += 1
                 try:
-                    return _Worker()
+                    return _Worker(self.memory_bytes)
                 except Exception:
                     self._count -= 1
                     raise
@@ -111,9 +138,17 @@ class KillableRunner:
                                    hint="Send less data at once, or ask the maintainers for a longer limit.")
             reply = worker.conn.recv()
         except (EOFError, OSError, BrokenPipeError) as exc:
+            exitcode = None
             if worker is not None:
                 self._discard(worker)
+                exitcode = worker.process.exitcode
                 worker = None
+            if self.memory_bytes > 0 and exitcode is not None and -exitcode in _OUT_OF_MEMORY_SIGNALS:
+                log.warning("a %s worker ended with signal %d under its memory limit", what, -exitcode)
+                raise PayloadTooLarge(f"the process reading and checking the data ended (signal {-exitcode}): "
+                                      f"it needed more than the {self.memory_bytes:,} bytes of memory it may use "
+                                      "(the validation_memory_bytes setting), or more stack",
+                                      hint="Send less data at once, or flatter data.") from exc
             raise errors.StoreError(f"the {what} worker stopped unexpectedly: {exc}") from exc
         finally:
             if worker is not None:

@@ -24,7 +24,8 @@ import pyoxigraph as ox
 import yaml
 
 from . import sparql as sparql_text
-from .errors import NotFound, ParameterError, QuerySyntaxError, StoredQueryError
+from .errors import NotFound, ParameterError, QuerySyntaxError, QueryTooDeep, StoredQueryError
+from .guards import check_query
 from .namespaces import PREFIXES, RDFS, RDFS_LABEL, SKOS_PREF_LABEL, XSD
 
 log = logging.getLogger(__name__)
@@ -336,6 +337,10 @@ def _check_syntax(path: Path, body: str) -> None:
     global _SYNTAX_STORE
     if any(True for _ in sparql_text.service_targets(body)):
         raise StoredQueryError(str(path), "stored queries may not call SERVICE")
+    try:
+        check_query(body)
+    except QueryTooDeep as exc:
+        raise StoredQueryError(str(path), exc.message) from exc
     if _SYNTAX_STORE is None:
         _SYNTAX_STORE = ox.Store()
     try:

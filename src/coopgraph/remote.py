@@ -41,7 +41,7 @@ import requests
 from requests.auth import HTTPDigestAuth, _basic_auth_str
 
 from .errors import Forbidden, QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError, UsageError
-from .formats import syntax_position
+from .formats import syntax_position, xml_safe
 from .namespaces import Iris
 from .sparql import has_dataset_clause, keywords, query_form, with_dataset
 from .store import AskResult, GraphResult, SelectResult, Store, bind_values
@@ -226,6 +226,7 @@ class RemoteStore(Store):
 
     def _check_syntax(self, sparql: str) -> None:
         """Parse the query locally, so syntax errors read the same on every backend (line, column)."""
+        self.guard_query(sparql)
         try:
             ox.Store().query(sparql)
         except SyntaxError as exc:
@@ -459,11 +460,18 @@ class RemoteStore(Store):
             if graph is None:
                 return ox.serialize([], output, fmt.oxigraph, **kwargs)
             items = self._fetch_graph(graph)
+        if fmt.name == "rdfxml":  # written whole, then made well-formed (see formats.xml_safe)
+            data = xml_safe(ox.serialize(items, None, fmt.oxigraph, **kwargs))
+            if output is None:
+                return data
+            output.write(data)
+            return None
         return ox.serialize(items, output, fmt.oxigraph, **kwargs)
 
     # --- writing ------------------------------------------------------------------------
 
     def update(self, sparql):
+        self.guard_query(sparql)
         self._writes += 1
         self._graph_list = None
         try:

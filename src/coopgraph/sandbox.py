@@ -317,6 +317,9 @@ def _open_snapshot(iris: Iris, path: str, name: str, memory_max_quads: int, open
     ready, so a new snapshot never delays a query nor eats into its time limit.
     """
     disk = OxigraphStore.wrap(iris, ox.Store.read_only(str(snapshots_dir(Path(path)) / name)))
+    # The SnapshotStore sending the requests has checked each query against its own
+    # max_query_depth (which may differ from the default) before sending it.
+    disk.max_query_depth = None
     opened.clear()
     opened[name] = disk
     if memory_max_quads <= 0:
@@ -328,6 +331,7 @@ def _open_snapshot(iris: Iris, path: str, name: str, memory_max_quads: int, open
             if len(disk.native) > memory_max_quads:
                 return
             memory = disk.serving_copy()
+            memory.max_query_depth = None
         except Exception:  # noqa: BLE001 - the files keep answering
             log.exception("could not copy snapshot %s into memory", name)
             return
@@ -645,6 +649,7 @@ class SnapshotStore(Store):
 
     def _request(self, sparql, default_graphs, named_graphs, bindings, max_rows, base_iri) -> dict:
         from .store import bind_values
+        self.guard_query(sparql)
         if bindings:
             sparql = bind_values(sparql, bindings)
         # default_graphs=None travels as is: the worker works out the 'all' view (or the

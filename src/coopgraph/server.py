@@ -59,7 +59,8 @@ def _fill_store(log_level: int, settings: Settings, path: str, data_files: list[
     try:
         if data_files:
             from .publish import load_foreign_files
-            load_foreign_files(settings.iris, Path(path), [Path(f) for f in data_files])
+            load_foreign_files(settings.iris, Path(path), [Path(f) for f in data_files],
+                               max_depth=settings.max_rdf_depth)
         else:
             from .build import build
             store, _ = build(settings.with_overrides(store=path))

@@ -28,7 +28,8 @@ import pyoxigraph as ox
 
 from .errors import QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError, UsageError
 from .formats import (RdfFormatInfo, ResultFormatInfo, parse_rdf, rdf_format, serialize_ask, serialize_select,
-                      serialize_triples, syntax_position)
+                      serialize_triples, syntax_position, xml_safe)
+from .guards import DEFAULT_MAX_QUERY_DEPTH, check_query
 from .namespaces import DCT, XSD, Iris
 
 log = logging.getLogger(__name__)
@@ -124,8 +125,16 @@ def view_graphs(graphs: Iterable[str], iris: Iris, view: str = "all") -> list[st
 class Store(ABC):
     """Where the graph lives. Every method is safe to call from several threads."""
 
+    #: Deepest nesting a query may have before it is refused unparsed (see
+    #: :mod:`coopgraph.guards`); the app and the CLI set it from ``max_query_depth``.
+    max_query_depth: int | None = DEFAULT_MAX_QUERY_DEPTH
+
     def __init__(self, iris: Iris):
         self.iris = iris
+
+    def guard_query(self, sparql: str) -> None:
+        """Refuse a query nested deeper than this store's limit, before any parser recurses into it."""
+        check_query(sparql, self.max_query_depth)
 
     # reading
     @abstractmethod
@@ -378,6 +387,8 @@ class OxigraphStore(Store):
                         buffer = None
                     if buffer is not None:
                         data = buffer.getvalue()
+                        if result_format.name == "xml":
+                            data = xml_safe(data)
                         if max_rows is None or not _OVER_CAP[result_format.name](data, max_rows):
                             return SerializedResult("select", data, False, time.perf_counter() - started, 0.0)
                 elif isinstance(answer, ox.QueryBoolean):
@@ -390,6 +401,7 @@ class OxigraphStore(Store):
 
     def _evaluate(self, sparql, default_graphs, named_graphs, bindings, base_iri):
         """Start evaluating a query on the right dataset; pyoxigraph answers lazily."""
+        self.guard_query(sparql)
         kwargs = {}
         if default_graphs is not None or named_graphs is not None or not has_dataset_clause(sparql):
             kwargs["default_graph"] = self._default_graph_nodes(default_graphs)
@@ -441,6 +453,12 @@ class OxigraphStore(Store):
             kwargs["from_graph"] = ox.NamedNode(graph) if graph else ox.DefaultGraph()
         elif graph is not None:
             raise UsageError(f"{fmt.name} holds a whole dataset; dump one graph as Turtle or N-Triples instead")
+        if fmt.name == "rdfxml":  # written whole, then made well-formed (see formats.xml_safe)
+            data = xml_safe(self._ox.dump(None, fmt.oxigraph, **kwargs))
+            if output is None:
+                return data
+            output.write(data)
+            return None
         return self._ox.dump(output, fmt.oxigraph, **kwargs)
 
     def replace_graphs(self, graphs, fmt=None, *, drop=()):
@@ -468,6 +486,7 @@ class OxigraphStore(Store):
                 raise RdfSyntaxError(str(exc), source=str(path), line=line, column=column) from exc
 
     def update(self, sparql):
+        self.guard_query(sparql)
         with self._write_lock:
             try:
                 self._ox.update(sparql)

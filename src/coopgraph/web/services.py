@@ -39,7 +39,9 @@ class Services:
         if self._store is None:
             with self._lock:
                 if self._store is None:
-                    self._store = open_serving_store(self.settings, on_runaway=self.runaway_handler)
+                    store = open_serving_store(self.settings, on_runaway=self.runaway_handler)
+                    store.max_query_depth = self.settings.max_query_depth
+                    self._store = store
         return self._store
 
     @property

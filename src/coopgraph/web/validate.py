@@ -12,7 +12,7 @@ import threading
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from ..contrib import ContributionValidator, parse_contribution
+from ..contrib import ContributionValidator
 from ..errors import CoopgraphError, UsageError
 from ..formats import RDF_FORMATS, negotiate, term_display
 from ..validation import ValidationReport
@@ -33,7 +33,9 @@ def validator() -> ContributionValidator:
         with _lock:
             held = current_app.extensions.get("coopgraph.validator")
             if held is None:
-                held = ContributionValidator(services().store, isolated=True)
+                settings = services().settings
+                held = ContributionValidator(services().store, isolated=True, max_rdf_depth=settings.max_rdf_depth,
+                                             memory_bytes=settings.validation_memory_bytes)
                 current_app.extensions["coopgraph.validator"] = held
     return held
 
@@ -66,8 +68,10 @@ def report_response(report: ValidationReport, name: str) -> Response:
 def run_validation():
     svc = services()
     upload = read_upload(svc.settings)
-    contribution = parse_contribution(upload.data, upload.format, svc.iris, source=upload.source)
-    return upload, validator().validate(contribution, timeout=svc.settings.validation_timeout)
+    checker = validator()
+    contribution = checker.parse(upload.data, upload.format, source=upload.source,
+                                 timeout=svc.settings.validation_timeout)
+    return upload, checker.validate(contribution, timeout=svc.settings.validation_timeout)
 
 
 @bp.post("/api/validate")
