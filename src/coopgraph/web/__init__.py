@@ -13,6 +13,7 @@ from typing import Any, Mapping
 from flask import Blueprint, Flask
 
 from ..config import Settings, load_settings
+from .security import SecurityHeaders
 from .services import Services
 from .wsgi import AnswerFrame
 
@@ -44,4 +45,5 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, store=None) -
             module.init_app(app)
 
     app.wsgi_app = AnswerFrame(app.wsgi_app)
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)
     return app
