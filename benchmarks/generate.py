@@ -285,7 +285,7 @@ class Generator:
             self.add("documents", document, term(DCT, "issued"), self.date())
             self.add("documents", document, term(DCT, "publisher"), self.random.choice(self.bodies))
             self.add("documents", document, term(DCT, "subject"), pairing)
-            self.add("documents", document, term(DCAT, "distribution"), file)
+            self.add("documents", document, term(CG, "hasFile"), file)
             self.describe("documents", file, "File", f"Synthetic pairing report {n} (PDF)")
             self.add("documents", file, term(DCT, "format"),
                      ox.NamedNode("http://publications.europa.eu/resource/authority/file-type/PDF"))

@@ -5,6 +5,7 @@ exactly as the sources give them; and nothing from the fact sheet's 'Unconfirmed
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pyoxigraph as ox
 import pytest
@@ -202,9 +203,44 @@ def test_world_cities_names_only_the_confirmed_japanese_cities(built_store):
     involved = values(built_store, "programme/world-cities-eu-japan", "cg:involves")
     assert {v.rsplit("/", 1)[1] for v in involved} == {"kitakyushu", "kumamoto", "toyama", "shimokawa"}
     assert values(built_store, "programme/world-cities-eu-japan", "cg:hasPairing") == set()
-    # Leipzig is a fact only as host of the second working meeting
-    assert values(built_store, "event/2015-11-23-world-cities-second-working-meeting", "cg:isOrganisedBy") == {
+    # Leipzig is a fact only as host of the first two days of the second working meeting
+
+
+def test_leipzig_hosted_only_the_first_two_days_of_the_second_working_meeting(built_store):
+    """Audit correction (S58): after two days in Leipzig each pair went to its European partner."""
+    whole = "event/2015-11-23-world-cities-second-working-meeting"
+    assert values(built_store, whole, "cg:isHeldIn") == set()
+    assert values(built_store, whole, "cg:isOrganisedBy") == set()
+    assert values(built_store, whole, "schema:endDate") == {"2015-11-27"}
+    days = "event/2015-11-23-world-cities-second-working-meeting-leipzig-days"
+    assert values(built_store, days, "cg:isHeldIn") == values(built_store, days, "cg:isOrganisedBy") == {
         ID + "city/leipzig"}
+    assert values(built_store, days, "schema:startDate") == {"2015-11-23"}
+    assert values(built_store, days, "schema:endDate") == {"2015-11-24"}
+    assert values(built_store, days, "cg:isCarriedOutWithin") == {ID + whole}
+
+
+def test_iurc_cluster_statement_is_split_by_language(built_store):
+    """Audit correction (S43): the Japanese cluster names stand alone under @ja, the English text under @en."""
+    ja = values(built_store, "programme/iurc", "cg:themeStatement", "ja")
+    assert ja == {"「エコ変革とグリーン・ディール」「都市・地域の再生と都市の貧困」「革新的で持続可能かつカーボンニュートラルな生態系及び戦略的課題分野」"}
+    assert not any(re.search(r"[A-Za-z]", text) for text in ja)
+    assert any(text.startswith("Global thematic clusters") for text in values(built_store, "programme/iurc",
+                                                                              "cg:themeStatement", "en"))
+
+
+def test_high_level_policy_dialogue_2023_has_no_place_s52_does_not_give(built_store):
+    """Audit correction (S52): S52 places the exchange meeting, not the dialogue; the note says how it is read."""
+    event = "event/2023-10-31-high-level-policy-dialogue"
+    assert values(built_store, event, "cg:isHeldIn") == set() and values(built_store, event, "cg:venue") == set()
+    assert any("How S52 is read" in note for note in values(built_store, event, "skos:note", "en"))
+
+
+def test_eu_regions_are_the_visitors_of_the_2022_study_visit(built_store):
+    """Audit correction (S49, S55): the six EU regions made the November 2022 trip, stated as fact, not in a note."""
+    visitors = values(built_store, "event/2022-11-13-eu-regions-study-visit-to-japan", "cg:hasVisitor")
+    assert {v.rsplit("/", 1)[1] for v in visitors} == {
+        "val-d-oise", "emilia-romagna", "basque-country", "ljubljana-urban-region", "auvergne-rhone-alpes", "catalonia"}
 
 
 # --- themes ----------------------------------------------------------------------------------
@@ -249,7 +285,7 @@ def test_the_source_register_is_complete(built_store):
     rows = built_store.select(PREFIXES + "SELECT ?key ?url WHERE { ?s a cg:Source ; dct:identifier ?key ; "
                                          "schema:url ?url }")
     keys = {r["key"].value for r in rows}
-    expected = {f"S{n}" for n in range(1, 73) if n != 70} | {f"G{n}" for n in range(1, 9)}
+    expected = {f"S{n}" for n in range(1, 73) if n != 70} | {f"G{n}" for n in range(1, 14)}
     assert keys == expected
     urls = {r["key"].value: r["url"].value for r in rows}
     assert urls["S1"] == "https://ec.europa.eu/regional_policy/policy/cooperation/international/japan_en"
@@ -319,3 +355,56 @@ def test_every_source_link_points_to_the_register(built_store):
     rows = built_store.select(PREFIXES + """
         SELECT DISTINCT ?s ?source WHERE { ?s dct:source ?source FILTER NOT EXISTS { ?source a cg:Source } }""")
     assert rows == []
+
+
+# Coordinates the fact sheet (§5.5) adds: (resource, lat, long, the sources that give the point).
+ADDED_POINTS = [
+    ("city/essen", "51.45657", "7.01228", {"G9", "G10"}),
+    ("city/frankfurt-am-main", "50.11552", "8.68417", {"G9", "G10"}),
+    ("city/donostia-san-sebastian", "43.31283", "-1.97499", {"G9"}),
+    ("city/lugo", "43.0", "-7.56667", {"G9"}),
+    ("city/ancona", "43.59816", "13.51008", {"G9"}),
+    ("metropolitan-authority/grenoble-alpes-metropole", "45.16667", "5.71667", {"G9"}),
+    ("metropolitan-authority/greater-manchester", "53.48095", "-2.23743", {"G9"}),
+    ("metropolitan-authority/venice-metropolitan-city", "45.43861", "12.32667", {"G9"}),
+    ("region/ljubljana-urban-region", "46.05108", "14.50513", {"G9", "G10"}),
+    ("region/emilia-romagna", "44.49381", "11.33875", {"G9"}),
+    ("region/basque-country", "42.85", "-2.66667", {"G9"}),
+    ("region/catalonia", "41.38879", "2.15899", {"G9", "G10"}),
+    ("region/auvergne-rhone-alpes", "45.74846", "4.84671", {"G9"}),
+    ("region/val-d-oise", "49.03645", "2.07613", {"G9"}),
+    ("prefecture/aichi", "35.18147", "136.90641", {"G9", "G10"}),
+    ("prefecture/hiroshima", "34.39627", "132.45937", {"G9"}),
+    ("prefecture/kyoto", "35.02107", "135.75385", {"G9", "G10"}),
+    ("prefecture/oita", "33.23806", "131.6125", {"G9"}),
+    ("prefecture/osaka", "34.69374", "135.50218", {"G9", "G10"}),
+    ("city/shimokawa", "44.3", "142.6333", {"G13"}),
+]
+
+
+@pytest.mark.parametrize("subject, lat, long, given_by", ADDED_POINTS, ids=[p[0] for p in ADDED_POINTS])
+def test_added_coordinates_exactly_as_the_fact_sheet_gives_them(built_store, subject, lat, long, given_by):
+    assert {Decimal(v) for v in values(built_store, subject, "geo:lat")} == {Decimal(lat)}
+    assert {Decimal(v) for v in values(built_store, subject, "geo:long")} == {Decimal(long)}
+    assert given_by <= sources(built_store, subject)
+
+
+@pytest.mark.parametrize("subject", [s for s, *_ in ADDED_POINTS if not s.startswith("city/")])
+def test_a_point_of_a_seat_or_capital_says_so(built_store, subject):
+    """An authority's area is not a town: its point is its seat's or capital's, and the graph must say which."""
+    notes = " ".join(values(built_store, subject, "skos:note", "en"))
+    assert re.search(r"The point is that of its (seat|capital|prefecture \(seat\)), [^,]+ \(GeoNames feature \d+", notes), notes
+
+
+def test_every_pairing_participant_has_a_point(built_store):
+    """What the map draws: every authority on either side of a pairing, of every programme, has coordinates."""
+    rows = built_store.select(PREFIXES + """
+        SELECT DISTINCT ?who WHERE { ?pairing cg:hasEuSideParticipant|cg:hasJapanSideParticipant ?who
+          FILTER NOT EXISTS { ?who geo:lat ?lat ; geo:long ?long } }""")
+    assert [r["who"].value for r in rows] == []
+
+
+def test_the_new_repository_sources_are_recorded(built_store):
+    for gid, repo in [("G9", "papajuans/zoneslider"), ("G10", "epam/epam-graphql"), ("G11", "soekdd/staedtl.de"),
+                      ("G12", "VannaDii/pub-dev"), ("G13", "piuccio/open-data-jp-municipalities")]:
+        assert values(built_store, f"source/{gid}", "cg:repository") == {repo}

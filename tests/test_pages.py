@@ -165,9 +165,15 @@ def test_curated_map_shows_pairings_and_lists_the_regions_it_cannot_draw(client)
     assert 'data-place="https://w3id.org/coopgraph/id/city/koriyama"' in overview
     assert 'href="/id/pairing/iuc-kamakura-umea"' in overview  # a line between Kamakura and Umeå
     elsewhere = html[html.index('id="elsewhere-h"'):html.index('id="places-h"')]
+    # the Region-to-Region strand's regions and prefectures have the point of their capital (facts §5.5)
     for region in ("region/catalonia", "region/emilia-romagna", "prefecture/oita", "prefecture/hiroshima"):
-        assert f'href="/id/{region}"' in elsewhere, region
-    assert 'href="/id/programme/iurc-region-to-region"' in elsewhere
+        assert f'data-place="https://w3id.org/coopgraph/id/{region}"' in overview, region
+        assert f'href="/id/{region}"' not in elsewhere, region
+    # the flagship pairings whose European side had no point now draw their line
+    for pairing in ("iuc-koriyama-essen", "iuc-yokohama-frankfurt", "iuc-ikoma-ancona", "iuc-hirosaki-donostia"):
+        assert f'href="/id/pairing/{pairing}"' in overview, pairing
+    # places the sources give no point for are still listed, not dropped silently
+    assert 'href="/id/place/tokyo"' in elsewhere
 
 
 # --- escaping ----------------------------------------------------------------------------------
