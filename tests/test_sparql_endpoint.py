@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 
+import pyoxigraph as ox
 import pytest
 
 from coopgraph.web import create_app
@@ -294,3 +296,18 @@ def test_the_row_cap_holds_when_pyoxigraph_writes_the_answer(mini_store, fmt, ca
     else:
         rows = len(list(ox.parse_query_results(answer.data, format=RESULT_FORMATS[fmt].oxigraph)))
     assert rows == min(total, cap)
+
+
+def test_tsv_writes_signed_numbers_so_rdflib_reads_them():
+    """rdflib's TSV reader fails on the short form -1.5; the long form is valid TSV that every client reads."""
+    from coopgraph.formats import RESULT_FORMATS, serialize_select
+    rows = [(ox.Literal("-1.97499", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")),
+             ox.Literal("-3", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+             ox.Literal("7.5", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")))]
+    written = serialize_select(["a", "b", "c"], rows, RESULT_FORMATS["tsv"])
+    assert [tuple(s[v] for v in ("a", "b", "c")) for s in
+            ox.parse_query_results(written, format=ox.QueryResultsFormat.TSV)] == rows
+    from rdflib.plugins.sparql.results.tsvresults import TSVResultParser
+    parsed = TSVResultParser().parse(io.StringIO(written.decode()))
+    assert [[str(binding[name]) for name in ("a", "b", "c")] for binding in
+            [{str(k): v for k, v in b.items()} for b in parsed.bindings]] == [["-1.97499", "-3", "7.5"]]

@@ -269,6 +269,27 @@ def xml_safe(data: bytes) -> bytes:
     return _NOT_XML.sub(XML_REPLACEMENT, data)
 
 
+#: A TSV cell holding a number with a sign, written the short Turtle way (-1.5).
+_SIGNED_NUMBER = re.compile(rb"(?m)(?:(?<=\t)|^)([+-](?:[0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?)(?=\t|\r?$)")
+_XSD = b"http://www.w3.org/2001/XMLSchema#"
+
+
+def _typed_number(match: re.Match) -> bytes:
+    kind = b"double" if match.group(3) else b"decimal" if match.group(2) is not None or \
+        match.group(1)[1:2] == b"." else b"integer"
+    return b'"' + match.group(1) + b'"^^<' + _XSD + kind + b">"
+
+
+def tsv_for_every_reader(data: bytes) -> bytes:
+    """Write signed numbers of a TSV answer in the long form ``"-1.5"^^xsd:decimal``.
+
+    Why: both forms are Turtle, so both are valid TSV, but rdflib's TSV reader (used by
+    its SPARQLStore) fails on the short form of a negative number; the long form is read
+    by every client. Unsigned numbers are left short: every reader takes those.
+    """
+    return _SIGNED_NUMBER.sub(_typed_number, data)
+
+
 def serialize_triples(triples: Iterable[ox.Triple], fmt: RdfFormatInfo,
                       prefixes: dict[str, str] | None = None) -> bytes:
     """Serialise triples (a CONSTRUCT answer, a resource description) in an RDF format."""
@@ -320,6 +341,8 @@ def serialize_select(variables: list[str], rows: list[tuple], fmt: ResultFormatI
         return data
     solutions = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
     written = solutions.serialize(format=fmt.oxigraph)
+    if fmt.name == "tsv":
+        return tsv_for_every_reader(written)
     return xml_safe(written) if fmt.name == "xml" else written
 
 

@@ -28,7 +28,7 @@ import pyoxigraph as ox
 
 from .errors import QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError, UsageError
 from .formats import (RdfFormatInfo, ResultFormatInfo, parse_rdf, rdf_format, serialize_ask, serialize_select,
-                      serialize_triples, syntax_position, xml_safe)
+                      serialize_triples, syntax_position, tsv_for_every_reader, xml_safe)
 from .guards import DEFAULT_MAX_QUERY_DEPTH, check_query
 from .namespaces import DCT, XSD, Iris
 
@@ -389,6 +389,8 @@ class OxigraphStore(Store):
                         data = buffer.getvalue()
                         if result_format.name == "xml":
                             data = xml_safe(data)
+                        elif result_format.name == "tsv":
+                            data = tsv_for_every_reader(data)
                         if max_rows is None or not _OVER_CAP[result_format.name](data, max_rows):
                             return SerializedResult("select", data, False, time.perf_counter() - started, 0.0)
                 elif isinstance(answer, ox.QueryBoolean):
