@@ -35,6 +35,10 @@ class Settings:
     max_request_bytes: int = 1_000_000
     max_upload_bytes: int = 5_000_000
     validation_timeout: float = 30.0
+    request_read_timeout: float = 10.0
+    max_queries_per_client: int = 2
+    client_wait_seconds: float = 2.0
+    trusted_proxies: tuple[str, ...] = ()
     service_allowlist: tuple[str, ...] = ()
     public_url: str = ""
     contributor_tokens: Mapping[str, str] = field(default_factory=dict)
@@ -93,6 +97,15 @@ DOCS: dict[str, str] = {
     "max_request_bytes": "Largest accepted request body for queries (413 beyond).",
     "max_upload_bytes": "Largest accepted contribution or validation upload (413 beyond).",
     "validation_timeout": "Seconds a validation (of an upload or a contribution) may take before it is stopped (503).",
+    "request_read_timeout": "Under `coopgraph serve`, seconds a client has to send a whole request (head and body, "
+                            "counted from its first byte); slower ones get 408 and are disconnected. Requests are "
+                            "read in each worker's event loop, so a slow sender holds no thread meanwhile.",
+    "max_queries_per_client": "Queries one client may have under evaluation at once in each web worker (a client is "
+                              "a configured API token, else its address); one more waits its turn up to "
+                              "client_wait_seconds, the rest get 429 with Retry-After. 0 switches the limit off.",
+    "client_wait_seconds": "Longest a query waits for one of its client's own queries to finish before it gets 429.",
+    "trusted_proxies": "Addresses or networks (CIDR) of proxies whose X-Forwarded-For names the client; from any "
+                       "other address the header is ignored.",
     "service_allowlist": "Remote SPARQL endpoints that SERVICE may call; empty refuses every SERVICE.",
     "public_url": "The public URL of the site, used in service descriptions when behind a proxy.",
     "contributor_tokens": "API token -> contributor name (a TOML table, or JSON in the environment); with no token configured at all, submissions are off.",
@@ -135,11 +148,12 @@ def _coerce(name: str, value: Any) -> Any:
 _FIELD_NAMES = {f.name for f in fields(Settings)}
 _FIELD_TYPES = {
     "root": Path, "releases_dir": Path,
-    "query_timeout": float, "validation_timeout": float, "access_log_flush_seconds": float,
+    "query_timeout": float, "validation_timeout": float, "request_read_timeout": float,
+    "client_wait_seconds": float, "max_queries_per_client": int, "access_log_flush_seconds": float,
     "max_result_rows": int, "max_request_bytes": int, "max_upload_bytes": int, "query_memory_max_quads": int,
     "answer_cache_entries": int,
     "query_workers": int,
-    "service_allowlist": tuple,
+    "service_allowlist": tuple, "trusted_proxies": tuple,
     "contributor_tokens": dict, "maintainer_tokens": dict,
 }
 for _f in fields(Settings):

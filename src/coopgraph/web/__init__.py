@@ -14,6 +14,7 @@ from flask import Blueprint, Flask
 
 from ..config import Settings, load_settings
 from .services import Services
+from .uploads import largest_body
 from .wsgi import AnswerFrame
 
 
@@ -43,5 +44,5 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, store=None) -
         if hasattr(module, "init_app"):
             module.init_app(app)
 
-    app.wsgi_app = AnswerFrame(app.wsgi_app)
+    app.wsgi_app = AnswerFrame(app.wsgi_app, max_body_bytes=largest_body(settings))
     return app
