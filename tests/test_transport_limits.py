@@ -294,3 +294,23 @@ def test_runaway_queries_of_one_client_leave_room_for_another(folder, home):
         assert "retiring worker" in log and "Traceback" not in log
     finally:
         live.stop()
+
+
+def test_who_a_client_is(mini_settings):
+    """Configured tokens are clients of their own; X-Forwarded-For counts only from a trusted proxy."""
+    from flask import Flask
+
+    from coopgraph.web.fairshare import ClientIdentity
+
+    identify = ClientIdentity(mini_settings.with_overrides(contributor_tokens=CONTRIBUTORS,
+                                                           trusted_proxies="10.0.0.0/8"))
+    app = Flask(__name__)
+
+    def who(remote: str, **headers) -> str:
+        with app.test_request_context(environ_base={"REMOTE_ADDR": remote}, headers=headers):
+            return identify()
+
+    assert who("192.0.2.9", Authorization=f"Bearer {TOKEN}").startswith("token:")
+    assert who("192.0.2.9", Authorization="Bearer made-up") == "address:192.0.2.9"
+    assert who("192.0.2.9", **{"X-Forwarded-For": "198.51.100.1"}) == "address:192.0.2.9"
+    assert who("10.1.2.3", **{"X-Forwarded-For": "198.51.100.1, 10.0.0.5"}) == "address:198.51.100.1"
