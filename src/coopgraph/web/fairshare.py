@@ -105,8 +105,10 @@ class QueryGate:
 class FairShareStore:
     """A store whose query methods hold a slot of the current request's client while they run.
 
-    Everything else goes to the wrapped store as it is. Outside a request (the command
-    line, start-up) nothing is counted.
+    Counted: queries a client asks for (``/sparql``, and every GET: stored queries, pages).
+    Not counted: the queries a submission or a validation runs for itself (they are
+    bounded by ``validation_timeout`` and the one writer), nor anything outside a request
+    (the command line, start-up). Everything else goes to the wrapped store as it is.
     """
 
     def __init__(self, store, gate: QueryGate, identify):
@@ -118,7 +120,9 @@ class FairShareStore:
         return getattr(self.wrapped, name)
 
     def _slot(self):
-        return self.gate.slot(self.identify()) if has_request_context() else contextlib.nullcontext()
+        if not has_request_context() or (request.method not in ("GET", "HEAD") and request.path != "/sparql"):
+            return contextlib.nullcontext()
+        return self.gate.slot(self.identify())
 
     def query(self, *args, **kwargs):
         with self._slot():
