@@ -413,7 +413,8 @@ def report_soak(results: dict, log: str, args) -> None:
                      percentile(t, .5), percentile(t, .99)])
     print(f"\nsoak: {args.minutes:g} minutes of mixed load on 2 workers x 4 threads (latencies in seconds)")
     print(table(rows, ["requests", "sent", "answers", "p50", "p99"]))
-    died = len(re.findall(r"SIGSEGV|SIGKILL|Worker \(pid:\d+\) (?:was sent|exited)|died", log))
+    died = sum(1 for line in log.splitlines()
+               if re.search(r"Worker \(pid:\d+\) (?:was sent|exited)|died|SIGSEGV|SIGKILL", line))
     retired = log.count("retiring worker")
     growth = (results["rss_end"] - results["rss_warm"]) / results["rss_warm"] if results["rss_warm"] else float("nan")
     checks = [
