@@ -38,6 +38,10 @@ class Settings:
     validation_memory_bytes: int = 2_000_000_000
     max_query_depth: int = 100
     max_rdf_depth: int = 100
+    request_read_timeout: float = 10.0
+    max_queries_per_client: int = 2
+    client_wait_seconds: float = 2.0
+    trusted_proxies: tuple[str, ...] = ()
     service_allowlist: tuple[str, ...] = ()
     public_url: str = ""
     contributor_tokens: Mapping[str, str] = field(default_factory=dict)
@@ -102,6 +106,15 @@ DOCS: dict[str, str] = {
                        "beyond); checked before parsing. The parser itself fails at about 2,500 levels.",
     "max_rdf_depth": "Deepest nesting an RDF document may have ([ ( { and << in Turtle/TriG/N-Triples/N-Quads, "
                      "objects and arrays in JSON-LD, elements in RDF/XML; 400 beyond); checked before parsing.",
+    "request_read_timeout": "Under `coopgraph serve`, seconds a client has to send a whole request (head and body, "
+                            "counted from its first byte); slower ones get 408 and are disconnected. Requests are "
+                            "read in each worker's event loop, so a slow sender holds no thread meanwhile.",
+    "max_queries_per_client": "Queries one client may have under evaluation at once in each web worker (a client is "
+                              "a configured API token, else its address); one more waits its turn up to "
+                              "client_wait_seconds, the rest get 429 with Retry-After. 0 switches the limit off.",
+    "client_wait_seconds": "Longest a query waits for one of its client's own queries to finish before it gets 429.",
+    "trusted_proxies": "Addresses or networks (CIDR) of proxies whose X-Forwarded-For names the client; from any "
+                       "other address the header is ignored.",
     "service_allowlist": "Remote SPARQL endpoints that SERVICE may call; empty refuses every SERVICE.",
     "public_url": "The public URL of the site, used in service descriptions when behind a proxy.",
     "contributor_tokens": "API token -> contributor name (a TOML table, or JSON in the environment); with no token configured at all, submissions are off.",
@@ -144,12 +157,13 @@ def _coerce(name: str, value: Any) -> Any:
 _FIELD_NAMES = {f.name for f in fields(Settings)}
 _FIELD_TYPES = {
     "root": Path, "releases_dir": Path,
-    "query_timeout": float, "validation_timeout": float, "access_log_flush_seconds": float,
+    "query_timeout": float, "validation_timeout": float, "request_read_timeout": float,
+    "client_wait_seconds": float, "max_queries_per_client": int, "access_log_flush_seconds": float,
     "max_result_rows": int, "max_request_bytes": int, "validation_memory_bytes": int,
     "max_query_depth": int, "max_rdf_depth": int, "max_upload_bytes": int, "query_memory_max_quads": int,
     "answer_cache_entries": int,
     "query_workers": int,
-    "service_allowlist": tuple,
+    "service_allowlist": tuple, "trusted_proxies": tuple,
     "contributor_tokens": dict, "maintainer_tokens": dict,
 }
 for _f in fields(Settings):

@@ -145,6 +145,21 @@ class PayloadTooLarge(CoopgraphError):
     code = "payload-too-large"
 
 
+class TooManyRequests(CoopgraphError):
+    """A client already has as many queries under evaluation as it may, and waited its turn in vain.
+
+    ``retry_after`` (seconds) goes out as the ``Retry-After`` header.
+    """
+
+    http_status = 429
+    exit_code = 1
+    code = "too-many-requests"
+
+    def __init__(self, message: str, *, retry_after: int, hint: str | None = None):
+        super().__init__(message, hint=hint, details={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
 class UnsupportedMediaType(CoopgraphError):
     """A request body comes in a media type or character encoding that is not taken there."""
 

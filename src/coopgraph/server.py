@@ -204,7 +204,10 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 2, threads
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread")
+            # gunicorn's threaded worker, reading each request whole before a thread takes it
+            from .readahead import worker_class
+            from .web.uploads import largest_body
+            self.cfg.set("worker_class", worker_class(settings.request_read_timeout, largest_body(settings)))
             self.cfg.set("timeout", int(max(30, settings.query_timeout * 3)))
             self.cfg.set("graceful_timeout", GRACEFUL_SECONDS)
             self.cfg.set("accesslog", None)
@@ -212,6 +215,11 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 2, threads
             # GET requests carry the query in the URL: allow 8 KB lines (gunicorn's largest bounded
             # value; its default of 4 KB turns stored queries with bound values into 414s)
             self.cfg.set("limit_request_line", 8190)
+            # No control socket: gunicorn's default is one path per user ($HOME/.gunicorn/gunicorn.ctl),
+            # so every instance on a host re-bound the same socket and it answered for whichever
+            # started last. Nothing here uses it (workers are managed by signals), so it is off
+            # rather than moved to a private path: no file, and nothing to attack on the host.
+            self.cfg.set("control_socket_disable", True)
 
         def load(self):
             buffer_access_log(settings.access_log_flush_seconds)

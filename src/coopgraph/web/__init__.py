@@ -15,6 +15,7 @@ from flask import Blueprint, Flask
 from ..config import Settings, load_settings
 from .security import SecurityHeaders
 from .services import Services
+from .uploads import largest_body
 from .wsgi import AnswerFrame
 
 
@@ -44,6 +45,6 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, store=None) -
         if hasattr(module, "init_app"):
             module.init_app(app)
 
-    app.wsgi_app = AnswerFrame(app.wsgi_app)
+    app.wsgi_app = AnswerFrame(app.wsgi_app, max_body_bytes=largest_body(settings))
     app.wsgi_app = SecurityHeaders(app.wsgi_app)
     return app

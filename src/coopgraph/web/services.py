@@ -12,6 +12,7 @@ from ..cache import Answers
 from ..config import Settings
 from ..queries import StoredQuery, load_stored_queries
 from ..store import Store
+from .fairshare import guard_queries
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ class Services:
     def __init__(self, settings: Settings, store: Store | None = None):
         self.settings = settings
         self._store = store
+        self._guarded = None
         self._lock = threading.Lock()
         self._queries: dict[str, StoredQuery] | None = None
         self.query_errors: list = []
@@ -36,13 +38,16 @@ class Services:
 
     @property
     def store(self) -> Store:
-        if self._store is None:
+        """The store, its queries counted against each client's share (see :mod:`.fairshare`)."""
+        if self._guarded is None:
             with self._lock:
                 if self._store is None:
                     store = open_serving_store(self.settings, on_runaway=self.runaway_handler)
                     store.max_query_depth = self.settings.max_query_depth
                     self._store = store
-        return self._store
+                if self._guarded is None:
+                    self._guarded = guard_queries(self._store, self.settings)
+        return self._guarded
 
     @property
     def queries(self) -> dict[str, StoredQuery]:

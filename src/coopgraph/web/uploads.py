@@ -29,6 +29,11 @@ class Upload:
     source: str
 
 
+def largest_body(settings: Settings) -> int:
+    """The largest request body any part of the site takes: an upload in a form, or a query."""
+    return max(settings.max_upload_bytes + MULTIPART_SLACK, settings.max_request_bytes)
+
+
 def too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"the data is larger than the limit of {limit:,} bytes",
                            hint="Split it into several smaller contributions.")
