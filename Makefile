@@ -1,4 +1,5 @@
 # The two commands of the README: `make run` and `make test`.
+# Each step runs only when what it depends on changed, so a warm `make run` starts serving at once.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -6,22 +7,50 @@ STORE  ?= var/store
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
+SHELL       := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
+# Stamps: when the package was installed (per extra), when the graph was built (beside the store).
+INSTALLED      := $(VENV)/.installed
+TEST_INSTALLED := $(VENV)/.installed-test
+BUILT          := $(STORE).built
+KNOWLEDGE      := $(wildcard ontology/* shapes/* data/* queries/*.rq queries/checks/*.rq)
+CODE           := $(shell find src/coopgraph -name '*.py' -o -name '*.rq' 2>/dev/null)
+# pip's own lines, without the ones that say nothing changed
+PIP_QUIETER    := grep -v -e '^Requirement already satisfied' -e '^Obtaining file' || true
+
 .PHONY: run test install install-test build serve bench clean
 
 $(BIN)/python:
+	@echo "==> Creating the virtual environment $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	@$(BIN)/pip install --quiet --upgrade pip
 
-install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	@echo "==> Installing coopgraph and its dependencies into $(VENV) (about a minute the first time)"
+	@$(BIN)/pip install --progress-bar off -e . | $(PIP_QUIETER)
+	@touch $@
 
-install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+$(TEST_INSTALLED): pyproject.toml | $(BIN)/python
+	@echo "==> Installing coopgraph with its test tools into $(VENV) (a minute or two the first time)"
+	@$(BIN)/pip install --progress-bar off -e '.[test]' | $(PIP_QUIETER)
+	@touch $@ $(INSTALLED)
 
-build: install
+install: $(INSTALLED)
+
+install-test: $(TEST_INSTALLED)
+
+$(BUILT): $(INSTALLED) $(KNOWLEDGE) $(CODE)
+	@echo "==> Building the graph into $(STORE)"
 	$(BIN)/coopgraph build --store $(STORE)
+	@touch $@
+
+build: $(BUILT)
 
 run: build
+	@echo "==> Writing a release of the graph for /download (skipped when one of this graph exists)"
+	@$(BIN)/coopgraph release --store $(STORE) --unless-current
+	@echo "==> Serving"
 	$(BIN)/coopgraph serve --store $(STORE) --host $(HOST) --port $(PORT)
 
 test: install-test

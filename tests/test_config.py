@@ -48,3 +48,33 @@ def test_base_iri_drives_every_minted_iri():
     assert settings.iris.id_base == "https://coop.example.org/id/"
     assert settings.iris.inferred_graph == "https://coop.example.org/graph/inferred"
     assert settings.iris.rewrite("https://w3id.org/coopgraph/id/city/x") == "https://coop.example.org/id/city/x"
+
+
+def test_relative_paths_in_the_settings_file_are_relative_to_the_file(tmp_path, monkeypatch):
+    """Issue 17: one meaning for a relative path, however the server is started."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    config = folder / "coopgraph.toml"
+    config.write_text('releases_dir = "out/releases"\nstore = "var/store"\nroot = "."\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    settings = load_settings(config, environ={})
+    assert settings.releases_dir == folder / "out" / "releases"
+    assert settings.store == str(folder / "var" / "store")
+    assert settings.root == folder
+
+
+def test_relative_paths_elsewhere_are_relative_to_the_working_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(environ={}).releases_dir == tmp_path / "var" / "releases"
+    settings = load_settings(environ={"COOPGRAPH_RELEASES_DIR": "r", "COOPGRAPH_STORE": "s"})
+    assert (settings.releases_dir, settings.store) == (tmp_path / "r", str(tmp_path / "s"))
+    assert load_settings(environ={}, store="cli-store").store == str(tmp_path / "cli-store")
+    assert settings.with_overrides(store="other").store == str(tmp_path / "other")
+
+
+@pytest.mark.parametrize("store", ["memory", ":memory:", "sparql+http://127.0.0.1:8890/sparql"])
+def test_stores_that_are_not_folders_are_left_as_given(store, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(environ={}, store=store).store == store

@@ -344,12 +344,21 @@ def export(ctx, fmt, view, output, store):
 @click.option("-o", "--output", type=click.Path(file_okay=False, writable=True), default=None,
               help="Write the release to this folder (default: releases_dir/V, which /download lists).")
 @click.option("--force", is_flag=True, help="Replace an existing release of that name.")
+@click.option("--unless-current", is_flag=True,
+              help="Do nothing if a release of this very graph exists already; otherwise name the new one "
+                   "today's date, with a counter if that name is taken (what `make run` does).")
 @store_option
 @click.pass_context
-def release(ctx, version, output, force, store):
+def release(ctx, version, output, force, unless_current, store):
     """Write a release: dumps, CSV tables, SHA256SUMS and the DCAT-AP/VoID description."""
-    from .release import make_release, release_target
+    from .release import make_release, release_of_graph, release_target, unused_version
     state = _apply_store(ctx, store)
+    if unless_current:
+        existing = release_of_graph(state.settings.releases_dir, state.store(quiet=True).version())
+        if existing is not None:
+            click.echo(f"Release {existing.version} in {existing.path} holds this graph already; nothing written.")
+            return
+        version = version or unused_version(state.settings.releases_dir)
     release_target(state.settings, version, Path(output) if output else None, force=force)
     made = make_release(state.store(quiet=False), state.settings, version=version,
                         output=Path(output) if output else None, force=force)

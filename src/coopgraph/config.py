@@ -2,6 +2,12 @@
 
 Read when the CLI or the web app starts, never at import time, so tests and deployments
 can each bring their own. Every setting is listed (and documented) in :data:`DOCS`.
+
+A relative path (``root``, ``releases_dir``, a store folder) means one thing wherever it is
+used: in the settings file, relative to that file's folder; anywhere else (the defaults,
+the environment, a command-line option), relative to the folder the command was started
+in. Paths are made absolute here, once, so that no later ``chdir`` or library (Flask's
+``send_file`` resolves against the application's package) reads them differently.
 """
 
 from __future__ import annotations
@@ -73,8 +79,11 @@ class Settings:
         return self.root / "queries"
 
     def with_overrides(self, **overrides: Any) -> "Settings":
-        """Return a copy with the given settings replaced (None values are ignored)."""
-        clean = {k: _coerce(k, v) for k, v in overrides.items() if v is not None}
+        """Return a copy with the given settings replaced (None values are ignored).
+
+        Relative paths among them are taken from the working folder, as on the command line.
+        """
+        clean = {k: _absolute(k, _coerce(k, v), Path.cwd()) for k, v in overrides.items() if v is not None}
         return replace(self, **clean)
 
 
@@ -119,7 +128,8 @@ DOCS: dict[str, str] = {
     "public_url": "The public URL of the site, used in service descriptions when behind a proxy.",
     "contributor_tokens": "API token -> contributor name (a TOML table, or JSON in the environment); with no token configured at all, submissions are off.",
     "maintainer_tokens": "API token -> maintainer name; maintainers may submit and withdraw contributions.",
-    "releases_dir": "Folder where `coopgraph release` writes releases and /download lists them.",
+    "releases_dir": "Folder where `coopgraph release` writes releases and /download lists them (a relative path: "
+                    "from the settings file's folder if set there, else from the folder the command started in).",
     "contact_url": "Web page through which people reach the maintainers (the contact point of the dataset description); default: the site's public URL.",
     "store_user": "User name for a remote store.",
     "store_password": "Password for a remote store.",
@@ -154,6 +164,20 @@ def _coerce(name: str, value: Any) -> Any:
         raise ConfigError(f"setting '{name}' has an unusable value {value!r}: {exc}") from exc
 
 
+#: Store settings that name a backend rather than a folder.
+NOT_FOLDERS = ("", "memory", ":memory:")
+REMOTE_SCHEMES = ("sparql+http://", "sparql+https://")
+
+
+def _absolute(name: str, value: Any, base: Path) -> Any:
+    """Anchor a relative path setting at ``base`` (see the module's docstring for which base)."""
+    if _FIELD_TYPES.get(name) is Path:
+        return value if Path(value).is_absolute() else (base / value).resolve()
+    if name == "store" and value not in NOT_FOLDERS and not str(value).startswith(REMOTE_SCHEMES):
+        return value if Path(value).is_absolute() else str((base / value).resolve())
+    return value
+
+
 _FIELD_NAMES = {f.name for f in fields(Settings)}
 _FIELD_TYPES = {
     "root": Path, "releases_dir": Path,
@@ -176,10 +200,12 @@ def load_settings(config_file: str | os.PathLike | None = None,
     """Build the settings: defaults < config file < environment < explicit overrides.
 
     The config file is ``config_file``, else ``$COOPGRAPH_CONFIG``, else ``coopgraph.toml``
-    in the working folder if it exists.
+    in the working folder if it exists. Relative paths are anchored as the module says.
     """
     environ = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
+    started_in = Path.cwd()
+    values: dict[str, Any] = {f.name: f.default for f in fields(Settings) if _FIELD_TYPES.get(f.name) is Path}
+    values = {key: _absolute(key, value, started_in) for key, value in values.items()}
     path = config_file or environ.get(ENV_PREFIX + "CONFIG")
     if path is None and Path(DEFAULT_CONFIG_FILE).is_file():
         path = DEFAULT_CONFIG_FILE
@@ -192,14 +218,15 @@ def load_settings(config_file: str | os.PathLike | None = None,
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
         table = table.get("coopgraph", table)
+        config_folder = Path(path).resolve().parent
         for key, value in table.items():
-            values[key] = _coerce(key, value)
+            values[key] = _absolute(key, _coerce(key, value), config_folder)
     for key, value in environ.items():
         if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG":
             name = key[len(ENV_PREFIX):].lower()
             if name in _FIELD_NAMES:
-                values[name] = _coerce(name, value)
+                values[name] = _absolute(name, _coerce(name, value), started_in)
     for key, value in overrides.items():
         if value is not None:
-            values[key] = _coerce(key, value)
+            values[key] = _absolute(key, _coerce(key, value), started_in)
     return Settings(**values)

@@ -284,6 +284,21 @@ def list_releases(releases_dir: Path) -> list[Release]:
     return sorted(found, key=lambda r: (r.created, r.version), reverse=True)
 
 
+def release_of_graph(releases_dir: Path, graph_version: str) -> Release | None:
+    """The newest release made from exactly this graph (the store's version), if any."""
+    return next((r for r in list_releases(releases_dir) if r.graph_version == graph_version), None)
+
+
+def unused_version(releases_dir: Path, today: dt.date | None = None) -> str:
+    """Today's date as a release name, or with a counter (``2026-12-02.2``) when that name is taken."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    name, counter = today.isoformat(), 1
+    while (Path(releases_dir) / name).exists():
+        counter += 1
+        name = f"{today.isoformat()}.{counter}"
+    return name
+
+
 def get_release(releases_dir: Path, version: str) -> Release:
     """The release of that version; ``latest`` names the newest."""
     releases = list_releases(releases_dir)
