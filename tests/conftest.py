@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from coopgraph.build import build
+from coopgraph.knowledge.build import build
 from coopgraph.config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -243,7 +243,7 @@ def virtuoso(tmp_path_factory):
 
     Stopped by its process id at the end. Skips when Virtuoso is not installed.
     """
-    from coopgraph.localvirtuoso import INSTALL_HINT, LocalVirtuoso, isql_binary, virtuoso_binary
+    from coopgraph.store.virtuoso import INSTALL_HINT, LocalVirtuoso, isql_binary, virtuoso_binary
     if virtuoso_binary() is None or isql_binary() is None:
         pytest.skip("Virtuoso Open Source is not installed (no virtuoso-t / isql-vt). " + INSTALL_HINT)
     # a small transaction limit, so the tests also go through what the backend does past it
@@ -263,7 +263,7 @@ def store_factory(request):
     import uuid
 
     from coopgraph.namespaces import Iris
-    from coopgraph.store import OxigraphStore
+    from coopgraph.store.embedded import OxigraphStore
 
     def make(kind: str, iris=None, **options):
         iris = iris or Iris(f"https://t{uuid.uuid4().hex[:12]}.example.org/coopgraph/")

@@ -17,11 +17,11 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from coopgraph.build import build, run_reasoning
+from coopgraph.knowledge.build import build, run_reasoning
 from coopgraph.cli import cli
 from coopgraph.namespaces import Iris
-from coopgraph.sandbox import current_snapshot, snapshots_dir
-from coopgraph.store import OxigraphStore
+from coopgraph.store.snapshots import current_snapshot, snapshots_dir
+from coopgraph.store.embedded import OxigraphStore
 
 from conftest import MINI, SAMPLES, LiveServer
 

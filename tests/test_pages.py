@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import pyoxigraph as ox
 import pytest
 
-from coopgraph.build import build, write_meta
+from coopgraph.knowledge.build import build, write_meta
 from coopgraph.web import create_app
 from coopgraph.web.i18n import MESSAGES
 

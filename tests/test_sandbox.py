@@ -9,13 +9,13 @@ import time
 import pyoxigraph as ox
 import pytest
 
-from coopgraph import sandbox
-from coopgraph.build import build
+from coopgraph.store import snapshots as sandbox
+from coopgraph.knowledge.build import build
 from coopgraph.folders import swap_in
 from coopgraph.errors import QueryTimeout, QuerySyntaxError
 from coopgraph.namespaces import Iris
-from coopgraph.sandbox import SnapshotStore, current_snapshot, ensure_published, snapshots_dir
-from coopgraph.store import OxigraphStore
+from coopgraph.store.snapshots import SnapshotStore, current_snapshot, ensure_published, snapshots_dir
+from coopgraph.store.embedded import OxigraphStore
 
 IRIS = Iris()
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"

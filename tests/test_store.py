@@ -8,7 +8,7 @@ import pytest
 from coopgraph.errors import QuerySyntaxError, RdfSyntaxError, UsageError
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.namespaces import Iris
-from coopgraph.store import OxigraphStore, open_store, view_graphs
+from coopgraph.store.embedded import OxigraphStore, open_store, view_graphs
 
 EX = "https://example.org/mini#"
 ID = "https://w3id.org/coopgraph/id/"

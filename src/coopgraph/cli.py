@@ -35,12 +35,12 @@ class State:
             return self._store
         spec = self.settings.store
         if spec in ("", "memory", ":memory:"):
-            from .build import build
+            from .knowledge.build import build
             if not quiet:
                 click.echo("Building the curated graph in memory...", err=True)
             self._store, _ = build(self.settings)
         elif spec.startswith(("sparql+http://", "sparql+https://")):
-            from .store import open_store
+            from .store.embedded import open_store
             self._store = open_store(spec, self.settings.iris, user=self.settings.store_user,
                                      password=self.settings.store_password,
                                      update_url=self.settings.store_update_url or None)
@@ -56,8 +56,8 @@ def _open_published(settings: Settings, path: Path):
     """Read a store folder's published snapshot: the state a server shows, never a write in progress."""
     import pyoxigraph as ox
 
-    from .sandbox import current_snapshot, snapshots_dir
-    from .store import OxigraphStore
+    from .store.snapshots import current_snapshot, snapshots_dir
+    from .store.embedded import OxigraphStore
     name = current_snapshot(path)
     if name is not None and (snapshots_dir(path) / name).is_dir():
         try:
@@ -137,7 +137,7 @@ def cli(ctx: click.Context, config_file, root, base_iri, store_update_url, store
 @click.pass_context
 def build(ctx, store, no_validate, as_json):
     """Load ontology/ and data/, reason, validate against shapes/, check the stored queries."""
-    from .build import build as run_build
+    from .knowledge.build import build as run_build
     state = _apply_store(ctx, store)
     progress = _progress_printer() if sys.stderr.isatty() and not as_json else None
     try:
@@ -373,7 +373,7 @@ def validate(ctx, files, fmt, report_format, store):
     Exit code 0: no violations (warnings may be printed); 1: violations; 2: a file is
     missing or does not parse (the message gives its line and column).
     """
-    from .contrib import ContributionValidator
+    from .contributions.checking import ContributionValidator
     state = _apply_store(ctx, store)
     contributions = [(name, _read_contribution(name, fmt, state.settings)) for name in files]
     validator = ContributionValidator(state.store())
@@ -397,7 +397,7 @@ def validate(ctx, files, fmt, report_format, store):
 
 
 def _read_contribution(name: str, fmt: str | None, settings: Settings):
-    from .contrib import parse_contribution
+    from .contributions.checking import parse_contribution
     path = Path(name)
     if not path.is_file():
         raise LoadError(f"{name}: no such file")
@@ -434,8 +434,8 @@ def contribute(ctx, file, token, description, server, fmt, store):
         _print_accepted(body["id"], body["triples"], body.get("report", {}).get("counts", {}),
                         server.rstrip("/") + body.get("url", ""))
         return
-    from .contrib import ContributionValidator
-    from .contributions import authenticate, open_for_contributions, submit
+    from .contributions.checking import ContributionValidator
+    from .contributions.ledger import authenticate, open_for_contributions, submit
     from .errors import PayloadTooLarge
     name = authenticate(state.settings, token)
     if len(data) > state.settings.max_upload_bytes:

@@ -58,10 +58,10 @@ def _fill_store(log_level: int, settings: Settings, path: str, data_files: list[
     logging.basicConfig(level=log_level, format=LOG_FORMAT)
     try:
         if data_files:
-            from .publish import load_foreign_files
+            from .knowledge.foreign import load_foreign_files
             load_foreign_files(settings.iris, Path(path), [Path(f) for f in data_files])
         else:
-            from .build import build
+            from .knowledge.build import build
             store, _ = build(settings.with_overrides(store=path))
             store.close()
     except CoopgraphError as exc:

@@ -11,7 +11,7 @@ from flask import current_app
 from ..cache import Answers
 from ..config import Settings
 from ..queries import StoredQuery, load_stored_queries
-from ..store import Store
+from ..store.embedded import Store
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +60,14 @@ def open_serving_store(settings: Settings, on_runaway=None) -> Store:
     """
     spec = settings.store
     if spec in ("", "memory", ":memory:"):
-        from ..build import build
+        from ..knowledge.build import build
         store, _ = build(settings)
         return store
     if spec.startswith(("sparql+http://", "sparql+https://")):
-        from ..store import open_store
+        from ..store.embedded import open_store
         return open_store(spec, settings.iris, user=settings.store_user, password=settings.store_password,
                           update_url=settings.store_update_url or None, default_timeout=settings.query_timeout)
-    from ..sandbox import SnapshotStore
+    from ..store.snapshots import SnapshotStore
     isolation = settings.query_isolation if on_runaway is not None else "process"
     store = SnapshotStore(settings.iris, Path(spec), workers=settings.query_workers or 4,
                           default_timeout=settings.query_timeout, memory_max_quads=settings.query_memory_max_quads,

@@ -6,7 +6,7 @@ the size of the contribution, not of the whole graph, and a reference to a resou
 exists nowhere fails the shapes' class checks.
 
 The neighbourhood, read from the asserted graphs only (never the inferred triples, for
-the reason given in :func:`coopgraph.build.run_validation`):
+the reason given in :func:`coopgraph.knowledge.build.run_validation`):
 
 - every triple whose subject is a resource the contribution names (as subject or
   object), with the types of the objects of those triples: enough for counts over facts
@@ -36,12 +36,12 @@ import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import SH
 
-from .errors import ContributionRefused, QueryTimeout, UsageError
-from .formats import RDF_FORMATS, RdfFormatInfo, parse_rdf
-from .isolation import InlineRunner, KillableRunner
-from .namespaces import CANONICAL_BASE, OWL, RDF, RDF_TYPE, RDFS, SH as SH_NS, SHAPES, ONTOLOGY, XSD, Iris
-from .store import OxigraphStore, Store
-from .validation import CompiledCheck, ValidationReport, compile_shapes, validate_store
+from ..errors import ContributionRefused, QueryTimeout, UsageError
+from ..formats import RDF_FORMATS, RdfFormatInfo, parse_rdf
+from ..store.pool import InlineRunner, KillableRunner
+from ..namespaces import CANONICAL_BASE, OWL, RDF, RDF_TYPE, RDFS, SH as SH_NS, SHAPES, ONTOLOGY, XSD, Iris
+from ..store.embedded import OxigraphStore, Store
+from ..knowledge.validation import CompiledCheck, ValidationReport, compile_shapes, validate_store
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def parse_contribution(data: bytes, fmt: RdfFormatInfo, iris: Iris, source: str 
     if not quads:
         raise UsageError("the contribution holds no triples", hint="Send at least one statement.")
     if iris.base != CANONICAL_BASE:
-        from .loader import rewrite_quads
+        from ..knowledge.loader import rewrite_quads
         quads = rewrite_quads(quads, iris)
     return Contribution(quads, data, fmt)
 
@@ -239,7 +239,7 @@ def validate_in_scratch(cache: dict, base: str, schema: Schema | str, context_nt
     elif held is None or held[0].key != schema:
         raise LookupError("the worker does not hold this schema")
     schema, scratch = held
-    from .build import label_lookup
+    from ..knowledge.build import label_lookup
     scratch.replace_graphs({CONTEXT_GRAPH: context_nt, CONTRIBUTION_GRAPH: contribution_nt}, NT)
     try:
         return validate_store(scratch, schema.checks,

@@ -6,7 +6,7 @@ listens on 127.0.0.1 only, on free ports, with a fresh random password for ``dba
 is stopped by its process id. Nothing of the system-wide Virtuoso (its service, its
 database under /var/lib) is used or touched.
 
-From a shell: ``python -m coopgraph.localvirtuoso FOLDER`` starts one and prints the
+From a shell: ``python -m coopgraph.store.virtuoso FOLDER`` starts one and prints the
 ``--store`` value to use, until Ctrl-C.
 """
 
@@ -23,14 +23,14 @@ from pathlib import Path
 
 import requests
 
-from .errors import StoreError
-from .namespaces import Iris
+from ..errors import StoreError
+from ..namespaces import Iris
 
 INSTALL_HINT = ("Install Virtuoso Open Source: `sudo apt-get install -y virtuoso-opensource` "
                 "(Debian/Ubuntu); it provides virtuoso-t and isql-vt.")
 
 INI = """\
-; written by coopgraph.localvirtuoso for a private, throwaway server
+; written by coopgraph.store.virtuoso for a private, throwaway server
 [Database]
 DatabaseFile       = {folder}/virtuoso.db
 ErrorLogFile       = {folder}/virtuoso.log

@@ -14,12 +14,12 @@ import threading
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, send_file, url_for
 
-from ..describe_dataset import DatasetDescription, describe_dataset, site_url
+from ..describe.dataset import DatasetDescription, describe_dataset, site_url
 from ..errors import NotFound, UsageError
 from ..export import context_for
 from ..formats import negotiate, rdf_format
 from ..release import CHECKSUMS, DESCRIPTION, MANIFEST, Release, get_release, list_releases
-from ..void import VoidStatistics
+from ..describe.void import VoidStatistics
 from .services import services
 
 bp = Blueprint("publish", __name__)

@@ -20,15 +20,15 @@ from typing import Callable
 import pyoxigraph as ox
 import rdflib
 
-from .config import Settings
-from .errors import NotConforming
-from .folders import swap_in
-from .formats import RDF_FORMATS
+from ..config import Settings
+from ..errors import NotConforming
+from ..folders import swap_in
+from ..formats import RDF_FORMATS
 from .loader import SourceFile, load_files, project_files
-from .namespaces import DCT, PROV, RDFS, SKOS, XSD, Iris
-from .queries import load_stored_queries
+from ..namespaces import DCT, PROV, RDFS, SKOS, XSD, Iris
+from ..queries import load_stored_queries
 from .reasoning import ReasoningReport, reason
-from .store import OxigraphStore, Store
+from ..store.embedded import OxigraphStore, Store
 from .validation import ValidationReport, class_hierarchy, compile_shapes, validate_store
 
 log = logging.getLogger(__name__)
@@ -225,7 +225,7 @@ def build(settings: Settings, *, progress: Progress | None = None, validate: boo
         store = OxigraphStore(iris)
         return store, build_into(store, settings, progress=progress, validate=validate)
     if spec.startswith(("sparql+http://", "sparql+https://")):
-        from .store import open_store
+        from ..store.embedded import open_store
         store = open_store(spec, iris, user=settings.store_user, password=settings.store_password,
                            update_url=settings.store_update_url or None)
         return store, build_into(store, settings, progress=progress, validate=validate)
@@ -244,7 +244,7 @@ def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None,
     publishes and swaps the folders, and only then lets writers in again (they then
     write to the new store). Nothing accepted is lost to a rebuild.
     """
-    from .sandbox import publish_snapshot, write_lock
+    from ..store.snapshots import publish_snapshot, write_lock
     iris = settings.iris
     staging = path.with_name(path.name + ".building")
     if staging.exists():
@@ -287,7 +287,7 @@ def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None,
 
 def _published_state(path: Path) -> str | None:
     """What identifies the state readers of a store folder see (its current snapshot)."""
-    from .sandbox import current_snapshot
+    from ..store.snapshots import current_snapshot
     return current_snapshot(path)
 
 
@@ -299,7 +299,7 @@ def _carry_over_contributions(path: Path, fresh: OxigraphStore, iris: Iris) -> s
     have left half-changed. Contribution graphs the previous store no longer has
     (withdrawn meanwhile) are dropped from the new one.
     """
-    from .sandbox import snapshots_dir
+    from ..store.snapshots import snapshots_dir
     state = _published_state(path)
     if state is not None:
         old = OxigraphStore.wrap(iris, ox.Store.read_only(str(snapshots_dir(path) / state)))

@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .describe import LabelMap, fetch_labels, pick_label
-from .namespaces import DCT, FOAF, GEO, ONTOLOGY, ORG, PROV, SCHEMA
-from .search import PROGRAMME_CLASSES, THEME_CLASSES, instances_of, resource_links
+from ..describe.resource import LabelMap, fetch_labels, pick_label
+from ..namespaces import DCT, FOAF, GEO, ONTOLOGY, ORG, PROV, SCHEMA
+from ..search import PROGRAMME_CLASSES, THEME_CLASSES, instances_of, resource_links
 
 #: Classes whose instances are actors: agents and places (subclasses follow through inference).
 ACTOR_CLASSES = (FOAF + "Agent", ORG + "Organization", PROV + "Agent", SCHEMA + "Organization",

@@ -24,7 +24,7 @@ import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
-from .errors import CoopgraphError, UsageError
+from ..errors import CoopgraphError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +221,7 @@ def _term_text(term) -> str:
 def _term_json(term):
     if term is None:
         return None
-    from .formats import term_to_json
+    from ..formats import term_to_json
     return term_to_json(term)
 
 
@@ -257,7 +257,7 @@ def _local(iri) -> str:
 
 def _path_sparql(graph: rdflib.Graph, path, prefixes: dict[str, str]) -> tuple[str, str, str | None]:
     """Return (SPARQL path, readable path, IRI if the path is one predicate)."""
-    from .formats import compact_iri
+    from ..formats import compact_iri
     if isinstance(path, rdflib.URIRef):
         return f"<{path}>", compact_iri(str(path), prefixes), str(path)
     inverse = graph.value(path, SH.inversePath)
@@ -325,7 +325,7 @@ def read_shapes(shapes: rdflib.Graph, prefixes: dict[str, str] | None = None) ->
                 if predicate not in _PARAMETERS:
                     raise UnsupportedShape(f"shape {shape_node} uses {predicate}, which coopgraph's SHACL engine "
                                            "does not compile", hint="Use pySHACL (engine='pyshacl') or the "
-                                           "supported subset listed in coopgraph.validation.SUPPORTED.")
+                                           "supported subset listed in coopgraph.knowledge.validation.SUPPORTED.")
                 name = _PARAMETERS[predicate]
                 if name in ("in", "languageIn"):
                     value = list(Collection(shapes, obj))
@@ -610,7 +610,7 @@ def validate_store(store, checks: list[CompiledCheck], *, default_graphs: list[s
         if deadline is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                from .errors import QueryTimeout
+                from ..errors import QueryTimeout
                 raise QueryTimeout(f"validation ran past its time limit of {timeout:g} s")
         answer = store.query(check.query, default_graphs=default_graphs, timeout=remaining)
         for row in answer.dicts():

@@ -21,9 +21,9 @@ from importlib import resources
 
 import pyoxigraph as ox
 
-from .describe import SOURCE_PREDICATES, fetch_labels, pick_label, values_block
-from .namespaces import GEO, ONTOLOGY, RDF_TYPE, SCHEMA
-from .search import PLACES, PROGRAMME_CLASSES, THEME_CLASSES, instances_of, resource_links, taking_part
+from ..describe.resource import SOURCE_PREDICATES, fetch_labels, pick_label, values_block
+from ..namespaces import GEO, ONTOLOGY, RDF_TYPE, SCHEMA
+from ..search import PLACES, PROGRAMME_CLASSES, THEME_CLASSES, instances_of, resource_links, taking_part
 
 GEOSPARQL = "http://www.opengis.net/ont/geosparql#"
 #: Classes whose instances are places (subclasses follow through inference).

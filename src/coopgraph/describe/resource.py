@@ -15,8 +15,8 @@ from typing import Iterable, Mapping
 
 import pyoxigraph as ox
 
-from .errors import NotFound
-from .namespaces import DCAT, DCT, FOAF, ONTOLOGY, OWL, PROV, RDF, RDF_TYPE, RDFS, SCHEMA, SKOS, Iris
+from ..errors import NotFound
+from ..namespaces import DCAT, DCT, FOAF, ONTOLOGY, OWL, PROV, RDF, RDF_TYPE, RDFS, SCHEMA, SKOS, Iris
 
 #: Predicates whose literal values name a resource, most preferred first.
 LABEL_PREDICATES = (SKOS + "prefLabel", RDFS + "label", DCT + "title", FOAF + "name", SCHEMA + "name")

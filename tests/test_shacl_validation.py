@@ -10,11 +10,11 @@ import owlrl
 import pytest
 import rdflib
 
-from coopgraph.build import build_into, label_lookup, run_reasoning, run_validation, shapes_graph
+from coopgraph.knowledge.build import build_into, label_lookup, run_reasoning, run_validation, shapes_graph
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.namespaces import Iris
-from coopgraph.store import OxigraphStore
-from coopgraph.validation import (SUPPORTED, UnsupportedShape, compile_shapes, read_shapes,
+from coopgraph.store.embedded import OxigraphStore
+from coopgraph.knowledge.validation import (SUPPORTED, UnsupportedShape, compile_shapes, read_shapes,
                                   validate_with_pyshacl)
 
 from conftest import SAMPLES

@@ -26,10 +26,10 @@ from typing import IO, Iterable, Iterator, Mapping
 
 import pyoxigraph as ox
 
-from .errors import QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError, UsageError
-from .formats import (RdfFormatInfo, ResultFormatInfo, parse_rdf, rdf_format, serialize_ask, serialize_select,
+from ..errors import QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError, UsageError
+from ..formats import (RdfFormatInfo, ResultFormatInfo, parse_rdf, rdf_format, serialize_ask, serialize_select,
                       serialize_triples, syntax_position)
-from .namespaces import DCT, XSD, Iris
+from ..namespaces import DCT, XSD, Iris
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class Store(ABC):
 
         SELECT and ASK answers are written in ``result_format``, CONSTRUCT and DESCRIBE in
         ``rdf_format``. An endpoint needs bytes, not terms; backends that evaluate
-        elsewhere (:class:`coopgraph.sandbox.SnapshotStore`) write them there, so the
+        elsewhere (:class:`coopgraph.store.snapshots.SnapshotStore`) write them there, so the
         answer crosses the process boundary once, already in its final form.
         ``options`` are those of :meth:`query`.
         """
@@ -211,7 +211,7 @@ class Store(ABC):
         """Group writes that must become visible together (one snapshot on serving stores).
 
         The embedded and remote stores write through themselves; the serving store
-        (:class:`coopgraph.sandbox.SnapshotStore`) takes its write lock and publishes.
+        (:class:`coopgraph.store.snapshots.SnapshotStore`) takes its write lock and publishes.
         A block that wrote without giving the store a new version gets one: ETags and
         answer caches are keyed by the version, and must not outlive what they describe.
         """
@@ -284,7 +284,7 @@ class OxigraphStore(Store):
     """pyoxigraph, in memory (``path=None``) or in a folder on disk (RocksDB).
 
     On disk, the RocksDB files live in ``path/db`` so the folder can also hold read-only
-    snapshots for query workers (see :mod:`coopgraph.sandbox`).
+    snapshots for query workers (see :mod:`coopgraph.store.snapshots`).
     """
 
     def __init__(self, iris: Iris, path: str | Path | None = None, *, read_only: bool = False):
@@ -314,7 +314,7 @@ class OxigraphStore(Store):
         pyoxigraph answers a query over a list of default graphs with one index scan per
         graph and pattern; over a dozen graphs that is several times slower than reading
         one default graph. Served stores small enough are copied so (see
-        :mod:`coopgraph.sandbox`); the named graphs stay for GRAPH patterns and views.
+        :mod:`coopgraph.store.snapshots`); the named graphs stay for GRAPH patterns and views.
         """
         memory = ox.Store()
         memory.bulk_extend(self.native.quads_for_pattern(None, None, None, None))
@@ -550,13 +550,13 @@ _OVER_CAP = {
 
 
 def has_dataset_clause(sparql: str) -> bool:
-    from .sparql import has_dataset_clause as lexical
+    from ..sparql import has_dataset_clause as lexical
     return lexical(sparql)
 
 
 def bind_values(sparql: str, bindings: Mapping[str, Term]) -> str:
     """Bind variables to terms (see :func:`coopgraph.sparql.inject_values`)."""
-    from .sparql import inject_values
+    from ..sparql import inject_values
     if any(isinstance(v, ox.BlankNode) for v in bindings.values()):
         raise UsageError("a blank node cannot be bound as a query value")
     try:
@@ -575,7 +575,7 @@ def _collect(answer, max_rows: int | None, deadline: float | None, timeout: floa
 
     The deadline is checked between rows, which stops streaming evaluation; work that
     pyoxigraph does before the first row can only be stopped by running the query in a
-    separate process (:mod:`coopgraph.sandbox`).
+    separate process (:mod:`coopgraph.store.snapshots`).
     """
     if isinstance(answer, ox.QueryBoolean):
         return AskResult(bool(answer))

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .describe import SOURCE_PREDICATES, LabelMap, fetch_labels, local_name, pick_label, values_block
-from .namespaces import RDF_TYPE, XSD
+from ..describe.resource import SOURCE_PREDICATES, LabelMap, fetch_labels, local_name, pick_label, values_block
+from ..namespaces import RDF_TYPE, XSD
 
 DATE_TYPES = (XSD + "date", XSD + "dateTime", XSD + "gYear", XSD + "gYearMonth")
 #: Property names (local part, lower case) that open or close a period.

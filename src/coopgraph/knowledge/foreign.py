@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .formats import guess_rdf_format, parse_rdf
-from .namespaces import Iris
-from .store import OxigraphStore
+from ..formats import guess_rdf_format, parse_rdf
+from ..namespaces import Iris
+from ..store.embedded import OxigraphStore
 
 
 def load_foreign_files(iris: Iris, path: Path, files: list[Path]) -> None:
     """Load files into a new store folder: TriG/N-Quads keep their graphs, others get one graph each."""
     import pyoxigraph as ox
-    from .sandbox import publish_snapshot
+    from ..store.snapshots import publish_snapshot
     store = OxigraphStore(iris, path)
     try:
         for file in files:

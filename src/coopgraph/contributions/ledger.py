@@ -20,7 +20,7 @@ A withdrawal drops the graph and keeps the record, adding ``prov:invalidatedAtTi
 ``prov:wasInvalidatedBy <graph/contribution/ID#withdrawal>`` (associated with the
 maintainer), so the history of the graph stays readable.
 
-A submission is one write (:meth:`coopgraph.store.Store.writer`): the graph, its
+A submission is one write (:meth:`coopgraph.store.embedded.Store.writer`): the graph, its
 provenance and the recomputed inferred graph become visible to every query together,
 or not at all.
 
@@ -45,12 +45,12 @@ from typing import Iterable, Mapping
 
 import pyoxigraph as ox
 
-from .config import Settings
-from .contrib import Contribution, ContributionValidator, parse_contribution
-from .errors import Conflict, Forbidden, Gone, NotConforming, NotFound, Unauthorized, UsageError
-from .formats import RdfFormatInfo
-from .namespaces import DCAT, DCT, PROV, RDF_TYPE, RDFS, VOID, XSD, Iris
-from .store import Store
+from ..config import Settings
+from .checking import Contribution, ContributionValidator, parse_contribution
+from ..errors import Conflict, Forbidden, Gone, NotConforming, NotFound, Unauthorized, UsageError
+from ..formats import RdfFormatInfo
+from ..namespaces import DCAT, DCT, PROV, RDF_TYPE, RDFS, VOID, XSD, Iris
+from ..store.embedded import Store
 
 log = logging.getLogger(__name__)
 
@@ -235,15 +235,15 @@ def _insert(triples_by_graph: Mapping[str, list[ox.Triple]]) -> str:
 
 def _recompute(store: Store) -> None:
     """Reason from scratch (after a withdrawal: removals cannot be handled incrementally)."""
-    from .build import run_reasoning
+    from ..knowledge.build import run_reasoning
     run_reasoning(store)
     store.bump_version()
 
 
 def _reason_about(store: Store, graph: str, provenance: list[ox.Triple]) -> None:
     """Add what follows from a new contribution and its provenance (incrementally: the cost follows its size)."""
-    from .build import data_graphs
-    from .reasoning import reason_added
+    from ..knowledge.build import data_graphs
+    from ..knowledge.reasoning import reason_added
     iris = store.iris
     reason_added(store, [graph], data_graphs(store), ontology_graph=iris.ontology_graph,
                  inferred_graph=iris.inferred_graph, added_triples=provenance)
@@ -480,7 +480,7 @@ def open_for_contributions(settings: Settings) -> Store:
     """Open a store folder for submissions from the command line (the serving store: locked, published)."""
     from pathlib import Path
 
-    from .sandbox import SnapshotStore
+    from ..store.snapshots import SnapshotStore
     spec = settings.store
     if spec in ("", "memory", ":memory:") or spec.startswith(("sparql+http://", "sparql+https://")):
         raise UsageError("contributing without --server needs a store folder (--store PATH)",

@@ -20,8 +20,8 @@ import threading
 import traceback
 from typing import Any, Callable
 
-from . import errors
-from .errors import CoopgraphError, QueryTimeout, error_reply, rebuild_error
+from .. import errors
+from ..errors import CoopgraphError, QueryTimeout, error_reply, rebuild_error
 
 log = logging.getLogger(__name__)
 

@@ -18,12 +18,12 @@ import pytest
 import rdflib
 from click.testing import CliRunner
 
-from coopgraph.build import build, run_validation
+from coopgraph.knowledge.build import build, run_validation
 from coopgraph.cli import cli
-from coopgraph.contrib import ContributionValidator, parse_contribution
+from coopgraph.contributions.checking import ContributionValidator, parse_contribution
 from coopgraph.errors import ContributionRefused, QueryTimeout, RdfSyntaxError
 from coopgraph.formats import RDF_FORMATS, parse_rdf
-from coopgraph.isolation import KillableRunner
+from coopgraph.store.pool import KillableRunner
 from coopgraph.namespaces import Iris
 from coopgraph.web import create_app
 

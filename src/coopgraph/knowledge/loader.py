@@ -14,9 +14,9 @@ from typing import Callable, Iterable
 
 import pyoxigraph as ox
 
-from .errors import LoadError
-from .formats import RDF_FORMATS, RdfFormatInfo, guess_rdf_format, parse_rdf
-from .namespaces import CANONICAL_BASE, Iris
+from ..errors import LoadError
+from ..formats import RDF_FORMATS, RdfFormatInfo, guess_rdf_format, parse_rdf
+from ..namespaces import CANONICAL_BASE, Iris
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .describe import DESCRIPTION_PREDICATES, LABEL_PREDICATES, fetch_labels, local_name, pick_label, values_block
-from .namespaces import DCT, ONTOLOGY, OWL, RDF, RDF_TYPE, RDFS, SKOS
+from .resource import DESCRIPTION_PREDICATES, LABEL_PREDICATES, fetch_labels, local_name, pick_label, values_block
+from ..namespaces import DCT, ONTOLOGY, OWL, RDF, RDF_TYPE, RDFS, SKOS
 
 CLASS_TYPES = (OWL + "Class", RDFS + "Class")
 PROPERTY_TYPES = {OWL + "ObjectProperty": "object", OWL + "DatatypeProperty": "datatype",

@@ -4,7 +4,7 @@ One description serves both audiences, so a harvester and a crawler never disagr
 ``dcat:Catalog`` holding the ``dcat:Dataset`` (which is also the ``void:Dataset``), a
 ``dcat:Distribution`` per file of a release (media type, byte size, SHA-256, download
 URL), the SPARQL endpoint as a ``dcat:DataService``, and the VoID statistics counted in
-the store (:mod:`coopgraph.void`).
+the store (:mod:`coopgraph.describe.void`).
 
 Nothing in it is made up: coverage in space and time is read from the graph (the
 parties' Wikidata items, the dates of the cooperation activities and agreements); the
@@ -23,16 +23,16 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from .config import Settings
-from .formats import RdfFormatInfo, serialize_triples
-from .jsonld import build_context, compact_triples
-from .namespaces import DCAT, DCT, FOAF, ONTOLOGY, PREFIXES, RDF, RDFS, SKOS, VOID, XSD
-from .servicedesc import FORMAT_IRIS
-from .store import Store
+from ..config import Settings
+from ..formats import RdfFormatInfo, serialize_triples
+from ..jsonld import build_context, compact_triples
+from ..namespaces import DCAT, DCT, FOAF, ONTOLOGY, PREFIXES, RDF, RDFS, SKOS, VOID, XSD
+from .service import FORMAT_IRIS
+from ..store.embedded import Store
 from .void import LINK_TARGETS, VoidStatistics, compute_statistics
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .release import Release
+    from ..release import Release
 
 SPDX = "http://spdx.org/rdf/terms#"
 VCARD = "http://www.w3.org/2006/vcard/ns#"

@@ -15,7 +15,7 @@ from .. import answers
 from ..formats import negotiate
 from ..queries import StoredQuery, enumeration, get_query
 from .services import services
-from .stored import MAX_CHOICES, etag_for, label_languages, link_header, page_links, run_page
+from .query_paging import MAX_CHOICES, etag_for, label_languages, link_header, page_links, run_page
 
 bp = Blueprint("api", __name__)
 
