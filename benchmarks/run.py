@@ -57,7 +57,8 @@ from coopgraph.export import export  # noqa: E402
 from coopgraph.formats import RDF_FORMATS  # noqa: E402
 from coopgraph.knowledge.loader import load_files, project_files  # noqa: E402
 from coopgraph.queries import bind_parameters, load_stored_queries  # noqa: E402
-from coopgraph.store.embedded import OxigraphStore, bind_values  # noqa: E402
+from coopgraph.store.embedded import OxigraphStore  # noqa: E402
+from coopgraph.store.base import bind_values  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("benchmark_generate", HERE / "generate.py")
 generate = importlib.util.module_from_spec(_spec)

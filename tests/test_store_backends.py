@@ -25,7 +25,7 @@ from coopgraph.namespaces import OWL, RDFS, XSD, Iris
 from coopgraph.queries import load_stored_queries, run_stored_query
 from coopgraph.store.remote import RemoteStore
 from coopgraph.sparql import with_dataset
-from coopgraph.store.embedded import open_store
+from coopgraph.store.spec import open_spec
 from coopgraph.knowledge.validation import validate_with_pyshacl
 
 from conftest import MINI, MINI_BASE, ROOT, SAMPLES, free_port, make_settings
@@ -358,7 +358,7 @@ def test_writes_without_credentials_are_refused_with_a_hint(virtuoso):
 
 
 def test_an_unreachable_store_says_so():
-    store = open_store(f"sparql+http://127.0.0.1:{free_port()}/sparql", Iris())
+    store = open_spec(f"sparql+http://127.0.0.1:{free_port()}/sparql", Iris())
     assert isinstance(store, RemoteStore)
     with pytest.raises(StoreError) as caught:
         store.graphs()

@@ -33,22 +33,18 @@ class State:
         """Open the built store; with no store configured, build the curated graph in memory."""
         if self._store is not None:
             return self._store
-        spec = self.settings.store
-        if spec in ("", "memory", ":memory:"):
+        from .store.spec import open_store, store_spec
+        spec = store_spec(self.settings)
+        if spec.is_memory:
             from .knowledge.build import build
             if not quiet:
                 click.echo("Building the curated graph in memory...", err=True)
             self._store, _ = build(self.settings)
-        elif spec.startswith(("sparql+http://", "sparql+https://")):
-            from .store.embedded import open_store
-            self._store = open_store(spec, self.settings.iris, user=self.settings.store_user,
-                                     password=self.settings.store_password,
-                                     update_url=self.settings.store_update_url or None)
+        elif spec.is_remote:
+            self._store = open_store(self.settings)
         else:
-            if not (Path(spec) / "db").is_dir():
-                raise LoadError(f"there is no built store at {spec}",
-                                hint=f"Run `coopgraph build --store {spec}` first.")
-            self._store = _open_published(self.settings, Path(spec))
+            spec.require_built()
+            self._store = _open_published(self.settings, spec.path)
         return self._store
 
 

@@ -32,7 +32,7 @@ from .export import export
 from .folders import swap_in
 from .formats import RDF_FORMATS
 from .queries import StoredQuery, load_stored_query
-from .store.embedded import Store
+from .store.base import Store
 
 log = logging.getLogger(__name__)
 

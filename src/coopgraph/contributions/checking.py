@@ -40,7 +40,8 @@ from ..errors import ContributionRefused, QueryTimeout, UsageError
 from ..formats import RDF_FORMATS, RdfFormatInfo, parse_rdf
 from ..store.pool import InlineRunner, KillableRunner
 from ..namespaces import CANONICAL_BASE, OWL, RDF, RDF_TYPE, RDFS, SH as SH_NS, SHAPES, ONTOLOGY, XSD, Iris
-from ..store.embedded import OxigraphStore, Store
+from ..store.embedded import OxigraphStore
+from ..store.base import Store
 from ..knowledge.validation import CompiledCheck, ValidationReport, compile_shapes, validate_store
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ A withdrawal drops the graph and keeps the record, adding ``prov:invalidatedAtTi
 ``prov:wasInvalidatedBy <graph/contribution/ID#withdrawal>`` (associated with the
 maintainer), so the history of the graph stays readable.
 
-A submission is one write (:meth:`coopgraph.store.embedded.Store.writer`): the graph, its
+A submission is one write (:meth:`coopgraph.store.base.Store.writer`): the graph, its
 provenance and the recomputed inferred graph become visible to every query together,
 or not at all.
 
@@ -50,7 +50,7 @@ from .checking import Contribution, ContributionValidator, parse_contribution
 from ..errors import Conflict, Forbidden, Gone, NotConforming, NotFound, Unauthorized, UsageError
 from ..formats import RdfFormatInfo
 from ..namespaces import DCAT, DCT, PROV, RDF_TYPE, RDFS, VOID, XSD, Iris
-from ..store.embedded import Store
+from ..store.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -478,11 +478,10 @@ def triples_with_sources(store: Store, iri: str) -> list[tuple[ox.Triple, str, C
 
 def open_for_contributions(settings: Settings) -> Store:
     """Open a store folder for submissions from the command line (the serving store: locked, published)."""
-    from pathlib import Path
-
     from ..store.snapshots import SnapshotStore
-    spec = settings.store
-    if spec in ("", "memory", ":memory:") or spec.startswith(("sparql+http://", "sparql+https://")):
+    from ..store.spec import store_spec
+    spec = store_spec(settings)
+    if not spec.is_folder:
         raise UsageError("contributing without --server needs a store folder (--store PATH)",
                          hint="Give --store PATH of a built store, or --server URL of a running site.")
-    return SnapshotStore(settings.iris, Path(spec), workers=1, default_timeout=settings.query_timeout)
+    return SnapshotStore(settings.iris, spec.path, workers=1, default_timeout=settings.query_timeout)

@@ -28,7 +28,7 @@ from ..formats import RdfFormatInfo, serialize_triples
 from ..jsonld import build_context, compact_triples
 from ..namespaces import DCAT, DCT, FOAF, ONTOLOGY, PREFIXES, RDF, RDFS, SKOS, VOID, XSD
 from .service import FORMAT_IRIS
-from ..store.embedded import Store
+from ..store.base import Store
 from .void import LINK_TARGETS, VoidStatistics, compute_statistics
 
 if TYPE_CHECKING:  # pragma: no cover

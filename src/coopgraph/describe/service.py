@@ -13,7 +13,7 @@ import pyoxigraph as ox
 
 from ..formats import RDF_FORMATS, RESULT_FORMATS, RdfFormatInfo, serialize_triples
 from ..namespaces import DCT, RDF, RDFS, SD, VOID, XSD
-from ..store.embedded import Store
+from ..store.base import Store
 
 #: W3C's IRIs for the formats (https://www.w3.org/ns/formats/), by our format names.
 FORMAT_IRIS = {

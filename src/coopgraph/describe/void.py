@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from ..namespaces import PREFIXES, RDF
-from ..store.embedded import Store
+from ..store.base import Store
 
 #: The datasets coopgraph links to, by the start of their IRIs (void:uriSpace).
 LINK_TARGETS: dict[str, dict[str, str]] = {

@@ -28,7 +28,9 @@ from .loader import SourceFile, load_files, project_files
 from ..namespaces import DCT, PROV, RDFS, SKOS, XSD, Iris
 from ..queries import load_stored_queries
 from .reasoning import ReasoningReport, reason
-from ..store.embedded import OxigraphStore, Store
+from ..store.embedded import OxigraphStore
+from ..store.base import Store
+from ..store.spec import open_store, store_spec
 from .validation import ValidationReport, class_hierarchy, compile_shapes, validate_store
 
 log = logging.getLogger(__name__)
@@ -219,17 +221,11 @@ def build_into(store: Store, settings: Settings, *, progress: Progress | None = 
 
 def build(settings: Settings, *, progress: Progress | None = None, validate: bool = True) -> tuple[Store, BuildReport]:
     """Build the graph where ``settings.store`` says: in memory, or into a folder (swapped in on success)."""
-    iris = settings.iris
-    spec = settings.store
-    if spec in ("", "memory", ":memory:"):
-        store = OxigraphStore(iris)
+    spec = store_spec(settings)
+    if spec.is_memory or spec.is_remote:
+        store = open_store(settings)
         return store, build_into(store, settings, progress=progress, validate=validate)
-    if spec.startswith(("sparql+http://", "sparql+https://")):
-        from ..store.embedded import open_store
-        store = open_store(spec, iris, user=settings.store_user, password=settings.store_password,
-                           update_url=settings.store_update_url or None)
-        return store, build_into(store, settings, progress=progress, validate=validate)
-    return _build_on_disk(Path(spec), settings, progress=progress, validate=validate)
+    return _build_on_disk(spec.path, settings, progress=progress, validate=validate)
 
 
 def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None, validate: bool):

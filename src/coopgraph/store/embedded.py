@@ -1,282 +1,24 @@
-"""The store interface every caller uses, and the embedded pyoxigraph backend.
-
-Callers (build, CLI, web) only see :class:`Store`; the backend behind it is chosen by
-:func:`open_store` from a store specification (``memory``, a folder, or a remote
-``sparql+http(s)://`` endpoint), so another backend can be added without touching them.
-
-Terms crossing the interface are pyoxigraph terms. Data moves in bulk (serialised
-documents), never triple by triple through Python, because that is what keeps the
-build fast at a million triples.
-"""
+"""The embedded backend: the graph in pyoxigraph, in memory or in a folder (RocksDB)."""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import logging
-import re
 import threading
 import time
-import uuid
-from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterable, Iterator, Mapping
 
 import pyoxigraph as ox
 
 from ..errors import QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError, UsageError
-from ..formats import (RdfFormatInfo, ResultFormatInfo, parse_rdf, rdf_format, serialize_ask, serialize_select,
-                      serialize_triples, syntax_position)
-from ..namespaces import DCT, XSD, Iris
+from ..formats import serialize_ask, syntax_position
+from ..namespaces import Iris
+from .base import (AskResult, GraphResult, QueryResult, SelectResult, SerializedResult, Store, bind_values,
+                   has_dataset_clause,
+                   query_message)
 
 log = logging.getLogger(__name__)
-
-Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
-
-
-# --- results ------------------------------------------------------------------------
-
-@dataclass
-class SelectResult:
-    """Rows of a SELECT query, each a tuple of terms (None where unbound) in ``variables`` order."""
-
-    variables: list[str]
-    rows: list[tuple]
-    truncated: bool = False
-    kind: str = field(default="select", init=False)
-
-    def dicts(self) -> list[dict[str, Term]]:
-        """Return the rows as dicts, leaving out unbound variables."""
-        return [{v: t for v, t in zip(self.variables, row) if t is not None} for row in self.rows]
-
-    def column(self, name: str) -> list:
-        index = self.variables.index(name)
-        return [row[index] for row in self.rows]
-
-
-@dataclass
-class AskResult:
-    value: bool
-    kind: str = field(default="ask", init=False)
-
-    def __bool__(self) -> bool:
-        return self.value
-
-
-@dataclass
-class GraphResult:
-    """Triples of a CONSTRUCT or DESCRIBE query."""
-
-    triples: list[ox.Triple]
-    truncated: bool = False
-    kind: str = field(default="graph", init=False)
-
-
-QueryResult = SelectResult | AskResult | GraphResult
-
-
-@dataclass
-class SerializedResult:
-    """A query answer already written in its output format (see :meth:`Store.query_serialized`)."""
-
-    kind: str               # select | ask | graph
-    data: bytes
-    truncated: bool = False
-    evaluation_seconds: float = 0.0
-    serialization_seconds: float = 0.0
-
-
-def serialize_result(result: QueryResult, result_format: ResultFormatInfo, rdf_format: RdfFormatInfo,
-                     prefixes: Mapping[str, str] | None = None) -> bytes:
-    """Write any query answer: results formats for SELECT/ASK, RDF formats for graphs."""
-    if isinstance(result, SelectResult):
-        return serialize_select(result.variables, result.rows, result_format)
-    if isinstance(result, AskResult):
-        return serialize_ask(result.value, result_format)
-    return serialize_triples(result.triples, rdf_format, dict(prefixes) if prefixes else None)
-
-
-# --- dataset views ------------------------------------------------------------------
-
-VIEWS = ("all", "asserted", "inferred")
-
-
-def view_graphs(graphs: Iterable[str], iris: Iris, view: str = "all") -> list[str]:
-    """Return the graphs that make up the default graph of a view.
-
-    ``all`` is everything but the shapes; ``asserted`` leaves the inferred triples out
-    too; ``inferred`` is the inferred graph alone.
-    """
-    if view not in VIEWS:
-        raise UsageError(f"unknown graph view '{view}'", hint=f"Use one of: {', '.join(VIEWS)}.")
-    graphs = sorted(g for g in graphs if g != iris.shapes_graph)
-    if view == "asserted":
-        return [g for g in graphs if g != iris.inferred_graph]
-    if view == "inferred":
-        return [g for g in graphs if g == iris.inferred_graph]
-    return graphs
-
-
-# --- the interface ------------------------------------------------------------------
-
-class Store(ABC):
-    """Where the graph lives. Every method is safe to call from several threads."""
-
-    def __init__(self, iris: Iris):
-        self.iris = iris
-
-    # reading
-    @abstractmethod
-    def query(self, sparql: str, *, default_graphs: list[str] | None = None,
-              named_graphs: list[str] | None = None, bindings: Mapping[str, Term] | None = None,
-              timeout: float | None = None, max_rows: int | None = None,
-              base_iri: str | None = None) -> QueryResult:
-        """Run a SPARQL query.
-
-        ``default_graphs=None`` means the union of every graph but the shapes (see
-        :func:`view_graphs`), unless the query names its own dataset (FROM / FROM NAMED),
-        which is then honoured; ``named_graphs=None`` means every graph. Given graphs
-        replace the query's own dataset (as the SPARQL Protocol's default-graph-uri and
-        named-graph-uri do). ``bindings`` binds variables to terms before evaluation
-        (values, never text). ``max_rows`` cuts a SELECT or CONSTRUCT answer and flags it
-        as truncated. ``base_iri`` resolves relative IRIs in the query (an endpoint
-        passes its own URL, as the Protocol suggests).
-        """
-
-    def query_serialized(self, sparql: str, *, result_format: ResultFormatInfo, rdf_format: RdfFormatInfo,
-                         prefixes: Mapping[str, str] | None = None, **options) -> "SerializedResult":
-        """Run a query and return its answer already written in a format.
-
-        SELECT and ASK answers are written in ``result_format``, CONSTRUCT and DESCRIBE in
-        ``rdf_format``. An endpoint needs bytes, not terms; backends that evaluate
-        elsewhere (:class:`coopgraph.store.snapshots.SnapshotStore`) write them there, so the
-        answer crosses the process boundary once, already in its final form.
-        ``options`` are those of :meth:`query`.
-        """
-        started = time.perf_counter()
-        result = self.query(sparql, **options)
-        evaluated = time.perf_counter()
-        data = serialize_result(result, result_format, rdf_format, prefixes)
-        return SerializedResult(result.kind, data, getattr(result, "truncated", False),
-                                evaluated - started, time.perf_counter() - evaluated)
-
-    @abstractmethod
-    def graphs(self) -> list[str]:
-        """Return the IRIs of the named graphs that hold triples."""
-
-    @abstractmethod
-    def count(self, graph: str | None = None) -> int:
-        """Return the number of triples in one graph, or quads in the whole store."""
-
-    @abstractmethod
-    def dump(self, fmt: RdfFormatInfo, *, graph: str | None = None,
-             output: IO[bytes] | None = None, prefixes: dict[str, str] | None = None) -> bytes | None:
-        """Serialise one graph (triple formats) or the whole dataset (quad formats)."""
-
-    def iter_triples(self, graph: str) -> Iterator[ox.Triple]:
-        """Yield the triples of one graph, grouped by subject (for streaming writers)."""
-        result = self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } ORDER BY ?s", default_graphs=[graph])
-        return iter(result.triples)
-
-    # writing
-    @abstractmethod
-    def replace_graphs(self, graphs: Mapping[str, bytes | list[ox.Quad]], fmt: RdfFormatInfo | None = None,
-                       *, drop: Iterable[str] = ()) -> None:
-        """Atomically replace the content of the given graphs and drop others.
-
-        Values are documents in ``fmt`` or lists of quads (their graph is ignored). Either
-        every change lands or none does.
-        """
-
-    def bulk_load_file(self, graph: str, path: Path, fmt: RdfFormatInfo, *, base_iri: str | None = None) -> None:
-        """Add a large file to a graph; backends stream it where they can (not atomic)."""
-        self.replace_graphs({graph: [*self._existing(graph), *parse_rdf(path.read_bytes(), fmt, base_iri=base_iri,
-                                                                         source=str(path))]})
-
-    def _existing(self, graph: str) -> list:
-        result = self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", default_graphs=[graph])
-        return [ox.Quad(t.subject, t.predicate, t.object) for t in result.triples]
-
-    @abstractmethod
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL Update (used by the build, never by the public endpoint)."""
-
-    def close(self) -> None:
-        """Release the store's files or connections."""
-
-    @contextlib.contextmanager
-    def writer(self) -> Iterator["Store"]:
-        """Group writes that must become visible together (one snapshot on serving stores).
-
-        The embedded and remote stores write through themselves; the serving store
-        (:class:`coopgraph.store.snapshots.SnapshotStore`) takes its write lock and publishes.
-        A block that wrote without giving the store a new version gets one: ETags and
-        answer caches are keyed by the version, and must not outlive what they describe.
-        """
-        before = self.version()
-        yield self
-        if self.version() == before:
-            self.bump_version()
-
-    def bump_version(self) -> str:
-        """Give the store a new version after a write that did not rebuild it.
-
-        No triple count in it (unlike the build's): counting a large store reads all of it.
-        """
-        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-        version = now.replace("-", "").replace(":", "") + f"-c{uuid.uuid4().hex[:8]}"
-        meta = f"<{self.iris.meta_graph}>"
-        self.update(
-            f"DELETE WHERE {{ GRAPH {meta} {{ {meta} <{DCT}hasVersion> ?v }} }} ;\n"
-            f"DELETE WHERE {{ GRAPH {meta} {{ {meta} <{DCT}modified> ?m }} }} ;\n"
-            f"INSERT DATA {{ GRAPH {meta} {{ {meta} <{DCT}hasVersion> \"{version}\" . "
-            f"{meta} <{DCT}modified> \"{now}\"^^<{XSD}dateTime> }} }}")
-        return version
-
-    # conveniences built on the above
-    def view(self, view: str = "all") -> list[str]:
-        return view_graphs(self.graphs(), self.iris, view)
-
-    def select(self, sparql: str, bindings: Mapping[str, Term] | None = None, **kwargs) -> list[dict[str, Term]]:
-        """Run a SELECT query and return its rows as dicts (for code, not for output)."""
-        result = self.query(sparql, bindings=bindings, **kwargs)
-        if not isinstance(result, SelectResult):
-            raise UsageError("select() needs a SELECT query")
-        return result.dicts()
-
-    def ask(self, sparql: str, **kwargs) -> bool:
-        result = self.query(sparql, **kwargs)
-        if not isinstance(result, AskResult):
-            raise UsageError("ask() needs an ASK query")
-        return result.value
-
-    def version(self) -> str:
-        """Return a token that changes whenever the content changes (for ETags)."""
-        rows = self.select(
-            "SELECT ?v WHERE { GRAPH ?g { ?g <http://purl.org/dc/terms/hasVersion> ?v } }",
-            default_graphs=[], named_graphs=[self.iris.meta_graph])
-        if rows:
-            return rows[0]["v"].value
-        return f"n{self.count()}"
-
-    def modified(self) -> dt.datetime | None:
-        """Return when the content was last built (dct:modified in the meta graph), if recorded."""
-        rows = self.select(
-            "SELECT ?m WHERE { GRAPH ?g { ?g <http://purl.org/dc/terms/modified> ?m } }",
-            default_graphs=[], named_graphs=[self.iris.meta_graph])
-        for row in rows:
-            try:
-                value = dt.datetime.fromisoformat(row["m"].value.replace("Z", "+00:00"))
-            except ValueError:
-                continue
-            return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-        return None
-
-    def graph_counts(self) -> dict[str, int]:
-        return {g: self.count(g) for g in sorted(self.graphs())}
-
 
 # --- the embedded pyoxigraph backend ---------------------------------------------------
 
@@ -473,7 +215,7 @@ class OxigraphStore(Store):
                 self._ox.update(sparql)
             except SyntaxError as exc:
                 line, column = syntax_position(str(exc))
-                raise QuerySyntaxError(_query_message(str(exc)), line=line, column=column) from exc
+                raise QuerySyntaxError(query_message(str(exc)), line=line, column=column) from exc
             except OSError as exc:
                 raise StoreError(f"the update could not be applied: {exc}") from exc
 
@@ -494,7 +236,7 @@ def _query_errors():
         yield
     except SyntaxError as exc:
         line, column = syntax_position(str(exc))
-        raise QuerySyntaxError(_query_message(str(exc)), line=line, column=column,
+        raise QuerySyntaxError(query_message(str(exc)), line=line, column=column,
                                hint="Fix the SPARQL at that place and send it again.") from exc
     except (OSError, ValueError, TypeError) as exc:
         raise QueryFailed(f"the query could not be evaluated: {exc}") from exc
@@ -549,25 +291,66 @@ _OVER_CAP = {
 }
 
 
-def has_dataset_clause(sparql: str) -> bool:
-    from ..sparql import has_dataset_clause as lexical
-    return lexical(sparql)
-
-
-def bind_values(sparql: str, bindings: Mapping[str, Term]) -> str:
-    """Bind variables to terms (see :func:`coopgraph.sparql.inject_values`)."""
-    from ..sparql import inject_values
-    if any(isinstance(v, ox.BlankNode) for v in bindings.values()):
-        raise UsageError("a blank node cannot be bound as a query value")
+@contextlib.contextmanager
+def _query_errors():
+    """Turn pyoxigraph's errors (while parsing or evaluating lazily) into coopgraph's."""
     try:
-        return inject_values(sparql, dict(bindings))
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+        yield
+    except SyntaxError as exc:
+        line, column = syntax_position(str(exc))
+        raise QuerySyntaxError(query_message(str(exc)), line=line, column=column,
+                               hint="Fix the SPARQL at that place and send it again.") from exc
+    except (OSError, ValueError, TypeError) as exc:
+        raise QueryFailed(f"the query could not be evaluated: {exc}") from exc
 
 
-def _query_message(message: str) -> str:
-    """Drop pyoxigraph's 'error at L:C:' prefix: the position travels separately."""
-    return re.sub(r"^error at \d+:\d+:\s*", "", message)
+class _OverBudget(Exception):
+    pass
+
+
+class _BudgetBuffer:
+    """A bytes buffer pyoxigraph writes into, which stops the writing past a byte budget."""
+
+    def __init__(self, budget: int | None):
+        self.budget = budget
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data) -> int:
+        self.size += len(data)
+        if self.budget is not None and self.size > self.budget:
+            raise _OverBudget()
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def _json_over_cap(data: bytes, cap: int) -> bool:
+    """Whether a SPARQL JSON answer has more rows than ``cap``.
+
+    Every non-empty row holds at least one term object, which starts with ``{"type":``
+    (a sequence that cannot occur inside a JSON string, where quotes are escaped), and
+    an empty row is ``{}``; their sum bounds the rows from above in microseconds. Only
+    a bound over the cap needs the full parse.
+    """
+    if data.count(b'{"type":') + data.count(b"{}") <= cap:
+        return False
+    return len(json.loads(data)["results"]["bindings"]) > cap
+
+
+#: Result formats whose rows can be told exactly from pyoxigraph's output: JSON (see
+#: above), XML by its <result> tags (a '<' in text is always escaped), TSV by its lines
+#: (a newline in a literal is always escaped), less the header.
+_OVER_CAP = {
+    "json": _json_over_cap,
+    "xml": lambda data, cap: data.count(b"<result>") > cap,
+    "tsv": lambda data, cap: data.count(b"\n") - 1 > cap,
+}
 
 
 def _collect(answer, max_rows: int | None, deadline: float | None, timeout: float | None) -> QueryResult:
@@ -605,16 +388,4 @@ def _collect(answer, max_rows: int | None, deadline: float | None, timeout: floa
     return GraphResult(triples, truncated)
 
 
-def open_store(spec: str | Path | None, iris: Iris, *, read_only: bool = False, **options) -> Store:
-    """Open the store a specification names: ``memory``, a folder, or ``sparql+http(s)://...``."""
-    text = str(spec) if spec is not None else "memory"
-    if text in ("", "memory", ":memory:"):
-        return OxigraphStore(iris)
-    if text.startswith(("sparql+http://", "sparql+https://")):
-        from .remote import RemoteStore
-        return RemoteStore(iris, text[len("sparql+"):], **options)
-    return OxigraphStore(iris, text, read_only=read_only)
-
-
-__all__ = ["Store", "OxigraphStore", "SelectResult", "AskResult", "GraphResult", "QueryResult", "SerializedResult",
-           "open_store", "view_graphs", "VIEWS", "rdf_format"]
+__all__ = ["OxigraphStore"]

@@ -2,7 +2,7 @@
 
 Reads go through the SPARQL 1.1 Protocol, writes through SPARQL 1.1 Update, and bulk
 loads and dumps through the Graph Store Protocol where the server offers it. Callers see
-the same :class:`~coopgraph.store.embedded.Store` as with the embedded store; what servers do
+the same :class:`~coopgraph.store.base.Store` as with the embedded store; what servers do
 differently is handled here, not by them:
 
 - Every request is a form post (``application/x-www-form-urlencoded``): Virtuoso does
@@ -44,7 +44,7 @@ from ..errors import Forbidden, QueryFailed, QuerySyntaxError, QueryTimeout, Rdf
 from ..formats import syntax_position
 from ..namespaces import Iris
 from ..sparql import has_dataset_clause, keywords, query_form, with_dataset
-from .embedded import AskResult, GraphResult, SelectResult, Store, bind_values
+from .base import AskResult, GraphResult, SelectResult, Store, bind_values
 
 log = logging.getLogger(__name__)
 
@@ -229,9 +229,9 @@ class RemoteStore(Store):
         try:
             ox.Store().query(sparql)
         except SyntaxError as exc:
-            from .embedded import _query_message
+            from .base import query_message
             line, column = syntax_position(str(exc))
-            raise QuerySyntaxError(_query_message(str(exc)), line=line, column=column,
+            raise QuerySyntaxError(query_message(str(exc)), line=line, column=column,
                                    hint="Fix the SPARQL at that place and send it again.") from exc
         except (ValueError, TypeError, OSError):
             pass  # evaluation problems on the empty store say nothing about the server

@@ -47,7 +47,8 @@ import pyoxigraph as ox
 from ..errors import CoopgraphError, QueryTimeout, StoreError, error_reply, rebuild_error
 from ..formats import RDF_FORMATS, RESULT_FORMATS, select_to_json
 from ..namespaces import Iris
-from .embedded import AskResult, GraphResult, OxigraphStore, SelectResult, SerializedResult, Store
+from .embedded import OxigraphStore
+from .base import AskResult, GraphResult, SelectResult, SerializedResult, Store
 
 log = logging.getLogger(__name__)
 
@@ -644,7 +645,7 @@ class SnapshotStore(Store):
                 self._idle.put(worker)
 
     def _request(self, sparql, default_graphs, named_graphs, bindings, max_rows, base_iri) -> dict:
-        from .embedded import bind_values
+        from .base import bind_values
         if bindings:
             sparql = bind_values(sparql, bindings)
         # default_graphs=None travels as is: the worker works out the 'all' view (or the
