@@ -124,7 +124,7 @@ def test_unsupported_shape_feature_is_refused():
 
 
 def test_supported_list_matches_the_compiler():
-    # every component the compiler knows is listed, so the README's pointer stays true
+    # every component the compiler knows is listed, so the pointer in the error message stays true
     assert {"minCount", "sparql", "lessThanOrEquals", "targetClass"} <= SUPPORTED
 
 

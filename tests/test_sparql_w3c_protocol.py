@@ -4,7 +4,7 @@ The manifest (w3c/rdf-tests, sparql/sparql11/protocol; see tests/data/w3c-sparql
 ORIGIN.md) describes each test as HTTP requests and the answers expected. The server
 publishes protocol-dataset.trig, which puts data1-3 in the named graphs the manifest
 expects. Every query test must pass as written. The update tests expect 2xx: this
-endpoint is read-only, so for them we assert the 403 it answers instead (the README
+endpoint is read-only, so for them we assert the 403 it answers instead (docs/sparql.md
 says so); the requests that follow an update in those tests check what the update did,
 and are not run.
 """
