@@ -223,10 +223,13 @@ def towns_client(towns_app):
     return towns_app.test_client()
 
 
-def has_curated_graph() -> bool:
-    """True when this checkout holds the curated ontology and data (tests about the real knowledge need it)."""
-    return (ROOT / "ontology").is_dir() and any((ROOT / "ontology").glob("*.ttl")) \
-        and (ROOT / "data").is_dir() and any((ROOT / "data").glob("*.ttl"))
+@pytest.fixture()
+def folder(tmp_path, mini_settings):
+    """A store folder of the miniature project, built for one test (it may write to it)."""
+    path = tmp_path / "store"
+    store, _ = build(mini_settings.with_overrides(store=str(path)))
+    store.close()
+    return path
 
 
 # --- store backends: the embedded store and a private Virtuoso --------------------------

@@ -290,14 +290,6 @@ def test_withdrawal_needs_a_maintainer_and_keeps_the_record(client, store):
 
 # --- the command line and the build, on a store folder ------------------------------------------------
 
-@pytest.fixture()
-def folder(tmp_path, mini_settings):
-    path = tmp_path / "store"
-    built, _ = build(mini_settings.with_overrides(store=str(path)))
-    built.close()
-    return path
-
-
 def contribute(*args, env=None):
     result = CliRunner().invoke(cli, ["--root", str(MINI), "contribute", *args], catch_exceptions=False,
                                 env={"COOPGRAPH_CONTRIBUTOR_TOKENS": json.dumps(CONTRIBUTORS), **(env or {})})

@@ -26,14 +26,6 @@ CHEAP = "SELECT ?s WHERE { ?s a <https://example.org/mini#Region> } ORDER BY ?s"
 
 
 @pytest.fixture()
-def folder(tmp_path, mini_settings):
-    path = tmp_path / "store"
-    store, _ = build(mini_settings.with_overrides(store=str(path)))
-    store.close()
-    return path
-
-
-@pytest.fixture()
 def serving(folder):
     store = SnapshotStore(IRIS, folder, workers=2)
     yield store
