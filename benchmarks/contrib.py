@@ -28,12 +28,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from coopgraph.build import build
+from coopgraph.knowledge.build import build
 from coopgraph.config import load_settings
-from coopgraph.contrib import ContributionValidator, parse_contribution
-from coopgraph.contributions import submit
+from coopgraph.contributions.checking import ContributionValidator, parse_contribution
+from coopgraph.contributions.ledger import submit
 from coopgraph.formats import RDF_FORMATS
-from coopgraph.sandbox import SnapshotStore
+from coopgraph.store.snapshots import SnapshotStore
 
 CG = "https://w3id.org/coopgraph/ontology#"
 ID = "https://w3id.org/coopgraph/id/"

@@ -121,7 +121,7 @@ class Server:
 
 
 def build_store(folder: Path) -> Path:
-    from coopgraph.build import build
+    from coopgraph.knowledge.build import build
     from coopgraph.config import load_settings
     store = folder / "store"
     build(load_settings(environ={}, root=MINI, store=str(store)))[0].close()

@@ -113,7 +113,7 @@ def curated_turtle(path: Path) -> tuple[str, str, int] | None:
     if not any((ROOT / "data").glob("*.ttl")):
         return None
     sys.path.insert(0, str(ROOT / "src"))
-    from coopgraph.build import build
+    from coopgraph.knowledge.build import build
     from coopgraph.config import load_settings
     from coopgraph.formats import RDF_FORMATS
     store, _ = build(load_settings(environ={}, root=str(ROOT)))

@@ -21,10 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from coopgraph import geo, network, ontodoc, timeline  # noqa: E402
-from coopgraph.build import build  # noqa: E402
+from coopgraph.views import geo, network, timeline  # noqa: E402
+from coopgraph.describe import ontology as ontodoc  # noqa: E402
+from coopgraph.knowledge.build import build  # noqa: E402
 from coopgraph.config import load_settings  # noqa: E402
-from coopgraph.describe import describe  # noqa: E402
+from coopgraph.describe.resource import describe  # noqa: E402
 from coopgraph.search import SearchIndex  # noqa: E402
 from coopgraph.web import create_app  # noqa: E402
 

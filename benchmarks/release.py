@@ -32,7 +32,7 @@ STEP = r"""
 import json, os, resource, sys, time, tracemalloc
 from pathlib import Path
 from coopgraph.config import load_settings
-from coopgraph.store import OxigraphStore
+from coopgraph.store.embedded import OxigraphStore
 step, store_path, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 settings = load_settings(environ={}, root=sys.argv[4], releases_dir=str(out))
 store = OxigraphStore(settings.iris, store_path, read_only=True)
@@ -47,7 +47,7 @@ elif step == "export":
     with open(out / "dump.nt", "wb") as fh:
         export(store, RDF_FORMATS["ntriples"], fh)
 elif step == "statistics":
-    from coopgraph.void import compute_statistics
+    from coopgraph.describe.void import compute_statistics
     compute_statistics(store)
 elif step == "release":
     from coopgraph.release import make_release
@@ -67,7 +67,7 @@ def build_store(folder: Path, triples: int) -> int:
     spec.loader.exec_module(http_benchmark)
     from coopgraph.formats import RDF_FORMATS
     from coopgraph.namespaces import Iris
-    from coopgraph.store import OxigraphStore
+    from coopgraph.store.embedded import OxigraphStore
     data = folder / "synthetic.ttl"
     http_benchmark.synthetic_turtle(data, triples)
     iris = Iris()

@@ -51,13 +51,14 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from coopgraph.build import build  # noqa: E402
+from coopgraph.knowledge.build import build  # noqa: E402
 from coopgraph.config import load_settings  # noqa: E402
 from coopgraph.export import export  # noqa: E402
 from coopgraph.formats import RDF_FORMATS  # noqa: E402
-from coopgraph.loader import load_files, project_files  # noqa: E402
+from coopgraph.knowledge.loader import load_files, project_files  # noqa: E402
 from coopgraph.queries import bind_parameters, load_stored_queries  # noqa: E402
-from coopgraph.store import OxigraphStore, bind_values  # noqa: E402
+from coopgraph.store.embedded import OxigraphStore  # noqa: E402
+from coopgraph.store.base import bind_values  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("benchmark_generate", HERE / "generate.py")
 generate = importlib.util.module_from_spec(_spec)
@@ -515,7 +516,7 @@ class SizeRun:
 
 
 def generate_port() -> int:
-    from coopgraph.localvirtuoso import free_port
+    from coopgraph.store.virtuoso import free_port
     return free_port()
 
 
@@ -529,7 +530,7 @@ class Bench:
         self.virtuoso = None
 
     def start_virtuoso(self) -> None:
-        from coopgraph.localvirtuoso import LocalVirtuoso, virtuoso_binary
+        from coopgraph.store.virtuoso import LocalVirtuoso, virtuoso_binary
         if virtuoso_binary() is None:
             print("Virtuoso is not installed: its column stays empty", flush=True)
             return

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from coopgraph.build import build  # noqa: E402
+from coopgraph.knowledge.build import build  # noqa: E402
 from coopgraph.config import load_settings  # noqa: E402
 from coopgraph.queries import bind_parameters, run_stored_query  # noqa: E402
 from coopgraph.web import create_app  # noqa: E402

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from coopgraph.build import build
+from coopgraph.knowledge.build import build
 from coopgraph.config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -223,10 +223,13 @@ def towns_client(towns_app):
     return towns_app.test_client()
 
 
-def has_curated_graph() -> bool:
-    """True when this checkout holds the curated ontology and data (tests about the real knowledge need it)."""
-    return (ROOT / "ontology").is_dir() and any((ROOT / "ontology").glob("*.ttl")) \
-        and (ROOT / "data").is_dir() and any((ROOT / "data").glob("*.ttl"))
+@pytest.fixture()
+def folder(tmp_path, mini_settings):
+    """A store folder of the miniature project, built for one test (it may write to it)."""
+    path = tmp_path / "store"
+    store, _ = build(mini_settings.with_overrides(store=str(path)))
+    store.close()
+    return path
 
 
 # --- store backends: the embedded store and a private Virtuoso --------------------------
@@ -243,7 +246,7 @@ def virtuoso(tmp_path_factory):
 
     Stopped by its process id at the end. Skips when Virtuoso is not installed.
     """
-    from coopgraph.localvirtuoso import INSTALL_HINT, LocalVirtuoso, isql_binary, virtuoso_binary
+    from coopgraph.store.virtuoso import INSTALL_HINT, LocalVirtuoso, isql_binary, virtuoso_binary
     if virtuoso_binary() is None or isql_binary() is None:
         pytest.skip("Virtuoso Open Source is not installed (no virtuoso-t / isql-vt). " + INSTALL_HINT)
     # a small transaction limit, so the tests also go through what the backend does past it
@@ -263,7 +266,7 @@ def store_factory(request):
     import uuid
 
     from coopgraph.namespaces import Iris
-    from coopgraph.store import OxigraphStore
+    from coopgraph.store.embedded import OxigraphStore
 
     def make(kind: str, iris=None, **options):
         iris = iris or Iris(f"https://t{uuid.uuid4().hex[:12]}.example.org/coopgraph/")

@@ -504,12 +504,10 @@ def test_a_browser_renders_the_api_page_from_our_own_files(live_project_server, 
     assert rendered == {f"/api/queries/{name}/results" for name in GOOD | {"slow"}}
     assert "coopgraph stored-query API" in dom
 
-# --- the README documents the real shapes ---------------------------------------------------
+# --- the docs show the real shapes ------------------------------------------------------------
 
 def readme_json_blocks() -> list[dict]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Stored queries and their API"):]
-    section = section[:section.index("\n## ", 1)]
+    section = (ROOT / "docs" / "stored-queries.md").read_text(encoding="utf-8")
     return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, re.S)]
 
 

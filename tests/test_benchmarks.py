@@ -10,7 +10,7 @@ import importlib.util
 
 import pytest
 
-from coopgraph.build import build
+from coopgraph.knowledge.build import build
 from coopgraph.namespaces import ONTOLOGY, RDF_TYPE
 
 from conftest import ROOT, make_settings

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TOWNS, LiveServer, has_curated_graph
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,14 +29,9 @@ playwright_api = pytest.importorskip("playwright.sync_api", reason="needs the pl
 
 @pytest.fixture(scope="module")
 def site(request):
-    """(base URL, a city page, a search word): the curated graph's server when it exists, else a made-up one."""
-    if has_curated_graph():
-        server = request.getfixturevalue("live_server")
-        yield server.url, "/id/city/koriyama", "koriyama"
-        return
-    server = LiveServer(["--root", str(TOWNS), "serve", "--workers", "1", "--threads", "4"])
-    yield server.url, "/id/city/testville", "testville"
-    server.stop()
+    """(base URL, a city page, a search word) on the curated graph's server."""
+    server = request.getfixturevalue("live_server")
+    yield server.url, "/id/city/koriyama", "koriyama"
 
 
 @pytest.fixture(scope="module")

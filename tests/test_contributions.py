@@ -17,14 +17,14 @@ import pytest
 import rdflib
 from click.testing import CliRunner
 
-from coopgraph import contributions as core
-from coopgraph.build import build, run_reasoning, run_validation
+from coopgraph.contributions import ledger as core
+from coopgraph.knowledge.build import build, run_reasoning, run_validation
 from coopgraph.cli import cli
 from coopgraph.errors import Forbidden, Unauthorized
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.namespaces import Iris
-from coopgraph.sandbox import SnapshotStore, current_snapshot, snapshots_dir, write_lock
-from coopgraph.store import OxigraphStore
+from coopgraph.store.snapshots import SnapshotStore, current_snapshot, snapshots_dir, write_lock
+from coopgraph.store.embedded import OxigraphStore
 from coopgraph.web import create_app
 
 from conftest import MINI, SAMPLES
@@ -290,14 +290,6 @@ def test_withdrawal_needs_a_maintainer_and_keeps_the_record(client, store):
 
 # --- the command line and the build, on a store folder ------------------------------------------------
 
-@pytest.fixture()
-def folder(tmp_path, mini_settings):
-    path = tmp_path / "store"
-    built, _ = build(mini_settings.with_overrides(store=str(path)))
-    built.close()
-    return path
-
-
 def contribute(*args, env=None):
     result = CliRunner().invoke(cli, ["--root", str(MINI), "contribute", *args], catch_exceptions=False,
                                 env={"COOPGRAPH_CONTRIBUTOR_TOKENS": json.dumps(CONTRIBUTORS), **(env or {})})
@@ -368,8 +360,8 @@ def test_a_rebuild_carries_over_what_was_published_not_a_write_cut_short(folder,
 
 def test_contributions_accepted_during_a_rebuild_are_not_lost(folder, mini_settings, caplog, monkeypatch):
     """The build's last step waits for the write lock and catches up with what was accepted meanwhile."""
-    import coopgraph.build as build_module
-    from coopgraph.sandbox import publish_snapshot
+    import coopgraph.knowledge.build as build_module
+    from coopgraph.store.snapshots import publish_snapshot
     carried = threading.Event()
     original = build_module._carry_over_contributions
 
@@ -390,7 +382,7 @@ def test_contributions_accepted_during_a_rebuild_are_not_lost(folder, mini_setti
         id="20260101-000000-0000beef", graph=IRIS.contribution_graph("20260101-000000-0000beef"),
         contributor="Ada Testville", agent=core.agent_iri(IRIS, "Ada Testville"), submitted="2026-01-01T00:00:00Z",
         sha256="0" * 64, description="during the build", triples=1, media_type="text/turtle", byte_size=1)
-    with caplog.at_level(logging.INFO, logger="coopgraph.build"):
+    with caplog.at_level(logging.INFO, logger="coopgraph.knowledge.build"):
         with write_lock(folder):
             thread = threading.Thread(target=rebuild)
             thread.start()
@@ -420,8 +412,8 @@ def test_reasoning_after_a_submission_equals_reasoning_from_scratch(store):
 
 def test_incremental_reasoning_equals_recomputation(mini_settings):
     """A contribution that sets off every kind of rule, over several rounds, old facts joined with new ones."""
-    from coopgraph.build import data_graphs
-    from coopgraph.reasoning import reason_added
+    from coopgraph.knowledge.build import data_graphs
+    from coopgraph.knowledge.reasoning import reason_added
     added = f"""
     <{ID}city/delta> a <{EX}Town> ; <{EX}within> <{ID}region/north> ; <{EX}partnerOf> <{ID}city/gamma> .
     <{ID}region/far> <{EX}within> <{ID}region/west> . <{ID}region/west> <{EX}within> <{ID}region/north> .

@@ -17,11 +17,11 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from coopgraph.build import build, run_reasoning
+from coopgraph.knowledge.build import run_reasoning
 from coopgraph.cli import cli
 from coopgraph.namespaces import Iris
-from coopgraph.sandbox import current_snapshot, snapshots_dir
-from coopgraph.store import OxigraphStore
+from coopgraph.store.snapshots import current_snapshot, snapshots_dir
+from coopgraph.store.embedded import OxigraphStore
 
 from conftest import MINI, SAMPLES, LiveServer
 
@@ -41,14 +41,6 @@ def pairing(slug: str, city: str = "alpha") -> bytes:
     return (f'<{ID}pairing/{slug}> a <{EX}Pairing> ; <http://www.w3.org/2000/01/rdf-schema#label> "{slug}"@en ;\n'
             f'  <{EX}participant> <{ID}city/{city}>, <{ID}city/gamma> ; <{EX}euParticipant> <{ID}city/gamma> .\n'
             ).encode("utf-8")
-
-
-@pytest.fixture()
-def folder(tmp_path, mini_settings):
-    path = tmp_path / "store"
-    built, _ = build(mini_settings.with_overrides(store=str(path)))
-    built.close()
-    return path
 
 
 def serve(folder, workers: int = 2, threads: int = 8) -> LiveServer:

@@ -11,7 +11,7 @@ import json
 import pyoxigraph as ox
 import pytest
 
-from coopgraph.build import build
+from coopgraph.knowledge.build import build
 
 ID = "https://w3id.org/coopgraph/id/"
 TESTVILLE = ID + "city/testville"

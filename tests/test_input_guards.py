@@ -21,13 +21,13 @@ import requests
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
 from coopgraph import guards
-from coopgraph.contrib import ContributionValidator
+from coopgraph.contributions.checking import ContributionValidator
 from coopgraph.errors import (InputTooDeep, PayloadTooLarge, QueryTimeout, QueryTooDeep, StoredQueryError,
                               excerpt)
 from coopgraph.formats import RDF_FORMATS, parse_rdf, xml_safe
-from coopgraph.isolation import KillableRunner
+from coopgraph.store.pool import KillableRunner
 from coopgraph.queries import load_stored_queries
-from coopgraph.store import OxigraphStore
+from coopgraph.store.embedded import OxigraphStore
 
 from conftest import MINI, ROOT, LiveServer, make_settings
 

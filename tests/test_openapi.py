@@ -102,7 +102,7 @@ def test_document_follows_the_graph(query_project, query_build):
     """Graph-drawn enums come from the store's current content, so a new city appears in the document."""
     import pyoxigraph as ox
 
-    from coopgraph.store import OxigraphStore
+    from coopgraph.store.embedded import OxigraphStore
     from coopgraph.web import create_app
 
     from conftest import make_settings

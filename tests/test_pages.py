@@ -12,11 +12,11 @@ from html.parser import HTMLParser
 import pyoxigraph as ox
 import pytest
 
-from coopgraph.build import build, write_meta
+from coopgraph.knowledge.build import build, write_meta
 from coopgraph.web import create_app
 from coopgraph.web.i18n import MESSAGES
 
-from conftest import MINI, has_curated_graph, make_settings
+from conftest import MINI, make_settings
 
 ID = "https://w3id.org/coopgraph/id/"
 CG = "https://w3id.org/coopgraph/ontology#"
@@ -139,12 +139,10 @@ def test_crawl_mini():
     assert crawl(client, store) == len(subjects(store))
 
 
-@pytest.mark.skipif(not has_curated_graph(), reason="the curated ontology and data are not in this checkout yet")
 def test_crawl_curated(client, built_store):
     assert crawl(client, built_store) >= 50
 
 
-@pytest.mark.skipif(not has_curated_graph(), reason="the curated ontology and data are not in this checkout yet")
 def test_koriyama_page_lists_its_pairing_with_essen_and_its_programmes(client):
     response = client.get("/id/city/koriyama")
     assert response.status_code == 200
@@ -158,7 +156,6 @@ def test_koriyama_page_lists_its_pairing_with_essen_and_its_programmes(client):
     assert "Linked from" in headings and "Programmes and themes" in headings and "Sources" in headings
 
 
-@pytest.mark.skipif(not has_curated_graph(), reason="the curated ontology and data are not in this checkout yet")
 def test_curated_map_shows_pairings_and_lists_the_regions_it_cannot_draw(client):
     html = client.get("/map").get_data(as_text=True)
     overview = re.search(r'<figure class="map" id="frame-overview">.*?</figure>', html, re.S).group(0)

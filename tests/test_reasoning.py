@@ -8,7 +8,7 @@ import rdflib
 
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.namespaces import OWL, RDFS, Iris
-from coopgraph.reasoning import RULES, rule_updates
+from coopgraph.knowledge.reasoning import RULES, rule_updates
 
 IRIS = Iris()
 EX = "https://example.org/mini#"

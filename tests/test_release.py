@@ -20,7 +20,7 @@ from coopgraph.cli import cli
 from coopgraph.errors import NotFound, UsageError
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.release import CHECKSUMS, DESCRIPTION, get_release, list_releases, make_release, read_release
-from coopgraph.sandbox import SnapshotStore
+from coopgraph.store.snapshots import SnapshotStore
 
 import dcat_ap
 from conftest import MINI
@@ -282,7 +282,7 @@ def test_void_linksets_count_the_links_to_each_dataset(built_store, description,
 
 
 def test_release_keeps_its_statistics(built_store, curated_release):
-    from coopgraph.void import VoidStatistics, compute_statistics
+    from coopgraph.describe.void import VoidStatistics, compute_statistics
     kept = VoidStatistics.from_dict(read_release(curated_release.path).statistics)
     assert kept == compute_statistics(built_store)
     assert kept.triples == curated_release.triples

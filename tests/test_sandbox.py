@@ -9,13 +9,13 @@ import time
 import pyoxigraph as ox
 import pytest
 
-from coopgraph import sandbox
-from coopgraph.build import build
+from coopgraph.store import snapshots as sandbox
+from coopgraph.knowledge.build import build
 from coopgraph.folders import swap_in
 from coopgraph.errors import QueryTimeout, QuerySyntaxError
 from coopgraph.namespaces import Iris
-from coopgraph.sandbox import SnapshotStore, current_snapshot, ensure_published, snapshots_dir
-from coopgraph.store import OxigraphStore
+from coopgraph.store.snapshots import SnapshotStore, current_snapshot, ensure_published, snapshots_dir
+from coopgraph.store.embedded import OxigraphStore
 
 IRIS = Iris()
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
@@ -23,14 +23,6 @@ RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?
 SLOW = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i "
         "FILTER(CONTAINS(CONCAT(STR(?c), STR(?f), STR(?c), STR(?f)), STR(?i))) }")
 CHEAP = "SELECT ?s WHERE { ?s a <https://example.org/mini#Region> } ORDER BY ?s"
-
-
-@pytest.fixture()
-def folder(tmp_path, mini_settings):
-    path = tmp_path / "store"
-    store, _ = build(mini_settings.with_overrides(store=str(path)))
-    store.close()
-    return path
 
 
 @pytest.fixture()

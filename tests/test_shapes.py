@@ -11,11 +11,11 @@ import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS
 
-from coopgraph.build import build_into, run_reasoning, run_validation, shapes_graph, label_lookup
+from coopgraph.knowledge.build import build_into, run_reasoning, run_validation, shapes_graph, label_lookup
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.namespaces import Iris
-from coopgraph.store import OxigraphStore
-from coopgraph.validation import SUPPORTED, compile_shapes, read_shapes, validate_with_pyshacl
+from coopgraph.store.embedded import OxigraphStore
+from coopgraph.knowledge.validation import SUPPORTED, compile_shapes, read_shapes, validate_with_pyshacl
 
 from conftest import ROOT
 

@@ -8,7 +8,9 @@ import pytest
 from coopgraph.errors import QuerySyntaxError, RdfSyntaxError, UsageError
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.namespaces import Iris
-from coopgraph.store import OxigraphStore, open_store, view_graphs
+from coopgraph.store.embedded import OxigraphStore
+from coopgraph.store.base import view_graphs
+from coopgraph.store.spec import open_spec
 
 EX = "https://example.org/mini#"
 ID = "https://w3id.org/coopgraph/id/"
@@ -95,7 +97,7 @@ def test_on_disk_store_survives_reopening(tmp_path):
     store = OxigraphStore(IRIS, tmp_path / "s")
     store.replace_graphs({"urn:g": b'<urn:a> <urn:b> "persisted" .'}, RDF_FORMATS["ntriples"])
     store.close()
-    again = open_store(tmp_path / "s", IRIS, read_only=True)
+    again = open_spec(tmp_path / "s", IRIS, read_only=True)
     assert again.count("urn:g") == 1
 
 
@@ -110,3 +112,19 @@ def test_dump_and_bulk_load_a_graph(tmp_path, mini_store):
     with pytest.raises(RdfSyntaxError) as caught:
         other.bulk_load_file("urn:copy2", path, RDF_FORMATS["turtle"])
     assert caught.value.line == 1
+
+
+def test_the_store_setting_is_read_the_same_way_everywhere(tmp_path):
+    """One parser tells memory, remote and folder apart; an unbuilt folder is refused with a hint."""
+    from coopgraph.errors import LoadError
+    from coopgraph.store.spec import StoreSpec
+
+    for text in ("", "memory", ":memory:", None):
+        assert StoreSpec.parse(text).is_memory
+    remote = StoreSpec.parse("sparql+https://example.org/sparql")
+    assert remote.is_remote and remote.endpoint == "https://example.org/sparql" and remote.is_built
+    folder = StoreSpec.parse(tmp_path / "nothing-here")
+    assert folder.is_folder and folder.path == tmp_path / "nothing-here" and not folder.is_built
+    with pytest.raises(LoadError, match="no built store") as caught:
+        folder.require_built()
+    assert "coopgraph build --store" in caught.value.hint

@@ -17,16 +17,16 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from coopgraph.build import build, build_into, label_lookup, run_reasoning, run_validation, shapes_graph
+from coopgraph.knowledge.build import build, build_into, label_lookup, run_reasoning, run_validation, shapes_graph
 from coopgraph.errors import (Forbidden, QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError,
                               StoreError)
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.namespaces import OWL, RDFS, XSD, Iris
 from coopgraph.queries import load_stored_queries, run_stored_query
-from coopgraph.remote import RemoteStore
+from coopgraph.store.remote import RemoteStore
 from coopgraph.sparql import with_dataset
-from coopgraph.store import open_store
-from coopgraph.validation import validate_with_pyshacl
+from coopgraph.store.spec import open_spec
+from coopgraph.knowledge.validation import validate_with_pyshacl
 
 from conftest import MINI, MINI_BASE, ROOT, SAMPLES, free_port, make_settings
 
@@ -358,7 +358,7 @@ def test_writes_without_credentials_are_refused_with_a_hint(virtuoso):
 
 
 def test_an_unreachable_store_says_so():
-    store = open_store(f"sparql+http://127.0.0.1:{free_port()}/sparql", Iris())
+    store = open_spec(f"sparql+http://127.0.0.1:{free_port()}/sparql", Iris())
     assert isinstance(store, RemoteStore)
     with pytest.raises(StoreError) as caught:
         store.graphs()
@@ -447,7 +447,7 @@ def test_cli_options_name_the_update_endpoint_and_user(virtuoso, tmp_path):
     assert built.returncode == 0, built.stderr
     assert "https://cli-options.example.org/coopgraph/graph/inferred" in built.stdout
 
-    from coopgraph.localvirtuoso import free_port
+    from coopgraph.store.virtuoso import free_port
     nowhere = f"http://127.0.0.1:{free_port()}/sparql"
     refused = subprocess.run([*base, "--store-update-url", nowhere, "build", "--store", virtuoso.store_spec],
                              env=env, capture_output=True, text=True, timeout=120)
@@ -459,7 +459,7 @@ def test_a_contribution_round_trip_on_every_backend(backend, backend_settings):
     import json as _json
     import uuid
 
-    from coopgraph.build import build
+    from coopgraph.knowledge.build import build
     from coopgraph.web import create_app
 
     base = f"https://c{uuid.uuid4().hex[:10]}.example.org/coopgraph/"

@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 
-from coopgraph.build import build
+from coopgraph.knowledge.build import build
 
 from conftest import MINI, LiveServer, make_settings
 from test_contributions import CONTRIBUTORS, pairing

@@ -13,11 +13,11 @@ import time
 import pytest
 import requests
 
-from coopgraph.build import build
+from coopgraph.knowledge.build import build
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.namespaces import Iris
-from coopgraph.remote import GRAPH_LIST_SECONDS
-from coopgraph.sandbox import SnapshotStore
+from coopgraph.store.remote import GRAPH_LIST_SECONDS
+from coopgraph.store.snapshots import SnapshotStore
 
 from conftest import BACKENDS, MINI, LiveServer, make_settings
 

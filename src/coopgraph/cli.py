@@ -33,22 +33,18 @@ class State:
         """Open the built store; with no store configured, build the curated graph in memory."""
         if self._store is not None:
             return self._store
-        spec = self.settings.store
-        if spec in ("", "memory", ":memory:"):
-            from .build import build
+        from .store.spec import open_store, store_spec
+        spec = store_spec(self.settings)
+        if spec.is_memory:
+            from .knowledge.build import build
             if not quiet:
                 click.echo("Building the curated graph in memory...", err=True)
             self._store, _ = build(self.settings)
-        elif spec.startswith(("sparql+http://", "sparql+https://")):
-            from .store import open_store
-            self._store = open_store(spec, self.settings.iris, user=self.settings.store_user,
-                                     password=self.settings.store_password,
-                                     update_url=self.settings.store_update_url or None)
+        elif spec.is_remote:
+            self._store = open_store(self.settings)
         else:
-            if not (Path(spec) / "db").is_dir():
-                raise LoadError(f"there is no built store at {spec}",
-                                hint=f"Run `coopgraph build --store {spec}` first.")
-            self._store = _open_published(self.settings, Path(spec))
+            spec.require_built()
+            self._store = _open_published(self.settings, spec.path)
         self._store.max_query_depth = self.settings.max_query_depth
         return self._store
 
@@ -57,8 +53,8 @@ def _open_published(settings: Settings, path: Path):
     """Read a store folder's published snapshot: the state a server shows, never a write in progress."""
     import pyoxigraph as ox
 
-    from .sandbox import current_snapshot, snapshots_dir
-    from .store import OxigraphStore
+    from .store.snapshots import current_snapshot, snapshots_dir
+    from .store.embedded import OxigraphStore
     name = current_snapshot(path)
     if name is not None and (snapshots_dir(path) / name).is_dir():
         try:
@@ -138,7 +134,7 @@ def cli(ctx: click.Context, config_file, root, base_iri, store_update_url, store
 @click.pass_context
 def build(ctx, store, no_validate, as_json):
     """Load ontology/ and data/, reason, validate against shapes/, check the stored queries."""
-    from .build import build as run_build
+    from .knowledge.build import build as run_build
     state = _apply_store(ctx, store)
     progress = _progress_printer() if sys.stderr.isatty() and not as_json else None
     try:
@@ -383,7 +379,7 @@ def validate(ctx, files, fmt, report_format, store):
     Exit code 0: no violations (warnings may be printed); 1: violations; 2: a file is
     missing or does not parse (the message gives its line and column).
     """
-    from .contrib import ContributionValidator
+    from .contributions.checking import ContributionValidator
     state = _apply_store(ctx, store)
     contributions = [(name, _read_contribution(name, fmt, state.settings)) for name in files]
     validator = ContributionValidator(state.store())
@@ -407,7 +403,7 @@ def validate(ctx, files, fmt, report_format, store):
 
 
 def _read_contribution(name: str, fmt: str | None, settings: Settings):
-    from .contrib import parse_contribution
+    from .contributions.checking import parse_contribution
     path = Path(name)
     if not path.is_file():
         raise LoadError(f"{name}: no such file")
@@ -444,8 +440,8 @@ def contribute(ctx, file, token, description, server, fmt, store):
         _print_accepted(body["id"], body["triples"], body.get("report", {}).get("counts", {}),
                         server.rstrip("/") + body.get("url", ""))
         return
-    from .contrib import ContributionValidator
-    from .contributions import authenticate, open_for_contributions, submit
+    from .contributions.checking import ContributionValidator
+    from .contributions.ledger import authenticate, open_for_contributions, submit
     from .errors import PayloadTooLarge
     name = authenticate(state.settings, token)
     if len(data) > state.settings.max_upload_bytes:

@@ -26,13 +26,13 @@ from importlib import resources
 from pathlib import Path
 
 from .config import Settings
-from .describe_dataset import describe_dataset, utc_timestamp
+from .describe.dataset import describe_dataset, utc_timestamp
 from .errors import LoadError, NotFound, UsageError
 from .export import export
 from .folders import swap_in
 from .formats import RDF_FORMATS
 from .queries import StoredQuery, load_stored_query
-from .store import Store
+from .store.base import Store
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from typing import Iterable
 
 import pyoxigraph as ox
 
-from .describe import ALT_LABEL_PREDICATES, LABEL_PREDICATES, SOURCE_PREDICATES, LabelMap, fetch_labels, \
+from .describe.resource import ALT_LABEL_PREDICATES, LABEL_PREDICATES, SOURCE_PREDICATES, LabelMap, fetch_labels, \
     pick_label, values_block
 from .errors import UsageError
 from .namespaces import DCT, GEO, ONTOLOGY, OWL, RDF_TYPE, RDFS, SCHEMA, SKOS

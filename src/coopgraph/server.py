@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 
 from .config import Settings
-from .errors import CoopgraphError, LoadError, error_reply, rebuild_error
+from .errors import CoopgraphError, error_reply, rebuild_error
 
 log = logging.getLogger(__name__)
 #: How log lines look on standard error (the command line and the serving processes).
@@ -36,10 +36,10 @@ def prepare_store(settings: Settings, data_files: list[Path]) -> Settings:
     that had opened one crashed on exit (joining threads that were not theirs) and could
     wait for background work no thread would ever do.
     """
-    spec = settings.store
-    if not data_files and spec not in ("", "memory", ":memory:"):
-        if not spec.startswith(("sparql+http://", "sparql+https://")) and not (Path(spec) / "db").is_dir():
-            raise LoadError(f"there is no built store at {spec}", hint=f"Run `coopgraph build --store {spec}` first.")
+    from .store.spec import store_spec
+    spec = store_spec(settings)
+    if not data_files and not spec.is_memory:
+        spec.require_built()
         return settings
     folder = Path(tempfile.mkdtemp(prefix="coopgraph-serve-"))
     atexit.register(shutil.rmtree, folder, True)
@@ -58,11 +58,11 @@ def _fill_store(log_level: int, settings: Settings, path: str, data_files: list[
     logging.basicConfig(level=log_level, format=LOG_FORMAT)
     try:
         if data_files:
-            from .publish import load_foreign_files
+            from .knowledge.foreign import load_foreign_files
             load_foreign_files(settings.iris, Path(path), [Path(f) for f in data_files],
                                max_depth=settings.max_rdf_depth)
         else:
-            from .build import build
+            from .knowledge.build import build
             store, _ = build(settings.with_overrides(store=path))
             store.close()
     except CoopgraphError as exc:

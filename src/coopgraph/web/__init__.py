@@ -6,11 +6,9 @@ validation) and back; it holds no logic of its own about RDF.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import Any, Mapping
 
-from flask import Blueprint, Flask
+from flask import Flask
 
 from ..config import Settings, load_settings
 from .security import SecurityHeaders
@@ -19,14 +17,27 @@ from .uploads import largest_body
 from .wsgi import AnswerFrame
 
 
-def blueprint_modules():
-    """Every module of this package that defines a blueprint ``bp`` (one per concern), by name."""
-    modules = []
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        if isinstance(getattr(module, "bp", None), Blueprint):
-            modules.append(module)
-    return modules
+def blueprint_modules() -> list:
+    """The blueprint modules, one per concern, in the order they are registered.
+
+    Listed by hand so that a search for a blueprint finds where it is registered; the order
+    is the order hooks (``before_request``, ``after_request``) and routes are installed in.
+    """
+    from . import (contributions, cors, dataset, health, openapi, pages, query_api, query_pages, resources,
+                   search, sparql, validate, views)
+    return [query_api,      # /api/queries: the stored-query API
+            contributions,  # /api/contributions: the ledger of accepted contributions
+            cors,           # CORS headers for the API and the endpoint
+            search,         # /search
+            health,         # /health
+            openapi,        # /api, /api/openapi.json
+            pages,          # /, /ontology
+            dataset,        # /download, /dataset, /.well-known/void, /context.jsonld
+            query_pages,    # /queries: the stored queries as pages
+            resources,      # /id/..., /resource
+            sparql,         # /sparql
+            validate,       # /validate, /api/validate
+            views]          # /map, /timeline, /network
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None, store=None) -> Flask:

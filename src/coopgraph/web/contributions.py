@@ -14,7 +14,7 @@ import json
 import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from .. import contributions as core
+from ..contributions import ledger as core
 from ..errors import Gone, NotConforming, Unauthorized, UsageError
 from ..formats import RDF_FORMATS, negotiate, serialize_triples
 from .errors import error_response

@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from .. import answers
 from ..queries import Parameter, StoredQuery, enumeration
 from .services import services
-from .stored import MAX_CHOICES
+from .query_paging import MAX_CHOICES
 
 bp = Blueprint("openapi", __name__)
 

@@ -12,10 +12,10 @@ import io
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from .. import formats, jsonld
-from ..describe import pick_label
+from ..describe.resource import pick_label
 from ..export import context_for
 from ..namespaces import ONTOLOGY
-from ..ontodoc import class_counts, instances, ontology_doc
+from ..describe.ontology import class_counts, instances, ontology_doc
 from . import i18n
 from .present import FORMAT_TITLES, SUFFIXES, announce, derived, page_url, rdf_alternates, template_helpers
 from .resources import finish, requested_format

@@ -14,9 +14,9 @@ import pyoxigraph as ox
 from flask import Response, current_app
 
 from ..cache import PerVersion
-from ..describe import compact
+from ..describe.resource import compact
 from ..formats import RDF_FORMATS
-from ..ontodoc import anchor, ontology_doc
+from ..describe.ontology import anchor, ontology_doc
 from .i18n import current_lang, standard_name, t, with_lang
 from .services import services
 

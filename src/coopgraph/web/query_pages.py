@@ -18,7 +18,7 @@ from ..formats import compact_iri
 from ..namespaces import XSD
 from ..queries import Parameter, enumeration, fetch_labels, get_query
 from .services import services
-from .stored import MAX_CHOICES, label_languages, page_links, resource_href, run_page
+from .query_paging import MAX_CHOICES, label_languages, page_links, resource_href, run_page
 
 bp = Blueprint("query_pages", __name__)
 

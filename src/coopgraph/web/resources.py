@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, g, redirect, render_template, request
 
 from .. import formats, jsonld
-from ..describe import INBOUND_LIMIT, describe, describe_triples, fetch_labels
+from ..describe.resource import INBOUND_LIMIT, describe, describe_triples, fetch_labels
 from ..errors import NotFound, UsageError
 from ..export import context_for
 from ..search import SearchIndex

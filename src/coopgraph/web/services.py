@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 
 from flask import current_app
 
 from ..cache import Answers
 from ..config import Settings
 from ..queries import StoredQuery, load_stored_queries
-from ..store import Store
+from ..store.base import Store
 from .fairshare import guard_queries
 
 log = logging.getLogger(__name__)
@@ -65,18 +64,17 @@ def open_serving_store(settings: Settings, on_runaway=None) -> Store:
     With ``on_runaway`` (a way to retire this process), queries run in this process
     (``query_isolation = "recycle"``); without it, in separate query processes.
     """
-    spec = settings.store
-    if spec in ("", "memory", ":memory:"):
-        from ..build import build
+    from ..store.spec import open_store, store_spec
+    spec = store_spec(settings)
+    if spec.is_memory:
+        from ..knowledge.build import build
         store, _ = build(settings)
         return store
-    if spec.startswith(("sparql+http://", "sparql+https://")):
-        from ..store import open_store
-        return open_store(spec, settings.iris, user=settings.store_user, password=settings.store_password,
-                          update_url=settings.store_update_url or None, default_timeout=settings.query_timeout)
-    from ..sandbox import SnapshotStore
+    if spec.is_remote:
+        return open_store(settings, default_timeout=settings.query_timeout)
+    from ..store.snapshots import SnapshotStore
     isolation = settings.query_isolation if on_runaway is not None else "process"
-    store = SnapshotStore(settings.iris, Path(spec), workers=settings.query_workers or 4,
+    store = SnapshotStore(settings.iris, spec.path, workers=settings.query_workers or 4,
                           default_timeout=settings.query_timeout, memory_max_quads=settings.query_memory_max_quads,
                           isolation=isolation, on_runaway=on_runaway if isolation == "recycle" else None)
     store.warm_up()

@@ -26,7 +26,7 @@ from flask import Blueprint, Response, render_template, request
 from .. import formats
 from ..errors import Forbidden, NotAcceptable, PayloadTooLarge, QueryRefused, UnsupportedMediaType, UsageError
 from ..formats import RDF_FORMATS, RESULT_FORMATS, media_type_format
-from ..servicedesc import DESCRIPTION_FORMATS, describe_service, serialize_description
+from ..describe.service import DESCRIPTION_FORMATS, describe_service, serialize_description
 from ..sparql import looks_like_update, query_form, service_targets
 from . import cors
 from .services import services

@@ -12,10 +12,10 @@ import threading
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from ..contrib import ContributionValidator
+from ..contributions.checking import ContributionValidator
 from ..errors import CoopgraphError, UsageError
 from ..formats import RDF_FORMATS, negotiate, term_display
-from ..validation import ValidationReport
+from ..knowledge.validation import ValidationReport
 from .services import services
 from .uploads import read_upload
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from .. import geo
+from ..views import geo
 from ..errors import UsageError
-from ..network import network
-from ..timeline import draw, timeline
+from ..views.network import network
+from ..views.timeline import draw, timeline
 from .present import announce, derived, page_url
 from .services import services
 from .i18n import current_lang

@@ -1,0 +1,1 @@
+"""Turning the project's files into the graph: loading, reasoning, SHACL validation, the build."""

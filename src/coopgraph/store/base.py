@@ -1,0 +1,309 @@
+"""The store interface every caller uses: :class:`Store`, its result classes, value binding.
+
+Callers (build, CLI, web) only see :class:`Store`; the backend behind it (embedded,
+snapshots, remote) is chosen by :func:`coopgraph.store.spec.open_store` from the store
+setting, so another backend can be added without touching them. Backends import this
+module and nothing of each other.
+
+Terms crossing the interface are pyoxigraph terms. Data moves in bulk (serialised
+documents), never triple by triple through Python, because that is what keeps the
+build fast at a million triples.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import re
+import time
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Iterable, Iterator, Mapping
+
+import pyoxigraph as ox
+
+from ..errors import UsageError
+from ..formats import RdfFormatInfo, ResultFormatInfo, parse_rdf, rdf_format, serialize_ask, serialize_select, serialize_triples
+from ..guards import DEFAULT_MAX_QUERY_DEPTH, check_query
+from ..namespaces import DCT, XSD, Iris
+
+log = logging.getLogger(__name__)
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+# --- results ------------------------------------------------------------------------
+
+@dataclass
+class SelectResult:
+    """Rows of a SELECT query, each a tuple of terms (None where unbound) in ``variables`` order."""
+
+    variables: list[str]
+    rows: list[tuple]
+    truncated: bool = False
+    kind: str = field(default="select", init=False)
+
+    def dicts(self) -> list[dict[str, Term]]:
+        """Return the rows as dicts, leaving out unbound variables."""
+        return [{v: t for v, t in zip(self.variables, row) if t is not None} for row in self.rows]
+
+    def column(self, name: str) -> list:
+        index = self.variables.index(name)
+        return [row[index] for row in self.rows]
+
+
+@dataclass
+class AskResult:
+    value: bool
+    kind: str = field(default="ask", init=False)
+
+    def __bool__(self) -> bool:
+        return self.value
+
+
+@dataclass
+class GraphResult:
+    """Triples of a CONSTRUCT or DESCRIBE query."""
+
+    triples: list[ox.Triple]
+    truncated: bool = False
+    kind: str = field(default="graph", init=False)
+
+
+QueryResult = SelectResult | AskResult | GraphResult
+
+
+@dataclass
+class SerializedResult:
+    """A query answer already written in its output format (see :meth:`Store.query_serialized`)."""
+
+    kind: str               # select | ask | graph
+    data: bytes
+    truncated: bool = False
+    evaluation_seconds: float = 0.0
+    serialization_seconds: float = 0.0
+
+
+def serialize_result(result: QueryResult, result_format: ResultFormatInfo, rdf_format: RdfFormatInfo,
+                     prefixes: Mapping[str, str] | None = None) -> bytes:
+    """Write any query answer: results formats for SELECT/ASK, RDF formats for graphs."""
+    if isinstance(result, SelectResult):
+        return serialize_select(result.variables, result.rows, result_format)
+    if isinstance(result, AskResult):
+        return serialize_ask(result.value, result_format)
+    return serialize_triples(result.triples, rdf_format, dict(prefixes) if prefixes else None)
+
+
+# --- dataset views ------------------------------------------------------------------
+
+VIEWS = ("all", "asserted", "inferred")
+
+
+def view_graphs(graphs: Iterable[str], iris: Iris, view: str = "all") -> list[str]:
+    """Return the graphs that make up the default graph of a view.
+
+    ``all`` is everything but the shapes; ``asserted`` leaves the inferred triples out
+    too; ``inferred`` is the inferred graph alone.
+    """
+    if view not in VIEWS:
+        raise UsageError(f"unknown graph view '{view}'", hint=f"Use one of: {', '.join(VIEWS)}.")
+    graphs = sorted(g for g in graphs if g != iris.shapes_graph)
+    if view == "asserted":
+        return [g for g in graphs if g != iris.inferred_graph]
+    if view == "inferred":
+        return [g for g in graphs if g == iris.inferred_graph]
+    return graphs
+
+
+# --- the interface ------------------------------------------------------------------
+
+class Store(ABC):
+    """Where the graph lives. Every method is safe to call from several threads."""
+
+    #: Deepest nesting a query may have before it is refused unparsed (see
+    #: :mod:`coopgraph.guards`); the app and the CLI set it from ``max_query_depth``.
+    max_query_depth: int | None = DEFAULT_MAX_QUERY_DEPTH
+
+    def __init__(self, iris: Iris):
+        self.iris = iris
+
+    def guard_query(self, sparql: str) -> None:
+        """Refuse a query nested deeper than this store's limit, before any parser recurses into it."""
+        check_query(sparql, self.max_query_depth)
+
+    # reading
+    @abstractmethod
+    def query(self, sparql: str, *, default_graphs: list[str] | None = None,
+              named_graphs: list[str] | None = None, bindings: Mapping[str, Term] | None = None,
+              timeout: float | None = None, max_rows: int | None = None,
+              base_iri: str | None = None) -> QueryResult:
+        """Run a SPARQL query.
+
+        ``default_graphs=None`` means the union of every graph but the shapes (see
+        :func:`view_graphs`), unless the query names its own dataset (FROM / FROM NAMED),
+        which is then honoured; ``named_graphs=None`` means every graph. Given graphs
+        replace the query's own dataset (as the SPARQL Protocol's default-graph-uri and
+        named-graph-uri do). ``bindings`` binds variables to terms before evaluation
+        (values, never text). ``max_rows`` cuts a SELECT or CONSTRUCT answer and flags it
+        as truncated. ``base_iri`` resolves relative IRIs in the query (an endpoint
+        passes its own URL, as the Protocol suggests).
+        """
+
+    def query_serialized(self, sparql: str, *, result_format: ResultFormatInfo, rdf_format: RdfFormatInfo,
+                         prefixes: Mapping[str, str] | None = None, **options) -> "SerializedResult":
+        """Run a query and return its answer already written in a format.
+
+        SELECT and ASK answers are written in ``result_format``, CONSTRUCT and DESCRIBE in
+        ``rdf_format``. An endpoint needs bytes, not terms; backends that evaluate
+        elsewhere (:class:`coopgraph.store.snapshots.SnapshotStore`) write them there, so the
+        answer crosses the process boundary once, already in its final form.
+        ``options`` are those of :meth:`query`.
+        """
+        started = time.perf_counter()
+        result = self.query(sparql, **options)
+        evaluated = time.perf_counter()
+        data = serialize_result(result, result_format, rdf_format, prefixes)
+        return SerializedResult(result.kind, data, getattr(result, "truncated", False),
+                                evaluated - started, time.perf_counter() - evaluated)
+
+    @abstractmethod
+    def graphs(self) -> list[str]:
+        """Return the IRIs of the named graphs that hold triples."""
+
+    @abstractmethod
+    def count(self, graph: str | None = None) -> int:
+        """Return the number of triples in one graph, or quads in the whole store."""
+
+    @abstractmethod
+    def dump(self, fmt: RdfFormatInfo, *, graph: str | None = None,
+             output: IO[bytes] | None = None, prefixes: dict[str, str] | None = None) -> bytes | None:
+        """Serialise one graph (triple formats) or the whole dataset (quad formats)."""
+
+    def iter_triples(self, graph: str) -> Iterator[ox.Triple]:
+        """Yield the triples of one graph, grouped by subject (for streaming writers)."""
+        result = self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } ORDER BY ?s", default_graphs=[graph])
+        return iter(result.triples)
+
+    # writing
+    @abstractmethod
+    def replace_graphs(self, graphs: Mapping[str, bytes | list[ox.Quad]], fmt: RdfFormatInfo | None = None,
+                       *, drop: Iterable[str] = ()) -> None:
+        """Atomically replace the content of the given graphs and drop others.
+
+        Values are documents in ``fmt`` or lists of quads (their graph is ignored). Either
+        every change lands or none does.
+        """
+
+    def bulk_load_file(self, graph: str, path: Path, fmt: RdfFormatInfo, *, base_iri: str | None = None) -> None:
+        """Add a large file to a graph; backends stream it where they can (not atomic)."""
+        self.replace_graphs({graph: [*self._existing(graph), *parse_rdf(path.read_bytes(), fmt, base_iri=base_iri,
+                                                                         source=str(path))]})
+
+    def _existing(self, graph: str) -> list:
+        result = self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", default_graphs=[graph])
+        return [ox.Quad(t.subject, t.predicate, t.object) for t in result.triples]
+
+    @abstractmethod
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update (used by the build, never by the public endpoint)."""
+
+    def close(self) -> None:
+        """Release the store's files or connections."""
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator["Store"]:
+        """Group writes that must become visible together (one snapshot on serving stores).
+
+        The embedded and remote stores write through themselves; the serving store
+        (:class:`coopgraph.store.snapshots.SnapshotStore`) takes its write lock and publishes.
+        A block that wrote without giving the store a new version gets one: ETags and
+        answer caches are keyed by the version, and must not outlive what they describe.
+        """
+        before = self.version()
+        yield self
+        if self.version() == before:
+            self.bump_version()
+
+    def bump_version(self) -> str:
+        """Give the store a new version after a write that did not rebuild it.
+
+        No triple count in it (unlike the build's): counting a large store reads all of it.
+        """
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        version = now.replace("-", "").replace(":", "") + f"-c{uuid.uuid4().hex[:8]}"
+        meta = f"<{self.iris.meta_graph}>"
+        self.update(
+            f"DELETE WHERE {{ GRAPH {meta} {{ {meta} <{DCT}hasVersion> ?v }} }} ;\n"
+            f"DELETE WHERE {{ GRAPH {meta} {{ {meta} <{DCT}modified> ?m }} }} ;\n"
+            f"INSERT DATA {{ GRAPH {meta} {{ {meta} <{DCT}hasVersion> \"{version}\" . "
+            f"{meta} <{DCT}modified> \"{now}\"^^<{XSD}dateTime> }} }}")
+        return version
+
+    # conveniences built on the above
+    def view(self, view: str = "all") -> list[str]:
+        return view_graphs(self.graphs(), self.iris, view)
+
+    def select(self, sparql: str, bindings: Mapping[str, Term] | None = None, **kwargs) -> list[dict[str, Term]]:
+        """Run a SELECT query and return its rows as dicts (for code, not for output)."""
+        result = self.query(sparql, bindings=bindings, **kwargs)
+        if not isinstance(result, SelectResult):
+            raise UsageError("select() needs a SELECT query")
+        return result.dicts()
+
+    def ask(self, sparql: str, **kwargs) -> bool:
+        result = self.query(sparql, **kwargs)
+        if not isinstance(result, AskResult):
+            raise UsageError("ask() needs an ASK query")
+        return result.value
+
+    def version(self) -> str:
+        """Return a token that changes whenever the content changes (for ETags)."""
+        rows = self.select(
+            "SELECT ?v WHERE { GRAPH ?g { ?g <http://purl.org/dc/terms/hasVersion> ?v } }",
+            default_graphs=[], named_graphs=[self.iris.meta_graph])
+        if rows:
+            return rows[0]["v"].value
+        return f"n{self.count()}"
+
+    def modified(self) -> dt.datetime | None:
+        """Return when the content was last built (dct:modified in the meta graph), if recorded."""
+        rows = self.select(
+            "SELECT ?m WHERE { GRAPH ?g { ?g <http://purl.org/dc/terms/modified> ?m } }",
+            default_graphs=[], named_graphs=[self.iris.meta_graph])
+        for row in rows:
+            try:
+                value = dt.datetime.fromisoformat(row["m"].value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return None
+
+    def graph_counts(self) -> dict[str, int]:
+        return {g: self.count(g) for g in sorted(self.graphs())}
+
+
+def has_dataset_clause(sparql: str) -> bool:
+    from ..sparql import has_dataset_clause as lexical
+    return lexical(sparql)
+
+
+def bind_values(sparql: str, bindings: Mapping[str, Term]) -> str:
+    """Bind variables to terms (see :func:`coopgraph.sparql.inject_values`)."""
+    from ..sparql import inject_values
+    if any(isinstance(v, ox.BlankNode) for v in bindings.values()):
+        raise UsageError("a blank node cannot be bound as a query value")
+    try:
+        return inject_values(sparql, dict(bindings))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def query_message(message: str) -> str:
+    """Drop pyoxigraph's 'error at L:C:' prefix: the position travels separately."""
+    return re.sub(r"^error at \d+:\d+:\s*", "", message)
+
+
+__all__ = ["Store", "SelectResult", "AskResult", "GraphResult", "QueryResult", "SerializedResult", "Term",
+           "view_graphs", "VIEWS", "rdf_format", "bind_values", "has_dataset_clause", "query_message"]

@@ -1,0 +1,403 @@
+"""The embedded backend: the graph in pyoxigraph, in memory or in a folder (RocksDB)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ..errors import QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError, UsageError
+from ..formats import serialize_ask, syntax_position, tsv_for_every_reader, xml_safe
+from ..namespaces import Iris
+from .base import (AskResult, GraphResult, QueryResult, SelectResult, SerializedResult, Store, bind_values,
+                   has_dataset_clause,
+                   query_message)
+
+log = logging.getLogger(__name__)
+
+# --- the embedded pyoxigraph backend ---------------------------------------------------
+
+class OxigraphStore(Store):
+    """pyoxigraph, in memory (``path=None``) or in a folder on disk (RocksDB).
+
+    On disk, the RocksDB files live in ``path/db`` so the folder can also hold read-only
+    snapshots for query workers (see :mod:`coopgraph.store.snapshots`).
+    """
+
+    def __init__(self, iris: Iris, path: str | Path | None = None, *, read_only: bool = False):
+        super().__init__(iris)
+        self.path = Path(path) if path is not None else None
+        self.read_only = read_only
+        self._write_lock = threading.Lock()
+        self._view_cache: list[ox.NamedNode] | None = None
+        try:
+            if self.path is None:
+                self._ox = ox.Store()
+            else:
+                db = self.path / "db"
+                if read_only:
+                    self._ox = ox.Store.read_only(str(db))
+                else:
+                    db.mkdir(parents=True, exist_ok=True)
+                    self._ox = ox.Store(str(db))
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {self.path}: {exc}",
+                             hint="Check that the folder exists, is writable, and that no other "
+                                  "coopgraph process has it open for writing.") from exc
+
+    def serving_copy(self) -> "OxigraphStore":
+        """A read-only copy in memory whose default graph also holds the 'all' view.
+
+        pyoxigraph answers a query over a list of default graphs with one index scan per
+        graph and pattern; over a dozen graphs that is several times slower than reading
+        one default graph. Served stores small enough are copied so (see
+        :mod:`coopgraph.store.snapshots`); the named graphs stay for GRAPH patterns and views.
+        """
+        memory = ox.Store()
+        memory.bulk_extend(self.native.quads_for_pattern(None, None, None, None))
+        default = ox.DefaultGraph()
+        for graph in self.view("all"):
+            memory.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default)
+                               for q in self.native.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+        return OxigraphStore.wrap(self.iris, memory, union_in_default_graph=True)
+
+    @classmethod
+    def wrap(cls, iris: Iris, store: ox.Store, *, union_in_default_graph: bool = False) -> "OxigraphStore":
+        """Wrap an already opened pyoxigraph store (used by query workers), read-only.
+
+        ``union_in_default_graph`` says the store's default graph already holds the 'all'
+        view (a serving copy made so), so queries of that view read it directly.
+        """
+        self = cls.__new__(cls)
+        Store.__init__(self, iris)
+        self.path = None
+        self.read_only = True
+        self._write_lock = threading.Lock()
+        self._view_cache = [ox.DefaultGraph()] if union_in_default_graph else None
+        self._ox = store
+        return self
+
+    @property
+    def native(self) -> ox.Store:
+        """The pyoxigraph store itself, for bulk operations inside the core."""
+        return self._ox
+
+    def query(self, sparql, *, default_graphs=None, named_graphs=None, bindings=None,
+              timeout=None, max_rows=None, base_iri=None):
+        deadline = time.monotonic() + timeout if timeout else None
+        with _query_errors():
+            answer = self._evaluate(sparql, default_graphs, named_graphs, bindings, base_iri)
+            return _collect(answer, max_rows, deadline, timeout)
+
+    def query_serialized(self, sparql, *, result_format, rdf_format, prefixes=None, default_graphs=None,
+                         named_graphs=None, bindings=None, timeout=None, max_rows=None, base_iri=None):
+        """Let pyoxigraph write SELECT answers itself (in Rust) where the row cap can still be kept.
+
+        Writing SPARQL JSON from Python costs several times the evaluation of a small join,
+        so JSON, XML and TSV answers are written by pyoxigraph into a buffer with a byte
+        budget, and their rows are counted afterwards (exact for these formats). An answer
+        over the row cap or the budget is evaluated again through the capped path. With a
+        soft time limit (``timeout``), the capped path is used throughout: only it checks
+        the clock between rows.
+        """
+        options = dict(default_graphs=default_graphs, named_graphs=named_graphs, bindings=bindings,
+                       base_iri=base_iri)
+        if timeout is None and result_format.name in _OVER_CAP:
+            started = time.perf_counter()
+            with _query_errors():
+                answer = self._evaluate(sparql, default_graphs, named_graphs, bindings, base_iri)
+                if isinstance(answer, ox.QuerySolutions):
+                    budget = max_rows * 4096 + 65536 if max_rows is not None else None
+                    buffer = _BudgetBuffer(budget)
+                    try:
+                        answer.serialize(buffer, format=result_format.oxigraph)
+                    except _OverBudget:
+                        buffer = None
+                    if buffer is not None:
+                        data = buffer.getvalue()
+                        if result_format.name == "xml":
+                            data = xml_safe(data)
+                        elif result_format.name == "tsv":
+                            data = tsv_for_every_reader(data)
+                        if max_rows is None or not _OVER_CAP[result_format.name](data, max_rows):
+                            return SerializedResult("select", data, False, time.perf_counter() - started, 0.0)
+                elif isinstance(answer, ox.QueryBoolean):
+                    evaluated = time.perf_counter()
+                    data = serialize_ask(bool(answer), result_format)
+                    return SerializedResult("ask", data, False, evaluated - started,
+                                            time.perf_counter() - evaluated)
+        return super().query_serialized(sparql, result_format=result_format, rdf_format=rdf_format,
+                                        prefixes=prefixes, timeout=timeout, max_rows=max_rows, **options)
+
+    def _evaluate(self, sparql, default_graphs, named_graphs, bindings, base_iri):
+        """Start evaluating a query on the right dataset; pyoxigraph answers lazily."""
+        self.guard_query(sparql)
+        kwargs = {}
+        if default_graphs is not None or named_graphs is not None or not has_dataset_clause(sparql):
+            kwargs["default_graph"] = self._default_graph_nodes(default_graphs)
+        if named_graphs is not None:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        if base_iri:
+            kwargs["base_iri"] = base_iri
+        if bindings:
+            sparql = bind_values(sparql, bindings)
+        return self._ox.query(sparql, **kwargs)
+
+    def _default_graph_nodes(self, default_graphs: list[str] | None) -> list[ox.NamedNode]:
+        """The default graph as pyoxigraph nodes; the 'all' view is cached on read-only stores.
+
+        A read-only store (a snapshot) never changes, and listing its graphs for every
+        query would cost more than a small query itself.
+        """
+        if default_graphs is not None:
+            return [ox.NamedNode(g) for g in default_graphs]
+        if self.read_only:
+            if self._view_cache is None:
+                self._view_cache = [ox.NamedNode(g) for g in self.view("all")]
+            return self._view_cache
+        return [ox.NamedNode(g) for g in self.view("all")]
+
+    def graphs(self):
+        return [g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode)
+                and self._has_triples(g)]
+
+    def _has_triples(self, graph: ox.NamedNode) -> bool:
+        return next(iter(self._ox.quads_for_pattern(None, None, None, graph)), None) is not None
+
+    def iter_triples(self, graph):
+        for quad in self._ox.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
+            yield quad.triple
+
+    def count(self, graph=None):
+        if graph is None:
+            return len(self._ox)
+        result = self._ox.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                                default_graph=ox.NamedNode(graph))
+        return int(next(iter(result))["n"].value)
+
+    def dump(self, fmt, *, graph=None, output=None, prefixes=None):
+        kwargs = {}
+        if prefixes and fmt.name in ("turtle", "trig", "rdfxml"):
+            kwargs["prefixes"] = prefixes
+        if not fmt.quads:
+            kwargs["from_graph"] = ox.NamedNode(graph) if graph else ox.DefaultGraph()
+        elif graph is not None:
+            raise UsageError(f"{fmt.name} holds a whole dataset; dump one graph as Turtle or N-Triples instead")
+        if fmt.name == "rdfxml":  # written whole, then made well-formed (see formats.xml_safe)
+            data = xml_safe(self._ox.dump(None, fmt.oxigraph, **kwargs))
+            if output is None:
+                return data
+            output.write(data)
+            return None
+        return self._ox.dump(output, fmt.oxigraph, **kwargs)
+
+    def replace_graphs(self, graphs, fmt=None, *, drop=()):
+        statements = [f"DROP SILENT GRAPH <{g}>" for g in list(graphs) + list(drop)]
+        for graph, content in graphs.items():
+            if isinstance(content, (bytes, str)):
+                if fmt is None:
+                    raise UsageError("replace_graphs() needs the format of documents")
+                content = ox.parse(content, format=fmt.oxigraph, rename_blank_nodes=True)
+            triples = [ox.Triple(q.subject, q.predicate, q.object) for q in content]
+            if triples:
+                body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+                statements.append(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}}} }}")
+        if statements:
+            # One SPARQL update is one pyoxigraph transaction: every change lands or none.
+            self.update(" ;\n".join(statements))
+
+    def bulk_load_file(self, graph, path, fmt, *, base_iri=None):
+        node = ox.NamedNode(graph)
+        with self._write_lock:
+            try:
+                self._ox.bulk_load(path=str(path), format=fmt.oxigraph, to_graph=node, base_iri=base_iri)
+            except SyntaxError as exc:
+                line, column = (exc.lineno, exc.offset) if exc.lineno else syntax_position(str(exc))
+                raise RdfSyntaxError(str(exc), source=str(path), line=line, column=column) from exc
+
+    def update(self, sparql):
+        self.guard_query(sparql)
+        with self._write_lock:
+            try:
+                self._ox.update(sparql)
+            except SyntaxError as exc:
+                line, column = syntax_position(str(exc))
+                raise QuerySyntaxError(query_message(str(exc)), line=line, column=column) from exc
+            except OSError as exc:
+                raise StoreError(f"the update could not be applied: {exc}") from exc
+
+    def flush(self) -> None:
+        if self.path is not None and not self.read_only:
+            self._ox.flush()
+
+    def close(self):
+        if self._ox is not None:
+            self.flush()
+        self._ox = None
+
+
+@contextlib.contextmanager
+def _query_errors():
+    """Turn pyoxigraph's errors (while parsing or evaluating lazily) into coopgraph's."""
+    try:
+        yield
+    except SyntaxError as exc:
+        line, column = syntax_position(str(exc))
+        raise QuerySyntaxError(query_message(str(exc)), line=line, column=column,
+                               hint="Fix the SPARQL at that place and send it again.") from exc
+    except (OSError, ValueError, TypeError) as exc:
+        raise QueryFailed(f"the query could not be evaluated: {exc}") from exc
+
+
+class _OverBudget(Exception):
+    pass
+
+
+class _BudgetBuffer:
+    """A bytes buffer pyoxigraph writes into, which stops the writing past a byte budget."""
+
+    def __init__(self, budget: int | None):
+        self.budget = budget
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data) -> int:
+        self.size += len(data)
+        if self.budget is not None and self.size > self.budget:
+            raise _OverBudget()
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def _json_over_cap(data: bytes, cap: int) -> bool:
+    """Whether a SPARQL JSON answer has more rows than ``cap``.
+
+    Every non-empty row holds at least one term object, which starts with ``{"type":``
+    (a sequence that cannot occur inside a JSON string, where quotes are escaped), and
+    an empty row is ``{}``; their sum bounds the rows from above in microseconds. Only
+    a bound over the cap needs the full parse.
+    """
+    if data.count(b'{"type":') + data.count(b"{}") <= cap:
+        return False
+    return len(json.loads(data)["results"]["bindings"]) > cap
+
+
+#: Result formats whose rows can be told exactly from pyoxigraph's output: JSON (see
+#: above), XML by its <result> tags (a '<' in text is always escaped), TSV by its lines
+#: (a newline in a literal is always escaped), less the header.
+_OVER_CAP = {
+    "json": _json_over_cap,
+    "xml": lambda data, cap: data.count(b"<result>") > cap,
+    "tsv": lambda data, cap: data.count(b"\n") - 1 > cap,
+}
+
+
+@contextlib.contextmanager
+def _query_errors():
+    """Turn pyoxigraph's errors (while parsing or evaluating lazily) into coopgraph's."""
+    try:
+        yield
+    except SyntaxError as exc:
+        line, column = syntax_position(str(exc))
+        raise QuerySyntaxError(query_message(str(exc)), line=line, column=column,
+                               hint="Fix the SPARQL at that place and send it again.") from exc
+    except (OSError, ValueError, TypeError) as exc:
+        raise QueryFailed(f"the query could not be evaluated: {exc}") from exc
+
+
+class _OverBudget(Exception):
+    pass
+
+
+class _BudgetBuffer:
+    """A bytes buffer pyoxigraph writes into, which stops the writing past a byte budget."""
+
+    def __init__(self, budget: int | None):
+        self.budget = budget
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data) -> int:
+        self.size += len(data)
+        if self.budget is not None and self.size > self.budget:
+            raise _OverBudget()
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def _json_over_cap(data: bytes, cap: int) -> bool:
+    """Whether a SPARQL JSON answer has more rows than ``cap``.
+
+    Every non-empty row holds at least one term object, which starts with ``{"type":``
+    (a sequence that cannot occur inside a JSON string, where quotes are escaped), and
+    an empty row is ``{}``; their sum bounds the rows from above in microseconds. Only
+    a bound over the cap needs the full parse.
+    """
+    if data.count(b'{"type":') + data.count(b"{}") <= cap:
+        return False
+    return len(json.loads(data)["results"]["bindings"]) > cap
+
+
+#: Result formats whose rows can be told exactly from pyoxigraph's output: JSON (see
+#: above), XML by its <result> tags (a '<' in text is always escaped), TSV by its lines
+#: (a newline in a literal is always escaped), less the header.
+_OVER_CAP = {
+    "json": _json_over_cap,
+    "xml": lambda data, cap: data.count(b"<result>") > cap,
+    "tsv": lambda data, cap: data.count(b"\n") - 1 > cap,
+}
+
+
+def _collect(answer, max_rows: int | None, deadline: float | None, timeout: float | None) -> QueryResult:
+    """Drain a pyoxigraph answer into a result, honouring the row cap and the deadline.
+
+    The deadline is checked between rows, which stops streaming evaluation; work that
+    pyoxigraph does before the first row can only be stopped by running the query in a
+    separate process (:mod:`coopgraph.store.snapshots`).
+    """
+    if isinstance(answer, ox.QueryBoolean):
+        return AskResult(bool(answer))
+
+    def check(count: int) -> None:
+        if deadline is not None and count % 256 == 0 and time.monotonic() > deadline:
+            raise QueryTimeout(f"the query ran past its time limit of {timeout:g} s and was stopped",
+                               hint="Narrow it down (more specific patterns, a LIMIT) and try again.")
+
+    def drain(items, convert):
+        out, truncated = [], False
+        for count, item in enumerate(items):
+            check(count)
+            if max_rows is not None and count >= max_rows:
+                truncated = True
+                break
+            out.append(convert(item))
+        check(0)
+        return out, truncated
+
+    if isinstance(answer, ox.QuerySolutions):
+        variables = [v.value for v in answer.variables]
+        width = range(len(variables))
+        rows, truncated = drain(answer, lambda solution: tuple(solution[i] for i in width))
+        return SelectResult(variables, rows, truncated)
+    triples, truncated = drain(answer, lambda triple: triple)
+    return GraphResult(triples, truncated)
+
+
+__all__ = ["OxigraphStore"]
