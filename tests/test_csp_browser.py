@@ -15,7 +15,7 @@ import os
 
 import pytest
 
-from conftest import ROOT, SAMPLES, has_curated_graph
+from conftest import ROOT, SAMPLES
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -26,7 +26,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
                        reason="needs Chromium at /usr/bin/chromium (Debian package: chromium)"),
-    pytest.mark.skipif(not has_curated_graph(), reason="needs the curated graph (ontology/ and data/)"),
 ]
 playwright_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (pip extra: test)")
 

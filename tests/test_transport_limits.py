@@ -27,7 +27,8 @@ RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory):
+def served_folder(tmp_path_factory):
+    """A store folder of the miniature project shared by this module's servers (they do not write to it)."""
     path = tmp_path_factory.mktemp("transport") / "store"
     build(make_settings(MINI, store=str(path)))[0].close()
     return path
@@ -39,17 +40,17 @@ def home(tmp_path_factory):
     return tmp_path_factory.mktemp("home")
 
 
-def serve(folder, home, *, workers="2", threads="4", **env):
+def serve(served_folder, home, *, workers="2", threads="4", **env):
     settings = {"COOPGRAPH_CONTRIBUTOR_TOKENS": json.dumps(CONTRIBUTORS),
                 "COOPGRAPH_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT), "COOPGRAPH_MAX_REQUEST_BYTES": str(QUERY_LIMIT),
                 "HOME": str(home), "XDG_RUNTIME_DIR": "", **env}
-    return LiveServer(["serve", "--store", str(folder), "--workers", workers, "--threads", threads],
+    return LiveServer(["serve", "--store", str(served_folder), "--workers", workers, "--threads", threads],
                       env=settings, cwd=MINI)
 
 
 @pytest.fixture(scope="module")
-def server(folder, home):
-    live = serve(folder, home)
+def server(served_folder, home):
+    live = serve(served_folder, home)
     yield live
     live.stop()
 
@@ -167,8 +168,8 @@ def test_a_chunked_query_over_the_request_limit_is_413_and_under_it_is_answered(
 
 # --- the control socket -------------------------------------------------------------------------
 
-def test_two_servers_at_once_share_no_control_socket(folder, home, server):
-    second = serve(folder, home, workers="1", threads="2")
+def test_two_servers_at_once_share_no_control_socket(served_folder, home, server):
+    second = serve(served_folder, home, workers="1", threads="2")
     try:
         for live in (server, second):
             assert requests.get(live.url + "/health", timeout=10).status_code == 200
@@ -222,8 +223,8 @@ def test_a_hundred_slow_senders_do_not_hold_the_threads_others_need(server):
     assert p99 < 1.0, f"p99 {p99:.3f} s over {len(timings)} requests"
 
 
-def test_a_request_sent_too_slowly_gets_408_and_is_closed(folder, home):
-    live = serve(folder, home, workers="1", threads="2", COOPGRAPH_REQUEST_READ_TIMEOUT="1")
+def test_a_request_sent_too_slowly_gets_408_and_is_closed(served_folder, home):
+    live = serve(served_folder, home, workers="1", threads="2", COOPGRAPH_REQUEST_READ_TIMEOUT="1")
     try:
         with socket.create_connection(("127.0.0.1", live.port), timeout=10) as sock:
             sock.sendall(b"GET /health HTTP/1.1\r\n")
@@ -254,9 +255,9 @@ def test_a_request_sent_too_slowly_gets_408_and_is_closed(folder, home):
 
 # --- fair sharing -------------------------------------------------------------------------------
 
-def test_runaway_queries_of_one_client_leave_room_for_another(folder, home):
+def test_runaway_queries_of_one_client_leave_room_for_another(served_folder, home):
     """Eight runaway queries from one client: beyond its share they get 429; a light client is answered."""
-    live = serve(folder, home, COOPGRAPH_QUERY_TIMEOUT="3", COOPGRAPH_CLIENT_WAIT_SECONDS="1",
+    live = serve(served_folder, home, COOPGRAPH_QUERY_TIMEOUT="3", COOPGRAPH_CLIENT_WAIT_SECONDS="1",
                  COOPGRAPH_MAX_QUERIES_PER_CLIENT="2", COOPGRAPH_TRUSTED_PROXIES="127.0.0.1")
     try:
         def runaway(_):
