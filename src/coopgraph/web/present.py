@@ -16,6 +16,7 @@ from flask import Response, current_app
 from ..cache import PerVersion
 from ..describe.resource import compact
 from ..formats import RDF_FORMATS
+from ..namespaces import RDF_TYPE
 from ..describe.ontology import anchor, ontology_doc
 from .i18n import current_lang, standard_name, t, with_lang
 from .services import services
@@ -111,4 +112,5 @@ def announce(response: Response, alternates: list[tuple[str, str, str]]) -> Resp
 
 def template_helpers() -> dict:
     return {"page_url": page_url, "safe_href": safe_href, "name_of": name_of, "graph_badge": graph_badge,
-            "resource_path": resource_path, "is_literal": lambda term: isinstance(term, ox.Literal)}
+            "resource_path": resource_path, "rdf_type": RDF_TYPE,
+            "compact_name": lambda iri: compact(iri, services().iris.prefixes()), "is_literal": lambda term: isinstance(term, ox.Literal)}

@@ -1,0 +1,148 @@
+"""Issue 17: resource pages and facets that read right (programmes and themes, types, labels, summary).
+
+Run against the curated graph, whose examples the issue names: the IUC pairing
+Koriyama-Essen, its IURC successor, DG REGIO, the IURC programme, the Letter of Intent.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyoxigraph as ox
+import pytest
+
+from coopgraph.describe.resource import describe, external_id
+from coopgraph.search import SearchIndex
+
+ID = "https://w3id.org/coopgraph/id/"
+IUC_KORIYAMA = ID + "pairing/iuc-koriyama-essen"
+IURC_KORIYAMA = ID + "pairing/iurc-koriyama-essen"
+IUC, IURC = ID + "programme/iuc", ID + "programme/iurc"
+
+
+@pytest.fixture(scope="module")
+def index(built_store):
+    return SearchIndex.build(built_store)
+
+
+def section(html: str, heading_id: str) -> str:
+    """The HTML of the section a heading id opens, up to the next section."""
+    start = html.index(f'id="{heading_id}"')
+    end = html.find("<section", start)
+    return html[start:end if end > 0 else len(html)]
+
+
+# --- item 3: programmes and themes ------------------------------------------------------------
+
+def test_a_pairing_continued_in_a_later_programme_keeps_its_own_programme_and_themes(index):
+    entry = index.entries[IUC_KORIYAMA]
+    assert entry.programmes == {IUC}
+    assert ID + "theme/hydrogen" not in entry.themes and ID + "theme/open-innovation" not in entry.themes
+    assert ID + "theme/renewable-energy" in entry.themes
+    # and the successor does not take the IUC pairing's programme or themes either
+    successor = index.entries[IURC_KORIYAMA]
+    assert successor.programmes == {IURC}
+    assert ID + "theme/medical-device-industry" not in successor.themes
+    # the cities of both pairings do take part in both programmes
+    assert {IUC, IURC} <= index.entries[ID + "city/koriyama"].programmes
+
+
+def test_the_programme_facet_lists_only_that_programmes_pairings(client):
+    body = client.get("/search.json", query_string={"programme": IURC, "type": ID.replace("id/", "ontology#")
+                                                    + "Pairing", "limit": 100}).get_json()
+    pairings = [hit["iri"] for hit in body["results"]]
+    assert IURC_KORIYAMA in pairings
+    assert pairings and all("/pairing/iurc-" in iri for iri in pairings), pairings
+
+
+def test_the_resource_page_shows_the_pairings_own_programme(client):
+    html = client.get("/id/pairing/iuc-koriyama-essen").get_data(as_text=True)
+    part = section(html, "part-h")
+    assert 'href="/id/programme/iuc"' in part and 'href="/id/programme/iurc"' not in part
+    assert "/id/theme/hydrogen" not in part and "/id/theme/open-innovation" not in part
+
+
+def test_a_programme_does_not_take_part_in_the_programme_it_follows(index):
+    assert IUC not in index.entries[IURC].programmes
+
+
+# --- item 6: types, labels, summary, lead text, alternative labels, identifiers ----------------
+
+def test_the_stated_type_heads_the_facts_and_inferred_types_are_collapsed(client):
+    html = client.get("/id/pairing/iuc-koriyama-essen").get_data(as_text=True)
+    facts = section(html, "facts-h")
+    first_row = re.search(r"<tbody>\s*<tr[^>]*>(.*?)</tr>", facts, re.S).group(1)
+    assert 'href="/ontology#Pairing"' in first_row and "badge-inferred" not in first_row
+    collapsed = re.search(r'<tr class="inferred inferred-types">.*?</tr>', facts, re.S).group(0)
+    assert "<details>" in collapsed and "prov:Activity" in collapsed and 'href="/ontology#Partnership"' in collapsed
+    # no inferred type is shown outside the collapsed row
+    outside = facts.replace(collapsed, "")
+    assert "prov#Activity" not in outside and 'href="/ontology#Partnership"' not in outside
+
+
+def test_the_most_specific_stated_type_comes_first(built_store):
+    d = describe(built_store, ID + "city/koriyama")
+    stated = [v.term.value for v in d.types if not v.inferred]
+    inferred = [v.term.value for v in d.types if v.inferred]
+    assert stated and inferred
+    # a municipality (a local authority and a place) before its broader types
+    assert stated[0].endswith("#Municipality")
+    assert inferred.index("https://w3id.org/coopgraph/ontology#LocalAuthority") \
+        < inferred.index("http://www.w3.org/ns/prov#Agent")
+
+
+def test_standard_properties_are_named_not_written_as_prefixed_names(client):
+    html = client.get("/id/pairing/iuc-koriyama-essen").get_data(as_text=True)
+    headings = re.findall(r'<th scope="rowgroup"[^>]*>(.*?)</th>', section(html, "facts-h"), re.S)
+    text = " ".join(re.sub(r"<[^>]+>", " ", h) for h in headings)
+    assert "note" in text and "subject" in text
+    assert not re.search(r"\b(skos|dct|prov|foaf|rdfs):", text), text
+
+
+def test_the_summary_box_says_what_when_and_with_whom(client):
+    html = client.get("/id/pairing/iuc-koriyama-essen").get_data(as_text=True)
+    box = re.search(r'<aside class="summary".*?</aside>', html, re.S).group(0)
+    assert re.search(r'class="summary-what">.*?href="/ontology#Pairing"', box, re.S)
+    assert re.search(r'class="summary-when">.*?2017', box, re.S)
+    with_whom = re.search(r'class="summary-with">(.*?)</dd>', box, re.S).group(1)
+    assert 'href="/id/city/koriyama"' in with_whom and 'href="/id/city/essen"' in with_whom
+
+
+def test_the_summary_box_puts_a_citys_prefecture_under_where_and_shows_identifiers(client):
+    html = client.get("/id/city/koriyama").get_data(as_text=True)
+    box = re.search(r'<aside class="summary".*?</aside>', html, re.S).group(0)
+    where = re.search(r'class="summary-where">(.*?)</dd>', box, re.S).group(1)
+    assert 'href="/id/prefecture/fukushima"' in where
+    assert re.search(r'class="summary-ids external">.*?wikidata\.org', box, re.S)
+
+
+def test_the_lead_text_is_a_description_never_a_note(client, built_store):
+    html = client.get("/id/organisation/dg-regio").get_data(as_text=True)
+    leads = re.findall(r'<p class="description"[^>]*>(.*?)</p>', html, re.S)
+    assert not any("Crossref" in lead for lead in leads), leads
+    # the note is still among the facts
+    assert "Crossref Funder ID 100013972" in section(html, "facts-h")
+    # a resource with a definition leads with it
+    theme = describe(built_store, ID + "programme/iurc")
+    assert all(v.language in ("en", "ja", None) for v in theme.descriptions) and len(theme.descriptions) <= 2
+
+
+def test_an_alternative_label_in_two_languages_is_shown_once(client):
+    html = client.get("/id/programme/iurc").get_data(as_text=True)
+    facts = section(html, "facts-h")
+    row = re.search(r'alternative label</span></a></th>(.*?)(?=<th scope="rowgroup")', facts, re.S).group(1)
+    assert len(re.findall(r">IURC<", row)) == 1, row
+    assert '<span lang="en">IURC</span>' in row
+    assert "国際都市・地域間協力事業" in row
+
+
+def test_identifiers_elsewhere_are_only_identifiers(client, built_store):
+    d = describe(built_store, ID + "document/letter-of-intent-2013")
+    assert not [e for e in d.external if "publications.europa.eu" in e.url]
+    html = client.get("/id/document/letter-of-intent-2013").get_data(as_text=True)
+    assert 'class="summary-ids' not in html
+    # an IRI in another dataset is an identifier only through an identity property
+    language = ox.NamedNode("http://publications.europa.eu/resource/authority/language/ENG")
+    assert external_id("http://purl.org/dc/terms/language", language) is None
+    assert external_id("https://w3id.org/coopgraph/ontology#wikidata",
+                       ox.NamedNode("http://www.wikidata.org/entity/Q1")).id == "Q1"
