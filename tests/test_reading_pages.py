@@ -6,11 +6,15 @@ Koriyama-Essen, its IURC successor, DG REGIO, the IURC programme, the Letter of 
 
 from __future__ import annotations
 
+import json
 import re
+
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
+import coopgraph.web
 from coopgraph.describe.resource import describe, external_id
 from coopgraph.search import SearchIndex
 
@@ -146,3 +150,76 @@ def test_identifiers_elsewhere_are_only_identifiers(client, built_store):
     assert external_id("http://purl.org/dc/terms/language", language) is None
     assert external_id("https://w3id.org/coopgraph/ontology#wikidata",
                        ox.NamedNode("http://www.wikidata.org/entity/Q1")).id == "Q1"
+
+
+# --- item 7: links stay on this site; SPARQL examples and prefixes ------------------------------
+
+BASE = "https://w3id.org/coopgraph/"
+VOID = "http://rdfs.org/ns/void#"
+SD = "http://www.w3.org/ns/sparql-service-description#"
+
+
+@pytest.mark.parametrize("path", ["/dataset", "/ontology", "/id/claim/iurc-eu-cities-13", "/", "/sparql"])
+def test_iris_under_the_base_link_to_this_sites_pages(client, path):
+    html = client.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "<nav" in html
+    off_site = re.findall(r'href="(https?://w3id\.org/coopgraph/[^"]*)"', html)
+    assert off_site == [], off_site
+
+
+def test_the_dataset_page_links_its_example_resources_here(client):
+    html = client.get("/dataset").get_data(as_text=True)
+    examples = re.search(r"Example resources</th><td>(.*?)</td>", html, re.S).group(1)
+    assert re.findall(r'href="/id/[^"]+"', examples)
+
+
+def test_an_individual_of_the_ontology_links_to_its_description_here(client):
+    html = client.get("/id/claim/iurc-eu-cities-13").get_data(as_text=True)
+    assert 'href="/resource?iri=https%3A%2F%2Fw3id.org%2Fcoopgraph%2Fontology%23highConfidence"' in html
+    assert client.get("/resource?iri=https%3A%2F%2Fw3id.org%2Fcoopgraph%2Fontology%23highConfidence").status_code \
+        == 200
+
+
+def test_the_sparql_page_offers_examples_in_one_list_and_our_prefixes(client, app):
+    html = client.get("/sparql", headers={"Accept": "text/html"}).get_data(as_text=True)
+    config = json.loads(re.search(r'<script type="application/json" id="sparql-config">(.*?)</script>',
+                                  html, re.S).group(1))
+    options = re.findall(r'<option value="\d+">', html)
+    assert len(options) == len(config["examples"]) > 1
+    assert config["prefixes"]["id"] == BASE + "id/" and config["prefixes"]["cg"] == BASE + "ontology#"
+    assert {"from": BASE + "id/", "to": "/id/", "whole": False} in config["localPages"]
+    script = (Path(coopgraph.web.__file__).parent / "static" / "sparql.js").read_text(encoding="utf-8")
+    assert "addTab(true" in script and "config.examples.forEach" not in script
+
+
+# --- item 9: one size of the graph, a 404 page with navigation ---------------------------------
+
+def test_the_home_page_the_dataset_and_the_service_description_give_the_same_size(client):
+    home = client.get("/index.json").get_json()
+    dataset = ox.Store()
+    dataset.load(client.get("/dataset", headers={"Accept": "text/turtle"}).get_data(), format=ox.RdfFormat.TURTLE)
+    void_triples = [int(r["n"].value) for r in dataset.query(f"SELECT ?n WHERE {{ ?d a <{VOID}Dataset> ; "
+                                                               f"<{VOID}triples> ?n }}")]
+    assert void_triples == [home["triples"]]
+    service = ox.Store()
+    service.load(client.get("/sparql", headers={"Accept": "text/turtle"}).get_data(), format=ox.RdfFormat.TURTLE)
+    rows = list(service.query(
+        f"SELECT ?n (COUNT(DISTINCT ?source) AS ?sources) WHERE {{ ?d <{SD}defaultGraph> ?g . "
+        f"?g <{VOID}triples> ?n ; <http://purl.org/dc/terms/source> ?source }} GROUP BY ?n"))
+    assert [(int(r["n"].value), int(r["sources"].value)) for r in rows] == [(home["triples"], home["graphs"])]
+    named = list(service.query(f"SELECT (COUNT(?x) AS ?n) WHERE {{ ?x <{SD}name> ?name }}"))
+    assert int(named[0]["n"].value) == home["allGraphs"] == home["graphs"] + 1
+    html = client.get("/").get_data(as_text=True)
+    stats = re.search(r'<p class="muted home-stats">(.*?)</p>', html, re.S).group(1)
+    assert "{:,}".format(home["triples"]) in stats and "default graph" in stats and "shapes" in stats
+
+
+def test_the_not_found_page_keeps_the_sites_navigation(client):
+    response = client.get("/no/such/page", headers={"Accept": "text/html"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert '<nav aria-label="Main">' in html and 'href="/search"' in html and 'role="search"' in html
+    assert "404" in html
+    # clients still get the one JSON error shape
+    body = client.get("/no/such/page", headers={"Accept": "application/json"}).get_json()
+    assert body["error"] == "not-found" and body["status"] == 404

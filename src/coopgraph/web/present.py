@@ -8,7 +8,7 @@ over http(s) (a ``javascript:`` IRI in the data must never become a live link).
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 from flask import Response, current_app
@@ -16,7 +16,7 @@ from flask import Response, current_app
 from ..cache import PerVersion
 from ..describe.resource import compact
 from ..formats import RDF_FORMATS
-from ..namespaces import RDF_TYPE
+from ..namespaces import ONTOLOGY, RDF_TYPE
 from ..describe.ontology import anchor, ontology_doc
 from .i18n import current_lang, standard_name, t, with_lang
 from .services import services
@@ -57,9 +57,17 @@ def page_url(iri: str, lang: str | None = None) -> str | None:
         return "/api/contributions/" + quote(iri[len(iris.contribution_base):], safe="")
     if iri in ontology_terms():
         return with_lang("/ontology", lang) + "#" + anchor(iri)
+    if is_ours(iri):
+        # a graph, an individual of the ontology (cg:highConfidence): described here, never off-site
+        return with_lang("/resource?" + urlencode({"iri": iri}), lang)
     if iri.startswith(("http://", "https://")):
         return iri
     return None
+
+
+def is_ours(iri: str) -> bool:
+    """True for IRIs minted by this dataset (under the base IRI or in the ontology's namespace)."""
+    return iri.startswith((services().iris.base, ONTOLOGY))
 
 
 def safe_href(url: str | None) -> str | None:
