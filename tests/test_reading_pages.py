@@ -223,3 +223,52 @@ def test_the_not_found_page_keeps_the_sites_navigation(client):
     # clients still get the one JSON error shape
     body = client.get("/no/such/page", headers={"Accept": "application/json"}).get_json()
     assert body["error"] == "not-found" and body["status"] == 404
+
+
+# --- item 8: stored-query tables people can read ------------------------------------------------
+
+PAIRINGS_OF_IURC = "/queries/programme-pairings?run=1&programme=" + IURC.replace(":", "%3A").replace("/", "%2F")
+
+
+def test_stored_query_columns_have_human_names(client):
+    html = client.get(PAIRINGS_OF_IURC, headers={"Accept": "text/html"}).get_data(as_text=True)
+    heads = re.findall(r'<th scope="col" title="\?(\w+)">(.*?)</th>', html)
+    assert ("euSide", "EU side") in heads and ("japanSideJa", "Japan side (Japanese)") in heads
+    assert not [name for _, name in heads if re.search(r"[a-z][A-Z]", name)], heads
+
+
+def test_a_stored_query_page_sets_its_page_size(client):
+    html = client.get(PAIRINGS_OF_IURC + "&limit=3", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert re.search(r'<input id="page-size" name="limit" type="number"[^>]*value="3"', html)
+    results = html[html.index('id="results"'):]
+    assert len(re.findall(r"<tr>", results[results.index("<tbody>"):])) == 3
+    assert re.search(r'rel="next" href="[^"]*limit=3', results)
+
+
+def test_the_sparql_shown_leaves_out_the_tuning_comments(client):
+    from coopgraph.queries import without_comments
+    html = client.get("/queries/programme-pairings", headers={"Accept": "text/html"}).get_data(as_text=True)
+    shown = re.search(r"<pre><code>(.*?)</code></pre>", html, re.S).group(1)
+    assert "SELECT" in shown and "cg:isPairingIn" in shown
+    assert not [line for line in shown.splitlines() if line.lstrip().startswith("#")]
+    assert without_comments("# note\nSELECT * WHERE { ?s <http://e.org/#x> ?o } # tail\n") == \
+        "SELECT * WHERE { ?s <http://e.org/#x> ?o } # tail"
+
+
+def test_a_columns_map_must_name_the_querys_variables(tmp_path):
+    from coopgraph.errors import StoredQueryError
+    from coopgraph.queries import load_stored_query
+    good = tmp_path / "good.rq"
+    good.write_text("#+ title: Good\n#+ columns:\n#+   s: Subject\nSELECT ?s ?oLabel WHERE { ?s ?p ?oLabel }\n",
+                    encoding="utf-8")
+    query = load_stored_query(good)
+    assert query.column_label("s") == "Subject" and query.column_label("oLabel") == "o label"
+    assert query.to_dict()["columns"] == {"s": "Subject"}
+    bad = tmp_path / "bad.rq"
+    bad.write_text("#+ title: Bad\n#+ columns: {nope: Nope}\nSELECT ?s WHERE { ?s ?p ?o }\n", encoding="utf-8")
+    with pytest.raises(StoredQueryError, match="nope"):
+        load_stored_query(bad)
+    worse = tmp_path / "worse.rq"
+    worse.write_text("#+ title: Worse\n#+ columns: [s]\nSELECT ?s WHERE { ?s ?p ?o }\n", encoding="utf-8")
+    with pytest.raises(StoredQueryError, match="columns must map"):
+        load_stored_query(worse)
