@@ -234,3 +234,9 @@ def test_a_kana_reading_finds_the_place(client, query):
 
 def test_kana_that_reads_as_nothing_finds_nothing(client):
     assert client.get("/search.json", query_string={"q": "ぬぬぬぬ"}).get_json()["total"] == 0
+
+
+def test_a_theme_is_found_by_its_japanese_name_from_the_catalogue(client):
+    results = client.get("/search.json", query_string={"q": "水素", "lang": "ja"}).get_json()["results"]
+    assert ID + "theme/hydrogen" in [r["iri"] for r in results]
+    assert results[0]["label"] == "水素"

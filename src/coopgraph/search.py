@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Iterable
 
 import jaconv
 import pyoxigraph as ox
 
-from .describe.resource import ALT_LABEL_PREDICATES, LABEL_PREDICATES, SOURCE_PREDICATES, LabelMap, fetch_labels, \
-    pick_label, values_block
+from .describe.resource import ALT_LABEL_PREDICATES, LABEL_PREDICATES, SOURCE_PREDICATES, SUPPLIED_NAMES, LabelMap, \
+    fetch_labels, pick_label, values_block
 from .errors import UsageError
 from .namespaces import DCT, GEO, ONTOLOGY, OWL, RDF_TYPE, RDFS, SCHEMA, SKOS
 
@@ -71,6 +72,13 @@ def kana_reading(folded: str) -> str | None:
         return None
     romaji = jaconv.kana2alphabet(jaconv.kata2hira(folded)).replace("-", "")
     return fold(romaji) if romaji.isascii() else None
+
+
+@lru_cache(maxsize=4096)
+def match_keys(text: str) -> tuple[str, str]:
+    """(folded, long-vowel folded) forms of a name supplied from outside the graph, kept once folded."""
+    folded = fold(text)
+    return folded, fold_long_vowels(folded)
 
 
 @dataclass
@@ -191,6 +199,7 @@ class SearchIndex:
         reading_long = fold_long_vowels(reading) if reading else ""
         wanted = {"type": set(types), "programme": set(programmes), "theme": set(themes)}
         hits = []
+        supplied = SUPPLIED_NAMES.get()  # names the interface gives terms (a theme in Japanese) are found too
         for entry in self.entries.values():
             if wanted["type"] and not wanted["type"] <= entry.types:
                 continue
@@ -198,9 +207,12 @@ class SearchIndex:
                 continue
             if wanted["theme"] and not wanted["theme"] <= entry.themes:
                 continue
-            score = _score(needle, needle_long, entry.keys) if needle else 1.0
+            keys = entry.keys
+            if needle and entry.iri in supplied:
+                keys = keys + [match_keys(name) for name in supplied[entry.iri].values()]
+            score = _score(needle, needle_long, keys) if needle else 1.0
             if reading and not score:
-                score = READING_FACTOR * _score(reading, reading_long, entry.keys)
+                score = READING_FACTOR * _score(reading, reading_long, keys)
             if score > 0:
                 hits.append(Hit(entry, score))
         hits.sort(key=lambda h: (-h.score, fold(h.entry.label(lang)[0] or h.entry.iri), h.entry.iri))
