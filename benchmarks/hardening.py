@@ -372,6 +372,7 @@ def soak_load(server: Server, seconds: float, warm_up: float, contributions: int
 
     threads = [threading.Thread(target=loop, args=(kind, send, 0.02), daemon=True) for kind, send in senders.items()]
     threads.append(threading.Thread(target=bad_sender, daemon=True))
+    end = time.monotonic() + seconds
     for thread in threads:
         thread.start()
     stop.wait(warm_up)
@@ -379,7 +380,7 @@ def soak_load(server: Server, seconds: float, warm_up: float, contributions: int
     writer = threading.Thread(target=contributor, daemon=True)
     writer.start()
     writer.join(seconds - warm_up + 120)  # the contributions are spread over the rest of the run
-    stop.wait(max(0.0, seconds - warm_up - 1))
+    stop.wait(max(0.0, end - time.monotonic()))  # the planned length, not that again after the writer
     stop.set()
     for thread in threads:
         thread.join(90)

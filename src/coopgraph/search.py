@@ -3,7 +3,10 @@
 People type "koriyama" for Kōriyama, "Umea" for Umeå, 郡山 for 郡山市, or a romaji long
 vowel spelt out ("Kouriyama", "Ooita"). Every label and query is therefore folded the
 same way (compatibility forms, accents, case, hiragana/katakana, punctuation) before a
-substring match; a second, looser fold also merges long vowels. The index holds only
+substring match; a second, looser fold also merges long vowels. The graph holds no kana
+readings of names (郡山市 is "Koriyama" and 郡山市, never こおりやま), so a query written in
+kana alone is also read as romaji (こおりやま -> kooriyama -> koriyama) and matched against
+the romaji names, which finds the place whose reading was typed. The index holds only
 labels and facet links, read from the store in a few queries and rebuilt when the
 store's version changes, so a new contribution is searchable at once and a search is a
 scan over a few thousand short strings rather than a query.
@@ -14,12 +17,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable
 
+import jaconv
 import pyoxigraph as ox
 
-from .describe.resource import ALT_LABEL_PREDICATES, LABEL_PREDICATES, SOURCE_PREDICATES, LabelMap, fetch_labels, \
-    pick_label, values_block
+from .describe.resource import ALT_LABEL_PREDICATES, LABEL_PREDICATES, SOURCE_PREDICATES, SUPPLIED_NAMES, LabelMap, \
+    fetch_labels, pick_label, values_block
 from .errors import UsageError
 from .namespaces import DCT, GEO, ONTOLOGY, OWL, RDF_TYPE, RDFS, SCHEMA, SKOS
 
@@ -47,6 +52,10 @@ _SPECIAL = str.maketrans({"ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "o
                           "đ": "d", "Đ": "d", "ð": "d", "þ": "th", "ı": "i"})
 _PUNCT = re.compile(r"[\s\-‐‑‒–—―_/\\.,;:'’‘\"“”()\[\]{}・、。「」『』（）]+")
 _LONG_VOWELS = re.compile(r"(?<=[aeiou])h(?![aeiou])|([aeiou])\1|ou")
+#: A folded query in kana only (fold turns hiragana into katakana; ー is the long-vowel mark).
+_KANA_ONLY = re.compile(r"[\u30a1-\u30fa\u30fc ]+")
+#: A match through the romaji reading of a kana query ranks a little below a match as typed.
+READING_FACTOR = 0.9
 
 
 def fold(text: str) -> str:
@@ -64,6 +73,21 @@ def fold_long_vowels(folded: str) -> str:
     return _LONG_VOWELS.sub(lambda m: m.group(1) or ("o" if m.group(0) == "ou" else ""), folded)
 
 
+def kana_reading(folded: str) -> str | None:
+    """The romaji reading of a folded query written in kana only (コオリヤマ -> kooriyama), else None."""
+    if not _KANA_ONLY.fullmatch(folded):
+        return None
+    romaji = jaconv.kana2alphabet(jaconv.kata2hira(folded)).replace("-", "")
+    return fold(romaji) if romaji.isascii() else None
+
+
+@lru_cache(maxsize=4096)
+def match_keys(text: str) -> tuple[str, str]:
+    """(folded, long-vowel folded) forms of a name supplied from outside the graph, kept once folded."""
+    folded = fold(text)
+    return folded, fold_long_vowels(folded)
+
+
 @dataclass
 class Entry:
     iri: str
@@ -75,7 +99,7 @@ class Entry:
     keys: list[tuple[str, str]] = field(default_factory=list)  # (folded, long-vowel folded)
 
     def label(self, lang: str) -> tuple[str | None, str | None]:
-        return pick_label(self.labels or self.alt_labels, lang)
+        return pick_label(self.labels or self.alt_labels, lang, self.iri)
 
 
 @dataclass
@@ -178,8 +202,11 @@ class SearchIndex:
             raise UsageError("the search text is longer than 200 characters", hint="Search for a name.")
         needle = fold(query)
         needle_long = fold_long_vowels(needle)
+        reading = kana_reading(needle) if needle else None
+        reading_long = fold_long_vowels(reading) if reading else ""
         wanted = {"type": set(types), "programme": set(programmes), "theme": set(themes)}
         hits = []
+        supplied = SUPPLIED_NAMES.get()  # names the interface gives terms (a theme in Japanese) are found too
         for entry in self.entries.values():
             if wanted["type"] and not wanted["type"] <= entry.types:
                 continue
@@ -187,7 +214,12 @@ class SearchIndex:
                 continue
             if wanted["theme"] and not wanted["theme"] <= entry.themes:
                 continue
-            score = _score(needle, needle_long, entry.keys) if needle else 1.0
+            keys = entry.keys
+            if needle and entry.iri in supplied:
+                keys = keys + [match_keys(name) for name in supplied[entry.iri].values()]
+            score = _score(needle, needle_long, keys) if needle else 1.0
+            if reading and not score:
+                score = READING_FACTOR * _score(reading, reading_long, keys)
             if score > 0:
                 hits.append(Hit(entry, score))
         hits.sort(key=lambda h: (-h.score, fold(h.entry.label(lang)[0] or h.entry.iri), h.entry.iri))

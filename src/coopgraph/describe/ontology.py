@@ -42,7 +42,7 @@ class Term:
         return anchor(self.iri)
 
     def label(self, lang: str) -> tuple[str | None, str | None]:
-        return pick_label(self.labels, lang)
+        return pick_label(self.labels, lang, self.iri)
 
     def definition(self, lang: str) -> str | None:
         return pick_label(self.definitions, lang)[0]
@@ -67,7 +67,7 @@ class OntologyDoc:
         return {t.iri for t in self.classes + self.properties}
 
     def label(self, iri: str, lang: str) -> str | None:
-        return pick_label(self.labels.get(iri, []), lang)[0]
+        return pick_label(self.labels.get(iri, []), lang, iri)[0]
 
 
 def anchor(iri: str) -> str:
@@ -165,7 +165,7 @@ class ClassCount:
     count: int
 
     def label(self, lang: str) -> tuple[str | None, str | None]:
-        return pick_label(self.labels, lang)
+        return pick_label(self.labels, lang, self.iri)
 
 
 def class_counts(store) -> list[ClassCount]:

@@ -10,7 +10,9 @@ template over plain data and lets the same description serve the CLI or tests.
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Iterable, Mapping
 
 import pyoxigraph as ox
@@ -53,6 +55,13 @@ LABEL_BATCH = 200
 
 LANGUAGES = ("en", "ja")
 
+#: Names for terms in a language the graph gives them no label in: iri -> {language: name}. The web
+#: app sets these from its message catalogue for each request, so a Japanese page names properties
+#: and themes in Japanese even where the ontology labels them in English only; the graph's own
+#: labels always win. Elsewhere (exports, the command line) there are none.
+SUPPLIED_NAMES: ContextVar[Mapping[str, Mapping[str, str]]] = ContextVar("supplied_names",
+                                                                         default=MappingProxyType({}))
+
 
 # --- labels --------------------------------------------------------------------------------
 
@@ -61,19 +70,27 @@ def other_language(lang: str) -> str:
     return "ja" if lang != "ja" else "en"
 
 
-def pick_label(literals: Iterable[ox.Literal], lang: str = "en") -> tuple[str | None, str | None]:
+def pick_label(literals: Iterable[ox.Literal], lang: str = "en", iri: str | None = None) \
+        -> tuple[str | None, str | None]:
     """Return (label in ``lang``, label in the other language), falling back sensibly.
 
-    The main label falls back to the other language, then an untagged literal, then
-    anything; the second label is only given when it exists and differs from the first.
+    Without a label in ``lang``, a name supplied for ``iri`` (see :data:`SUPPLIED_NAMES`)
+    comes first; then the main label falls back to the other language, then an untagged
+    literal, then anything; the second label is only given when it exists and differs from
+    the first.
     """
     by_lang: dict[str, str] = {}
     for literal in literals:
         key = (literal.language or "").lower().split("-")[0]
         by_lang.setdefault(key, literal.value)
+    other = other_language(lang)
+    if iri is not None and lang not in by_lang:
+        supplied = SUPPLIED_NAMES.get().get(iri, {}).get(lang)
+        if supplied:
+            second = by_lang.get(other)
+            return supplied, (second if second and second != supplied else None)
     if not by_lang:
         return None, None
-    other = other_language(lang)
     main = by_lang.get(lang) or by_lang.get(other if lang != "en" else "") or by_lang.get("") \
         or by_lang.get(other) or next(iter(by_lang.values()))
     second = by_lang.get(other)
@@ -87,10 +104,10 @@ class LabelMap:
     literals: dict[str, list[ox.Literal]] = field(default_factory=dict)
 
     def label(self, iri: str, lang: str = "en") -> str | None:
-        return pick_label(self.literals.get(iri, ()), lang)[0]
+        return pick_label(self.literals.get(iri, ()), lang, iri)[0]
 
     def pair(self, iri: str, lang: str = "en") -> tuple[str | None, str | None]:
-        return pick_label(self.literals.get(iri, ()), lang)
+        return pick_label(self.literals.get(iri, ()), lang, iri)
 
 
 def values_block(variable: str, iris: Iterable[str]) -> str:

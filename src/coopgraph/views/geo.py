@@ -50,7 +50,7 @@ class Place:
     types: set = field(default_factory=set)
 
     def label(self, lang: str) -> tuple[str | None, str | None]:
-        return pick_label(self.labels, lang)
+        return pick_label(self.labels, lang, self.iri)
 
 
 @dataclass
@@ -62,7 +62,7 @@ class Pairing:
     labels: list = field(default_factory=list)
 
     def label(self, lang: str) -> tuple[str | None, str | None]:
-        return pick_label(self.labels, lang)
+        return pick_label(self.labels, lang, self.iri)
 
 
 @dataclass
@@ -79,7 +79,7 @@ class MapData:
         """The label of a place, an unlocated participant or a programme on this map."""
         if iri in self.places:
             return self.places[iri].label(lang)[0]
-        return pick_label(self.unlocated.get(iri) or self.programme_labels.get(iri) or [], lang)[0]
+        return pick_label(self.unlocated.get(iri) or self.programme_labels.get(iri) or [], lang, iri)[0]
 
     def to_geojson(self, lang: str = "en", page_url=lambda iri: iri) -> dict:
         """The map as GeoJSON (RFC 7946): a Point per place, a LineString per pair of partners."""

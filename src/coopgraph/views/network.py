@@ -42,7 +42,7 @@ class Node:
     angle: float = 0.0
 
     def label(self, lang: str) -> tuple[str | None, str | None]:
-        return pick_label(self.labels, lang)
+        return pick_label(self.labels, lang, self.iri)
 
 
 @dataclass

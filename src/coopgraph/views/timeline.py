@@ -69,7 +69,7 @@ class Item:
     asserted: list[str] = field(default_factory=list)   # the types the data states (most specific)
 
     def label(self, lang: str) -> tuple[str | None, str | None]:
-        return pick_label(self.labels, lang)
+        return pick_label(self.labels, lang, self.iri)
 
     @property
     def start(self) -> When | None:

@@ -62,7 +62,11 @@ def init_app(app) -> None:
     def _coopgraph_error(exc: CoopgraphError):
         if exc.http_status >= 500:
             log.warning("%s: %s", type(exc).__name__, exc.message)
-        return error_response(exc.to_dict(), exc.http_status)
+        response = error_response(exc.to_dict(), exc.http_status)
+        retry_after = getattr(exc, "retry_after", None)  # 429 (and any error that says when to come back)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

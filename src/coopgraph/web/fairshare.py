@@ -6,7 +6,8 @@ Every query the site evaluates (the SPARQL endpoint, stored queries, pages) goes
 through the store, so the store is where the count is kept: :class:`FairShareStore`
 wraps it. A client past its limit waits (a bounded time) for one of its own queries to
 finish; only one such waiter at a time per client, since a waiter holds a thread too.
-The others, and a waiter whose turn does not come, get 429 with ``Retry-After``.
+The others, and a waiter whose turn does not come, get 429 with ``Retry-After`` (web.errors
+adds the header to any error that carries ``retry_after``).
 
 A client is a configured API token if the request carries one (so people behind one
 address are told apart), else the remote address; ``X-Forwarded-For`` names the
@@ -27,15 +28,10 @@ import threading
 import time
 from typing import Iterator
 
-from flask import Blueprint, has_request_context, request
+from flask import has_request_context, request
 
 from ..config import Settings
 from ..errors import ConfigError, TooManyRequests
-from .errors import error_response
-
-#: Registered only for its error handler (see init_app).
-bp = Blueprint("fairshare", __name__)
-
 
 class QueryGate:
     """Counts the queries each client has under way and admits, queues or refuses the next one."""
@@ -179,11 +175,3 @@ def guard_queries(store, settings: Settings):
         return store
     gate = QueryGate(settings.max_queries_per_client, settings.client_wait_seconds)
     return FairShareStore(store, gate, ClientIdentity(settings))
-
-
-def init_app(app) -> None:
-    @app.errorhandler(TooManyRequests)
-    def _too_many(exc: TooManyRequests):
-        response = error_response(exc.to_dict(), exc.http_status)
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response

@@ -60,7 +60,7 @@ def home():
         wants_json = media == "application/json"
     if wants_json:
         body = {
-            "title": i18n.MESSAGES[lang]["home_title"], "description": i18n.MESSAGES[lang]["home_intro"],
+            "title": i18n.t("home_title"), "description": i18n.t("home_intro"),
             "triples": data["triples"], "graphs": data["graphs"], "allGraphs": data["all_graphs"],
             "version": svc.store.version(),
             "classes": [{"class": c.iri, "label": c.label(lang)[0], "count": c.count,
@@ -71,12 +71,12 @@ def home():
         }
         for key, (class_iri, items, total) in data["featured"].items():
             body[key] = {"class": class_iri, "count": total,
-                         "items": [{"iri": iri, "page": page_url(iri), "label": pick_label(labels, lang)[0]}
+                         "items": [{"iri": iri, "page": page_url(iri), "label": pick_label(labels, lang, iri)[0]}
                                    for iri, labels in items]}
         response = jsonify(body)
         response.vary.add("Accept")
         return announce(response, [("/", "text/html", "HTML")])
-    featured = {key: (class_iri, [(iri, *pick_label(labels, lang)) for iri, labels in items], total)
+    featured = {key: (class_iri, [(iri, *pick_label(labels, lang, iri)) for iri, labels in items], total)
                 for key, (class_iri, items, total) in data["featured"].items()}
     response = Response(render_template("home.html", data=data, featured=featured, alternates=twins),
                         mimetype="text/html")
