@@ -235,8 +235,8 @@ def test_resource_page_shows_labels_types_facts_and_sources(towns_client):
     h1 = re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
     assert "Tēstville" in h1 and 'lang="ja">テスト市' in h1
     assert 'href="/ontology#Municipality"' in html
-    # the inferred superclass is marked as such in the facts table
-    row = re.search(r'<tr class="inferred">.*?</tr>', html, re.S).group(0)
+    # the inferred superclass is marked as such in the facts table (collapsed below the stated type)
+    row = re.search(r'<tr class="inferred[^"]*">.*?</tr>', html, re.S).group(0)
     assert "/ontology#Place" in row and "badge-inferred" in row
     assert "data: places" in html
     assert 'href="https://www.wikidata.org/wiki/Q4115189"' in html
@@ -257,7 +257,8 @@ def test_theme_page_links_eurovoc_and_inverse_pairings(towns_client):
 
 def test_a_fact_shows_the_source_of_its_statement(towns_client):
     html = towns_client.get("/id/pairing/testville-examplestad").get_data(as_text=True)
-    row = re.search(r"start date.*?</tr>", html, re.S).group(0)
+    facts = html[html.index('id="facts-h"'):]
+    row = re.search(r"start date.*?</tr>", facts, re.S).group(0)
     assert 'href="/id/source/T2"' in row
 
 

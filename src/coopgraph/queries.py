@@ -101,6 +101,12 @@ class StoredQuery:
     tags: list[str] = field(default_factory=list)
     parameters: list[Parameter] = field(default_factory=list)
     pagination: int | None = None
+    #: Human names of the result columns, by variable (the header's ``columns:`` map).
+    columns: dict[str, str] = field(default_factory=dict)
+
+    def column_label(self, variable: str) -> str:
+        """The name a person reads over a column: the header's, else the variable's words."""
+        return self.columns.get(variable) or humanise(variable)
 
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:
@@ -120,6 +126,7 @@ class StoredQuery:
             "tags": self.tags, "form": self.form.lower(),
             "parameters": [p.to_dict() for p in self.parameters],
             **({"pagination": self.pagination} if self.pagination else {}),
+            **({"columns": self.columns} if self.columns else {}),
             "sparql": self.text,
         }
 
@@ -234,9 +241,27 @@ def load_stored_query(path: Path, prefixes: Mapping[str, str] | None = None) -> 
     if pagination is not None and (isinstance(pagination, bool) or not isinstance(pagination, int)
                                    or pagination <= 0):
         raise StoredQueryError(str(path), "pagination must be a positive whole number (the page size)")
+    columns = header.get("columns") or {}
+    if not isinstance(columns, dict) or not all(isinstance(v, str) and v.strip() for v in columns.values()):
+        raise StoredQueryError(str(path), "columns must map result variables to names, e.g. {pairingLabel: Pairing}")
+    unknown = sorted(str(k) for k in columns if str(k) not in variables)
+    if unknown:
+        raise StoredQueryError(str(path), f"columns names variables the query does not have: {', '.join(unknown)}")
     return StoredQuery(name=path.stem, path=path, title=title, description=description,
                        description_ja=description_ja, title_ja=title_ja, text=body, form=form,
-                       tags=[str(t) for t in tags], parameters=parameters, pagination=pagination)
+                       tags=[str(t) for t in tags], parameters=parameters, pagination=pagination,
+                       columns={str(k): v.strip() for k, v in columns.items()})
+
+
+def humanise(variable: str) -> str:
+    """``pairingLabel`` -> ``pairing label``: a column name when the header gives none."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", variable.replace("_", " ")).split()
+    return " ".join(w if w.isupper() else w.lower() for w in words) or variable
+
+
+def without_comments(text: str) -> str:
+    """The query as people read it: comment-only lines (notes on how it is tuned) left out."""
+    return "\n".join(line for line in text.strip().splitlines() if not line.lstrip().startswith("#"))
 
 
 def _load_parameter(path: Path, name: str, spec: Any, variables: set[str], query_prologue: str,

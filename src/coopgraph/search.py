@@ -38,6 +38,13 @@ PLACES = (ONTOLOGY + "Place", GEO + "SpatialThing", DCT + "Location", SCHEMA + "
 IGNORED_TYPES = (OWL + "Thing", RDFS + "Resource", OWL + "NamedIndividual")
 #: Links that say where a fact comes from, not what a resource takes part in.
 NOT_PARTICIPATION = SOURCE_PREDICATES + (RDF_TYPE,)
+#: Links from one activity, body or programme to the one before or after it. They are real
+#: links (the network draws them), but no participation passes along them: the IUC
+#: pairing Koriyama-Essen is continued by an IURC pairing without taking part in IURC or
+#: in its successor's themes.
+SUCCESSION = tuple(ONTOLOGY + name for name in (
+    "continues", "isContinuedBy", "extends", "isExtendedBy", "follows", "isFollowedBy",
+    "hasPredecessor", "hasSuccessor"))
 
 MAX_LIMIT = 500
 
@@ -170,7 +177,7 @@ class SearchIndex:
             cls_iri = row["c"].value
             if entry is not None and cls_iri not in IGNORED_TYPES and (cls_iri in classes or not classes):
                 entry.types.add(cls_iri)
-        links = resource_links(store)
+        links = resource_links(store, leave_out=SUCCESSION)
         programmes, themes = instances_of(store, PROGRAMME_CLASSES), instances_of(store, THEME_CLASSES)
         not_shared = programmes | themes | instances_of(store, PLACES)
         for attribute, targets in (("programmes", programmes), ("themes", themes)):
@@ -240,10 +247,11 @@ class SearchIndex:
 MAX_SHARED_DEGREE = 12
 
 
-def resource_links(store) -> list[tuple[str, str]]:
-    """Every link (subject, object) between two resources of ours, leaving out sources and types."""
+def resource_links(store, leave_out: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """Every link (subject, object) between two resources of ours, leaving out sources, types
+    and the links through the predicates in ``leave_out`` (``SUCCESSION`` for participation)."""
     prefix = str(ox.Literal(store.iris.id_base))
-    excluded = ", ".join(str(ox.NamedNode(p)) for p in NOT_PARTICIPATION)
+    excluded = ", ".join(str(ox.NamedNode(p)) for p in NOT_PARTICIPATION + tuple(leave_out))
     rows = store.select(f"""
         SELECT DISTINCT ?s ?o WHERE {{
           ?s ?p ?o FILTER(isIRI(?s) && isIRI(?o) && ?s != ?o && STRSTARTS(STR(?s), {prefix})
@@ -264,7 +272,8 @@ def taking_part(links: list[tuple[str, str]], targets: set[str], hubs: set[str])
     """Pairs (resource, target) where the resource takes part in the target (a programme, a theme).
 
     It does when it is the target, links to it or from it, or when a third resource (a
-    pairing, a meeting) links to both. Resources in ``hubs`` never serve as that third
+    pairing, a meeting) links to both. ``links`` should leave out ``SUCCESSION`` links:
+    a pairing linking to the pairing it continues does not put that one in its programme. Resources in ``hubs`` never serve as that third
     resource (a programme links to all its themes and all its cities, which would give
     every city every theme of the programme), nor do resources linking to too many things.
     """

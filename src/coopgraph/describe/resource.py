@@ -18,14 +18,29 @@ from typing import Iterable, Mapping
 import pyoxigraph as ox
 
 from ..errors import NotFound
+from .vocabulary import vocabulary_labels
 from ..namespaces import DCAT, DCT, FOAF, ONTOLOGY, OWL, PROV, RDF, RDF_TYPE, RDFS, SCHEMA, SKOS, Iris
 
 #: Predicates whose literal values name a resource, most preferred first.
 LABEL_PREDICATES = (SKOS + "prefLabel", RDFS + "label", DCT + "title", FOAF + "name", SCHEMA + "name")
 ALT_LABEL_PREDICATES = (SKOS + "altLabel", SKOS + "hiddenLabel")
-#: Predicates whose values describe a resource in prose.
-DESCRIPTION_PREDICATES = (DCT + "description", SKOS + "definition", RDFS + "comment", SCHEMA + "description",
-                          SKOS + "note")
+#: Predicates whose values say what a resource is, in prose, most preferred first: the page's
+#: lead text. Notes (skos:note) are remarks about the facts (a funder id registered under a
+#: former name...), never the lead; they stay in the facts.
+DESCRIPTION_PREDICATES = (SKOS + "definition", DCT + "description", SCHEMA + "description", RDFS + "comment")
+#: Predicates whose value names the same thing in another dataset: only their objects are
+#: "identifiers elsewhere" (a language of the EU Publications Office as a document's
+#: dct:language is a value, not an identifier of the document).
+IDENTITY_PREDICATES = (OWL + "sameAs", SCHEMA + "sameAs", SKOS + "exactMatch", SKOS + "closeMatch",
+                       DCT + "identifier", ONTOLOGY + "wikidata", ONTOLOGY + "geonames", ONTOLOGY + "eurovoc",
+                       ONTOLOGY + "eurovocCloseMatch", ONTOLOGY + "eli")
+#: Datatypes of literals that say when something happened (for the summary box).
+DATE_TYPES = tuple("http://www.w3.org/2001/XMLSchema#" + name
+                   for name in ("date", "dateTime", "gYear", "gYearMonth", "dateTimeStamp"))
+#: Classes whose instances answer "with whom" and "where" in the summary box.
+AGENT_CLASSES = (PROV + "Agent", FOAF + "Agent", ONTOLOGY + "Party")
+PLACE_CLASSES = (ONTOLOGY + "Place", DCT + "Location", SCHEMA + "Place")
+SUMMARY_LIMIT = 8
 #: Predicates linking a resource (or a statement about it) to where its facts come from.
 SOURCE_PREDICATES = (DCT + "source", PROV + "wasDerivedFrom", PROV + "hadPrimarySource")
 #: Predicates whose value is the web address of a source document.
@@ -113,7 +128,11 @@ def any_of(predicates: Iterable[str], subject: str = "x", predicate: str = "p", 
 
 
 def fetch_labels(store, iris: Iterable[str]) -> LabelMap:
-    """Fetch the label literals of the given IRIs (label predicates in preference order)."""
+    """Fetch the label literals of the given IRIs (label predicates in preference order).
+
+    A standard vocabulary term the graph gives no label (skos:note, prov:Agent) takes
+    the label shipped with the package, so no page shows it as a prefixed name.
+    """
     wanted = sorted({i for i in iris if i})
     labels = LabelMap()
     rank = {p: n for n, p in enumerate(LABEL_PREDICATES)}
@@ -124,6 +143,10 @@ def fetch_labels(store, iris: Iterable[str]) -> LabelMap:
         rows.sort(key=lambda r: rank.get(r["p"].value, 99))
         for row in rows:
             labels.literals.setdefault(row["x"].value, []).append(row["l"])
+    shipped = vocabulary_labels()
+    for iri in wanted:
+        if iri not in labels.literals and iri in shipped:
+            labels.literals[iri] = list(shipped[iri])
     return labels
 
 
@@ -177,14 +200,21 @@ _EXTERNAL_IRIS = (
 )
 _EXTERNAL_LITERALS = (
     ("Wikidata", re.compile(r"wikidata|qid", re.I), re.compile(r"^Q\d+$"), "https://www.wikidata.org/wiki/{}"),
+    ("Crossref Funder", re.compile(r"crossrefFunder", re.I), re.compile(r"^\d+$"), "https://doi.org/10.13039/{}"),
     ("GeoNames", re.compile(r"geonames", re.I), re.compile(r"^\d+$"), "https://www.geonames.org/{}"),
     ("EuroVoc", re.compile(r"eurovoc", re.I), re.compile(r"^[A-Za-z0-9_]+$"), "http://eurovoc.europa.eu/{}"),
 )
 
 
 def external_id(predicate: str, term) -> ExternalId | None:
-    """Recognise an identifier in another dataset, as an IRI or as a literal of an id property."""
+    """Recognise an identifier in another dataset, as an IRI or as a literal of an id property.
+
+    An IRI counts only as the object of an identity predicate (owl:sameAs, cg:wikidata...):
+    other links to such datasets (a document's language) are values, not identifiers.
+    """
     if isinstance(term, ox.NamedNode):
+        if predicate not in IDENTITY_PREDICATES:
+            return None
         for scheme, pattern in _EXTERNAL_IRIS:
             match = pattern.match(term.value)
             if match:
@@ -267,6 +297,42 @@ class PropertyGroup:
     def to_dict(self) -> dict:
         return {"property": self.predicate, "label": self.label, "values": [v.to_dict() for v in self.values]}
 
+    @property
+    def display_values(self) -> list[Value]:
+        """The values for a page: one per text (``"IURC"@en`` and ``"IURC"@ja`` shown once)."""
+        shown: list[Value] = []
+        texts: dict[str, Value] = {}
+        for value in self.values:
+            if value.is_literal and value.language:
+                kept = texts.get(value.term.value)
+                if kept is not None:
+                    kept.graphs.extend(g for g in value.graphs if g not in kept.graphs)
+                    continue
+                texts[value.term.value] = value
+            shown.append(value)
+        return shown
+
+    @property
+    def stated(self) -> list[Value]:
+        return [v for v in self.display_values if not v.inferred]
+
+    @property
+    def inferred(self) -> list[Value]:
+        return [v for v in self.display_values if v.inferred]
+
+
+@dataclass
+class Summary:
+    """The box at the top of a page: what it is, when, where, with whom, its identifiers."""
+
+    what: list[Value] = field(default_factory=list)
+    when: list[tuple[str, str | None, Value]] = field(default_factory=list)  # (property, its label, date)
+    where: list[Value] = field(default_factory=list)
+    with_whom: list[Value] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.what or self.when or self.where or self.with_whom)
+
 
 @dataclass
 class SourceRef:
@@ -291,6 +357,7 @@ class Description:
     external: list[ExternalId]
     graphs: list[GraphRef]
     inbound_truncated: bool = False
+    summary: Summary = field(default_factory=Summary)
 
     @property
     def inferred_count(self) -> int:
@@ -335,7 +402,8 @@ def _group(pairs: dict[tuple[str, object], Value], labels: LabelMap, lang: str) 
     out = []
     for predicate, values in groups.items():
         main, second = labels.pair(predicate, lang)
-        values.sort(key=lambda v: ((v.label or _term_text(v.term)).lower(), _term_text(v.term)))
+        values.sort(key=lambda v: (v.inferred, (v.label or _term_text(v.term)).lower(), _term_text(v.term),
+                                   v.language not in (lang, None)))
         out.append(PropertyGroup(predicate, main, second, values))
     out.sort(key=lambda g: (g.predicate != RDF_TYPE, (g.label or local_name(g.predicate)).lower()))
     return out
@@ -451,9 +519,12 @@ def describe(store, iri: str, lang: str = "en") -> Description:
     label_literals = [term for (p, term) in outbound if p in LABEL_PREDICATES and isinstance(term, ox.Literal)]
     main, second = labels.pair(iri, lang)
     types = [v for (p, _), v in outbound.items() if p == RDF_TYPE and v.is_iri]
-    types.sort(key=lambda v: (v.inferred, (v.label or "").lower()))
-    descriptions = [v for (p, _), v in outbound.items() if p in DESCRIPTION_PREDICATES and v.is_literal]
-    descriptions.sort(key=lambda v: (v.language != lang, v.inferred))
+    depth = class_depths(store, [v.term.value for v in types])
+    types.sort(key=lambda v: (v.inferred, -depth.get(v.term.value, 0), (v.label or "").lower()))
+    rank = {p: n for n, p in enumerate(DESCRIPTION_PREDICATES)}
+    descriptions = [(p, v) for (p, _), v in outbound.items() if p in DESCRIPTION_PREDICATES and v.is_literal]
+    descriptions.sort(key=lambda pv: (pv[1].inferred, pv[1].language not in (lang, None), rank[pv[0]]))
+    descriptions = lead_texts([v for _, v in descriptions], lang)
     external = []
     seen = set()
     for (predicate, term) in outbound:
@@ -468,12 +539,78 @@ def describe(store, iri: str, lang: str = "en") -> Description:
                 seen.add(ext.url)
                 external.append(ext)
     all_graphs = sorted({g for v in outbound.values() for g in v.graphs}, key=lambda g: (g.kind, g.name))
+    properties = _group(outbound, labels, lang)
+    for group in properties:
+        if group.predicate == RDF_TYPE:
+            group.values.sort(key=lambda v: (v.inferred, -depth.get(v.term.value, 0), (v.label or "").lower()))
     return Description(
         iri=iri, lang=lang, label=main, other_label=second, labels=label_literals,
         types=types, descriptions=descriptions,
-        properties=_group(outbound, labels, lang), inbound=_group(inbound, labels, lang),
+        properties=properties, inbound=_group(inbound, labels, lang),
         sources=source_refs(store, source_iris, labels, lang), external=external, graphs=all_graphs,
-        inbound_truncated=truncated)
+        inbound_truncated=truncated, summary=summarise(store, types, outbound, labels, lang))
+
+
+def lead_texts(candidates: list[Value], lang: str) -> list[Value]:
+    """The lead text: the first description in the reader's language and, if any, one in the other."""
+    chosen: dict[str, Value] = {}
+    for value in candidates:
+        key = "main" if value.language in (lang, None) else "other"
+        chosen.setdefault(key, value)
+    return [chosen[k] for k in ("main", "other") if k in chosen]
+
+
+def class_depths(store, classes: list[str]) -> dict[str, int]:
+    """How many superclasses each class has: the more, the more specific it is."""
+    if not classes:
+        return {}
+    rows = store.select(f"SELECT ?c (COUNT(DISTINCT ?super) AS ?n) WHERE {{ {values_block('c', classes)} "
+                        f"?c <{RDFS}subClassOf>+ ?super FILTER(?super != ?c) }} GROUP BY ?c")
+    return {row["c"].value: int(row["n"].value) for row in rows}
+
+
+def summarise(store, types: list[Value], outbound: dict[tuple[str, object], Value], labels: LabelMap,
+              lang: str) -> Summary:
+    """Pick the facts a reader wants first: what it is, when, where and with whom.
+
+    Stated facts only (the reasoner's copies, such as has-participant beside
+    has-EU-side-participant, would repeat them). A linked resource is "where" when the
+    link's range is a place (a city's prefecture, a meeting's venue), else "with whom" when
+    it is an agent (a city as a local authority included), else "where" when it is a place.
+    """
+    summary = Summary(what=[v for v in types if not v.inferred][:2])
+    linked: dict[str, Value] = {}
+    through: dict[str, set[str]] = {}
+    for (predicate, term), value in outbound.items():
+        if value.inferred or predicate in SOURCE_PREDICATES or predicate == RDF_TYPE:
+            continue
+        if value.is_literal and value.datatype in DATE_TYPES and len(summary.when) < SUMMARY_LIMIT:
+            summary.when.append((predicate, labels.label(predicate, lang), value))
+        elif value.is_iri:
+            linked.setdefault(value.term.value, value)
+            through.setdefault(value.term.value, set()).add(predicate)
+    if linked:
+        predicates = sorted({p for ps in through.values() for p in ps})
+        to_places = {row["p"].value for row in store.select(
+            f"SELECT DISTINCT ?p WHERE {{ {values_block('p', predicates)} {values_block('c', PLACE_CLASSES)} "
+            f"?p <{RDFS}range>/<{RDFS}subClassOf>* ?c }}")}
+        rows = store.select(f"SELECT DISTINCT ?x ?c WHERE {{ {values_block('x', list(linked))} "
+                            f"{values_block('c', AGENT_CLASSES + PLACE_CLASSES)} ?x a ?c }}")
+        kinds: dict[str, set[str]] = {}
+        for row in rows:
+            kinds.setdefault(row["x"].value, set()).add(row["c"].value)
+        for iri, value in sorted(linked.items(), key=lambda item: (item[1].label or item[0]).lower()):
+            found = kinds.get(iri, set())
+            if through[iri] & to_places:
+                summary.where.append(value)
+            elif found & set(AGENT_CLASSES):
+                summary.with_whom.append(value)
+            elif found & set(PLACE_CLASSES):
+                summary.where.append(value)
+        summary.with_whom = summary.with_whom[:SUMMARY_LIMIT]
+        summary.where = summary.where[:SUMMARY_LIMIT]
+    summary.when.sort(key=lambda item: item[2].term.value)
+    return summary
 
 
 def source_refs(store, source_iris: list[str], labels: LabelMap, lang: str) -> list[SourceRef]:

@@ -14,6 +14,7 @@ import pyoxigraph as ox
 from ..formats import RDF_FORMATS, RESULT_FORMATS, RdfFormatInfo, serialize_triples
 from ..namespaces import DCT, RDF, RDFS, SD, VOID, XSD
 from ..store.base import Store
+from .void import count_published_triples
 
 #: W3C's IRIs for the formats (https://www.w3.org/ns/formats/), by our format names.
 FORMAT_IRIS = {
@@ -78,6 +79,15 @@ def describe_service(store: Store, endpoint: str, *, federation: Iterable[str] =
         triples.append(ox.Triple(dataset, iri(DCT + "modified"), ox.Literal(
             modified.isoformat().replace("+00:00", "Z"), datatype=iri(XSD + "dateTime"))))
     in_default = set(store.view("all") if default_graphs is None else default_graphs)
+    # the default graph's size as the home page, /dataset and the releases give it (each triple once)
+    if default_graphs is None:
+        triples += [
+            ox.Triple(default, iri(VOID + "triples"), ox.Literal(str(count_published_triples(store)),
+                                                                  datatype=iri(XSD + "integer"))),
+            ox.Triple(default, iri(RDFS + "comment"), ox.Literal(
+                "The merge of the named graphs given as its sources; a triple stated in several of them "
+                "counts once. The other named graphs (the SHACL shapes) are queried by name only.", language="en")),
+        ]
     for index, graph in enumerate(sorted(store.graphs())):
         named = ox.BlankNode(f"named{index}")
         described = ox.BlankNode(f"graph{index}")
@@ -92,6 +102,9 @@ def describe_service(store: Store, endpoint: str, *, federation: Iterable[str] =
         ]
         if graph in in_default:
             triples.append(ox.Triple(default, iri(DCT + "source"), iri(graph)))
+        else:
+            triples.append(ox.Triple(named, iri(RDFS + "comment"), ox.Literal(
+                "Not part of the default graph: query it by name (GRAPH or named-graph-uri).", language="en")))
     # group the triples by subject, in order of first appearance, for a readable Turtle
     order: dict = {}
     for triple in triples:

@@ -23,7 +23,7 @@ import pyoxigraph as ox
 
 from ..describe.resource import SOURCE_PREDICATES, fetch_labels, pick_label, values_block
 from ..namespaces import GEO, ONTOLOGY, RDF_TYPE, SCHEMA
-from ..search import PLACES, PROGRAMME_CLASSES, THEME_CLASSES, instances_of, resource_links, taking_part
+from ..search import PLACES, PROGRAMME_CLASSES, SUCCESSION, THEME_CLASSES, instances_of, resource_links, taking_part
 
 GEOSPARQL = "http://www.opengis.net/ont/geosparql#"
 #: Classes whose instances are places (subclasses follow through inference).
@@ -157,7 +157,7 @@ def map_data(store) -> MapData:
         progs = sorted({o for _, o in pairs if o in programmes})
         pairings.append(Pairing(iri, located, unlocated, progs))
     # places (regions, prefectures...) that take part in programmes without coordinates
-    links = resource_links(store)
+    links = resource_links(store, leave_out=SUCCESSION)
     places_all = instances_of(store, PLACE_CLASSES) - instances_of(store, (ONTOLOGY + "Country",))
     themes = instances_of(store, THEME_CLASSES)
     elsewhere: dict[str, list[str]] = {}

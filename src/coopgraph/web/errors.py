@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import logging
 
-from flask import Response, json, request
+from flask import Response, json, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import CoopgraphError
@@ -32,6 +32,9 @@ def wants_html() -> bool:
 
 def error_response(body: dict, status: int) -> Response:
     if wants_html():
+        page = error_page(body, status)
+        if page is not None:
+            return Response(page, status=status, mimetype="text/html")
         text = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{status} "
                 f"{html.escape(body['error'])}</title></head><body><main><h1>{status}: "
                 f"{html.escape(body['error'].replace('-', ' '))}</h1><p>{html.escape(body['message'])}</p>"
@@ -39,6 +42,19 @@ def error_response(body: dict, status: int) -> Response:
                 + "<p><a href='/'>Home</a></p></main></body></html>")
         return Response(text, status=status, mimetype="text/html")
     return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def error_page(body: dict, status: int) -> str | None:
+    """The site's own page for the error (navigation, search), so a reader is not stranded.
+
+    None when the page cannot be drawn (the error came from drawing pages): the caller
+    then answers the plain page, which needs nothing but the error itself.
+    """
+    try:
+        return render_template("error.html", body=body, status=status, title=body["error"].replace("-", " "))
+    except Exception:  # noqa: BLE001 - the plain page is the fallback whatever went wrong
+        log.warning("the error page could not be drawn; answering the plain one", exc_info=True)
+        return None
 
 
 def init_app(app) -> None:

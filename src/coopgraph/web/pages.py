@@ -16,6 +16,7 @@ from ..describe.resource import pick_label
 from ..export import context_for
 from ..namespaces import ONTOLOGY
 from ..describe.ontology import class_counts, instances, ontology_doc
+from ..describe.void import count_published_triples
 from . import i18n
 from .present import FORMAT_TITLES, SUFFIXES, announce, derived, page_url, rdf_alternates, template_helpers
 from .resources import finish, requested_format
@@ -39,8 +40,10 @@ def home_data(store) -> dict:
     featured = {}
     for key, class_iri in FEATURED:
         featured[key] = (class_iri, *instances(store, class_iri, limit=FEATURED_LIMIT))
-    return {"counts": class_counts(store), "featured": featured, "triples": store.count(),
-            "graphs": len(store.view("all"))}
+    # the same figures as /dataset and the service description: the default graph's triples
+    # (each counted once) and the named graphs merged into it; the shapes are a graph apart
+    return {"counts": class_counts(store), "featured": featured, "triples": count_published_triples(store),
+            "graphs": len(store.view("all")), "all_graphs": len(store.graphs())}
 
 
 @bp.get("/")
@@ -58,7 +61,8 @@ def home():
     if wants_json:
         body = {
             "title": i18n.t("home_title"), "description": i18n.t("home_intro"),
-            "triples": data["triples"], "graphs": data["graphs"], "version": svc.store.version(),
+            "triples": data["triples"], "graphs": data["graphs"], "allGraphs": data["all_graphs"],
+            "version": svc.store.version(),
             "classes": [{"class": c.iri, "label": c.label(lang)[0], "count": c.count,
                          "browse": f"/search?type={c.iri}"} for c in data["counts"]],
             "links": {"search": "/search", "map": "/map", "timeline": "/timeline", "network": "/network",

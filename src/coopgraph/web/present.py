@@ -8,7 +8,7 @@ over http(s) (a ``javascript:`` IRI in the data must never become a live link).
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 from flask import Response, current_app
@@ -16,6 +16,7 @@ from flask import Response, current_app
 from ..cache import PerVersion
 from ..describe.resource import compact
 from ..formats import RDF_FORMATS
+from ..namespaces import ONTOLOGY, RDF_TYPE
 from ..describe.ontology import anchor, ontology_doc
 from .i18n import current_lang, standard_name, t, with_lang
 from .services import services
@@ -56,9 +57,17 @@ def page_url(iri: str, lang: str | None = None) -> str | None:
         return "/api/contributions/" + quote(iri[len(iris.contribution_base):], safe="")
     if iri in ontology_terms():
         return with_lang("/ontology", lang) + "#" + anchor(iri)
+    if is_ours(iri):
+        # a graph, an individual of the ontology (cg:highConfidence): described here, never off-site
+        return with_lang("/resource?" + urlencode({"iri": iri}), lang)
     if iri.startswith(("http://", "https://")):
         return iri
     return None
+
+
+def is_ours(iri: str) -> bool:
+    """True for IRIs minted by this dataset (under the base IRI or in the ontology's namespace)."""
+    return iri.startswith((services().iris.base, ONTOLOGY))
 
 
 def safe_href(url: str | None) -> str | None:
@@ -111,4 +120,5 @@ def announce(response: Response, alternates: list[tuple[str, str, str]]) -> Resp
 
 def template_helpers() -> dict:
     return {"page_url": page_url, "safe_href": safe_href, "name_of": name_of, "graph_badge": graph_badge,
-            "resource_path": resource_path, "is_literal": lambda term: isinstance(term, ox.Literal)}
+            "resource_path": resource_path, "rdf_type": RDF_TYPE,
+            "compact_name": lambda iri: compact(iri, services().iris.prefixes()), "is_literal": lambda term: isinstance(term, ox.Literal)}

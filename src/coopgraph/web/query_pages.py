@@ -16,7 +16,7 @@ from .. import answers
 from ..errors import CoopgraphError
 from ..formats import compact_iri
 from ..namespaces import XSD
-from ..queries import Parameter, enumeration, fetch_labels, get_query
+from ..queries import Parameter, enumeration, fetch_labels, get_query, without_comments
 from .services import services
 from .query_paging import MAX_CHOICES, label_languages, page_links, resource_href, run_page
 
@@ -28,13 +28,17 @@ PLACEHOLDERS = {"langstring": "text@en", "year": "YYYY", "date": "YYYY-MM-DD", "
 
 @bp.get("/queries")
 def query_list():
+    """Every stored query once, with its tags; ``?tag=`` keeps those with that tag."""
     queries = services().queries
-    by_tag: dict[str, list] = defaultdict(list)
+    by_tag: dict[str, int] = defaultdict(int)
     for query in queries.values():
         for tag in query.tags or ["other"]:
-            by_tag[tag].append(query)
+            by_tag[tag] += 1
     tags = sorted(by_tag.items(), key=lambda item: (item[0] == "other", item[0].casefold()))
-    html = render_template("queries/list.html", tags=tags, count=len(queries))
+    chosen = request.args.get("tag", "").strip()
+    listed = sorted((q for q in queries.values() if not chosen or chosen in (q.tags or ["other"])),
+                    key=lambda q: q.title.casefold())
+    html = render_template("queries/list.html", tags=tags, count=len(queries), queries=listed, chosen=chosen)
     return html, 200, {"Link": '</api/queries>; rel="alternate"; type="application/json"'}
 
 
@@ -85,10 +89,12 @@ def display(term, labels: dict[str, str], prefixes: dict[str, str]) -> dict:
     return {"text": str(term)}
 
 
-def table(result, labels, prefixes) -> tuple[list[str], list[list[dict]]]:
+def table(result, labels, prefixes, query=None) -> tuple[list[tuple[str, str]], list[list[dict]]]:
+    """The columns as (variable, the name people read) and the rows as cells."""
     if result.kind == "select":
-        return list(result.variables), [[display(t, labels, prefixes) for t in row] for row in result.rows]
-    return ["subject", "predicate", "object"], [
+        columns = [(v, query.column_label(v) if query else v) for v in result.variables]
+        return columns, [[display(t, labels, prefixes) for t in row] for row in result.rows]
+    return [(v, v) for v in ("subject", "predicate", "object")], [
         [display(t.subject, labels, prefixes), display(t.predicate, labels, prefixes),
          display(t.object, labels, prefixes)] for t in result.triples]
 
@@ -112,7 +118,7 @@ def query_page(name: str):
                      [t for tr in result.triples for t in (tr.subject, tr.predicate, tr.object)]
                      if result.kind == "graph" else [])
             labels = fetch_labels(svc.store, terms, label_languages(), timeout=svc.settings.query_timeout)
-            columns, rows = table(result, labels, prefixes) if result.kind != "ask" else ([], [])
+            columns, rows = table(result, labels, prefixes, query) if result.kind != "ask" else ([], [])
             kept = [(k, v) for k in request.args for v in request.args.getlist(k) if k != "run"]
             downloads = [{"format": f, "href": url_for("api.query_results", name=name) + "?"
                           + urlencode(kept + [("format", f.name)])}
@@ -121,6 +127,11 @@ def query_page(name: str):
                                  "boolean": getattr(result, "value", None), "offset": page.offset,
                                  "links": page_links(page, "query_pages.query_page", request.args),
                                  "downloads": downloads}
+    limit_arg = request.args.get("limit", "")
+    context["max_rows"] = svc.settings.max_result_rows
+    context["page_size"] = int(limit_arg) if limit_arg.isdigit() else min(
+        query.pagination or svc.settings.max_result_rows, svc.settings.max_result_rows)
+    context["sparql_shown"] = without_comments(query.text)
     html = render_template("queries/page.html", **context)
     link = f'<{url_for("api.query_metadata", name=name)}>; rel="alternate"; type="application/json"'
     return html, status, {"Link": link}

@@ -28,6 +28,7 @@ from ..errors import Forbidden, NotAcceptable, PayloadTooLarge, QueryRefused, Un
 from ..formats import RDF_FORMATS, RESULT_FORMATS, media_type_format
 from ..describe.service import DESCRIPTION_FORMATS, describe_service, serialize_description
 from ..sparql import looks_like_update, query_form, service_targets
+from ..namespaces import ONTOLOGY
 from . import cors
 from .services import services
 
@@ -345,13 +346,22 @@ def service_description() -> Response:
 
 
 def yasgui_page() -> Response:
-    """YASGUI (served from our package, no CDN) with the stored queries as example tabs."""
+    """YASGUI (served from our package, no CDN) with the stored queries in one list of examples.
+
+    The page's script also gets the prefixes (results show ``id:city/koriyama``, not the
+    whole IRI) and where IRIs minted here are described on this site, so a result links to
+    this server's page, which works offline and on a mirror, rather than to the base IRI.
+    """
     svc = services()
     examples = []
     for stored in sorted(svc.queries.values(), key=lambda q: q.title.lower()):
         examples.append({"name": stored.title, "query": example_text(stored, svc)})
     url = endpoint_url()
-    html = render_template("sparql.html", endpoint=url, examples=examples)
+    local_pages = [{"from": svc.iris.id_base, "to": "/id/", "whole": False},
+                   {"from": svc.iris.base, "to": "/resource?iri=", "whole": True},
+                   {"from": ONTOLOGY, "to": "/resource?iri=", "whole": True}]
+    html = render_template("sparql.html", endpoint=url, examples=examples, prefixes=svc.iris.prefixes(),
+                           local_pages=local_pages)
     response = Response(html, mimetype=HTML)
     response.headers["Vary"] = "Accept"
     return response
