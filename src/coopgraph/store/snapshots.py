@@ -2,9 +2,10 @@
 
 pyoxigraph cannot interrupt a running query, so a query that must respect a time limit
 runs in a worker of the killable process pool (:mod:`.pool`, shared with contribution
-checking), which is killed when the limit passes; the web server goes on serving meanwhile. Those processes (and every web worker) read immutable snapshots of
-the store (RocksDB checkpoints: hard links, made in milliseconds), so any number of
-them share one copy of the data on disk. Writes take an exclusive lock, change the
+checking), which is killed when the limit passes; the web server goes on serving
+meanwhile. Those processes (and every web worker) read immutable snapshots of the store
+(RocksDB checkpoints: hard links, made in milliseconds), so any number of them share
+one copy of the data on disk. Writes take an exclusive lock, change the
 primary database, then publish a new snapshot by renaming a pointer file: a reader sees
 the old state or the new one, never half of a write.
 
