@@ -224,7 +224,7 @@ class KillableRunner:
         return _reply_value(reply, what)
 
     def close(self) -> None:
-        """Stop the idle workers (a busy one is stopped when its call returns it and it is not reused)."""
+        """Stop the idle workers (a busy one goes back to the pool when its call ends; it ends with this process)."""
         while True:
             try:
                 worker = self._idle.get_nowait()
