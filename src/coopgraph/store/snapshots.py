@@ -1,10 +1,11 @@
 """The serving store: read-only snapshots, queries in killable worker processes, one writer.
 
 pyoxigraph cannot interrupt a running query, so a query that must respect a time limit
-runs in a separate process that is killed when the limit passes; the web server goes on
-serving meanwhile. Those processes (and every web worker) read immutable snapshots of
-the store (RocksDB checkpoints: hard links, made in milliseconds), so any number of
-them share one copy of the data on disk. Writes take an exclusive lock, change the
+runs in a worker of the killable process pool (:mod:`.pool`, shared with contribution
+checking), which is killed when the limit passes; the web server goes on serving
+meanwhile. Those processes (and every web worker) read immutable snapshots of the store
+(RocksDB checkpoints: hard links, made in milliseconds), so any number of them share
+one copy of the data on disk. Writes take an exclusive lock, change the
 primary database, then publish a new snapshot by renaming a pointer file: a reader sees
 the old state or the new one, never half of a write.
 
@@ -32,9 +33,7 @@ import contextlib
 import fcntl
 import logging
 import mmap
-import multiprocessing
 import os
-import queue
 import shutil
 import threading
 import time
@@ -44,11 +43,12 @@ from typing import Iterator
 
 import pyoxigraph as ox
 
-from ..errors import CoopgraphError, QueryTimeout, StoreError, error_reply, rebuild_error
+from ..errors import CoopgraphError, QueryFailed, StoreError
 from ..formats import RDF_FORMATS, RESULT_FORMATS, select_to_json
 from ..namespaces import Iris
 from .embedded import OxigraphStore
 from .base import AskResult, GraphResult, SelectResult, SerializedResult, Store
+from .pool import KillableRunner, ThreadRunner
 
 log = logging.getLogger(__name__)
 
@@ -307,7 +307,7 @@ def _snapshot_version(path: Path, name: str, iris: Iris) -> str | None:
     return snap.version()
 
 
-# --- the query worker process -------------------------------------------------------------
+# --- the query workers: functions the process pool (store/pool.py) runs --------------------
 
 def _open_snapshot(iris: Iris, path: str, name: str, memory_max_quads: int, opened: dict) -> None:
     """Open a snapshot for queries; copy a small one into memory in the background.
@@ -344,34 +344,36 @@ def _open_snapshot(iris: Iris, path: str, name: str, memory_max_quads: int, open
     threading.Thread(target=copy, name=f"copy-{name}", daemon=True).start()
 
 
-def _worker_main(conn, base: str, path: str, memory_max_quads: int = 0,
-                 snapshot: str | None = None) -> None:  # pragma: no cover - runs in a child process
-    """Answer queries sent over ``conn`` against the snapshot each request names.
+def serve_snapshots(cache: dict, base: str, path: str, memory_max_quads: int = 0,
+                    snapshot: str | None = None) -> None:
+    """Prepare a query worker's cache: where the store is, and the current snapshot opened ahead of time.
+
+    Runs once in each new query process of the pool (or once in this process, with
+    ``isolation="recycle"``), so the first query does not wait for the snapshot to open.
+    """
+    cache["iris"], cache["path"], cache["memory_max_quads"] = Iris(base), path, memory_max_quads
+    cache["opened"] = {}
+    cache["lock"] = threading.Lock()  # the threads of the in-process runner share the cache
+    if snapshot is not None:
+        _open_snapshot(cache["iris"], path, snapshot, memory_max_quads, cache["opened"])
+
+
+def answer_query(cache: dict, request: dict) -> tuple:
+    """Evaluate one request against the snapshot it names, in a worker prepared by :func:`serve_snapshots`.
 
     A request either asks for the answer as terms (sent back as SPARQL JSON / N-Triples
     and rebuilt by the caller) or, from :meth:`SnapshotStore.query_serialized`, already
     written in the output format the client wants, so it crosses the pipe once as
-    final bytes.
+    final bytes. Any failure is raised as a CoopgraphError, which the pool carries back.
     """
-    iris = Iris(base)
-    opened: dict[str, OxigraphStore] = {}
-    if snapshot is not None:
-        _open_snapshot(iris, path, snapshot, memory_max_quads, opened)
-    while True:
-        try:
-            request = conn.recv()
-        except (EOFError, OSError):
-            return
-        conn.send(_answer(request, iris, path, memory_max_quads, opened))
-
-
-def _answer(request: dict, iris: Iris, path: str, memory_max_quads: int, opened: dict) -> tuple:
-    """Evaluate one request against the snapshot it names; return the reply tuple (never raises)."""
     try:
-        snapshot = request["snapshot"]
-        if snapshot not in opened:
-            _open_snapshot(iris, path, snapshot, memory_max_quads, opened)
-        store = opened[snapshot]
+        snapshot, opened = request["snapshot"], cache["opened"]
+        store = opened.get(snapshot)
+        if store is None:
+            with cache["lock"]:
+                if snapshot not in opened:
+                    _open_snapshot(cache["iris"], cache["path"], snapshot, cache["memory_max_quads"], opened)
+                store = opened[snapshot]
         options = dict(default_graphs=request["default_graphs"], named_graphs=request["named_graphs"],
                        max_rows=request["max_rows"], base_iri=request.get("base_iri"))
         if request.get("serialize"):
@@ -387,70 +389,14 @@ def _answer(request: dict, iris: Iris, path: str, memory_max_quads: int, opened:
             return ("ask", result.value)
         data = ox.serialize(result.triples, format=ox.RdfFormat.N_TRIPLES) if result.triples else b""
         return ("graph", data, result.truncated)
-    except CoopgraphError as exc:
-        return error_reply(exc)
-    except Exception as exc:  # noqa: BLE001 - report, never die silently
-        return ("error", "QueryFailed", f"the query could not be evaluated: {exc}", None, {})
+    except CoopgraphError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every failure reaches the client in the one error shape
+        raise QueryFailed(f"the query could not be evaluated: {exc}") from exc
 
 
-class _InProcess:
-    """Answers requests in daemon threads of this process (``isolation="recycle"``).
-
-    A query that passes its time limit cannot be interrupted here, so the store calls
-    its ``on_runaway`` handler, which makes the server retire this process (its other
-    requests finish, then it exits and a fresh one takes over): the work really stops,
-    without the cost of a trip to another process on every query.
-    """
-
-    def __init__(self, iris: Iris, path: Path, memory_max_quads: int):
-        self.iris, self.path, self.memory_max_quads = iris, str(path), memory_max_quads
-        self.opened: dict[str, OxigraphStore] = {}
-        self._open_lock = threading.Lock()
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._threads = 0
-        self._idle = 0
-        self._lock = threading.Lock()
-
-    def open(self, snapshot: str) -> None:
-        with self._open_lock:
-            if snapshot not in self.opened:
-                _open_snapshot(self.iris, self.path, snapshot, self.memory_max_quads, self.opened)
-
-    def submit(self, request: dict) -> tuple[threading.Event, list]:
-        self.open(request["snapshot"])
-        done, box = threading.Event(), []
-        with self._lock:
-            if self._idle == 0:
-                self._threads += 1
-                threading.Thread(target=self._serve, name=f"query-{self._threads}", daemon=True).start()
-            else:
-                self._idle -= 1
-        self._jobs.put((request, done, box))
-        return done, box
-
-    def _serve(self) -> None:
-        while True:
-            request, done, box = self._jobs.get()
-            box.append(_answer(request, self.iris, self.path, self.memory_max_quads, self.opened))
-            done.set()
-            with self._lock:
-                self._idle += 1
-
-
-class _Worker:
-    def __init__(self, base: str, path: Path, memory_max_quads: int = 0, snapshot: str | None = None):
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, base, str(path), memory_max_quads, snapshot),
-                                       daemon=True)
-        self.process.start()
-        child.close()
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.join(timeout=5)
-        self.conn.close()
-
+#: What a client whose query ran out of time is told.
+QUERY_TIMEOUT_HINT = "Narrow it down (more specific patterns, a LIMIT) and try again."
 
 class SnapshotStore(Store):
     """A store folder served from snapshots, with hard query time limits."""
@@ -471,9 +417,12 @@ class SnapshotStore(Store):
             raise StoreError("query isolation 'recycle' needs a handler that retires the process")
         self.isolation = isolation
         self.on_runaway = on_runaway
-        self._local = _InProcess(iris, self.path, memory_max_quads) if isolation == "recycle" else None
-        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
-        self._count = 0
+        #: where queries run: the shared pool of killable processes, or threads of this process
+        self.pool: KillableRunner | ThreadRunner
+        if isolation == "recycle":
+            self.pool = ThreadRunner(on_runaway, prepare=self._preparation, timeout_hint=QUERY_TIMEOUT_HINT)
+        else:
+            self.pool = KillableRunner(workers, prepare=self._preparation, timeout_hint=QUERY_TIMEOUT_HINT)
         self._lock = threading.Lock()
         self._reader: tuple[str, OxigraphStore, dict] | None = None
         #: the last look at the pointer file: (its stat, the snapshot it named, the generation
@@ -569,84 +518,22 @@ class SnapshotStore(Store):
     def modified(self):
         return self._cached("modified", lambda store: store.modified())
 
-    # queries, in worker processes
-    def _take(self) -> _Worker:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
-        with self._lock:
-            if self._count < self.max_workers:
-                self._count += 1
-                try:
-                    return self._spawn()
-                except Exception:
-                    self._count -= 1
-                    raise
-        return self._idle.get()
-
-    def _spawn(self) -> _Worker:
+    # queries, in the pool's worker processes (or threads, with isolation="recycle")
+    def _preparation(self):
+        """What a new query worker prepares with: the store, and the snapshot current now opened ahead."""
         try:
             snapshot = self.snapshot_name()
         except StoreError:
             snapshot = None
-        return _Worker(self.iris.base, self.path, self.memory_max_quads, snapshot)
+        return (serve_snapshots, (self.iris.base, str(self.path), self.memory_max_quads, snapshot))
 
     def warm_up(self) -> None:
-        """Start the query processes now, in the background, so the first queries do not wait for them."""
-        if self._local is not None:
-            try:
-                self._local.open(self.snapshot_name())
-            except StoreError:
-                pass
-            return
-        def start() -> None:
-            while True:
-                with self._lock:
-                    if self._count >= self.max_workers:
-                        return
-                    self._count += 1
-                try:
-                    worker = self._spawn()
-                except Exception:  # noqa: BLE001 - queries will start workers on demand
-                    with self._lock:
-                        self._count -= 1
-                    log.exception("could not start a query process")
-                    return
-                self._idle.put(worker)
-        threading.Thread(target=start, name="query-workers", daemon=True).start()
+        """Start the query workers now, in the background, so the first queries do not wait for them."""
+        self.pool.warm_up()
 
-    def _discard(self, worker: _Worker) -> None:
-        worker.kill()
-        with self._lock:
-            self._count -= 1
-
-    def _ask_worker(self, request: dict, timeout: float | None):
-        """Send one request to an idle worker; kill the worker if no answer comes in time."""
-        if self._local is not None:
-            done, box = self._local.submit(request)
-            if not done.wait(timeout):
-                self.on_runaway()
-                raise QueryTimeout(f"the query ran past its time limit of {timeout:g} s and was stopped",
-                                   hint="Narrow it down (more specific patterns, a LIMIT) and try again.")
-            return box[0]
-        worker = self._take()
-        try:
-            worker.conn.send(request)
-            if not worker.conn.poll(timeout):
-                self._discard(worker)
-                worker = None
-                raise QueryTimeout(f"the query ran past its time limit of {timeout:g} s and was stopped",
-                                   hint="Narrow it down (more specific patterns, a LIMIT) and try again.")
-            return worker.conn.recv()
-        except (EOFError, OSError, BrokenPipeError) as exc:
-            if worker is not None:
-                self._discard(worker)
-                worker = None
-            raise StoreError(f"the query worker stopped unexpectedly: {exc}") from exc
-        finally:
-            if worker is not None:
-                self._idle.put(worker)
+    def _ask_worker(self, request: dict, timeout: float | None) -> tuple:
+        """Have a worker answer one request; past ``timeout`` it is stopped and QueryTimeout raised."""
+        return self.pool.call(answer_query, request, timeout=timeout, what="query")
 
     def _request(self, sparql, default_graphs, named_graphs, bindings, max_rows, base_iri) -> dict:
         from .base import bind_values
@@ -670,21 +557,17 @@ class SnapshotStore(Store):
             return SelectResult(variables, rows, truncated)
         if kind == "ask":
             return AskResult(reply[1])
-        if kind == "graph":
-            _, data, truncated = reply
-            triples = [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)] if data else []
-            return GraphResult(triples, truncated)
-        raise rebuild_error(*reply[1:])
+        _, data, truncated = reply
+        triples = [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)] if data else []
+        return GraphResult(triples, truncated)
 
     def query_serialized(self, sparql, *, result_format, rdf_format, prefixes=None, default_graphs=None,
                          named_graphs=None, bindings=None, timeout=None, max_rows=None, base_iri=None):
         request = self._request(sparql, default_graphs, named_graphs, bindings, max_rows, base_iri)
         request["serialize"] = (result_format.name, rdf_format.name, dict(prefixes) if prefixes else None)
         reply = self._ask_worker(request, timeout if timeout is not None else self.default_timeout)
-        if reply[0] == "serialized":
-            _, kind, data, truncated, evaluation, serialization = reply
-            return SerializedResult(kind, data, truncated, evaluation, serialization)
-        raise rebuild_error(*reply[1:])
+        _, kind, data, truncated, evaluation, serialization = reply
+        return SerializedResult(kind, data, truncated, evaluation, serialization)
 
     # writes: one writer at a time, published as a new snapshot
     @contextlib.contextmanager
@@ -721,10 +604,5 @@ class SnapshotStore(Store):
             primary.update(sparql)
 
     def close(self):
-        while True:
-            try:
-                worker = self._idle.get_nowait()
-            except queue.Empty:
-                break
-            worker.kill()
+        self.pool.close()
         self._reader = None
