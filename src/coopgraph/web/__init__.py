@@ -23,12 +23,11 @@ def blueprint_modules() -> list:
     Listed by hand so that a search for a blueprint finds where it is registered; the order
     is the order hooks (``before_request``, ``after_request``) and routes are installed in.
     """
-    from . import (contributions, cors, dataset, fairshare, health, openapi, pages, query_api, query_pages,
-                   resources, search, sparql, validate, views)
+    from . import (contributions, cors, dataset, health, openapi, pages, query_api, query_pages, resources,
+                   search, sparql, validate, views)
     return [query_api,      # /api/queries: the stored-query API
             contributions,  # /api/contributions: the ledger of accepted contributions
             cors,           # CORS headers for the API and the endpoint
-            fairshare,      # Retry-After on the 429 of a client past its share of queries
             search,         # /search
             health,         # /health
             openapi,        # /api, /api/openapi.json
