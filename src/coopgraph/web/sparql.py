@@ -38,8 +38,9 @@ RESULT_TYPES = [f.media_type for f in RESULT_FORMATS.values()]
 GRAPH_TYPES = [RDF_FORMATS[name].media_type for name in ("turtle", "ntriples", "jsonld", "rdfxml", "nquads", "trig")]
 #: Generic media types many clients send, accepted last and answered under the same type.
 RESULT_ALIASES = {"application/json": "json", "application/xml": "xml", "text/xml": "xml"}
+#: N3 is answered as Turtle, which is N3 too: every N3 client reads it (SPARQLWrapper sends format=n3).
 GRAPH_ALIASES = {"application/x-turtle": "turtle", "application/json": "jsonld", "text/plain": "ntriples",
-                 "application/xml": "rdfxml", "text/xml": "rdfxml"}
+                 "application/xml": "rdfxml", "text/xml": "rdfxml", "text/n3": "turtle", "text/rdf+n3": "turtle"}
 DESCRIPTION_TYPES = [RDF_FORMATS[name].media_type for name in DESCRIPTION_FORMATS]
 HTML = "text/html"
 FORM = "application/x-www-form-urlencoded"
@@ -201,7 +202,7 @@ def _format_parameter(asked: list[str], graph: bool, result_fmt, rdf_fmt):
     text = ", ".join(asked)
     if not known:
         raise UsageError(f"unknown format '{text}'",
-                         hint="Use json, xml, csv or tsv for SELECT/ASK; turtle, jsonld, ntriples, rdfxml, "
+                         hint="Use json, xml, csv or tsv for SELECT/ASK; turtle (or n3), jsonld, ntriples, rdfxml, "
                               "nquads or trig for CONSTRUCT/DESCRIBE (or a media type).")
     kind = "a CONSTRUCT/DESCRIBE" if graph else "a SELECT/ASK"
     raise NotAcceptable(f"{kind} answer cannot be written as '{text}'",
@@ -220,7 +221,8 @@ def _resolve_result(name: str):
 
 
 def _resolve_rdf(name: str):
-    name = {"json": "jsonld", "application/json": "jsonld", "text/plain": "ntriples"}.get(name, name)
+    name = {"json": "jsonld", "application/json": "jsonld", "text/plain": "ntriples", "n3": "turtle",
+            "text/n3": "turtle", "rdf+n3": "turtle", "text/rdf+n3": "turtle"}.get(name, name)
     for candidate in (name, "application/" + name, "text/" + name):
         try:
             return formats.rdf_format(candidate)
