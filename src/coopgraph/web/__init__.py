@@ -24,7 +24,7 @@ def blueprint_modules() -> list:
     is the order hooks (``before_request``, ``after_request``) and routes are installed in.
     """
     from . import (contributions, cors, dataset, health, openapi, pages, query_api, query_pages, resources,
-                   search, sparql, validate, views)
+                   search, sparql, validate, views, writes)
     return [query_api,      # /api/queries: the stored-query API
             contributions,  # /api/contributions: the ledger of accepted contributions
             cors,           # CORS headers for the API and the endpoint
@@ -37,7 +37,8 @@ def blueprint_modules() -> list:
             resources,      # /id/..., /resource
             sparql,         # /sparql
             validate,       # /validate, /api/validate
-            views]          # /map, /timeline, /network
+            views,          # /map, /timeline, /network
+            writes]         # /store: the Graph Store Protocol (SPARQL Update is on /sparql)
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None, store=None) -> Flask:

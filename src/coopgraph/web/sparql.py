@@ -7,7 +7,8 @@ Accept header. Without a query, GET answers the Service Description
 (https://www.w3.org/TR/sparql11-service-description/), or YASGUI for a browser.
 
 Safety comes before the store is touched: updates, LOAD and Graph Store writes are
-refused (403), SERVICE only reaches endpoints named in ``service_allowlist``, bodies
+refused (403) unless ``sparql_update`` lets someone write (then :mod:`.writes` takes
+them), SERVICE only reaches endpoints named in ``service_allowlist``, bodies
 are capped (413), and the store enforces the time limit and the row cap.
 """
 
@@ -28,7 +29,7 @@ from ..errors import Forbidden, NotAcceptable, PayloadTooLarge, QueryRefused, Un
 from ..formats import RDF_FORMATS, RESULT_FORMATS, media_type_format
 from ..describe.service import DESCRIPTION_FORMATS, describe_service, serialize_description
 from ..sparql import looks_like_update, query_form, service_targets
-from . import cors
+from . import cors, writes
 from .services import services
 
 bp = Blueprint("sparql", __name__)
@@ -80,6 +81,9 @@ def endpoint():
                               hint="Shorten the query, or run it on a copy of the data (see /download).")
     if request.method in ("PUT", "DELETE", "PATCH"):
         raise Forbidden(READ_ONLY)
+    update = writes.read_update_request()
+    if update is not None:
+        return writes.run_update(update, endpoint_url())
     protocol = read_protocol_request()
     if protocol is None:
         return service_description()
@@ -91,6 +95,9 @@ def read_protocol_request() -> ProtocolRequest | None:
     args = request.args
     if request.method == "GET":
         if "update" in args:
+            if services().settings.sparql_update != "off":
+                raise UsageError("a SPARQL Update must be sent with POST, not GET",
+                                 hint="POST it as the form field 'update' or as an application/sparql-update body.")
             raise Forbidden(READ_ONLY)
         if "query" not in args:
             return None
@@ -334,10 +341,12 @@ def service_description() -> Response:
     validators = Validators(store, ("service-description", url, fmt.name))
     if validators.not_modified():
         return validators.apply(Response(status=304))
-    key = (validators.version, url, fmt.name, svc.settings.service_allowlist)
+    key = (validators.version, url, fmt.name, svc.settings.service_allowlist, svc.settings.sparql_update)
     data = _descriptions.get(key)
     if data is None:
-        triples = describe_service(store, url, federation=svc.settings.service_allowlist)
+        writable = svc.settings.sparql_update != "off"
+        triples = describe_service(store, url, federation=svc.settings.service_allowlist, update=writable,
+                                   graph_store=url.rsplit("/sparql", 1)[0] + "/store" if writable else None)
         data = serialize_description(triples, fmt)
         with _descriptions_lock:
             if len(_descriptions) > 64:
