@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Response, jsonify, request
 
 from ..contributions import writes as core
-from ..errors import (NotFound, PayloadTooLarge, UnsupportedMediaType, UsageError)
-from ..formats import RDF_FORMATS, media_type_format, negotiate, serialize_triples
+from ..errors import NotFound, PayloadTooLarge, UnsupportedMediaType, UsageError
+from ..formats import RDF_FORMATS, guess_rdf_format, media_type_format, negotiate, serialize_triples
 from . import cors
 from .contributions import bearer_token
 from .services import services
@@ -124,11 +124,26 @@ def _target(path: str | None) -> tuple[str | None, bool]:
 
 
 def _body_triples(graph: str | None):
+    """The triples a write sends: one RDF document, or (POST) a multipart form of several, merged."""
     svc = services()
     limit = svc.settings.max_upload_bytes
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"the request body has {request.content_length:,} bytes, more than the {limit:,} "
                               "accepted", hint="Send the graph in parts with POST.")
+    base = graph or _store_url()
+    if request.mimetype == "multipart/form-data" and request.method == "POST":
+        triples, data = [], b""
+        for part in request.files.values():
+            fmt = media_type_format(part.mimetype or "") or guess_rdf_format(part.filename or "")
+            content = part.read(limit + 1)
+            data += content
+            if len(data) > limit:
+                raise PayloadTooLarge(f"the request body is larger than the {limit:,} bytes accepted")
+            triples += core.read_graph_document(content, fmt, settings=svc.settings, base_iri=base,
+                                                source=part.filename or "<part>")
+        if not request.files:
+            raise UsageError("the multipart form holds no RDF document", hint="Send each document as a file part.")
+        return triples, data
     fmt = media_type_format(request.mimetype or "")
     if fmt is None:
         raise UnsupportedMediaType(f"a Graph Store write must be RDF, not {request.mimetype or 'untyped'}",
@@ -136,7 +151,6 @@ def _body_triples(graph: str | None):
     data = request.get_data(cache=False)
     if len(data) > limit:
         raise PayloadTooLarge(f"the request body is larger than the {limit:,} bytes accepted")
-    base = graph or _store_url()
     return core.read_graph_document(data, fmt, settings=svc.settings, base_iri=base, source="<request>"), data
 
 
