@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Response, jsonify, request
 
 from ..contributions import writes as core
-from ..errors import NotFound, PayloadTooLarge, UnsupportedMediaType, UsageError
+from ..errors import NotConforming, NotFound, PayloadTooLarge, Unauthorized, UnsupportedMediaType, UsageError
 from ..formats import RDF_FORMATS, guess_rdf_format, media_type_format, negotiate, serialize_triples
 from . import cors
 from .contributions import bearer_token
+from .errors import error_response
 from .services import services
 
 bp = Blueprint("writes", __name__)
@@ -44,7 +45,25 @@ class UpdateRequest:
 
 
 def init_app(app) -> None:
+    """Expose Location; answer refusals of writes as contributions' are (the report, WWW-Authenticate).
+
+    App-wide, because updates arrive on /sparql, another blueprint's route; the
+    contributions blueprint keeps its own handlers for its routes.
+    """
     cors.expose("Location")
+
+    @app.errorhandler(NotConforming)
+    def _not_conforming(exc: NotConforming):
+        body = exc.to_dict()
+        if exc.report is not None:
+            body["details"] = {"report": exc.report.to_dict()}
+        return error_response(body, exc.http_status)
+
+    @app.errorhandler(Unauthorized)
+    def _unauthorized(exc: Unauthorized):
+        response = error_response(exc.to_dict(), exc.http_status)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="coopgraph"'
+        return response
 
 
 def _utf8_body(kind: str) -> str:
