@@ -228,3 +228,24 @@ def test_a_server_killed_during_a_stream_of_updates_keeps_every_acknowledged_one
     finally:
         restarted.stop()
     assert not pending.exists()
+
+
+def test_an_update_past_the_time_limit_is_stopped_and_leaves_nothing(folder):
+    """The write worker is killed after query_timeout + validation_timeout; the next write starts clean."""
+    env = {**ENV, "COOPGRAPH_QUERY_TIMEOUT": "1", "COOPGRAPH_VALIDATION_TIMEOUT": "2"}
+    live = LiveServer(["--root", str(MINI), "serve", "--store", str(folder), "--update", "--workers", "1",
+                       "--threads", "4"], env=env)
+    try:
+        runaway = (f"INSERT {{ GRAPH <{EDITS}> {{ ?a <{EX}near> ?i }} }} WHERE {{ GRAPH ?g1 {{ ?a ?p ?b }} "
+                   "GRAPH ?g2 { ?c ?q ?d } GRAPH ?g3 { ?e ?r ?f } GRAPH ?g4 { ?h ?s ?i } }")
+        response = requests.post(live.url + "/sparql", data=runaway.encode(), timeout=120,
+                                 headers={"Content-Type": "application/sparql-update", **AS_MAINTAINER})
+        assert response.status_code == 503, response.text
+        assert response.json()["error"] == "query-timeout"
+        assert not ask(live, f"ASK {{ GRAPH <{EDITS}> {{ ?s ?p ?o }} }}")
+        after = update(live, city("eta"), AS_MAINTAINER)
+        assert after.status_code == 200, after.text
+        assert ask(live, f"ASK {{ GRAPH <{EDITS}> {{ <{ID}city/eta> a <{EX}Municipality> }} }}")
+        assert not ask(live, f"ASK {{ ?a <{EX}near> ?d }}")
+    finally:
+        live.stop()

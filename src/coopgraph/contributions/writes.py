@@ -17,7 +17,9 @@ On a scratch store (``serve --data``, no shapes graph) the write is only applied
 and published: there are no shapes to check and no ledger to keep.
 
 LOAD, and SERVICE inside an update, reach only the endpoints of ``service_allowlist``.
-The update's text passes the same depth guard as a query (the store's ``update``).
+The update's text passes the same depth guard as a query; the web layer caps its size
+(``max_request_bytes``, ``max_upload_bytes`` for Graph Store bodies); on a store folder
+the write runs in a worker process killed after ``query_timeout + validation_timeout``.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ import datetime as dt
 import hashlib
 import ipaddress
 import logging
+import os
+import threading
 import uuid
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 
@@ -39,6 +43,7 @@ from ..formats import RDF_FORMATS, RdfFormatInfo, parse_rdf
 from ..namespaces import DCT, PROV, RDF_TYPE, RDFS, XSD, Iris
 from ..sparql import service_targets, tokens
 from ..store.base import Store
+from ..store.pool import KillableRunner
 from .ledger import _WRITING, SPDX, _match, agent_iri
 
 log = logging.getLogger(__name__)
@@ -225,15 +230,78 @@ def _fingerprint(store: Store, graphs: list[str]) -> dict[str, str]:
     return prints
 
 
-def _write(store: Store, apply: Callable[[Store], None], record: WriteRecord, *,
-           validation_timeout: float | None = None) -> WriteRecord:
-    """Apply one change as one write; on the curated store check, validate, reason and record it."""
+class _ReportBody:
+    """A validation report that crossed a process boundary as its JSON shape."""
+
+    def __init__(self, body: dict):
+        self.body = body
+
+    def to_dict(self) -> dict:
+        return self.body
+
+
+_runner_lock = threading.Lock()
+_runners: dict[int, KillableRunner] = {}
+
+
+def _runner() -> KillableRunner:
+    """This process's write worker (one: writes are serialised anyway), started on first use."""
+    with _runner_lock:
+        runner = _runners.get(os.getpid())
+        if runner is None:
+            runner = _runners[os.getpid()] = KillableRunner(1)
+        return runner
+
+
+def _write(store: Store, sparql: str, base_iri: str | None, record: WriteRecord, settings: Settings) -> WriteRecord:
+    """Apply one change as one write, on a store folder in a worker process killed past the time limit.
+
+    Why a process: pyoxigraph cannot interrupt an update, so an update whose WHERE clause
+    runs away (or a validation that does) would hold the write lock for ever. The worker
+    is killed after ``query_timeout + validation_timeout``; the write it was making is
+    left marked pending and rolled back by the next writer, and readers never saw it.
+    In memory and on a remote store the write runs here (the remote has its own limits).
+    """
+    from ..store.snapshots import SnapshotStore
+    target = getattr(store, "wrapped", store)
+    if not isinstance(target, SnapshotStore):
+        return _write_here(store, sparql, base_iri, record, settings.validation_timeout)
+    outcome = _runner().call(_write_in_worker, store.iris.base, str(target.path), sparql, base_iri, record,
+                             settings.validation_timeout, timeout=settings.query_timeout + settings.validation_timeout,
+                             what="write")
+    if outcome[0] == "refused":
+        raise NotConforming(outcome[1], report=_ReportBody(outcome[2]))
+    log.info("%s %s by %s (%s)", record.kind, record.graph or "", record.maintainer, record.id)
+    return outcome[1]
+
+
+def _write_in_worker(cache: dict, base: str, path: str, sparql: str, base_iri: str | None, record: WriteRecord,
+                     validation_timeout: float | None) -> tuple:
+    """In the write worker: make the write through the store folder's own writer (lock, pending mark, publish)."""
+    from ..store.snapshots import SnapshotStore
+    store = cache.get(path)
+    if store is None:
+        store = cache[path] = SnapshotStore(Iris(base), path, workers=1)
+    try:
+        return ("ok", _write_here(store, sparql, base_iri, record, validation_timeout))
+    except NotConforming as exc:
+        return ("refused", exc.message, exc.report.to_dict())
+
+
+def _write_here(store: Store, sparql: str, base_iri: str | None, record: WriteRecord,
+                validation_timeout: float | None) -> WriteRecord:
+    """Apply one change in this process; on the curated store check, validate, reason and record it."""
     from ..knowledge.build import run_reasoning, run_validation
+    from ..store.embedded import OxigraphStore
     iris = store.iris
     with _WRITING, store.writer() as primary, _undo_in_memory(primary):
         curated = is_curated(primary)
         before = _fingerprint(primary, _protected(iris)) if curated else {}
-        apply(primary)
+        if sparql:
+            if isinstance(primary, OxigraphStore):
+                primary.update(sparql, base_iri=base_iri)
+            else:
+                primary.update(sparql)
         if curated:
             after = _fingerprint(primary, _protected(iris))
             changed = [graph for graph in before if before[graph] != after[graph]]
@@ -295,13 +363,7 @@ def apply_update(store: Store, text: str, *, maintainer: str, settings: Settings
     check_update_allowed(text, settings.service_allowlist)
     effective = with_using(text, using_graphs or [], using_named_graphs or [])
     record = _new_record(store, "update", maintainer, hashlib.sha256(text.encode("utf-8")).hexdigest(), text=text)
-
-    def apply(primary: Store) -> None:
-        if base_iri is not None and hasattr(primary, "native"):
-            primary.update(effective, base_iri=base_iri)
-        else:
-            primary.update(effective)
-    return _write(store, apply, record, validation_timeout=settings.validation_timeout)
+    return _write(store, effective, base_iri, record, settings)
 
 
 def read_graph_document(data: bytes, fmt: RdfFormatInfo, *, settings: Settings, base_iri: str | None,
@@ -336,20 +398,13 @@ def write_graph(store: Store, graph: str | None, triples: list[ox.Triple], *, re
         statements.append("INSERT DATA { " + _graph_pattern(graph, body) + " }")
     record = _new_record(store, "put" if replace else "post", maintainer, hashlib.sha256(data).hexdigest(),
                          graph=graph)
-
-    def apply(primary: Store) -> None:
-        if statements:
-            primary.update(" ;\n".join(statements))
-    return _write(store, apply, record, validation_timeout=settings.validation_timeout)
+    return _write(store, " ;\n".join(statements), None, record, settings)
 
 
 def delete_graph(store: Store, graph: str | None, *, maintainer: str, settings: Settings) -> WriteRecord:
     """DELETE a graph (None: empty the default graph), as one write."""
     record = _new_record(store, "delete", maintainer, hashlib.sha256(b"").hexdigest(), graph=graph)
-
-    def apply(primary: Store) -> None:
-        primary.update(f"DROP SILENT GRAPH <{graph}>" if graph else "CLEAR SILENT DEFAULT")
-    return _write(store, apply, record, validation_timeout=settings.validation_timeout)
+    return _write(store, f"DROP SILENT GRAPH <{graph}>" if graph else "CLEAR SILENT DEFAULT", None, record, settings)
 
 
 def graph_triples(store: Store, graph: str | None) -> list[ox.Triple]:
