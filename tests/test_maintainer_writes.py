@@ -19,9 +19,8 @@ import requests
 from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 
-from coopgraph.namespaces import Iris
-
 from conftest import MINI, LiveServer
+from coopgraph.namespaces import Iris
 
 IRIS = Iris()
 ID = IRIS.id_base
