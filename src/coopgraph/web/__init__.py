@@ -23,10 +23,11 @@ def blueprint_modules() -> list:
     Listed by hand so that a search for a blueprint finds where it is registered; the order
     is the order hooks (``before_request``, ``after_request``) and routes are installed in.
     """
-    from . import (contributions, cors, dataset, health, openapi, pages, query_api, query_pages, resources,
+    from . import (changes, contributions, cors, dataset, health, openapi, pages, query_api, query_pages, resources,
                    search, sparql, validate, views, writes)
     return [query_api,      # /api/queries: the stored-query API
             contributions,  # /api/contributions: the ledger of accepted contributions
+            changes,        # /changes: every contribution, withdrawal and maintainer's write (HTML, JSON, Atom)
             cors,           # CORS headers for the API and the endpoint
             search,         # /search
             health,         # /health
