@@ -65,3 +65,22 @@ def test_changes_follows_accept_and_announces_its_twins(client):
 def test_a_bad_limit_is_400(client):
     response = client.get("/changes.json", query_string={"limit": "lots"})
     assert response.status_code == 400 and response.get_json()["error"]
+
+
+def test_the_changes_about_a_resource_carry_their_diff(client):
+    update = (f'DELETE DATA {{ GRAPH <https://w3id.org/coopgraph/graph/data/edits> {{ <{ID}city/lambda> '
+              f'<{LABEL}> "Lambda"@en }} }} ; INSERT DATA {{ GRAPH <https://w3id.org/coopgraph/graph/data/edits> '
+              f'{{ <{ID}city/lambda> <{LABEL}> "Lambda City"@en }} }}')
+    assert client.post("/sparql", data={"update": update}, headers={"Authorization": "Bearer m"}).status_code == 200
+    body = client.get("/changes/about", query_string={"iri": f"{ID}city/lambda"},
+                      headers={"Accept": "application/json"}).get_json()
+    newest, first = body["changes"][0], body["changes"][-1]
+    assert [line.split('"')[1] for line in newest["removed"]] == ["Lambda"]
+    assert [line.split('"')[1] for line in newest["added"]] == ["Lambda City"]
+    assert len(first["added"]) == 2 and first["removed"] == []
+    kappa = client.get("/changes/about", query_string={"iri": f"{ID}city/kappa"},
+                       headers={"Accept": "application/json"}).get_json()["changes"]
+    assert [c["kind"] for c in kappa] == ["contribution"] and len(kappa[0]["added"]) == 2
+    page = client.get("/changes/about", query_string={"iri": f"{ID}city/lambda"}, headers={"Accept": "text/html"})
+    assert page.status_code == 200 and b"Lambda City" in page.data
+    assert client.get("/changes/about").status_code == 400

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyoxigraph as ox
+
 from ..store.base import Store
-from .ledger import list_contributions
-from .writes import recent_writes
+from .ledger import contribution_triples, contributions_about, list_contributions
+from .writes import recent_writes, writes_about
 
 KIND_TITLES = {"contribution": "Contribution", "withdrawal": "Withdrawal", "update": "SPARQL Update",
                "put": "Graph Store PUT", "post": "Graph Store POST", "delete": "Graph Store DELETE"}
@@ -58,3 +60,21 @@ def list_changes(store: Store, limit: int = 100) -> list[Change]:
                               f"{KIND_TITLES.get(write['kind'], write['kind'])}{target}", write.get("graph")))
     changes.sort(key=lambda change: (change.at, change.id), reverse=True)
     return changes[:limit]
+
+
+def changes_about(store: Store, iri: str) -> list[dict]:
+    """The changes that touched a resource, newest first, each with its diff (statements added and removed).
+
+    Maintainers' writes carry their diff in the ledger; an accepted contribution's diff is
+    what it added about the resource (its graph, as stored).
+    """
+    needle = f"<{iri}>"
+    found = writes_about(store, iri)
+    for record in contributions_about(store, iri):
+        lines = ox.serialize(contribution_triples(store, record), format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+        added = [f"{line.rstrip().removesuffix('.').rstrip()} <{record.graph}> ."
+                 for line in lines.splitlines() if needle in line]
+        found.append({"id": record.id, "change": record.graph, "kind": "contribution", "at": record.submitted,
+                      "by": record.contributor, "added": added, "removed": []})
+    found.sort(key=lambda change: (change["at"], change["id"]), reverse=True)
+    return found

@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 WRITE_MODES = ("off", "maintainers", "anyone")
 #: The update text kept in the ledger; a longer one is kept by checksum and its beginning.
 MAX_RECORDED_TEXT = 20_000
+#: Statements of a write's diff kept in the ledger (each way); the counts are always exact.
+MAX_DIFF_LINES = 5_000
 ANONYMOUS = "anonymous"
 COOPGRAPH = "https://w3id.org/coopgraph/ns#"
 
@@ -165,10 +167,15 @@ class WriteRecord:
     sha256: str
     text: str | None = None
     graph: str | None = None
+    #: the asserted statements the write added and removed, as N-Quads lines (curated store only)
+    added: list[str] | None = None
+    removed: list[str] | None = None
 
     def to_dict(self) -> dict:
         body = {"id": self.id, "change": self.iri, "kind": self.kind, "by": self.maintainer, "at": self.when,
                 "sha256": self.sha256}
+        if self.added is not None:
+            body["added"], body["removed"] = len(self.added), len(self.removed or [])
         if self.graph:
             body["graph"] = self.graph
         return body
@@ -179,7 +186,8 @@ def change_iri(iris: Iris, change_id: str) -> str:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    """The time of a write, to the microsecond: writes a moment apart must keep their order in the feed."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _record_triples(iris: Iris, record: WriteRecord) -> list[ox.Triple]:
@@ -207,7 +215,28 @@ def _record_triples(iris: Iris, record: WriteRecord) -> list[ox.Triple]:
         triples.append(T(activity, n(RDFS + "comment"), ox.Literal(record.text)))
     if record.graph:
         triples.append(T(activity, n(PROV + "used"), n(record.graph)))
+    for name, lines in (("addedStatements", record.added), ("removedStatements", record.removed)):
+        if lines is not None:
+            triples.append(T(activity, n(COOPGRAPH + name), ox.Literal("\n".join(lines[:MAX_DIFF_LINES]))))
     return triples
+
+
+def _asserted_statements(store: Store) -> set[str]:
+    """The asserted data (curated graphs and contributions) as N-Quads lines, to diff a write.
+
+    Why lines: a set difference of two dumps is the diff, in Rust-speed dumps and one
+    Python set operation; blank nodes keep their labels within the store.
+    """
+    from ..knowledge.build import data_graphs
+    iris = store.iris
+    lines: set[str] = set()
+    for graph in data_graphs(store):
+        if graph == iris.provenance_graph:
+            continue
+        for line in store.dump(RDF_FORMATS["ntriples"], graph=graph).decode("utf-8").splitlines():
+            if line.strip():
+                lines.add(f"{line.rstrip().removesuffix('.').rstrip()} <{graph}> .")
+    return lines
 
 
 # --- the write itself ---------------------------------------------------------------------------
@@ -297,6 +326,7 @@ def _write_here(store: Store, sparql: str, base_iri: str | None, record: WriteRe
     with _WRITING, store.writer() as primary, _undo_in_memory(primary):
         curated = is_curated(primary)
         before = _fingerprint(primary, _protected(iris)) if curated else {}
+        statements_before = _asserted_statements(primary) if curated else set()
         if sparql:
             if isinstance(primary, OxigraphStore):
                 primary.update(sparql, base_iri=base_iri)
@@ -310,6 +340,9 @@ def _write_here(store: Store, sparql: str, base_iri: str | None, record: WriteRe
                                 "build and the ledger write; nothing was stored",
                                 hint="Change ontology/ or shapes/ in the repository and rebuild; withdraw "
                                      "contributions through /api/contributions.")
+            statements_after = _asserted_statements(primary)
+            record.added = sorted(statements_after - statements_before)
+            record.removed = sorted(statements_before - statements_after)
             report = run_validation(primary, timeout=validation_timeout)
             if report.has_violations:
                 counts = report.counts()
@@ -423,3 +456,22 @@ def recent_writes(store: Store, limit: int = 100) -> list[dict]:
                         default_graphs=[iris.provenance_graph])
     return [{"id": r["id"].value, "change": r["c"].value, "kind": r["kind"].value, "at": r["time"].value,
              "by": r["name"].value, **({"graph": r["graph"].value} if "graph" in r else {})} for r in rows]
+
+
+def writes_about(store: Store, iri: str) -> list[dict]:
+    """The maintainers' writes whose diff mentions ``iri``, newest first, each with the lines about it."""
+    needle = f"<{iri}>"
+    rows = store.select(f"""SELECT ?c ?id ?kind ?time ?name ?added ?removed WHERE {{
+        ?c a <{COOPGRAPH}MaintainerWrite> ; <{DCT}identifier> ?id ; <{DCT}type> ?kind ;
+           <{PROV}endedAtTime> ?time ; <{PROV}wasAssociatedWith>/<{RDFS}label> ?name ;
+           <{COOPGRAPH}addedStatements> ?added ; <{COOPGRAPH}removedStatements> ?removed .
+        FILTER(CONTAINS(?added, ?needle) || CONTAINS(?removed, ?needle)) }} ORDER BY DESC(?time) DESC(?id)""",
+                        bindings={"needle": ox.Literal(needle)}, default_graphs=[store.iris.provenance_graph])
+    found = []
+    for row in rows:
+        def about(text: str) -> list[str]:
+            return [line for line in text.splitlines() if needle in line]
+        found.append({"id": row["id"].value, "change": row["c"].value, "kind": row["kind"].value,
+                      "at": row["time"].value, "by": row["name"].value,
+                      "added": about(row["added"].value), "removed": about(row["removed"].value)})
+    return found

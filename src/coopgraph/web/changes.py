@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
-from ..contributions.changes import list_changes
+from ..contributions.changes import changes_about, list_changes
 from ..errors import UsageError
 from ..formats import negotiate
 from .present import link_header
@@ -93,3 +93,18 @@ def as_atom():
         sub(entry, "category", term=change.kind)
     data = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return _finish(Response(data, mimetype=ATOM))
+
+
+@bp.get("/changes/about")
+def about():
+    """The changes that touched one resource (``?iri=``), each with its diff: HTML, or JSON by Accept."""
+    iri = (request.args.get("iri") or "").strip()
+    if not iri or any(c in iri for c in '<>"{}|^`\\ '):
+        raise UsageError("give the resource's IRI as ?iri=", hint="e.g. /changes/about?iri=https://w3id.org/...")
+    changes = changes_about(services().store, iri)
+    if negotiate(request.headers.get("Accept"), ["text/html", "application/json"]) == "application/json":
+        response = jsonify({"iri": iri, "count": len(changes), "changes": changes})
+    else:
+        response = Response(render_template("changes_about.html", iri=iri, changes=changes))
+    response.headers["Vary"] = "Accept"
+    return response
