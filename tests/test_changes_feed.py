@@ -84,3 +84,9 @@ def test_the_changes_about_a_resource_carry_their_diff(client):
     page = client.get("/changes/about", query_string={"iri": f"{ID}city/lambda"}, headers={"Accept": "text/html"})
     assert page.status_code == 200 and b"Lambda City" in page.data
     assert client.get("/changes/about").status_code == 400
+
+
+def test_a_resource_page_links_to_its_change_history(client):
+    page = client.get("/id/city/lambda", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert b"/changes/about?iri=https" in page.data
