@@ -1,4 +1,4 @@
-"""Maintainers' writes in the core and through the test client: who may write, USING, LOAD, in-memory rollback (issue 19)."""
+"""Maintainers' writes in the core and the test client: who may write, USING, LOAD, in-memory rollback (issue 19)."""
 
 from __future__ import annotations
 
