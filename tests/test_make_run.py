@@ -23,7 +23,7 @@ import requests
 from conftest import ROOT, free_port
 
 pytestmark = pytest.mark.slow
-VENV = Path(sys.executable).resolve().parent.parent if (Path(sys.prefix) / "bin" / "coopgraph").exists() else None
+VENV = Path(sys.prefix) if (Path(sys.prefix) / "bin" / "coopgraph").exists() else None
 
 
 def _copy_project(target: Path) -> Path:
@@ -77,6 +77,7 @@ class MakeRun:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        self.log.close()
 
 
 @pytest.mark.skipif(VENV is None or shutil.which("make") is None,
