@@ -113,3 +113,12 @@ def test_the_service_description_names_update_and_the_graph_store(memory_client)
     response = client.get("/sparql", headers={"Accept": "text/turtle"})
     assert b"SPARQL11Update" in response.data and b"/store>" in response.data
     assert client.get("/sparql", query_string={"update": "CLEAR ALL"}).status_code == 400
+
+
+def test_the_setting_alone_cannot_open_a_public_server_to_anyone(tmp_path):
+    data = tmp_path / "d.ttl"
+    data.write_text("<http://a> <http://b> <http://c> .\n")
+    result = CliRunner().invoke(cli, ["serve", "--data", str(data), "--host", "0.0.0.0"],
+                                env={"COOPGRAPH_SPARQL_UPDATE": "anyone"})
+    assert result.exit_code == 2
+    assert "anyone on the network" in result.output

@@ -205,6 +205,18 @@ def update_mode(settings: Settings, host: str, scratch: bool) -> str:
     return "maintainers"
 
 
+def check_write_exposure(settings: Settings, host: str) -> None:
+    """Refuse to serve anonymous writes (``sparql_update = "anyone"``) on an address other machines reach.
+
+    Checked whatever set it (``--update``, the settings file, the environment): the
+    setting alone must never open a public server to anyone's writes.
+    """
+    from .contributions.writes import check_mode, is_loopback
+    if check_mode(settings.sparql_update) == "anyone" and not is_loopback(host) and not settings.maintainer_tokens:
+        raise UsageError(f"sparql_update = 'anyone' on {host} would let anyone on the network change the data",
+                         hint="Serve on 127.0.0.1, or configure maintainer_tokens (then writes need one).")
+
+
 def announce_writes(settings: Settings, host: str, port: int) -> None:
     """Say loudly, on standard error, who may change the data served here."""
     mode = settings.sparql_update
@@ -222,6 +234,7 @@ def announce_writes(settings: Settings, host: str, port: int) -> None:
 
 def serve(settings: Settings, *, host: str, port: int, workers: int = 2, threads: int = 4,
           data_files: list[Path] | None = None, debug: bool = False) -> None:
+    check_write_exposure(settings, host)
     settings = prepare_store(settings, list(data_files or []))
     announce_writes(settings, host, port)
     if not settings.query_workers:
