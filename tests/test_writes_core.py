@@ -122,3 +122,16 @@ def test_the_setting_alone_cannot_open_a_public_server_to_anyone(tmp_path):
                                 env={"COOPGRAPH_SPARQL_UPDATE": "anyone"})
     assert result.exit_code == 2
     assert "anyone on the network" in result.output
+
+
+def test_the_curated_store_needs_a_token_even_when_anyone_may_write(mini_settings):
+    anyone = mini_settings.with_overrides(sparql_update="anyone")
+    assert authorize_write(anyone, None, curated=False) == "anonymous"
+    with pytest.raises(Unauthorized):
+        authorize_write(anyone, None, curated=True)
+    store, _ = build(anyone)
+    app = create_app(anyone, store=store)
+    app.config["TESTING"] = True
+    response = app.test_client().post("/sparql", data={"update": "CLEAR ALL"})
+    assert response.status_code == 401
+    assert store.ask(f"ASK {{ <{ID}city/alpha> ?p ?o }}")

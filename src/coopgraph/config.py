@@ -132,7 +132,8 @@ DOCS: dict[str, str] = {
     "sparql_update": "Who may write with SPARQL 1.1 Update on /sparql and the Graph Store Protocol on /store: "
                      "'off' (the default: both answer 403), 'maintainers' (a maintainer_tokens token), or "
                      "'anyone' (a scratch server; `serve --data FILE --update` sets it, and refuses it on a "
-                     "non-loopback address unless maintainer_tokens are configured, which then apply).",
+                     "non-loopback address unless maintainer_tokens are configured, which then apply; the curated "
+                     "store always needs a maintainer token).",
     "releases_dir": "Folder where `coopgraph release` writes releases and /download lists them (a relative path: "
                     "from the settings file's folder if set there, else from the folder the command started in).",
     "contact_url": "Web page through which people reach the maintainers (the contact point of the dataset description); default: the site's public URL.",

@@ -74,17 +74,20 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def authorize_write(settings: Settings, token: str | None) -> str:
+def authorize_write(settings: Settings, token: str | None, *, curated: bool = False) -> str:
     """Return who is writing, or raise the error to answer with (403 off, 401 no/unknown token, 403 contributor).
 
     Why maintainers only: a write through the standards bypasses the contribution
     workflow (no description, may remove curated statements), so it needs the same
-    trust as withdrawing a contribution.
+    trust as withdrawing a contribution. On the curated store (``curated``) that holds
+    even when ``sparql_update`` is ``anyone``: anonymous writes are for scratch servers.
     """
     mode = check_mode(settings.sparql_update)
     if mode == "off":
         raise Forbidden("this endpoint is read-only: SPARQL Update and Graph Store writes are switched off",
                         hint="Download the data and load it into a store of your own to change it.")
+    if curated:
+        mode = "maintainers"
     if token:
         name = _match(settings.maintainer_tokens, token)
         if name is not None:

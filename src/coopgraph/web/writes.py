@@ -105,7 +105,7 @@ def read_update_request() -> UpdateRequest | None:
 def run_update(update: UpdateRequest, base_iri: str) -> Response:
     """Authorise, then apply the update as one write; 200 with the change's record."""
     svc = services()
-    who = core.authorize_write(svc.settings, bearer_token())
+    who = core.authorize_write(svc.settings, bearer_token(), curated=core.is_curated(svc.store))
     record = core.apply_update(svc.store, update.text, maintainer=who, settings=svc.settings, base_iri=base_iri,
                                using_graphs=update.using_graphs, using_named_graphs=update.using_named_graphs)
     return jsonify({"status": "applied", **record.to_dict()})
@@ -185,7 +185,7 @@ def graph_store(path: str | None):
         if service:
             raise UsageError("name a graph: /store?graph=IRI, /store?default or /store/PATH")
         return _get_graph(graph)
-    who = core.authorize_write(svc.settings, bearer_token())
+    who = core.authorize_write(svc.settings, bearer_token(), curated=core.is_curated(svc.store))
     graph, service = _target(path)
     if request.method == "DELETE":
         if service:
