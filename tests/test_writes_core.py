@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import MINI
+from conftest import BACKENDS, MINI
 from coopgraph.cli import cli
 from coopgraph.contributions.writes import authorize_write, check_update_allowed, is_loopback, with_using
 from coopgraph.errors import Forbidden, QueryRefused, Unauthorized, UsageError
@@ -16,6 +17,7 @@ from coopgraph.web import create_app
 
 ID = "https://w3id.org/coopgraph/id/"
 EX = "https://example.org/mini#"
+LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 
 
 def test_using_graph_uri_becomes_using_before_every_where():
@@ -135,3 +137,29 @@ def test_the_curated_store_needs_a_token_even_when_anyone_may_write(mini_setting
     response = app.test_client().post("/sparql", data={"update": "CLEAR ALL"})
     assert response.status_code == 401
     assert store.ask(f"ASK {{ <{ID}city/alpha> ?p ?o }}")
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_writes_on_each_backend_apply_or_leave_nothing(kind, backend_settings):
+    """The same update, refused and accepted, on the embedded store and on a remote one (Virtuoso)."""
+    base = f"https://w{uuid.uuid4().hex[:10]}.example.org/coopgraph/"
+    settings = backend_settings(kind, MINI, base_iri=base, sparql_update="maintainers",
+                                maintainer_tokens={"m": "Max"})
+    store, _ = build(settings)
+    app = create_app(settings, store=store)
+    app.config["TESTING"] = True
+    client = app.test_client()
+    city = f"{base}id/city/omega"
+    graph = f"{base}graph/data/edits"
+    count = store.count()
+    bad = f"INSERT DATA {{ GRAPH <{graph}> {{ <{city}> a <{EX}City> }} }}"  # a city without its label
+    response = client.post("/sparql", data={"update": bad}, headers={"Authorization": "Bearer m"})
+    assert response.status_code == 422, response.get_json()
+    assert not store.ask(f"ASK {{ <{city}> ?p ?o }}") and store.count() == count
+    good = f'INSERT DATA {{ GRAPH <{graph}> {{ <{city}> a <{EX}City> ; <{LABEL}> "Omega"@en }} }}'
+    response = client.post("/sparql", data={"update": good}, headers={"Authorization": "Bearer m"})
+    assert response.status_code == 200, response.get_json()
+    assert store.ask(f"ASK {{ <{city}> a <{EX}Place> }}")  # reasoned
+    assert client.get("/changes.json").get_json()["changes"][0]["kind"] == "update"
+    if kind != "oxigraph":
+        store.replace_graphs({}, drop=store.graphs())

@@ -326,7 +326,7 @@ def _write_here(store: Store, sparql: str, base_iri: str | None, record: WriteRe
     from ..knowledge.build import run_reasoning, run_validation
     from ..store.embedded import OxigraphStore
     iris = store.iris
-    with _WRITING, store.writer() as primary, _undo_in_memory(primary):
+    with _WRITING, store.writer() as primary, _undo_without_snapshots(primary):
         curated = is_curated(primary)
         before = _fingerprint(primary, _protected(iris)) if curated else {}
         statements_before = _asserted_statements(primary) if curated else set()
@@ -362,22 +362,37 @@ def _write_here(store: Store, sparql: str, base_iri: str | None, record: WriteRe
 
 
 @contextlib.contextmanager
-def _undo_in_memory(primary: Store) -> Iterator[None]:
-    """Put an in-memory store back as it was if the write fails (a store folder's writer rolls back itself).
+def _undo_without_snapshots(primary: Store) -> Iterator[None]:
+    """Put a store without snapshots back as it was if the write fails (a store folder's writer rolls back itself).
 
-    Why: in memory, ``writer()`` is the store itself, with no snapshot to return to; a
-    refused change (violations, a protected graph) must leave nothing behind there too.
+    Why: in memory and on a remote store, ``writer()`` is the store itself, with no
+    snapshot to return to; a refused change (violations, a protected graph) must leave
+    nothing behind there too. In memory the whole dataset is copied (cheap); a remote
+    store gets back each graph whose statements differ, and loses graphs the write made.
     """
     from ..store.embedded import OxigraphStore
-    if not isinstance(primary, OxigraphStore) or primary.path is not None:
-        yield
+    if isinstance(primary, OxigraphStore):
+        if primary.path is not None:
+            yield
+            return
+        saved = primary.native.dump(format=ox.RdfFormat.N_QUADS)
+        try:
+            yield
+        except BaseException:
+            primary.native.clear()
+            primary.native.load(saved, format=ox.RdfFormat.N_QUADS)
+            raise
         return
-    saved = primary.native.dump(format=ox.RdfFormat.N_QUADS)
+    ntriples = RDF_FORMATS["ntriples"]
+    before = {graph: primary.dump(ntriples, graph=graph) for graph in primary.graphs()}
     try:
         yield
     except BaseException:
-        primary.native.clear()
-        primary.native.load(saved, format=ox.RdfFormat.N_QUADS)
+        after = set(primary.graphs())
+        changed = {graph: data for graph, data in before.items()
+                   if graph not in after or sorted(primary.dump(ntriples, graph=graph).splitlines())
+                   != sorted(data.splitlines())}
+        primary.replace_graphs(changed, ntriples, drop=sorted(after - set(before)))
         raise
 
 
