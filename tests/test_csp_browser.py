@@ -105,7 +105,8 @@ def visit(browser, base):
 
 @pytest.mark.parametrize("path", ["/", "/search?q=koriyama", "/timeline", "/dataset", "/ontology",
                                   "/download", "/queries", "/id/programme/iuc", "/.well-known/void",
-                                  "/resource?iri=https://w3id.org/coopgraph/graph/meta"])
+                                  "/resource?iri=https://w3id.org/coopgraph/graph/meta", "/changes",
+                                  "/changes/about?iri=https://w3id.org/coopgraph/id/programme/iuc"])
 def test_page_keeps_to_the_policy(visit, path):
     page = visit(path)
     assert page.response.status == 200
@@ -223,7 +224,8 @@ def test_every_html_route_is_visited():
     """A new page added to the site must be added to this file too."""
     visited = {"/", "/search", "/timeline", "/dataset", "/ontology", "/download", "/queries", "/id/<path:rest>",
                "/resource", "/map", "/network", "/sparql", "/api", "/queries/<name>", "/validate",
-               "/.well-known/void"}
+               "/.well-known/void", "/changes", "/changes/about",
+               "/store", "/store/<path:path>"}  # the Graph Store answers RDF only, never HTML
     from coopgraph.web import create_app
     from conftest import make_settings
     app = create_app(make_settings(ROOT))

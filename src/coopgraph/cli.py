@@ -535,13 +535,20 @@ def _json_report_text(report: dict) -> str:
 @click.option("--data", "data_files", multiple=True, type=click.Path(dir_okay=False, exists=True),
               help="Serve these RDF files instead of the curated graph (repeatable; TriG/N-Quads keep their graphs).")
 @click.option("--debug", is_flag=True, help="Flask's development server, with the debugger (never in production).")
+@click.option("--update", "allow_update", is_flag=True,
+              help="Take SPARQL Update on /sparql and Graph Store writes on /store. With --data: from anyone "
+                   "(a scratch server; loopback addresses only unless maintainer_tokens are set); "
+                   "without: from maintainers' tokens.")
 @store_option
 @click.pass_context
-def serve(ctx, host, port, workers, threads, data_files, debug, store):
+def serve(ctx, host, port, workers, threads, data_files, debug, allow_update, store):
     """Serve the built graph over HTTP (SPARQL endpoint, API, pages)."""
-    from .server import serve as run_server
+    from .server import serve as run_server, update_mode
     state = _apply_store(ctx, store)
-    run_server(state.settings, host=host, port=port, workers=workers, threads=threads,
+    settings = state.settings
+    if allow_update:
+        settings = settings.with_overrides(sparql_update=update_mode(settings, host, bool(data_files)))
+    run_server(settings, host=host, port=port, workers=workers, threads=threads,
                data_files=[Path(f) for f in data_files], debug=debug)
 
 

@@ -52,6 +52,7 @@ class Settings:
     public_url: str = ""
     contributor_tokens: Mapping[str, str] = field(default_factory=dict)
     maintainer_tokens: Mapping[str, str] = field(default_factory=dict)
+    sparql_update: str = "off"
     releases_dir: Path = Path("var/releases")
     contact_url: str = ""
     store_user: str = ""
@@ -128,6 +129,11 @@ DOCS: dict[str, str] = {
     "public_url": "The public URL of the site, used in service descriptions when behind a proxy.",
     "contributor_tokens": "API token -> contributor name (a TOML table, or JSON in the environment); with no token configured at all, submissions are off.",
     "maintainer_tokens": "API token -> maintainer name; maintainers may submit and withdraw contributions.",
+    "sparql_update": "Who may write with SPARQL 1.1 Update on /sparql and the Graph Store Protocol on /store: "
+                     "'off' (the default: both answer 403), 'maintainers' (a maintainer_tokens token), or "
+                     "'anyone' (a scratch server; `serve --data FILE --update` sets it, and refuses it on a "
+                     "non-loopback address unless maintainer_tokens are configured, which then apply; the curated "
+                     "store always needs a maintainer token).",
     "releases_dir": "Folder where `coopgraph release` writes releases and /download lists them (a relative path: "
                     "from the settings file's folder if set there, else from the folder the command started in).",
     "contact_url": "Web page through which people reach the maintainers (the contact point of the dataset description); default: the site's public URL.",

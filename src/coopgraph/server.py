@@ -16,12 +16,13 @@ import multiprocessing
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 from pathlib import Path
 
 from .config import Settings
-from .errors import CoopgraphError, error_reply, rebuild_error
+from .errors import CoopgraphError, UsageError, error_reply, rebuild_error
 
 log = logging.getLogger(__name__)
 #: How log lines look on standard error (the command line and the serving processes).
@@ -186,9 +187,56 @@ def _on_worker_exit(arbiter, worker) -> None:
     flush_access_log()
 
 
+def update_mode(settings: Settings, host: str, scratch: bool) -> str:
+    """Who may write under ``serve --update``: anyone on a scratch server, else maintainers.
+
+    Refuses (UsageError) anonymous writes on an address other machines reach, and
+    maintainers' writes when no maintainer token is configured.
+    """
+    from .contributions.writes import is_loopback
+    if scratch:
+        if not is_loopback(host) and not settings.maintainer_tokens:
+            raise UsageError(f"--update on {host} would let anyone on the network change the data",
+                             hint="Serve on 127.0.0.1, or configure maintainer_tokens (then writes need one).")
+        return "anyone"
+    if not settings.maintainer_tokens:
+        raise UsageError("--update on the curated graph needs maintainer_tokens",
+                         hint="Configure maintainer_tokens; writes then need one of them.")
+    return "maintainers"
+
+
+def check_write_exposure(settings: Settings, host: str) -> None:
+    """Refuse to serve anonymous writes (``sparql_update = "anyone"``) on an address other machines reach.
+
+    Checked whatever set it (``--update``, the settings file, the environment): the
+    setting alone must never open a public server to anyone's writes.
+    """
+    from .contributions.writes import check_mode, is_loopback
+    if check_mode(settings.sparql_update) == "anyone" and not is_loopback(host) and not settings.maintainer_tokens:
+        raise UsageError(f"sparql_update = 'anyone' on {host} would let anyone on the network change the data",
+                         hint="Serve on 127.0.0.1, or configure maintainer_tokens (then writes need one).")
+
+
+def announce_writes(settings: Settings, host: str, port: int) -> None:
+    """Say loudly, on standard error, who may change the data served here."""
+    mode = settings.sparql_update
+    if mode == "off":
+        return
+    if mode == "anyone" and not settings.maintainer_tokens:
+        who = "ANYONE who can reach this address, WITHOUT a token"
+    else:
+        who = "holders of a maintainer token"
+    bar = "!" * 78
+    print(f"{bar}\n!! WRITES ARE ON: {who} may change the data with SPARQL Update\n"
+          f"!! (POST http://{host}:{port}/sparql) and the Graph Store Protocol (http://{host}:{port}/store).\n"
+          f"{bar}", file=sys.stderr, flush=True)
+
+
 def serve(settings: Settings, *, host: str, port: int, workers: int = 2, threads: int = 4,
           data_files: list[Path] | None = None, debug: bool = False) -> None:
+    check_write_exposure(settings, host)
     settings = prepare_store(settings, list(data_files or []))
+    announce_writes(settings, host, port)
     if not settings.query_workers:
         # Every web worker starts its own query processes: share about two per CPU among them,
         # or N workers would run (and, for small stores, hold in memory) 4N of them.

@@ -35,7 +35,8 @@ DESCRIPTION_FORMATS = ("turtle", "jsonld", "rdfxml", "ntriples")
 
 
 def describe_service(store: Store, endpoint: str, *, federation: Iterable[str] = (),
-                     default_graphs: list[str] | None = None) -> list[ox.Triple]:
+                     default_graphs: list[str] | None = None, update: bool = False,
+                     graph_store: str | None = None) -> list[ox.Triple]:
     """Return the triples describing the endpoint at ``endpoint`` over ``store``.
 
     ``federation`` lists the remote endpoints SERVICE may call (none: no federated
@@ -56,8 +57,11 @@ def describe_service(store: Store, endpoint: str, *, federation: Iterable[str] =
         ox.Triple(service, iri(SD + "supportedLanguage"), iri(SD + "SPARQL11Query")),
         ox.Triple(service, iri(SD + "defaultEntailmentRegime"), iri("http://www.w3.org/ns/entailment/Simple")),
         ox.Triple(service, iri(RDFS + "comment"), ox.Literal(
-            "Read-only SPARQL 1.1 Protocol endpoint of coopgraph. SPARQL Update, LOAD and Graph Store "
-            "writes are refused (403). Every query has a time limit and a cap on result rows. The default "
+            ("SPARQL 1.1 Protocol endpoint of coopgraph, with SPARQL 1.1 Update for those allowed to write "
+             f"(the Graph Store Protocol is at {graph_store}). LOAD reaches only allow-listed documents. "
+             if update else
+             "Read-only SPARQL 1.1 Protocol endpoint of coopgraph. SPARQL Update, LOAD and Graph Store "
+             "writes are refused (403). ") + "Every query has a time limit and a cap on result rows. The default "
             "graph is the merge of the graphs listed below, including the triples materialised by OWL 2 RL "
             "reasoning; default-graph-uri and named-graph-uri replace it.", language="en")),
         ox.Triple(service, iri(SD + "defaultDataset"), dataset),
@@ -65,6 +69,12 @@ def describe_service(store: Store, endpoint: str, *, federation: Iterable[str] =
         ox.Triple(dataset, iri(SD + "defaultGraph"), default),
         ox.Triple(default, a, iri(SD + "Graph")),
     ]
+    if update:
+        triples.append(ox.Triple(service, iri(SD + "supportedLanguage"), iri(SD + "SPARQL11Update")))
+    if graph_store:
+        triples.append(ox.Triple(service, iri(RDFS + "seeAlso"), iri(graph_store)))
+        triples.append(ox.Triple(iri(graph_store), iri(DCT + "conformsTo"),
+                                 iri("http://www.w3.org/TR/sparql11-http-rdf-update/")))
     for name in (*RESULT_FORMATS, *RDF_FORMATS):
         triples.append(ox.Triple(service, iri(SD + "resultFormat"), iri(FORMAT_IRIS[name])))
     remote = list(federation)

@@ -220,11 +220,12 @@ class OxigraphStore(Store):
                 line, column = (exc.lineno, exc.offset) if exc.lineno else syntax_position(str(exc))
                 raise RdfSyntaxError(str(exc), source=str(path), line=line, column=column) from exc
 
-    def update(self, sparql):
+    def update(self, sparql, *, base_iri=None):
+        """Run an update; ``base_iri`` resolves its relative IRIs (the endpoint's URL for the protocol)."""
         self.guard_query(sparql)
         with self._write_lock:
             try:
-                self._ox.update(sparql)
+                self._ox.update(sparql, base_iri=base_iri)
             except SyntaxError as exc:
                 line, column = syntax_position(str(exc))
                 raise QuerySyntaxError(query_message(str(exc)), line=line, column=column) from exc

@@ -23,10 +23,11 @@ def blueprint_modules() -> list:
     Listed by hand so that a search for a blueprint finds where it is registered; the order
     is the order hooks (``before_request``, ``after_request``) and routes are installed in.
     """
-    from . import (contributions, cors, dataset, health, openapi, pages, query_api, query_pages, resources,
-                   search, sparql, validate, views)
+    from . import (changes, contributions, cors, dataset, health, openapi, pages, query_api, query_pages, resources,
+                   search, sparql, validate, views, writes)
     return [query_api,      # /api/queries: the stored-query API
             contributions,  # /api/contributions: the ledger of accepted contributions
+            changes,        # /changes: every contribution, withdrawal and maintainer's write (HTML, JSON, Atom)
             cors,           # CORS headers for the API and the endpoint
             search,         # /search
             health,         # /health
@@ -37,7 +38,8 @@ def blueprint_modules() -> list:
             resources,      # /id/..., /resource
             sparql,         # /sparql
             validate,       # /validate, /api/validate
-            views]          # /map, /timeline, /network
+            views,          # /map, /timeline, /network
+            writes]         # /store: the Graph Store Protocol (SPARQL Update is on /sparql)
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None, store=None) -> Flask:
@@ -49,8 +51,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, store=None) -
     app.json.ensure_ascii = False
     app.extensions["coopgraph"] = Services(settings, store)
 
-    from . import errors
+    from . import errors, fairshare
     errors.init_app(app)
+    fairshare.init_app(app)  # 429 with Retry-After when a client's share of the evaluators is used up
     for module in blueprint_modules():
         app.register_blueprint(module.bp)
         if hasattr(module, "init_app"):

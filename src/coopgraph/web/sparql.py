@@ -7,7 +7,8 @@ Accept header. Without a query, GET answers the Service Description
 (https://www.w3.org/TR/sparql11-service-description/), or YASGUI for a browser.
 
 Safety comes before the store is touched: updates, LOAD and Graph Store writes are
-refused (403), SERVICE only reaches endpoints named in ``service_allowlist``, bodies
+refused (403) unless ``sparql_update`` lets someone write (then :mod:`.writes` takes
+them), SERVICE only reaches endpoints named in ``service_allowlist``, bodies
 are capped (413), and the store enforces the time limit and the row cap.
 """
 
@@ -29,7 +30,7 @@ from ..formats import RDF_FORMATS, RESULT_FORMATS, media_type_format
 from ..describe.service import DESCRIPTION_FORMATS, describe_service, serialize_description
 from ..sparql import looks_like_update, query_form, service_targets
 from ..namespaces import ONTOLOGY
-from . import cors
+from . import cors, writes
 from .services import services
 
 bp = Blueprint("sparql", __name__)
@@ -39,8 +40,9 @@ RESULT_TYPES = [f.media_type for f in RESULT_FORMATS.values()]
 GRAPH_TYPES = [RDF_FORMATS[name].media_type for name in ("turtle", "ntriples", "jsonld", "rdfxml", "nquads", "trig")]
 #: Generic media types many clients send, accepted last and answered under the same type.
 RESULT_ALIASES = {"application/json": "json", "application/xml": "xml", "text/xml": "xml"}
+#: N3 is answered as Turtle, which is N3 too: every N3 client reads it (SPARQLWrapper sends format=n3).
 GRAPH_ALIASES = {"application/x-turtle": "turtle", "application/json": "jsonld", "text/plain": "ntriples",
-                 "application/xml": "rdfxml", "text/xml": "rdfxml"}
+                 "application/xml": "rdfxml", "text/xml": "rdfxml", "text/n3": "turtle", "text/rdf+n3": "turtle"}
 DESCRIPTION_TYPES = [RDF_FORMATS[name].media_type for name in DESCRIPTION_FORMATS]
 HTML = "text/html"
 FORM = "application/x-www-form-urlencoded"
@@ -80,6 +82,9 @@ def endpoint():
                               hint="Shorten the query, or run it on a copy of the data (see /download).")
     if request.method in ("PUT", "DELETE", "PATCH"):
         raise Forbidden(READ_ONLY)
+    update = writes.read_update_request()
+    if update is not None:
+        return writes.run_update(update, endpoint_url())
     protocol = read_protocol_request()
     if protocol is None:
         return service_description()
@@ -91,6 +96,9 @@ def read_protocol_request() -> ProtocolRequest | None:
     args = request.args
     if request.method == "GET":
         if "update" in args:
+            if services().settings.sparql_update != "off":
+                raise UsageError("a SPARQL Update must be sent with POST, not GET",
+                                 hint="POST it as the form field 'update' or as an application/sparql-update body.")
             raise Forbidden(READ_ONLY)
         if "query" not in args:
             return None
@@ -202,7 +210,7 @@ def _format_parameter(asked: list[str], graph: bool, result_fmt, rdf_fmt):
     text = ", ".join(asked)
     if not known:
         raise UsageError(f"unknown format '{text}'",
-                         hint="Use json, xml, csv or tsv for SELECT/ASK; turtle, jsonld, ntriples, rdfxml, "
+                         hint="Use json, xml, csv or tsv for SELECT/ASK; turtle (or n3), jsonld, ntriples, rdfxml, "
                               "nquads or trig for CONSTRUCT/DESCRIBE (or a media type).")
     kind = "a CONSTRUCT/DESCRIBE" if graph else "a SELECT/ASK"
     raise NotAcceptable(f"{kind} answer cannot be written as '{text}'",
@@ -221,7 +229,8 @@ def _resolve_result(name: str):
 
 
 def _resolve_rdf(name: str):
-    name = {"json": "jsonld", "application/json": "jsonld", "text/plain": "ntriples"}.get(name, name)
+    name = {"json": "jsonld", "application/json": "jsonld", "text/plain": "ntriples", "n3": "turtle",
+            "text/n3": "turtle", "rdf+n3": "turtle", "text/rdf+n3": "turtle"}.get(name, name)
     for candidate in (name, "application/" + name, "text/" + name):
         try:
             return formats.rdf_format(candidate)
@@ -333,10 +342,12 @@ def service_description() -> Response:
     validators = Validators(store, ("service-description", url, fmt.name))
     if validators.not_modified():
         return validators.apply(Response(status=304))
-    key = (validators.version, url, fmt.name, svc.settings.service_allowlist)
+    key = (validators.version, url, fmt.name, svc.settings.service_allowlist, svc.settings.sparql_update)
     data = _descriptions.get(key)
     if data is None:
-        triples = describe_service(store, url, federation=svc.settings.service_allowlist)
+        writable = svc.settings.sparql_update != "off"
+        triples = describe_service(store, url, federation=svc.settings.service_allowlist, update=writable,
+                                   graph_store=url.rsplit("/sparql", 1)[0] + "/store" if writable else None)
         data = serialize_description(triples, fmt)
         with _descriptions_lock:
             if len(_descriptions) > 64:
