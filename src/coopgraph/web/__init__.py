@@ -51,9 +51,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, store=None) -
     app.json.ensure_ascii = False
     app.extensions["coopgraph"] = Services(settings, store)
 
-    from . import errors, fairshare
+    from . import errors
     errors.init_app(app)
-    fairshare.init_app(app)  # 429 with Retry-After when a client's share of the evaluators is used up
     for module in blueprint_modules():
         app.register_blueprint(module.bp)
         if hasattr(module, "init_app"):
