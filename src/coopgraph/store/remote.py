@@ -179,7 +179,10 @@ class RemoteStore(Store):
         if "estimated execution time" in message.lower():
             return QueryTimeout(f"the SPARQL store refused the query as too long to run: {message}",
                                 hint="Narrow it down (more specific patterns, a LIMIT) and try again.")
-        if "S1T00" in message or "timed out" in message.lower() or "timeout" in message.lower():
+        # SR203: Virtuoso cancelled the statement itself when its own time limit passed (seen under load,
+        # instead of the "anytime" partial answer)
+        if "S1T00" in message or "SR203" in message or "timed out" in message.lower() \
+                or "timeout" in message.lower():
             return QueryTimeout(f"the SPARQL store stopped the query: {message}",
                                 hint="Narrow it down (more specific patterns, a LIMIT) and try again.")
         if re.match(r"^(37000|42000)? ?(SP030|SP031)", message) or "syntax error" in message.lower():
