@@ -163,7 +163,9 @@ class LiveServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 self.log.seek(0)
-                raise RuntimeError(f"server exited early:\n{self.log.read()}")
+                output = self.log.read()
+                self.log.close()
+                raise RuntimeError(f"server exited early:\n{output}")
             try:
                 if requests.get(self.url + "/health", timeout=2).status_code == 200:
                     return
