@@ -1,11 +1,15 @@
 """Views built from the graph: the map, the timeline and the network, each with a JSON twin.
 
 Each is derived from the whole graph once per store version (so a contribution shows
-up at once) and drawn on the server as SVG, so it works without JavaScript; the small
-script in static/ only highlights connections on hover and focus.
+up at once) and drawn on the server as SVG, so it works without JavaScript. On the map
+page, static/map.js replaces the drawing with an interactive Leaflet map (vendored in
+static/vendor/leaflet) drawn from the GeoJSON twin over the shipped world outline.
 """
 
 from __future__ import annotations
+
+import functools
+import json
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
@@ -45,6 +49,19 @@ def map_geojson():
     response = jsonify(data.to_geojson(current_lang(), _page))
     response.mimetype = "application/geo+json"
     return announce(response, [("/map", "text/html", "HTML")])
+
+
+@functools.lru_cache(maxsize=1)
+def _world_bytes() -> bytes:
+    return json.dumps(geo.world_geojson(), separators=(",", ":")).encode("utf-8")
+
+
+@bp.get("/map/world.geojson")
+def map_world():
+    """The world outline (countries) as GeoJSON: the interactive map's only background, no tile server."""
+    response = Response(_world_bytes(), mimetype="application/geo+json")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @bp.get("/map/outline.svg")
