@@ -117,6 +117,13 @@ def network_page():
     return announce(Response(html, mimetype="text/html"), twins)
 
 
+@bp.app_template_global("map_point")
+def map_point(iri: str) -> geo.Place | None:
+    """The point of a place on the map (for the small map on its page), or None."""
+    data: geo.MapData = derived("map", geo.map_data)
+    return data.places.get(iri)
+
+
 @bp.app_template_filter("svg_id")
 def svg_id(text: str) -> str:
     """A string usable as an XML id (for aria-labelledby inside SVG)."""
