@@ -351,7 +351,8 @@ def world() -> list[tuple[str, list[list[tuple[float, float]]]]]:
 def world_geojson(tolerance: float = 0.02) -> dict:
     """The world outline as GeoJSON, one MultiPolygon per country, for the interactive map.
 
-    Points closer than ``tolerance`` degrees to the last one kept are dropped and the rest
+    Rings crossing the antimeridian (Russia, Fiji) keep their longitudes continuous, so
+    no edge is drawn across the whole map. Points closer than ``tolerance`` degrees to the last one kept are dropped and the rest
     rounded to 0.01 degree (about 1 km, finer than the 1:50m atlas): about a third of the
     bytes, the same picture at every zoom the map allows.
     """
@@ -361,8 +362,13 @@ def world_geojson(tolerance: float = 0.02) -> dict:
         for r in rings:
             kept: list[list[float]] = []
             for lon, lat in r:
-                if kept and abs(lon - kept[-1][0]) < tolerance and abs(lat - kept[-1][1]) < tolerance:
-                    continue
+                if kept:  # a ring crossing the antimeridian goes on past 180 rather than across the world
+                    while lon - kept[-1][0] > 180:
+                        lon -= 360
+                    while lon - kept[-1][0] < -180:
+                        lon += 360
+                    if abs(lon - kept[-1][0]) < tolerance and abs(lat - kept[-1][1]) < tolerance:
+                        continue
                 kept.append([round(lon, 2), round(lat, 2)])
             if len(kept) >= 3:
                 polygons.append([kept + [kept[0]]])

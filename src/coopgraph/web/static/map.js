@@ -139,10 +139,12 @@
       }
     });
     var overlays = {};
+    var counts = box.dataset.countsText || "{places} · {lines}";
     order.map(function (p) { return layers[p]; }).concat([other]).forEach(function (layer) {
       if (!layer.places && !layer.lines) return;
       var name = '<span class="swatch ' + layer.colour + '"></span>' + escapeHTML(layer.info.label || layer.info.iri)
-        + ' <span class="muted">(' + layer.places + (layer.lines ? " · " + layer.lines : "") + ")</span>";
+        + ' <span class="muted">(' + escapeHTML(counts.replace("{places}", layer.places).replace("{lines}", layer.lines))
+        + ")</span>";
       overlays[name] = layer.group;
       layer.group.addTo(map);
     });
