@@ -352,9 +352,9 @@ def world_geojson(tolerance: float = 0.02) -> dict:
     """The world outline as GeoJSON, one MultiPolygon per country, for the interactive map.
 
     Rings crossing the antimeridian (Russia, Fiji) keep their longitudes continuous, so
-    no edge is drawn across the whole map. Points closer than ``tolerance`` degrees to the last one kept are dropped and the rest
-    rounded to 0.01 degree (about 1 km, finer than the 1:50m atlas): about a third of the
-    bytes, the same picture at every zoom the map allows.
+    no edge is drawn across the whole map. Points closer than ``tolerance`` degrees to the
+    last one kept are dropped and the rest rounded to 0.01 degree (about 1 km, finer than
+    the 1:50m atlas): fewer bytes, the same picture at every zoom the map allows.
     """
     features = []
     for name, rings in world():

@@ -126,8 +126,9 @@
         var latlngs = feature.geometry.coordinates.map(function (c) { return [c[1], c[0]]; });
         owners.forEach(function (p) {
           var layer = layers[p];
-          var line = L.polyline(latlngs, {className: "map-line " + (props.kind === "visit" ? "visit-line" : "pairing-line")
-                                                     + " " + layer.colour, weight: props.kind === "visit" ? 1.5 : 2.5});
+          var kind = props.kind === "visit" ? "visit-line" : "pairing-line";
+          var line = L.polyline(latlngs, {className: "map-line " + kind + " " + layer.colour,
+                                          weight: props.kind === "visit" ? 1.5 : 2.5});
           linkUp(line, props.page, function (withLink) { return lineCard(props, visitsText, withLink); });
           line.on("add", function () {
             line.getElement().setAttribute("data-iri", props.iri);
@@ -142,9 +143,9 @@
     var counts = box.dataset.countsText || "{places} · {lines}";
     order.map(function (p) { return layers[p]; }).concat([other]).forEach(function (layer) {
       if (!layer.places && !layer.lines) return;
+      var count = counts.replace("{places}", layer.places).replace("{lines}", layer.lines);
       var name = '<span class="swatch ' + layer.colour + '"></span>' + escapeHTML(layer.info.label || layer.info.iri)
-        + ' <span class="muted">(' + escapeHTML(counts.replace("{places}", layer.places).replace("{lines}", layer.lines))
-        + ")</span>";
+        + ' <span class="muted">(' + escapeHTML(count) + ")</span>";
       overlays[name] = layer.group;
       layer.group.addTo(map);
     });
