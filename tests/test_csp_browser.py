@@ -145,10 +145,12 @@ def test_a_resource_page_and_its_revalidation(visit):
 
 def test_map_and_network_scripts_run(visit):
     page = visit("/map")
-    overview = page.page.locator("svg[data-map]").first
-    iri = overview.locator("a[data-a]").first.get_attribute("data-a")
-    overview.locator(f'a[data-place="{iri}"]').focus()
-    assert overview.locator(".line.active").count() > 0, "coopgraph.js did not run on /map"
+    page.page.wait_for_selector("#live-map[data-drawn] path.pairing-line", timeout=10_000)
+    assert page.page.locator("#live-map .map-pin").count() > 0, "map.js and Leaflet did not run on /map"
+    assert page.page.locator("[data-map-drawings]").is_hidden()
+    page.assert_clean()
+    page = visit(CITY)  # the small map on the page of a place
+    page.page.wait_for_selector("[data-place-map][data-drawn] .map-pin", timeout=10_000)
     page.assert_clean()
     page = visit("/network")
     page.page.locator("svg[data-network] a.node-programme circle").first.hover()

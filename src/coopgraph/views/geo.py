@@ -22,7 +22,7 @@ from importlib import resources
 import pyoxigraph as ox
 
 from ..describe.resource import SOURCE_PREDICATES, fetch_labels, pick_label, values_block
-from ..namespaces import GEO, ONTOLOGY, RDF_TYPE, SCHEMA
+from ..namespaces import GEO, ONTOLOGY, RDF_TYPE, SCHEMA, SKOS
 from ..search import PLACES, PROGRAMME_CLASSES, SUCCESSION, THEME_CLASSES, instances_of, resource_links, taking_part
 
 GEOSPARQL = "http://www.opengis.net/ont/geosparql#"
@@ -30,6 +30,10 @@ GEOSPARQL = "http://www.opengis.net/ont/geosparql#"
 PLACE_CLASSES = PLACES
 #: Classes whose instances link cooperating places (drawn as lines).
 PAIRING_CLASSES = (ONTOLOGY + "Pairing",)
+#: Places whose area is not a town: the graph gives them the point of their seat or capital.
+SEAT_POINT_CLASSES = (ONTOLOGY + "Region", ONTOLOGY + "MetropolitanAuthority")
+#: Links of a visit: who went (visitors) and who received them (hosts).
+VISITOR, HOST = ONTOLOGY + "hasVisitor", ONTOLOGY + "hasHost"
 #: Longitude gap beyond which places form separate clusters, each with a detail frame.
 CLUSTER_GAP = 30.0
 #: Beyond this many places in a frame, dots carry their names as tooltips only.
@@ -48,9 +52,31 @@ class Place:
     lon: float
     labels: list = field(default_factory=list)
     types: set = field(default_factory=set)
+    #: the programmes the place takes part in (its layers on the interactive map)
+    programmes: list[str] = field(default_factory=list)
+    #: the graph's notes on the place that speak of its point (for a seat or capital)
+    point_notes: list = field(default_factory=list)
 
     def label(self, lang: str) -> tuple[str | None, str | None]:
         return pick_label(self.labels, lang, self.iri)
+
+    @property
+    def seat_point(self) -> bool:
+        """Whether the point stands for the place's seat or capital, not for a town of its own."""
+        return bool(self.types & set(SEAT_POINT_CLASSES))
+
+
+@dataclass
+class VisitLink:
+    """Two places linked by visits (who went, who received them) where no pairing links them.
+
+    The Region-to-Region strand has no pairings: its regions and prefectures are linked
+    only by study visits, so these are the strand's lines.
+    """
+    a: str
+    b: str
+    programme: str
+    visits: list[str]                # the visits, the most specific (fewest places) first
 
 
 @dataclass
@@ -74,6 +100,9 @@ class MapData:
     #: places taking part in a programme (not only through pairings) without coordinates,
     #: with the programmes: the map cannot show them, so the page lists them
     elsewhere: dict[str, list[str]] = field(default_factory=dict)
+    #: lines per programme between places linked only by visits
+    visit_links: list[VisitLink] = field(default_factory=list)
+    visit_labels: dict[str, list] = field(default_factory=dict)
 
     def label_of(self, iri: str, lang: str = "en") -> str | None:
         """The label of a place, an unlocated participant or a programme on this map."""
@@ -89,7 +118,9 @@ class MapData:
             features.append({"type": "Feature", "id": place.iri,
                              "geometry": {"type": "Point", "coordinates": [place.lon, place.lat]},
                              "properties": {"kind": "place", "iri": place.iri, "label": main, "otherLabel": other,
-                                            "page": page_url(place.iri), "types": sorted(place.types)}})
+                                            "page": page_url(place.iri), "types": sorted(place.types),
+                                            "programmes": place.programmes, "seatPoint": place.seat_point,
+                                            "pointNote": _note(place.point_notes, lang)}})
         for pairing in self.pairings:
             main, other = pairing.label(lang)
             for a, b in segments(pairing):
@@ -100,7 +131,25 @@ class MapData:
                                  "properties": {"kind": "pairing", "iri": pairing.iri, "label": main,
                                                 "otherLabel": other, "page": page_url(pairing.iri),
                                                 "participants": [a, b], "programmes": pairing.programmes}})
-        return {"type": "FeatureCollection", "features": features}
+        for link in self.visit_links:
+            pa, pb = self.places[link.a], self.places[link.b]
+            labels = [pick_label(self.visit_labels.get(v, []), lang, v)[0] for v in link.visits]
+            features.append({"type": "Feature", "id": f"{link.programme}#{link.a}|{link.b}",
+                             "geometry": {"type": "LineString",
+                                          "coordinates": [[lon, lat] for lon, lat in great_circle(pa, pb)]},
+                             "properties": {"kind": "visit", "iri": link.visits[0], "label": labels[0],
+                                            "labels": labels, "page": page_url(link.visits[0]),
+                                            "participants": [link.a, link.b], "programmes": [link.programme]}})
+        programmes = sorted({p for place in self.places.values() for p in place.programmes}
+                            | {p for pairing in self.pairings for p in pairing.programmes}
+                            | {link.programme for link in self.visit_links})
+        # a foreign member (RFC 7946 section 6.1): the programmes, in the order the map lists its layers
+        return {"type": "FeatureCollection", "features": features,
+                "programmes": [{"iri": p, "label": self.label_of(p, lang), "page": page_url(p)} for p in programmes]}
+
+
+def _note(literals: list, lang: str) -> str | None:
+    return pick_label(literals, lang)[0] if literals else None
 
 
 def _coordinates(store, prefix: str) -> dict[str, tuple[float, float]]:
@@ -161,9 +210,12 @@ def map_data(store) -> MapData:
     places_all = instances_of(store, PLACE_CLASSES) - instances_of(store, (ONTOLOGY + "Country",))
     themes = instances_of(store, THEME_CLASSES)
     elsewhere: dict[str, list[str]] = {}
+    place_programmes: dict[str, set[str]] = {}
     for resource, programme in taking_part(links, programmes, programmes | themes | places_all):
         if resource in places_all and resource not in coords:
             elsewhere.setdefault(resource, []).append(programme)
+        elif resource in places_all:
+            place_programmes.setdefault(resource, set()).add(programme)
     used = {p for pairing in pairings for p in pairing.participants}
     shown = set(coords) if not pairings else used | {s for s in coords if s not in used}
     labels = fetch_labels(store, shown | {p.iri for p in pairings}
@@ -172,14 +224,56 @@ def map_data(store) -> MapData:
     if shown:
         for row in store.select(f"SELECT ?s ?c WHERE {{ {values_block('s', sorted(shown))} ?s a ?c }}"):
             types.setdefault(row["s"].value, set()).add(row["c"].value)
-    places = {iri: Place(iri, coords[iri][0], coords[iri][1], labels.literals.get(iri, []), types.get(iri, set()))
+    notes: dict[str, list] = {}
+    if shown:
+        for row in store.select(f"""SELECT ?s ?note WHERE {{ {values_block('s', sorted(shown))}
+                                      ?s <{SKOS}note> ?note FILTER(CONTAINS(LCASE(STR(?note)), "point")) }}"""):
+            notes.setdefault(row["s"].value, []).append(row["note"])
+    places = {iri: Place(iri, coords[iri][0], coords[iri][1], labels.literals.get(iri, []), types.get(iri, set()),
+                         sorted(place_programmes.get(iri, ())), notes.get(iri, []))
               for iri in shown}
+    visit_links = _visit_links(store, prefix, places, pairings)
+    visit_labels = fetch_labels(store, {v for link in visit_links for v in link.visits}).literals
     for pairing in pairings:
         pairing.labels = labels.literals.get(pairing.iri, [])
     unlocated = {u: labels.literals.get(u, []) for p in pairings for u in p.unlocated}
     unlocated.update({u: labels.literals.get(u, []) for u in elsewhere})
     return MapData(places, pairings, unlocated, {p: labels.literals.get(p, []) for p in programmes},
-                   {u: sorted(progs) for u, progs in sorted(elsewhere.items())})
+                   {u: sorted(progs) for u, progs in sorted(elsewhere.items())}, visit_links, visit_labels)
+
+
+def _visit_links(store, prefix: str, places: dict[str, Place], pairings: list[Pairing]) -> list[VisitLink]:
+    """Lines between visitors and hosts, per programme, where no pairing of it links the two.
+
+    A visit belongs to the programmes it is carried out within (through other visits or a
+    pairing). A pair of places is drawn once per programme; its visits are listed, the one
+    with the fewest places first, as the most specific account of who went where.
+    """
+    rows = store.select(f"""
+        PREFIX cg: <{ONTOLOGY}>
+        SELECT DISTINCT ?visit ?visitor ?host ?programme WHERE {{
+          ?visit <{VISITOR}> ?visitor ; <{HOST}> ?host .
+          {{ ?visit cg:isCarriedOutWithin+ ?programme . ?programme a cg:Programme }}
+          UNION {{ ?visit cg:isCarriedOutWithin+/cg:isPairingIn ?programme }}
+          FILTER(isIRI(?visit) && ?visitor != ?host && STRSTARTS(STR(?visit), {prefix}))
+        }}""")
+    paired = {(programme, frozenset(pair)) for pairing in pairings for programme in pairing.programmes
+              for pair in segments(pairing)}
+    size: dict[str, set[str]] = {}
+    found: dict[tuple[str, frozenset], set[str]] = {}
+    for row in rows:
+        visit, visitor, host = row["visit"].value, row["visitor"].value, row["host"].value
+        size.setdefault(visit, set()).update((visitor, host))
+        if visitor not in places or host not in places:
+            continue
+        key = (row["programme"].value, frozenset((visitor, host)))
+        if key not in paired:
+            found.setdefault(key, set()).add(visit)
+    links = []
+    for (programme, pair), visits in sorted(found.items(), key=lambda item: (item[0][0], sorted(item[0][1]))):
+        a, b = sorted(pair)
+        links.append(VisitLink(a, b, programme, sorted(visits, key=lambda v: (len(size[v]), v))))
+    return links
 
 
 def segments(pairing: Pairing) -> list[tuple[str, str]]:
@@ -251,6 +345,37 @@ def world() -> list[tuple[str, list[list[tuple[float, float]]]]]:
             continue
         countries.append((name, [ring(r) for polygon in polygons for r in polygon]))
     return countries
+
+
+@functools.lru_cache(maxsize=1)
+def world_geojson(tolerance: float = 0.02) -> dict:
+    """The world outline as GeoJSON, one MultiPolygon per country, for the interactive map.
+
+    Rings crossing the antimeridian (Russia, Fiji) keep their longitudes continuous, so
+    no edge is drawn across the whole map. Points closer than ``tolerance`` degrees to the
+    last one kept are dropped and the rest rounded to 0.01 degree (about 1 km, finer than
+    the 1:50m atlas): fewer bytes, the same picture at every zoom the map allows.
+    """
+    features = []
+    for name, rings in world():
+        polygons = []
+        for r in rings:
+            kept: list[list[float]] = []
+            for lon, lat in r:
+                if kept:  # a ring crossing the antimeridian goes on past 180 rather than across the world
+                    while lon - kept[-1][0] > 180:
+                        lon -= 360
+                    while lon - kept[-1][0] < -180:
+                        lon += 360
+                    if abs(lon - kept[-1][0]) < tolerance and abs(lat - kept[-1][1]) < tolerance:
+                        continue
+                kept.append([round(lon, 2), round(lat, 2)])
+            if len(kept) >= 3:
+                polygons.append([kept + [kept[0]]])
+        if polygons:
+            features.append({"type": "Feature", "properties": {"name": name},
+                             "geometry": {"type": "MultiPolygon", "coordinates": polygons}})
+    return {"type": "FeatureCollection", "features": features}
 
 
 def _inside(lon: float, lat: float, ring: list[tuple[float, float]]) -> bool:

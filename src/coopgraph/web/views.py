@@ -1,11 +1,15 @@
 """Views built from the graph: the map, the timeline and the network, each with a JSON twin.
 
 Each is derived from the whole graph once per store version (so a contribution shows
-up at once) and drawn on the server as SVG, so it works without JavaScript; the small
-script in static/ only highlights connections on hover and focus.
+up at once) and drawn on the server as SVG, so it works without JavaScript. On the map
+page, static/map.js replaces the drawing with an interactive Leaflet map (vendored in
+static/vendor/leaflet) drawn from the GeoJSON twin over the shipped world outline.
 """
 
 from __future__ import annotations
+
+import functools
+import json
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
@@ -45,6 +49,19 @@ def map_geojson():
     response = jsonify(data.to_geojson(current_lang(), _page))
     response.mimetype = "application/geo+json"
     return announce(response, [("/map", "text/html", "HTML")])
+
+
+@functools.lru_cache(maxsize=1)
+def _world_bytes() -> bytes:
+    return json.dumps(geo.world_geojson(), separators=(",", ":")).encode("utf-8")
+
+
+@bp.get("/map/world.geojson")
+def map_world():
+    """The world outline (countries) as GeoJSON: the interactive map's only background, no tile server."""
+    response = Response(_world_bytes(), mimetype="application/geo+json")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @bp.get("/map/outline.svg")
@@ -98,6 +115,13 @@ def network_page():
     twins = [("/network.json", "application/json", "JSON")]
     html = render_template("network.html", net=net, alternates=twins)
     return announce(Response(html, mimetype="text/html"), twins)
+
+
+@bp.app_template_global("map_point")
+def map_point(iri: str) -> geo.Place | None:
+    """The point of a place on the map (for the small map on its page), or None."""
+    data: geo.MapData = derived("map", geo.map_data)
+    return data.places.get(iri)
 
 
 @bp.app_template_filter("svg_id")
