@@ -38,7 +38,8 @@
   }
   function layout(fit) {
     cy.layout({name: "cose", animate: false, randomize: false, fit: fit !== false, padding: 24,
-               nodeRepulsion: function () { return 9000; }, idealEdgeLength: function () { return 60; },
+               nodeRepulsion: function () { return 60000; }, idealEdgeLength: function () { return 80; },
+               nodeOverlap: 40, componentSpacing: 120,
                numIter: 1500}).run();
   }
   function applyFilters() {
@@ -127,7 +128,7 @@
     app.hidden = false;
     fill(form.programme, data.programmes);
     fill(form.theme, data.themes);
-    var kinds = form.querySelector(".network-kinds");
+    var kinds = form.querySelector(".network-kinds div");
     data.kinds.forEach(function (kind) {
       var label = document.createElement("label"), box = document.createElement("input");
       box.type = "checkbox"; box.name = "kind"; box.value = kind; box.checked = true;
@@ -142,12 +143,13 @@
       list.appendChild(option);
     });
     var style = [
-      {selector: "node", style: {"label": "data(name)", "font-size": 12, "text-valign": "bottom", "text-margin-y": 3,
+      {selector: "node", style: {"label": "data(name)", "font-size": 14, "text-valign": "bottom", "text-margin-y": 3,
         "text-wrap": "wrap", "text-max-width": 120, "color": "#222", "text-outline-color": "#fff", "text-outline-width": 2,
         "width": 14, "height": 14, "min-zoomed-font-size": 7}},
-      {selector: "node[kind='programme']", style: {"width": 44, "height": 26, "font-size": 15, "font-weight": "bold",
-        "text-valign": "center", "color": "#fff", "text-outline-width": 0}},
-      {selector: "node[kind='pairing']", style: {"font-size": 10, "color": "#6b4400", "width": 12, "height": 12}},
+      {selector: "node[kind='programme']", style: {"width": 30, "height": 30, "font-size": 17, "font-weight": "bold",
+        "color": "#1f4e99", "text-max-width": 200}},
+      {selector: "node[kind='pairing']", style: {"font-size": 12, "color": "#6b4400", "width": 12, "height": 12,
+        "min-zoomed-font-size": 9}},
       {selector: "node:selected", style: {"border-width": 3, "border-color": "#000"}},
       {selector: "edge", style: {"width": 1.2, "line-color": "#b8b8b8", "curve-style": "haystack"}},
       {selector: "edge.near", style: {"line-color": "#333", "width": 2}}
@@ -157,7 +159,7 @@
                   style: {"background-color": COLOURS[kind], "shape": SHAPES[kind] || "ellipse"}});
     });
     cy = window.cytoscape({container: app.querySelector("[data-network-canvas]"), style: style,
-                           minZoom: 0.2, maxZoom: 4, wheelSensitivity: 0.3});
+                           minZoom: 0.2, maxZoom: 4});
     add(data.nodes, data.edges);
     cy.nodes().forEach(function (n, i) {
       n.position({x: 300 * Math.cos(i), y: 300 * Math.sin(i)});
