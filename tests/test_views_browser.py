@@ -189,6 +189,7 @@ def test_bar_labels_are_not_cut(visit):
 def test_screenshots_and_no_outside_requests(visit, path, size):
     page = visit(path, size)
     page.page.wait_for_selector("[data-ready]")
+    page.page.locator("[data-ready]").scroll_into_view_if_needed()
     page.page.wait_for_timeout(300)  # the layout settles before the screenshot (not an assertion)
     shot = page.shot(f"{path.strip('/')}-{size}")
     assert shot.stat().st_size > 10000

@@ -43,7 +43,9 @@
   function draw(mode) {
     timeline.setData({groups: new window.vis.DataSet(groupsBy(mode)), items: new window.vis.DataSet(itemsBy(mode))});
     app.setAttribute("data-groupby", mode);
-    timeline.fit({animation: false});
+    // the busiest years at a width where labels sit side by side; "Show all" fits everything
+    var narrow = window.matchMedia("(max-width: 700px)").matches;
+    timeline.setWindow(new Date(data.to - (narrow ? 4 : 8), 0, 1), new Date(data.to + 1, 0, 1), {animation: false});
   }
   function start(json) {
     data = json;
