@@ -103,7 +103,7 @@ def visit(browser, base):
         page.close()
 
 
-@pytest.mark.parametrize("path", ["/", "/search?q=koriyama", "/timeline", "/dataset", "/ontology",
+@pytest.mark.parametrize("path", ["/", "/search?q=koriyama", "/timeline", "/network", "/dataset", "/ontology",
                                   "/download", "/queries", "/id/programme/iuc", "/.well-known/void",
                                   "/resource?iri=https://w3id.org/coopgraph/graph/meta", "/changes",
                                   "/changes/about?iri=https://w3id.org/coopgraph/id/programme/iuc"])
@@ -153,8 +153,7 @@ def test_map_and_network_scripts_run(visit):
     page.page.wait_for_selector("[data-place-map][data-drawn] .map-pin", timeout=10_000)
     page.assert_clean()
     page = visit("/network")
-    page.page.locator("svg[data-network] a.node-programme circle").first.hover()
-    assert page.page.locator("svg[data-network] .edge.active").count() > 0, "coopgraph.js did not run on /network"
+    page.page.wait_for_selector("[data-network-app][data-ready] [data-network-canvas] canvas")
     page.assert_clean()
 
 

@@ -364,29 +364,58 @@ def test_map_geojson(towns_client):
     assert {tuple(start), tuple(end)} == {(7.0, 51.0), (140.5, 37.5)}
 
 
-def test_timeline_from_2012_with_periods_and_filters(towns_client):
+def test_timeline_from_2012_grouped_by_programme_with_human_filters(towns_client):
     html = towns_client.get("/timeline").get_data(as_text=True)
     assert "Test kick-off meeting" in html and "Meeting before the timeline" not in html
     assert '<time datetime="2017-03-15">' in html and '<time datetime="2020-12-31">' in html
-    assert "<rect" in html and "Test Cooperation Programme: 2017-01-01 – 2020-12-31" in html
-    only = towns_client.get("/timeline", query_string={"type": CG + "Meeting"}).get_data(as_text=True)
+    # the filter names kinds as people do, never by class name
+    assert 'name="kind" value="meeting"> Meetings, summits and visits' in html and 'value="https://' not in html
+    assert re.search(r"<summary>Test Cooperation Programme \(3\)</summary>", html)  # itself, its pairing, its meeting
+    assert "data-timeline-app" in html and "vis-timeline-graph2d.min.js" in html
+    only = towns_client.get("/timeline", query_string={"kind": "meeting"}).get_data(as_text=True)
     assert "Test kick-off meeting" in only and '<time datetime="2020-12-31">' not in only
+    by_type = towns_client.get("/timeline", query_string={"type": CG + "Meeting"}).get_data(as_text=True)
+    assert by_type.count('<li class="tl-') == 1
+    bad = towns_client.get("/timeline?kind=claimz")
+    assert bad.status_code == 400 and "claimz" in bad.get_json()["message"]
     data = towns_client.get("/timeline.json").get_json()
     dates = [e["date"] for e in data["events"]]
     assert dates == sorted(dates) and min(dates) >= "2012" and "2009-05-01" not in dates
     assert data["periods"] == [{"iri": ID + "programme/testprog", "label": "Test Cooperation Programme",
                                 "start": "2017-01-01", "end": "2020-12-31", "types": [CG + "Programme"]}]
+    items = {i["id"]: i for i in data["items"]}
+    assert items[ID + "event/kickoff"]["group"] == ID + "programme/testprog"
+    assert items[ID + "pairing/testville-examplestad"]["group"] == ID + "programme/testprog"
+    assert items[ID + "programme/testprog"] | {"page": None} == {
+        "id": ID + "programme/testprog", "label": "Test Cooperation Programme", "page": None,
+        "group": ID + "programme/testprog", "category": "programme", "claim": False,
+        "start": "2017-01-01", "end": "2020-12-31"}
+    assert [g["id"] for g in data["groups"]] == [ID + "programme/testprog", ID + "programme/otherprog"]
 
 
-def test_network_of_actors_programmes_and_themes(towns_client):
+def test_network_starts_from_programmes_pairings_and_places(towns_client):
     data = towns_client.get("/network.json").get_json()
     kinds = {n["id"]: n["kind"] for n in data["nodes"]}
-    assert kinds[ID + "programme/testprog"] == "programme" and kinds[ID + "theme/green"] == "theme"
-    assert kinds[ID + "city/testville"] == "actor"
-    assert ID + "source/T1" not in kinds and ID + "pairing/testville-examplestad" not in kinds
-    edges = {(e["source"], e["target"]): e for e in data["edges"]}
-    edge = edges[(ID + "city/testville", ID + "programme/testprog")]
-    assert edge["via"] == [ID + "pairing/testville-examplestad"] and not edge["direct"]
-    assert (ID + "city/mockton", ID + "programme/testprog") not in edges
+    assert kinds == {ID + "programme/testprog": "programme", ID + "programme/otherprog": "programme",
+                     ID + "pairing/testville-examplestad": "pairing", ID + "pairing/sampleburg-mockton": "pairing",
+                     ID + "city/testville": "place", ID + "city/examplestad": "place",
+                     ID + "city/sampleburg": "place", ID + "city/mockton": "place"}
+    edges = {(e["source"], e["target"]) for e in data["edges"]}
+    assert (ID + "city/testville", ID + "pairing/testville-examplestad") in edges
+    assert (ID + "city/testville", ID + "programme/testprog") not in edges  # only through the pairing
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert nodes[ID + "city/testville"]["programmes"] == [ID + "programme/testprog"]
+    assert nodes[ID + "city/testville"]["themes"] == [ID + "theme/green"]
+    assert {t["id"] for t in data["themes"]} == {ID + "theme/green", ID + "theme/data"}
+    assert ID + "source/T1" not in {n["id"] for n in data["index"]}
+    assert ID + "event/kickoff" in {n["id"] for n in data["index"]}
+    near = towns_client.get("/network/neighbours.json", query_string={"iri": ID + "programme/testprog"}).get_json()
+    assert {n["id"] for n in near["nodes"]} >= {ID + "event/kickoff", ID + "pairing/testville-examplestad"}
+    assert all(ID + "programme/testprog" in (e["source"], e["target"]) for e in near["edges"])
+    assert towns_client.get("/network/neighbours.json").status_code == 400
+    missing = towns_client.get("/network/neighbours.json", query_string={"iri": ID + "source/T1"})
+    assert missing.status_code == 404 and missing.get_json()["error"] == "not-found"
     html = towns_client.get("/network").get_data(as_text=True)
-    assert html.count('class="node node-actor"') == 4 and "data-network" in html
+    # without JavaScript: each programme's pairings and their places, in <details>
+    assert re.search(r"<summary>Test Cooperation Programme — 1 pairing</summary>", html)
+    assert 'href="/id/city/examplestad"' in html and "data-network-app" in html

@@ -1,35 +1,37 @@
-"""The network of actors, programmes and themes, and a radial drawing of it.
+"""The network of the cooperation: programmes, pairings, places and what else links to them.
 
-Actors (bodies, parties, cities, regions) rarely link to a programme or a theme
-directly: a pairing, a meeting or an agreement links to all of them. So two nodes are
-connected when they link to each other, or when some other resource of ours links to
-(or from) both of them; the edge keeps those resources ("via") so a reader can follow
-it. The drawing puts programmes in the middle, themes around them and actors on the
-outer ring, each ring ordered by the programmes its nodes connect to, which keeps
-lines short without a force simulation (and without JavaScript).
+Nodes are our resources of a few kinds (programme, pairing, place, organisation, theme,
+agreement, event, document), found by their classes, so a contributed pairing or meeting
+appears without a code change. Two nodes are connected when one links to the other.
+A reader starts from the core (programmes, their pairings, the places taking part in
+those) and expands any node's neighbourhood on demand: the whole graph drawn at once
+(hundreds of nodes, most links through a few hubs) reads as a hairball.
+Each node knows its programmes and themes, directly or through its pairings, so a
+view can filter by them.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
-from ..describe.resource import LabelMap, fetch_labels, pick_label
-from ..namespaces import DCT, FOAF, GEO, ONTOLOGY, ORG, PROV, SCHEMA
-from ..search import PROGRAMME_CLASSES, THEME_CLASSES, instances_of, resource_links
+from ..describe.resource import LabelMap, fetch_labels, pick_label, values_block
+from ..namespaces import DCT, FOAF, GEO, ONTOLOGY, ORG, PROV, SCHEMA, SKOS
+from ..search import instances_of, resource_links
 
-#: Classes whose instances are actors: agents and places (subclasses follow through inference).
-ACTOR_CLASSES = (FOAF + "Agent", ORG + "Organization", PROV + "Agent", SCHEMA + "Organization",
-                 SCHEMA + "Place", DCT + "Location", GEO + "SpatialThing",
-                 ONTOLOGY + "Party", ONTOLOGY + "PublicBody", ONTOLOGY + "Place", ONTOLOGY + "Municipality",
-                 ONTOLOGY + "Region", ONTOLOGY + "Prefecture", ONTOLOGY + "Country", ONTOLOGY + "LocalAuthority",
-                 ONTOLOGY + "Organisation", ONTOLOGY + "Agent")
-#: A resource linking more actors than this is a hub (a catalogue, a whole agreement): its
-#: links say little about who works with whom, so it connects nothing.
-MAX_VIA_DEGREE = 12
-#: More actors than this make an unreadable ring: the drawing keeps the most connected.
-MAX_DRAWN_ACTORS = 250
-KINDS = ("programme", "theme", "actor")
+#: Kinds in order of precedence: a city that is both a place and an agent is a place.
+KIND_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("programme", (ONTOLOGY + "Programme",)),
+    ("pairing", (ONTOLOGY + "Pairing", ONTOLOGY + "Partnership", ONTOLOGY + "Twinning")),
+    ("theme", (ONTOLOGY + "Theme", SKOS + "Concept")),
+    ("place", (ONTOLOGY + "Place", SCHEMA + "Place", DCT + "Location", GEO + "SpatialThing")),
+    ("organisation", (ONTOLOGY + "Party", ONTOLOGY + "PublicBody", ONTOLOGY + "Organisation", ONTOLOGY + "Person",
+                      ONTOLOGY + "LocalAuthority", FOAF + "Agent", ORG + "Organization", PROV + "Agent",
+                      SCHEMA + "Organization")),
+    ("agreement", (ONTOLOGY + "Agreement", ONTOLOGY + "Provision")),
+    ("event", (ONTOLOGY + "Event", ONTOLOGY + "Meeting", ONTOLOGY + "PolicyDialogue", ONTOLOGY + "LocalInitiative")),
+    ("document", (ONTOLOGY + "Document", ONTOLOGY + "Study")),
+)
+KINDS = tuple(kind for kind, _ in KIND_CLASSES)
 
 
 @dataclass
@@ -37,135 +39,134 @@ class Node:
     iri: str
     kind: str
     labels: list = field(default_factory=list)
-    x: float = 0.0
-    y: float = 0.0
-    angle: float = 0.0
+    short: str | None = None                              # an abbreviation (IUC), when the data gives one
+    programmes: set[str] = field(default_factory=set)
+    themes: set[str] = field(default_factory=set)
 
     def label(self, lang: str) -> tuple[str | None, str | None]:
         return pick_label(self.labels, lang, self.iri)
 
 
 @dataclass
-class Edge:
-    a: str
-    b: str
-    via: set[str] = field(default_factory=set)   # empty when a and b link directly
-    direct: bool = False
-
-
-@dataclass
 class Network:
     nodes: dict[str, Node]
-    edges: list[Edge]
+    adjacent: dict[str, set[str]]
     labels: LabelMap
-    drawn: set[str] = field(default_factory=set)     # the nodes the drawing shows
-    _adjacent: dict[str, list] = field(default_factory=dict, repr=False)
-
-    def neighbours(self, iri: str) -> list[tuple[Node, Edge]]:
-        if not self._adjacent:
-            for edge in self.edges:
-                self._adjacent.setdefault(edge.a, []).append((self.nodes[edge.b], edge))
-                self._adjacent.setdefault(edge.b, []).append((self.nodes[edge.a], edge))
-        return self._adjacent.get(iri, [])
-
-    @property
-    def drawn_edges(self) -> list[Edge]:
-        return [e for e in self.edges if e.a in self.drawn and e.b in self.drawn]
-
-    @property
-    def actor_count(self) -> int:
-        return sum(1 for n in self.nodes.values() if n.kind == "actor")
 
     def by_kind(self, kind: str, lang: str = "en") -> list[Node]:
         return sorted((n for n in self.nodes.values() if n.kind == kind),
                       key=lambda n: ((n.label(lang)[0] or n.iri).lower(), n.iri))
 
+    def neighbours(self, iri: str, kind: str | None = None) -> list[Node]:
+        found = (self.nodes[other] for other in self.adjacent.get(iri, ()))
+        return sorted((n for n in found if kind is None or n.kind == kind), key=lambda n: n.iri)
+
+    def core(self) -> set[str]:
+        """Programmes, the pairings in them, and the places taking part in those pairings.
+
+        A programme without pairings (a strand of regions meeting in groups) brings the
+        places it involves directly.
+        """
+        out = set()
+        for programme in self.by_kind("programme"):
+            out.add(programme.iri)
+            if not self.neighbours(programme.iri, "pairing"):
+                out.update(p.iri for p in self.neighbours(programme.iri, "place"))
+        for pairing in (n for n in self.nodes.values() if n.kind == "pairing" and n.programmes):
+            out.add(pairing.iri)
+            out.update(p.iri for p in self.neighbours(pairing.iri, "place"))
+        return out
+
+    def edges_among(self, iris: set[str], touching: set[str] | None = None) -> list[tuple[str, str]]:
+        """Edges between nodes of ``iris``; with ``touching``, only those with an end in it."""
+        out = []
+        for a in sorted(iris):
+            for b in self.adjacent.get(a, ()):
+                if a < b and b in iris and (touching is None or a in touching or b in touching):
+                    out.append((a, b))
+        return out
+
+    def core_edges(self) -> list[tuple[str, str]]:
+        """The core's edges through its pairings (a programme's links to every city would hide them)."""
+        core = self.core()
+        hubs = {iri for iri in core if self.nodes[iri].kind == "pairing"
+                or (self.nodes[iri].kind == "programme" and not self.neighbours(iri, "pairing"))}
+        return self.edges_among(core, hubs)
+
+    def node_dict(self, node: Node, lang: str, page_url) -> dict:
+        main, other = node.label(lang)
+        return {"id": node.iri, "kind": node.kind, "label": main, "otherLabel": other, "short": node.short,
+                "page": page_url(node.iri), "programmes": sorted(node.programmes), "themes": sorted(node.themes),
+                "degree": len(self.adjacent.get(node.iri, ()))}
+
     def to_dict(self, lang: str = "en", page_url=lambda iri: iri) -> dict:
+        """The core to start from, the filters' choices and an index of every node (for search)."""
+        core = self.core()
+
+        def choices(kind):
+            return [{"id": n.iri, "label": n.label(lang)[0], "short": n.short} for n in self.by_kind(kind, lang)]
+
         return {
-            "nodes": [{"id": n.iri, "kind": n.kind, "label": n.label(lang)[0], "otherLabel": n.label(lang)[1],
-                       "page": page_url(n.iri), "x": round(n.x, 1), "y": round(n.y, 1)}
+            "nodes": [self.node_dict(self.nodes[iri], lang, page_url) for iri in sorted(core)],
+            "edges": [{"source": a, "target": b} for a, b in self.core_edges()],
+            "kinds": [kind for kind in KINDS if any(n.kind == kind for n in self.nodes.values())],
+            "programmes": choices("programme"),
+            "themes": [t for t in choices("theme")
+                       if any(t["id"] in self.nodes[iri].themes for iri in core)],
+            "index": [{"id": n.iri, "label": n.label(lang)[0], "kind": n.kind}
                       for n in sorted(self.nodes.values(), key=lambda n: n.iri)],
-            "edges": [{"source": e.a, "target": e.b, "direct": e.direct, "via": sorted(e.via)} for e in self.edges],
         }
+
+    def neighbourhood_dict(self, iri: str, lang: str = "en", page_url=lambda iri: iri) -> dict:
+        """A node, its neighbours and the edges between it and them."""
+        near = {iri} | {n.iri for n in self.neighbours(iri)}
+        return {"node": iri,
+                "nodes": [self.node_dict(self.nodes[i], lang, page_url) for i in sorted(near)],
+                "edges": [{"source": a, "target": b} for a, b in self.edges_among(near, {iri})]}
 
 
 def network(store) -> Network:
-    """Read the nodes and their connections from the graph, and lay them out."""
+    """Read the nodes, their links, programmes and themes from the graph."""
     kinds: dict[str, str] = {}
-    for kind, classes in (("actor", ACTOR_CLASSES), ("theme", THEME_CLASSES), ("programme", PROGRAMME_CLASSES)):
+    for kind, classes in reversed(KIND_CLASSES):
         for iri in instances_of(store, classes):
-            kinds[iri] = kind  # a programme or theme that is also an agent stays one
+            kinds[iri] = kind  # later (earlier in the list) kinds win
     adjacent: dict[str, set[str]] = {}
-    edges: dict[tuple[str, str], Edge] = {}
-
-    def edge(a: str, b: str) -> Edge:
-        key = (a, b) if a < b else (b, a)
-        if key not in edges:
-            edges[key] = Edge(*key)
-        return edges[key]
-
     for s, o in resource_links(store):
         if s in kinds and o in kinds:
-            edge(s, o).direct = True
+            adjacent.setdefault(s, set()).add(o)
+            adjacent.setdefault(o, set()).add(s)
+    labels = fetch_labels(store, set(kinds))
+    nodes = {iri: Node(iri, kind, labels.literals.get(iri, [])) for iri, kind in kinds.items()}
+    for iri, short in _abbreviations(store, [i for i, k in kinds.items() if k == "programme"]).items():
+        nodes[iri].short = short
+    for node in nodes.values():
+        near = adjacent.get(node.iri, set())
+        if node.kind == "programme":
+            node.programmes.add(node.iri)  # a strand is its own programme, not its parent's
         else:
-            for node, other in ((s, o), (o, s)):
-                if node in kinds and other not in kinds:
-                    adjacent.setdefault(other, set()).add(node)
-    for via, nodes in adjacent.items():
-        if sum(1 for n in nodes if kinds[n] == "actor") > MAX_VIA_DEGREE:
-            continue
-        ordered = sorted(nodes)
-        for i, a in enumerate(ordered):
-            for b in ordered[i + 1:]:
-                if kinds[a] == "theme" and kinds[b] == "theme":
-                    continue  # themes sharing a pairing say little on their own
-                edge(a, b).via.add(via)
-    connected = {e.a for e in edges.values()} | {e.b for e in edges.values()}
-    labels = fetch_labels(store, connected | {v for e in edges.values() for v in e.via})
-    nodes = {iri: Node(iri, kinds[iri], labels.literals.get(iri, [])) for iri in connected}
-    result = Network(nodes, sorted(edges.values(), key=lambda e: (e.a, e.b)), labels)
-    degree: dict[str, int] = {}
-    for e in result.edges:
-        degree[e.a] = degree.get(e.a, 0) + 1
-        degree[e.b] = degree.get(e.b, 0) + 1
-    actors = sorted((n for n in nodes.values() if n.kind == "actor"), key=lambda n: (-degree.get(n.iri, 0), n.iri))
-    result.drawn = {n.iri for n in nodes.values() if n.kind != "actor"} | {n.iri for n in actors[:MAX_DRAWN_ACTORS]}
-    layout(result)
-    return result
+            node.programmes.update(i for i in near if kinds[i] == "programme")
+        node.themes.update(i for i in near if kinds[i] == "theme")
+        if node.kind == "theme":
+            node.themes.add(node.iri)
+    for node in nodes.values():
+        if node.kind in ("place", "organisation"):
+            # a city's programmes and themes are those of its pairings (linking a programme
+            # to all its cities would otherwise hand each city every theme of the programme)
+            for pairing in (i for i in adjacent.get(node.iri, ()) if kinds[i] == "pairing"):
+                node.programmes.update(nodes[pairing].programmes)
+                node.themes.update(nodes[pairing].themes)
+    return Network(nodes, adjacent, labels)
 
 
-def layout(net: Network, size: float = 1000.0) -> None:
-    """Place programmes, themes and actors on three rings, each ordered after the programmes."""
-    centre = size / 2
-    radii = {"programme": size * 0.16, "theme": size * 0.30, "actor": size * 0.40}
-    programmes = net.by_kind("programme")
-    if len(programmes) == 1:
-        programmes[0].x = programmes[0].y = centre
-    for index, node in enumerate(programmes):
-        node.angle = 2 * math.pi * index / max(1, len(programmes))
-    position = {n.iri: n.angle for n in programmes}
-    neighbours: dict[str, list[str]] = {}
-    for e in net.edges:
-        neighbours.setdefault(e.a, []).append(e.b)
-        neighbours.setdefault(e.b, []).append(e.a)
-
-    def barycentre(node: Node, fallback: float) -> float:
-        angles = [position[n] for n in neighbours.get(node.iri, []) if n in position]
-        if not angles:
-            return fallback
-        x = sum(math.cos(a) for a in angles)
-        y = sum(math.sin(a) for a in angles)
-        return math.atan2(y, x) % (2 * math.pi) if (x or y) else angles[0]
-
-    for kind in ("theme", "actor"):
-        ring = [n for n in net.by_kind(kind) if not net.drawn or n.iri in net.drawn]
-        wanted = sorted(ring, key=lambda n: (barycentre(n, 7.0), (n.label("en")[0] or n.iri).lower()))
-        for index, node in enumerate(wanted):
-            node.angle = 2 * math.pi * index / max(1, len(wanted))
-            position[node.iri] = node.angle
-    for node in net.nodes.values():
-        if node.kind == "programme" and len(programmes) == 1:
-            continue
-        radius = radii[node.kind]
-        node.x = centre + radius * math.cos(node.angle)
-        node.y = centre + radius * math.sin(node.angle)
+def _abbreviations(store, iris: list[str]) -> dict[str, str]:
+    """The shortest alternative label of each resource, when it is short (IUC, IURC)."""
+    if not iris:
+        return {}
+    rows = store.select(f"SELECT ?s ?alt WHERE {{ {values_block('s', sorted(iris))} ?s <{SKOS}altLabel> ?alt }}")
+    out: dict[str, str] = {}
+    for row in rows:
+        alt = row["alt"].value
+        if len(alt) <= 12 and (row["s"].value not in out or len(alt) < len(out[row["s"].value])):
+            out[row["s"].value] = alt
+    return out

@@ -16,13 +16,30 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from ..describe.resource import SOURCE_PREDICATES, LabelMap, fetch_labels, local_name, pick_label, values_block
-from ..namespaces import RDF_TYPE, XSD
+from ..namespaces import ONTOLOGY, RDF_TYPE, XSD
+from ..search import PROGRAMME_CLASSES, instances_of, resource_links
 
 DATE_TYPES = (XSD + "date", XSD + "dateTime", XSD + "gYear", XSD + "gYearMonth")
 #: Property names (local part, lower case) that open or close a period.
 START_WORDS = ("start", "begin", "from", "since", "opened", "launch")
 END_WORDS = ("end", "until", "finish", "closed", "to")
 FIRST_YEAR = 2012
+PAIRING_CLASSES = (ONTOLOGY + "Pairing", ONTOLOGY + "Partnership", ONTOLOGY + "Twinning")
+#: What a reader filters by, tried in order on an item's types (inferred ones included).
+CATEGORY_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("claim", (ONTOLOGY + "Claim",)),
+    ("programme", (ONTOLOGY + "Programme",)),
+    ("pairing", PAIRING_CLASSES),
+    ("step", (ONTOLOGY + "ProcedureStep",)),
+    ("dialogue", (ONTOLOGY + "PolicyDialogue",)),
+    ("agreement", (ONTOLOGY + "Agreement", ONTOLOGY + "Provision")),
+    ("meeting", (ONTOLOGY + "Event", ONTOLOGY + "Meeting", ONTOLOGY + "Summit", ONTOLOGY + "StudyVisit")),
+    ("document", (ONTOLOGY + "Document", ONTOLOGY + "Study")),
+)
+CATEGORIES = tuple(c for c, _ in CATEGORY_CLASSES) + ("other",)
+#: The group of items in no programme: the dialogues, agreements and steps between the parties.
+DIALOGUES = "dialogues"
+CLAIM_ABOUT = ONTOLOGY + "isClaimAbout"
 
 _DATE = re.compile(r"^(-?\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 
@@ -67,6 +84,8 @@ class Item:
     types: list[str]
     moments: list[Moment] = field(default_factory=list)
     asserted: list[str] = field(default_factory=list)   # the types the data states (most specific)
+    category: str = "other"                             # one of CATEGORIES
+    group: str = DIALOGUES                              # a programme's IRI, or DIALOGUES
 
     def label(self, lang: str) -> tuple[str | None, str | None]:
         return pick_label(self.labels, lang, self.iri)
@@ -110,11 +129,28 @@ class Timeline:
         """The stated types of the items (inferred superclasses would only crowd a filter)."""
         return sorted({t for i in self.items for t in (i.asserted or i.types)})
 
-    def filtered(self, types: set[str]) -> "Timeline":
-        if not types:
+    programmes: list[Item] = field(default_factory=list)  # the groups, in order of their start
+
+    def filtered(self, types: set[str], categories: set[str] = frozenset()) -> "Timeline":
+        """Only the items of these types and categories (either empty: no restriction)."""
+        if not types and not categories:
             return self
-        return Timeline([i for i in self.items if types & set(i.types)], self.labels, self.first_year,
-                        self.last_year)
+        kept = [i for i in self.items
+                if (not types or types & set(i.types)) and (not categories or i.category in categories)]
+        return Timeline(kept, self.labels, self.first_year, self.last_year, self.programmes)
+
+    def categories(self) -> list[str]:
+        present = {i.category for i in self.items}
+        return [c for c in CATEGORIES if c in present]
+
+    def groups(self) -> list[tuple[str, Item | None, list[Item]]]:
+        """(group id, its programme or None, its items in order) for every group with items."""
+        out = []
+        for key, programme in [(p.iri, p) for p in self.programmes] + [(DIALOGUES, None)]:
+            items = [i for i in self.items if i.group == key]
+            if items:
+                out.append((key, programme, items))
+        return out
 
     def to_dict(self, lang: str = "en", page_url=lambda iri: iri) -> dict:
         return {
@@ -127,6 +163,13 @@ class Timeline:
                        for when, item, moment in self.entries()],
             "periods": [{"iri": item.iri, "label": item.label(lang)[0], "start": item.start.iso(),
                          "end": item.end.iso(), "types": item.types} for item in self.periods()],
+            "groups": [{"id": key, "label": programme.label(lang)[0] if programme else None}
+                       for key, programme, _ in self.groups()],
+            "items": [{"id": item.iri, "label": item.label(lang)[0], "page": page_url(item.iri),
+                       "group": item.group, "category": item.category, "claim": item.category == "claim",
+                       "start": (item.start if item.is_period else item.first).iso(),
+                       "end": item.end.iso() if item.is_period else None}
+                      for item in self.items],
         }
 
 
@@ -174,13 +217,64 @@ def timeline(store, first_year: int = FIRST_YEAR) -> Timeline:
             # the most specific (asserted) types first; inferred superclasses after
             item.types = sorted(set(item.types), key=lambda t: (t not in asserted.get(iri, ()), t))
             item.asserted = sorted(asserted.get(iri, ()))
-    labels = fetch_labels(store, set(kept) | {t for i in kept.values() for t in i.types}
+    group_iris = _place_in_groups(store, kept)
+    labels = fetch_labels(store, set(kept) | set(group_iris) | {t for i in kept.values() for t in i.types}
                           | {m.predicate for i in kept.values() for m in i.moments})
     for iri, item in kept.items():
         item.labels = labels.literals.get(iri, [])
+    # a programme without dates of its own still heads the group of its dated pairings
+    groups = [kept.get(iri) or Item(iri, labels.literals.get(iri, []), []) for iri in group_iris]
+    groups.sort(key=lambda p: (p.start or (p.first if p.moments else When(9999)), p.iri))
     years = [m.when.year for i in kept.values() for m in i.moments]
     return Timeline(sorted(kept.values(), key=lambda i: (i.first, i.iri)), labels,
-                    first_year, max(years + [first_year]))
+                    first_year, max(years + [first_year]), groups)
+
+
+def _place_in_groups(store, items: dict[str, Item]) -> list[str]:
+    """Give each item its category and group; return the programmes that head a group.
+
+    An item belongs to a programme it links to (or that links to it), or to the programme of
+    a pairing it links to; a claim belongs where the resource it is about belongs. The rest
+    (agreements, dialogues, summits, steps) share one group.
+    """
+    for item in items.values():
+        types = set(item.types)
+        item.category = next((c for c, classes in CATEGORY_CLASSES if types & set(classes)), "other")
+    programmes = instances_of(store, PROGRAMME_CLASSES)
+    pairings = instances_of(store, PAIRING_CLASSES)
+    near: dict[str, set[str]] = {}
+    for s, o in resource_links(store):
+        near.setdefault(s, set()).add(o)
+        near.setdefault(o, set()).add(s)
+
+    def programme_of(iri: str, depth: int = 0) -> str | None:
+        if iri in programmes:
+            return iri
+        direct = sorted(near.get(iri, set()) & programmes)
+        if direct:
+            return direct[0]
+        if depth < 1:
+            for other in sorted(near.get(iri, ())):
+                if other in pairings:
+                    found = programme_of(other, depth + 1)
+                    if found:
+                        return found
+        return None
+
+    about = {}
+    claims = [i for i in items.values() if i.category == "claim"]
+    if claims:
+        for row in store.select(f"SELECT ?c ?r WHERE {{ {values_block('c', sorted(i.iri for i in claims))} "
+                                f"?c <{CLAIM_ABOUT}> ?r }}"):
+            about[row["c"].value] = row["r"].value
+    for item in items.values():
+        subject = about.get(item.iri, item.iri)
+        if item.category == "claim" and subject == item.iri:
+            continue
+        found = programme_of(subject)
+        if found and not (item.category in ("dialogue", "agreement", "step") and subject not in programmes):
+            item.group = found
+    return sorted({i.group for i in items.values()} - {DIALOGUES})
 
 
 def _asserted_types(store, iris: list[str]) -> dict[str, set[str]]:
@@ -193,41 +287,3 @@ def _asserted_types(store, iris: list[str]) -> dict[str, set[str]]:
 
 
 __all__ = ["timeline", "Timeline", "Item", "Moment", "When", "role_of", "RDF_TYPE"]
-
-
-@dataclass
-class Drawing:
-    width: int
-    height: int
-    ticks: list[tuple[float, int]]                   # (x, year)
-    bars: list[tuple[Item, float, float, float]]     # (item, x1, x2, y)
-    dots: list[tuple[Item, Moment, float, float]]    # (item, moment, x, y)
-
-
-def draw(tl: Timeline, width: int = 960, lane: int = 24, margin: int = 12) -> Drawing:
-    """Lay the timeline out: a lane per period, then rows of dots for the dated events."""
-    first, last = tl.first_year, tl.last_year + 1
-    span = max(1, last - first)
-
-    def x(when: When) -> float:
-        return round(margin + (min(max(when.fraction(), first), last) - first) / span * (width - 2 * margin), 1)
-
-    top = 28
-    bars = []
-    for index, item in enumerate(tl.periods()):
-        bars.append((item, x(item.start), max(x(item.end), x(item.start) + 3), top + index * lane))
-    dots_top = top + len(bars) * lane + (lane if bars else 0)
-    dots, rows = [], []
-    for when, item, moment in tl.entries():
-        if item.is_period and moment.role in ("start", "end"):
-            continue
-        px = x(when)
-        row = next((i for i, right in enumerate(rows) if px - right >= 9), None)  # stack dots that touch
-        if row is None:
-            rows.append(px)
-            row = len(rows) - 1
-        rows[row] = px
-        dots.append((item, moment, px, dots_top + row * 12))
-    height = dots_top + max(1, len(rows)) * 12 + margin
-    ticks = [(x(When(year)), year) for year in range(first, last + 1)]
-    return Drawing(width, height, ticks, bars, dots)

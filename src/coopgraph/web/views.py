@@ -14,9 +14,9 @@ import json
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from ..views import geo
-from ..errors import UsageError
+from ..errors import NotFound, UsageError
 from ..views.network import network
-from ..views.timeline import draw, timeline
+from ..views.timeline import CATEGORIES, timeline
 from .present import announce, derived, page_url
 from .services import services
 from .i18n import current_lang
@@ -89,25 +89,28 @@ def map_outline():
 @bp.get("/timeline")
 @bp.get("/timeline.json")
 def timeline_page():
-    """Every dated fact from 2012 on, as a list by year and a drawing of the periods."""
+    """Every dated fact from 2012 on, grouped by programme; the page's script draws it with vis-timeline."""
     lang = current_lang()
     full = derived("timeline", timeline)
     wanted = set(request.args.getlist("type"))
-    shown = full.filtered(wanted)
+    kinds = set(request.args.getlist("kind"))
+    unknown = kinds - set(CATEGORIES)
+    if unknown:
+        raise UsageError(f"unknown kind {sorted(unknown)[0]!r}", hint="kind is one of " + ", ".join(CATEGORIES))
+    shown = full.filtered(wanted, kinds)
     query = request.query_string.decode("utf-8")
     if request.path.endswith(".json"):
         response = jsonify(shown.to_dict(lang, _page))
         return announce(response, [("/timeline" + ("?" + query if query else ""), "text/html", "HTML")])
     twins = [("/timeline.json" + ("?" + query if query else ""), "application/json", "JSON")]
-    html = render_template("timeline.html", tl=shown, full=full, wanted=wanted, drawing=draw(shown),
-                           alternates=twins)
+    html = render_template("timeline.html", tl=shown, full=full, wanted=wanted, kinds=kinds, alternates=twins)
     return announce(Response(html, mimetype="text/html"), twins)
 
 
 @bp.get("/network")
 @bp.get("/network.json")
 def network_page():
-    """Actors, programmes and themes, and what connects them."""
+    """Programmes, their pairings and places to start from; the page's script expands the rest."""
     lang = current_lang()
     net = derived("network", network)
     if request.path.endswith(".json"):
@@ -122,6 +125,22 @@ def map_point(iri: str) -> geo.Place | None:
     """The point of a place on the map (for the small map on its page), or None."""
     data: geo.MapData = derived("map", geo.map_data)
     return data.places.get(iri)
+
+
+@bp.get("/network/neighbours.json")
+def network_neighbours():
+    """One node of the network with its neighbours, for the page's script to expand it.
+
+    Raises UsageError (400) without ``iri``, NotFound (404) for an IRI that is no node.
+    """
+    iri = request.args.get("iri", "")
+    if not iri:
+        raise UsageError("iri is required: the node whose neighbours to give",
+                         hint="For example /network/neighbours.json?iri=https://w3id.org/coopgraph/id/city/koriyama")
+    net = derived("network", network)
+    if iri not in net.nodes:
+        raise NotFound("no node of the network has that IRI", hint="/network.json lists every node in its index")
+    return jsonify(net.neighbourhood_dict(iri, current_lang(), _page))
 
 
 @bp.app_template_filter("svg_id")
