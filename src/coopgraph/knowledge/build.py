@@ -24,7 +24,7 @@ from ..config import Settings
 from ..errors import NotConforming
 from ..folders import swap_in
 from ..formats import RDF_FORMATS
-from .attribution import Coverage, statement_coverage
+from .attribution import Coverage, has_records, statement_coverage
 from .loader import SourceFile, load_files, project_files
 from ..namespaces import DCT, PROV, RDFS, SKOS, XSD, Iris
 from ..queries import load_stored_queries
@@ -218,7 +218,8 @@ def build_into(store: Store, settings: Settings, *, progress: Progress | None = 
         if progress:
             progress("validate", 1, 1)
     report.coverage = timed("statement sources", lambda: statement_coverage(store))
-    report.min_statement_source_share = settings.min_statement_source_share
+    # The minimum holds for data that keeps statement records; a project without any reports its 0% only.
+    report.min_statement_source_share = settings.min_statement_source_share if has_records(store) else 0.0
     queries, errors = timed("stored queries", lambda: load_stored_queries(settings.queries_dir, iris.prefixes()))
     report.stored_queries, report.query_errors = len(queries), errors
     report.version = write_meta(store, report)
