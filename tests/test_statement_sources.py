@@ -14,14 +14,13 @@ import rdflib
 import requests
 from click.testing import CliRunner
 
+from conftest import ROOT
 from coopgraph.cli import cli
 from coopgraph.contributions.checking import STATEMENT_SOURCE_SHAPE, ContributionValidator, parse_contribution
 from coopgraph.errors import NotConforming
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.knowledge.attribution import statement_coverage
 from coopgraph.knowledge.build import build
-
-from conftest import ROOT
 
 ID = "https://w3id.org/coopgraph/id/"
 CG = "https://w3id.org/coopgraph/ontology#"
@@ -227,7 +226,8 @@ def test_a_record_or_the_subjects_source_in_the_contribution_is_enough(validator
 
 
 def test_a_record_without_a_source_fails_the_shape(validator):
-    record = NEW_FACT + '[] a rdf:Statement ; rdf:subject city:kobe ; rdf:predicate skos:altLabel ; rdf:object "Kobe City"@en .\n'
+    record = NEW_FACT + ('[] a rdf:Statement ; rdf:subject city:kobe ; rdf:predicate skos:altLabel ; '
+                         'rdf:object "Kobe City"@en .\n')
     report = check(validator, record)
     messages = [r.message for r in report.violations]
     assert any("Name the source(s) of this statement" in m for m in messages)

@@ -184,7 +184,8 @@ def _absolute(name: str, value: Any, base: Path) -> Any:
 _FIELD_NAMES = {f.name for f in fields(Settings)}
 _FIELD_TYPES = {
     "root": Path, "releases_dir": Path,
-    "query_timeout": float, "min_statement_source_share": float, "validation_timeout": float, "request_read_timeout": float,
+    "query_timeout": float, "validation_timeout": float, "request_read_timeout": float,
+    "min_statement_source_share": float,
     "client_wait_seconds": float, "max_queries_per_client": int, "access_log_flush_seconds": float,
     "max_result_rows": int, "max_request_bytes": int, "validation_memory_bytes": int,
     "max_query_depth": int, "max_rdf_depth": int, "max_upload_bytes": int, "query_memory_max_quads": int,
