@@ -32,7 +32,7 @@ class Settings:
     base_iri: str = CANONICAL_BASE
     store: str = "memory"
     query_timeout: float = 10.0
-    min_statement_source_share: float = 0.8
+    min_statement_source_share: float = 0.85
     max_result_rows: int = 10_000
     query_memory_max_quads: int = 1_000_000
     query_isolation: str = "recycle"
