@@ -232,3 +232,25 @@ def test_a_record_without_a_source_fails_the_shape(validator):
     messages = [r.message for r in report.violations]
     assert any("Name the source(s) of this statement" in m for m in messages)
     assert any("Name the source of this statement" in m for m in messages)
+
+
+def test_the_ledger_keeps_each_contributed_statement_with_its_source(curated_settings):
+    """An accepted contribution keeps its records in its graph; statement-sources then names their source."""
+    from coopgraph.contributions.ledger import submit
+    from coopgraph.queries import load_stored_queries, run_stored_query
+
+    store, _ = build(curated_settings)
+    turtle = RDF_FORMATS["turtle"]
+    with pytest.raises(NotConforming):
+        submit(store, (PREFIXES + NEW_FACT).encode(), turtle, contributor="Ada", description="No source given")
+    record_text = NEW_FACT + ('[] a rdf:Statement ; rdf:subject city:kobe ; rdf:predicate skos:altLabel ; '
+                              'rdf:object "Kobe City"@en ; dct:source src:S14 .\n')
+    record, _ = submit(store, (PREFIXES + record_text).encode(), turtle, contributor="Ada",
+                       description="Kobe's English name, from S14")
+    assert store.count(record.graph) == 6
+    queries, _ = load_stored_queries(curated_settings.queries_dir, curated_settings.iris.prefixes())
+    query = queries["statement-sources"]
+    result, _ = run_stored_query(store, query, {"subject": ID + "city/kobe",
+                                                "predicate": "http://www.w3.org/2004/02/skos/core#altLabel"})
+    rows = [{k: getattr(v, "value", v) for k, v in row.items()} for row in result.dicts()]
+    assert {row["source"] for row in rows if row["object"] == "Kobe City"} == {ID + "source/S14"}
