@@ -14,6 +14,10 @@ import pytest
 from conftest import ROOT
 
 CHECKS = sorted((ROOT / "queries" / "checks").glob("*.rq"))
+#: Checks over the named graphs of the data files, whose curated answer is a figure with a minimum rather
+#: than none; tests/test_statement_sources.py tests them on named-graph samples.
+GRAPH_CHECKS = {"statement-without-source-violation"}
+EMPTY_ON_CURATED = [path for path in CHECKS if path.stem not in GRAPH_CHECKS]
 ONTOLOGY = ROOT / "ontology" / "coopgraph.ttl"
 
 PREFIXES = """
@@ -72,12 +76,12 @@ def test_check_opens_with_a_comment_saying_what_it_protects(path):
     assert first.startswith("# Protects:")
 
 
-@pytest.mark.parametrize("path", CHECKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EMPTY_ON_CURATED, ids=lambda p: p.stem)
 def test_check_returns_no_rows_on_the_curated_graph(path, built_store):
     assert run(path, built_store) == []
 
 
-@pytest.mark.parametrize("path", CHECKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EMPTY_ON_CURATED, ids=lambda p: p.stem)
 def test_check_catches_a_broken_sample(path):
     assert path.stem in BROKEN, f"add a broken sample for {path.stem}"
     store = ox.Store()

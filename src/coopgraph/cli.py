@@ -143,8 +143,11 @@ def build(ctx, store, no_validate, as_json):
     except NotConforming as exc:
         report = exc.report
         click.echo(_build_summary(report), err=True)
-        click.echo("The build failed: the data does not conform to the shapes.\n", err=True)
-        click.echo(report.validation.to_text(), err=True)
+        if report.validation is not None and report.validation.has_violations:
+            click.echo("The build failed: the data does not conform to the shapes.\n", err=True)
+            click.echo(report.validation.to_text(), err=True)
+        else:
+            click.echo(f"The build failed: {exc}.\n", err=True)
         click.echo("Fix the data (or the shapes) and build again. Nothing was replaced.", err=True)
         ctx.exit(EXIT_FAILED)
     if as_json:
@@ -189,6 +192,8 @@ def _build_summary(report) -> str:
         counts = report.validation.counts()
         verdict = "conforms" if not report.validation.has_violations else "DOES NOT CONFORM"
         lines.append(f"Validation: {verdict} ({counts['Violation']} violations, {counts['Warning']} warnings)")
+    if report.coverage is not None:
+        lines.append(report.coverage.to_text())
     lines.append(f"Stored queries: {report.stored_queries} ready, {len(report.query_errors)} left out")
     if report.version:
         lines.append(f"Version: {report.version}")

@@ -32,6 +32,7 @@ class Settings:
     base_iri: str = CANONICAL_BASE
     store: str = "memory"
     query_timeout: float = 10.0
+    min_statement_source_share: float = 0.85
     max_result_rows: int = 10_000
     query_memory_max_quads: int = 1_000_000
     query_isolation: str = "recycle"
@@ -93,6 +94,8 @@ DOCS: dict[str, str] = {
     "base_iri": "Base under which resources (id/) and named graphs (graph/) are minted.",
     "store": "Where the graph lives: 'memory', a folder for the embedded on-disk store, or sparql+http(s)://host/sparql for a remote store.",
     "query_timeout": "Seconds a query may run before it is stopped (503).",
+    "min_statement_source_share": "The build fails when a smaller share (0-1) of the asserted data statements "
+                                  "has a statement-level source (data/statement-sources.ttl).",
     "max_result_rows": "Most rows a SELECT answer returns; the rest is cut off and flagged.",
     "answer_cache_entries": "How many recent SPARQL answers (up to 256 KiB each) each web worker keeps for the same "
                             "query on the same graph version; 0 switches the cache off.",
@@ -188,6 +191,7 @@ _FIELD_NAMES = {f.name for f in fields(Settings)}
 _FIELD_TYPES = {
     "root": Path, "releases_dir": Path,
     "query_timeout": float, "validation_timeout": float, "request_read_timeout": float,
+    "min_statement_source_share": float,
     "client_wait_seconds": float, "max_queries_per_client": int, "access_log_flush_seconds": float,
     "max_result_rows": int, "max_request_bytes": int, "validation_memory_bytes": int,
     "max_query_depth": int, "max_rdf_depth": int, "max_upload_bytes": int, "query_memory_max_quads": int,

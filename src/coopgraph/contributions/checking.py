@@ -43,7 +43,7 @@ from ..store.pool import InlineRunner, KillableRunner
 from ..namespaces import CANONICAL_BASE, OWL, RDF, RDF_TYPE, RDFS, SH as SH_NS, SHAPES, ONTOLOGY, XSD, Iris
 from ..store.embedded import OxigraphStore
 from ..store.base import Store
-from ..knowledge.validation import CompiledCheck, ValidationReport, compile_shapes, validate_store
+from ..knowledge.validation import CompiledCheck, ValidationReport, ValidationResult, compile_shapes, validate_store
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +146,52 @@ def check_scope(contribution: Contribution, iris: Iris, schema_terms: set[str] =
             hint="Contribute facts about resources (pairings, programmes, documents, places); "
                  "changes to the ontology or the shapes go through the maintainers.",
             details={"problems": unique[:20]})
+
+
+# --- a source for every contributed statement ----------------------------------------
+
+#: The shape that names what a statement's source record must hold (shapes/coopgraph-shapes.ttl); a contributed
+#: statement without a source is reported against it.
+STATEMENT_SOURCE_SHAPE = SHAPES + "StatementSourceShape"
+DCT_SOURCE = "http://purl.org/dc/terms/source"
+RDF_STATEMENT = RDF + "Statement"
+
+
+def statements_without_source(contribution: Contribution) -> list[ValidationResult]:
+    """Report each contributed statement that the contribution gives no source for.
+
+    A statement has a source when the contribution holds a record of it (an rdf:Statement with its
+    rdf:subject, rdf:predicate, rdf:object and a dct:source), or when the contribution names the
+    subject's source with dct:source itself (one source for all the subject's statements). A source the
+    graph already gives the resource does not count: it was cited for other facts, not for these.
+    """
+    triples = contribution.triples
+    records: dict[object, dict[str, list]] = {}
+    for t in triples:
+        if t.predicate.value in (RDF + "subject", RDF + "predicate", RDF + "object", DCT_SOURCE):
+            records.setdefault(t.subject, {}).setdefault(t.predicate.value, []).append(t.object)
+    recorded: set[tuple] = set()
+    for node in records.values():
+        if node.get(DCT_SOURCE):
+            for subject in node.get(RDF + "subject", []):
+                for predicate in node.get(RDF + "predicate", []):
+                    for obj in node.get(RDF + "object", []):
+                        recorded.add((subject, predicate.value if isinstance(predicate, ox.NamedNode) else "", obj))
+    record_nodes = {node for node, facts in records.items() if RDF + "subject" in facts}
+    sourced_subjects = {t.subject for t in triples if t.predicate.value == DCT_SOURCE}
+    results = []
+    for t in triples:
+        if t.subject in record_nodes or t.predicate.value == DCT_SOURCE or t.subject in sourced_subjects:
+            continue
+        if (t.subject, t.predicate.value, t.object) in recorded:
+            continue
+        results.append(ValidationResult(
+            "Violation", t.subject, f"<{t.predicate.value}>", t.object,
+            f"Name the source of this statement (<{t.predicate.value}>): give the resource dct:source in the "
+            "contribution, or add a record [ a rdf:Statement ; rdf:subject …; rdf:predicate …; rdf:object …; "
+            "dct:source <a source of the register> ].",
+            STATEMENT_SOURCE_SHAPE, "StatementSourceConstraintComponent", path_iri=t.predicate.value))
+    return results
 
 
 # --- what the shapes need from the graph ------------------------------------------------
@@ -379,6 +425,8 @@ class ContributionValidator:
         context_nt = ox.serialize(context, format=ox.RdfFormat.N_TRIPLES) if context else b""
         contribution_nt = ox.serialize(contribution.triples, format=ox.RdfFormat.N_TRIPLES)
         report = self._run(schema, context_nt, contribution_nt, remaining)
+        if STATEMENT_SOURCE_SHAPE in schema.terms:  # the project's shapes ask for a source per statement
+            report.results.extend(statements_without_source(contribution))
         report.seconds = time.perf_counter() - started
         return report
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
@@ -47,6 +47,8 @@ SOURCE_PREDICATES = (DCT + "source", PROV + "wasDerivedFrom", PROV + "hadPrimary
 URL_PREDICATES = (FOAF + "page", SCHEMA + "url", DCAT + "landingPage", DCAT + "accessURL",
                   DCAT + "downloadURL", FOAF + "homepage", DCT + "identifier", RDFS + "seeAlso",
                   PROV + "atLocation", ONTOLOGY + "url")
+#: How strongly the sources support a resource's Wikidata item (one of the confidence levels).
+WIKIDATA_CONFIDENCE = ONTOLOGY + "wikidataConfidence"
 #: Reification vocabulary: a statement node names the fact a source supports.
 REIFICATION = (RDF + "subject", RDF + "predicate", RDF + "object")
 
@@ -189,6 +191,9 @@ class ExternalId:
     scheme: str  # Wikidata | GeoNames | EuroVoc | ...
     id: str
     url: str
+    #: How strongly the sources support the link (cg:wikidataConfidence), named for the reader; None if not given.
+    confidence: str | None = None
+    confidence_iri: str | None = None
 
 
 _EXTERNAL_IRIS = (
@@ -370,7 +375,7 @@ class Description:
             "properties": [g.to_dict() for g in self.properties],
             "inbound": [g.to_dict() for g in self.inbound],
             "sources": [{"iri": s.iri, "label": s.label, "url": s.url} for s in self.sources],
-            "external": [{"scheme": e.scheme, "id": e.id, "url": e.url} for e in self.external],
+            "external": [_external_dict(e) for e in self.external],
             "graphs": [g.to_dict() for g in self.graphs],
         }
 
@@ -485,7 +490,8 @@ def describe(store, iri: str, lang: str = "en") -> Description:
     # reified statements: the sources of one fact of this resource
     fact_sources: dict[tuple[str, object], list[str]] = {}
     for node in statements.values():
-        if node.get(RDF + "subject") and node.get(RDF + "predicate") and node.get(RDF + "object"):
+        about_this = any(t == ox.NamedNode(iri) for t in node.get(RDF + "subject", []))
+        if about_this and node.get(RDF + "predicate") and node.get(RDF + "object"):
             srcs = [t for p in SOURCE_PREDICATES for t in node.get(p, []) if isinstance(t, ox.NamedNode)]
             for src in srcs:
                 add_source(src)
@@ -538,6 +544,7 @@ def describe(store, iri: str, lang: str = "en") -> Description:
             if ext and ext.url not in seen:
                 seen.add(ext.url)
                 external.append(ext)
+    external = _with_wikidata_confidence(external, outbound, labels, lang)
     all_graphs = sorted({g for v in outbound.values() for g in v.graphs}, key=lambda g: (g.kind, g.name))
     properties = _group(outbound, labels, lang)
     for group in properties:
@@ -549,6 +556,27 @@ def describe(store, iri: str, lang: str = "en") -> Description:
         properties=properties, inbound=_group(inbound, labels, lang),
         sources=source_refs(store, source_iris, labels, lang), external=external, graphs=all_graphs,
         inbound_truncated=truncated, summary=summarise(store, types, outbound, labels, lang))
+
+
+def _with_wikidata_confidence(external: list[ExternalId], outbound: dict, labels: LabelMap,
+                              lang: str) -> list[ExternalId]:
+    """Name the confidence of the resource's Wikidata link next to it: some links rest on one source only
+    (medium confidence), and a reader who follows one should know that."""
+    levels = [term.value for (predicate, term) in outbound
+              if predicate == WIKIDATA_CONFIDENCE and isinstance(term, ox.NamedNode)]
+    if not levels:
+        return external
+    level = levels[0]
+    name = labels.pair(level, lang)[0] or local_name(level)
+    return [replace(e, confidence=name, confidence_iri=level) if e.scheme == "Wikidata" else e for e in external]
+
+
+def _external_dict(external: ExternalId) -> dict:
+    out = {"scheme": external.scheme, "id": external.id, "url": external.url}
+    if external.confidence_iri:
+        out["confidence"] = external.confidence_iri
+        out["confidenceLabel"] = external.confidence
+    return out
 
 
 def lead_texts(candidates: list[Value], lang: str) -> list[Value]:

@@ -24,6 +24,7 @@ from ..config import Settings
 from ..errors import NotConforming
 from ..folders import swap_in
 from ..formats import RDF_FORMATS
+from .attribution import Coverage, has_records, statement_coverage
 from .loader import SourceFile, load_files, project_files
 from ..namespaces import DCT, PROV, RDFS, SKOS, XSD, Iris
 from ..queries import load_stored_queries
@@ -50,7 +51,13 @@ class BuildReport:
     query_errors: list = field(default_factory=list)
     stored_queries: int = 0
     version: str = ""
+    coverage: Coverage | None = None
+    min_statement_source_share: float = 0.0
 
+    @property
+    def sources_short(self) -> bool:
+        """True when fewer statements name their source than the setting asks."""
+        return self.coverage is not None and self.coverage.share < self.min_statement_source_share
     @property
     def ok(self) -> bool:
         return self.validation is None or not self.validation.has_violations
@@ -67,6 +74,7 @@ class BuildReport:
             "validation": self.validation.counts() if self.validation else None,
             "storedQueries": self.stored_queries,
             "storedQueryErrors": [str(e) for e in self.query_errors],
+            "statementSources": self.coverage.to_dict() if self.coverage else None,
         }
 
 
@@ -209,6 +217,9 @@ def build_into(store: Store, settings: Settings, *, progress: Progress | None = 
         report.validation = timed("validate", lambda: run_validation(store))
         if progress:
             progress("validate", 1, 1)
+    report.coverage = timed("statement sources", lambda: statement_coverage(store))
+    # The minimum holds for data that keeps statement records; a project without any reports its 0% only.
+    report.min_statement_source_share = settings.min_statement_source_share if has_records(store) else 0.0
     queries, errors = timed("stored queries", lambda: load_stored_queries(settings.queries_dir, iris.prefixes()))
     report.stored_queries, report.query_errors = len(queries), errors
     report.version = write_meta(store, report)
@@ -216,6 +227,10 @@ def build_into(store: Store, settings: Settings, *, progress: Progress | None = 
     if not report.ok:
         raise NotConforming(f"the data does not conform to the shapes: "
                             f"{len(report.validation.violations)} violation(s)", report=report)
+    if report.sources_short:
+        raise NotConforming(f"too few statements name their source: {report.coverage.share:.1%}, "
+                            f"below the minimum of {report.min_statement_source_share:.1%} "
+                            f"(queries/checks/statement-without-source-violation.rq lists them)", report=report)
     return report
 
 

@@ -1,0 +1,256 @@
+"""Statement-level sources (issue 18): the records, the build's coverage, the query, pages, contributions.
+
+Every statement of the curated data names the source that supports it through a reified record in
+data/statement-sources.ttl; these tests check that the records attribute nothing a resource does not
+already cite, that the build counts them, that the stored query and the pages show them, that Wikidata
+links say their confidence, and that a contribution must name a source for each statement it adds.
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+import requests
+from click.testing import CliRunner
+
+from conftest import ROOT
+from coopgraph.cli import cli
+from coopgraph.contributions.checking import STATEMENT_SOURCE_SHAPE, ContributionValidator, parse_contribution
+from coopgraph.errors import NotConforming
+from coopgraph.formats import RDF_FORMATS
+from coopgraph.knowledge.attribution import statement_coverage
+from coopgraph.knowledge.build import build
+
+ID = "https://w3id.org/coopgraph/id/"
+CG = "https://w3id.org/coopgraph/ontology#"
+SPA = ID + "agreement/spa"
+RDF = rdflib.RDF
+DCT = rdflib.Namespace("http://purl.org/dc/terms/")
+DATA = ROOT / "data"
+CHECK = ROOT / "queries" / "checks" / "statement-without-source-violation.rq"
+
+
+@pytest.fixture(scope="module")
+def curated_files() -> dict[str, rdflib.Graph]:
+    """Each curated data file, parsed on its own."""
+    return {path.stem: rdflib.Graph().parse(path) for path in sorted(DATA.glob("*.ttl"))}
+
+
+def records(graph: rdflib.Graph):
+    """(subject, predicate, object, sources) of every statement record in a graph."""
+    for node in graph.subjects(RDF.type, RDF.Statement):
+        yield (graph.value(node, RDF.subject), graph.value(node, RDF.predicate), graph.value(node, RDF.object),
+               set(graph.objects(node, DCT.source)))
+
+
+# --- the records ------------------------------------------------------------------------
+
+def test_every_record_names_an_asserted_statement_and_only_sources_its_resource_cites(curated_files):
+    """No invented attribution: a statement's sources are among those its resource already cites.
+
+    The resource-level dct:source lists come from the fact sheet's rows, so a record can only narrow
+    them down to the row (or identifier source) of its fact, never add one.
+    """
+    facts = rdflib.Graph()
+    for stem, graph in curated_files.items():
+        if stem != "statement-sources":
+            facts += graph
+    found = list(records(curated_files["statement-sources"]))
+    assert len(found) > 1500
+    for subject, predicate, obj, sources in found:
+        assert (subject, predicate, obj) in facts, f"record of a statement no data file makes: {subject} {predicate}"
+        cited = set(facts.objects(subject, DCT.source))
+        assert sources and sources <= cited, f"{subject} {predicate}: {sources - cited} not cited by the resource"
+
+
+def test_the_spa_dates_name_the_rows_of_the_fact_sheet(curated_files):
+    """The SPA cites 11 sources; each of its dates names only the row that gives it (facts.md section 3)."""
+    by_fact = {(str(p), str(o)): {str(s).rsplit("/", 1)[-1] for s in sources}
+               for s, p, o, sources in records(curated_files["statement-sources"]) if str(s) == SPA}
+    assert by_fact[(CG + "entryIntoForceDate", "2025-01-01")] == {"S5", "S6"}
+    assert by_fact[(CG + "provisionalApplicationDate", "2019-02-01")] == {"S4", "S11"}
+    assert by_fact[(CG + "signingDate", "2018-07-17")] == {"S3", "S13"}
+    assert by_fact[(CG + "celexNumber", "22018A0824(01)")] == {"S7"}
+
+
+def test_records_are_plain_rdf_that_survives_every_export_format(built_store):
+    """Reification is RDF 1.1: every triple and quad format carries the records and reads them back."""
+    graph = built_store.iris.data_graph("statement-sources")
+    expected = built_store.count(graph)
+    for name in ("turtle", "ntriples", "rdfxml", "jsonld"):
+        text = built_store.dump(RDF_FORMATS[name], graph=graph)
+        back = ox.Store()
+        back.load(text, RDF_FORMATS[name].oxigraph)
+        assert len(back) == expected, name
+        assert bool(back.query(
+            "ASK { ?r <http://www.w3.org/1999/02/22-rdf-syntax-ns#subject> ?s ; "
+            "<http://purl.org/dc/terms/source> ?src }"))
+
+
+def test_a_record_asserts_nothing_and_the_reasoner_ignores_it(built_store):
+    """The records' statements are facts only where a data file asserts them: no record leaks into the graph."""
+    leaked = built_store.select("""
+        PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+        SELECT ?x WHERE { GRAPH ?g { ?x ?p ?o } FILTER(isBlank(?x))
+                          FILTER(!REGEX(STR(?g), "/graph/data/statement-sources$"))
+                          FILTER(?p IN (rdf:subject, rdf:predicate, rdf:object)) } LIMIT 1""")
+    assert leaked == []
+
+
+# --- coverage -----------------------------------------------------------------------------
+
+def test_build_prints_the_coverage_and_the_check_lists_exactly_the_rest(built_store, tmp_path):
+    coverage = statement_coverage(built_store)
+    assert coverage.statements > 2000 and coverage.share >= 0.85
+    unsourced = list(built_store.select(CHECK.read_text(encoding="utf-8")))
+    assert len(unsourced) == coverage.unsourced
+    result = CliRunner().invoke(cli, ["--root", str(ROOT), "build", "--store", "memory"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert (f"Statement sources: {coverage.sourced:,} of {coverage.statements:,} statements "
+            f"({coverage.share:.1%})") in result.stdout
+
+
+def test_build_fails_below_the_minimum_share(curated_settings):
+    with pytest.raises(NotConforming, match="too few statements name their source"):
+        build(curated_settings.with_overrides(min_statement_source_share=0.999))
+    result = CliRunner().invoke(cli, ["--root", str(ROOT), "build", "--store", "memory"],
+                                env={"COOPGRAPH_MIN_STATEMENT_SOURCE_SHARE": "0.999"}, catch_exceptions=False)
+    assert result.exit_code != 0 and "too few statements name their source" in result.stderr
+
+
+CHECK_SAMPLE = """
+@prefix dct: <http://purl.org/dc/terms/> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+GRAPH <https://w3id.org/coopgraph/graph/data/towns> {
+  <https://w3id.org/coopgraph/id/city/alpha> <https://w3id.org/coopgraph/ontology#isoCode> "X-1" , "X-2" ;
+      dct:source <https://w3id.org/coopgraph/id/source/S1> .
+}
+GRAPH <https://w3id.org/coopgraph/graph/data/statement-sources> {
+  [] rdf:subject <https://w3id.org/coopgraph/id/city/alpha> ;
+     rdf:predicate <https://w3id.org/coopgraph/ontology#isoCode> ; rdf:object "X-1" ;
+     dct:source <https://w3id.org/coopgraph/id/source/S1> .
+}
+"""
+
+
+def test_the_check_catches_a_statement_without_a_record():
+    store = ox.Store()
+    store.load(CHECK_SAMPLE.encode(), ox.RdfFormat.TRIG)
+    rows = list(store.query(CHECK.read_text(encoding="utf-8")))
+    assert [row["object"].value for row in rows] == ["X-2"]
+
+
+# --- the stored query, over a real server ---------------------------------------------
+
+def test_statement_sources_query_gives_each_fact_its_sources(live_server):
+    url = live_server.url + "/api/queries/statement-sources/results"
+    answer = requests.get(url, params={"subject": SPA, "predicate": CG + "entryIntoForceDate"}, timeout=30)
+    assert answer.status_code == 200
+    rows = answer.json()["rows"]
+    assert {row["source"]["value"].rsplit("/", 1)[-1] for row in rows} == {"S5", "S6"}
+    assert all(row["object"]["value"] == "2025-01-01" and row["sourceLabel"]["value"].startswith("S")
+               for row in rows)
+    everything = requests.get(url, params={"subject": SPA}, timeout=30).json()["rows"]
+    predicates = {row["predicate"]["value"] for row in everything}
+    assert {CG + "signingDate", CG + "entryIntoForceDate", CG + "celexNumber"} <= predicates
+    missing = requests.get(url, timeout=30)
+    assert missing.status_code == 400 and missing.json()["details"]["parameter"] == "subject"
+
+
+def test_only_high_confidence_wikidata_links_can_be_selected(live_server):
+    url = live_server.url + "/api/queries/wikidata-links/results"
+    high = requests.get(url, params={"confidence": CG + "highConfidence"}, timeout=30).json()["rows"]
+    everything = requests.get(url, timeout=30).json()["rows"]
+    assert high and {row["confidence"]["value"] for row in high} == {CG + "highConfidence"}
+    medium = {row["resource"]["value"] for row in everything if row["confidence"]["value"] == CG + "mediumConfidence"}
+    assert ID + "country/slovakia" in medium
+    assert not medium & {row["resource"]["value"] for row in high}
+
+
+# --- pages --------------------------------------------------------------------------------
+
+def test_each_fact_row_of_a_page_names_its_sources(client):
+    html = client.get("/id/agreement/spa", headers={"Accept": "text/html"}).get_data(as_text=True)
+    row = html[html.index('href="/ontology#entryIntoForceDate"'):]
+    row = row[:row.index("</tr>")]
+    assert 'href="/id/source/S5"' in row and 'href="/id/source/S6"' in row
+    assert 'href="/id/source/S3"' not in row
+
+
+def test_a_medium_confidence_wikidata_link_says_so_on_the_page_and_in_the_json_twin(client):
+    html = client.get("/id/country/slovakia", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "Wikidata Q214" in html and "medium confidence" in html
+    twin = client.get("/id/country/slovakia.jsonld").get_data(as_text=True)
+    assert "mediumConfidence" in twin and "wikidataConfidence" in twin
+    high = client.get("/id/country/germany", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "high confidence" in high and "medium confidence" not in high
+
+
+# --- contributions ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def validator(built_store):
+    v = ContributionValidator(built_store)
+    yield v
+    v.close()
+
+
+PREFIXES = """
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+@prefix city: <https://w3id.org/coopgraph/id/city/> .
+@prefix src: <https://w3id.org/coopgraph/id/source/> .
+"""
+NEW_FACT = 'city:kobe skos:altLabel "Kobe City"@en .\n'
+
+
+def check(validator, text: str):
+    contribution = parse_contribution((PREFIXES + text).encode(), RDF_FORMATS["turtle"], validator.iris)
+    return validator.validate(contribution, timeout=30)
+
+
+def test_a_contributed_statement_without_a_source_is_refused_with_a_readable_message(validator):
+    report = check(validator, NEW_FACT)
+    [violation] = [r for r in report.violations if r.shape == STATEMENT_SOURCE_SHAPE]
+    assert violation.focus.value == ID + "city/kobe" and violation.value.value == "Kobe City"
+    assert "Name the source of this statement" in violation.message
+
+
+def test_a_record_or_the_subjects_source_in_the_contribution_is_enough(validator):
+    record = NEW_FACT + ('[] a rdf:Statement ; rdf:subject city:kobe ; rdf:predicate skos:altLabel ; '
+                         'rdf:object "Kobe City"@en ; dct:source src:S14 .\n')
+    assert not check(validator, record).has_violations
+    assert not check(validator, NEW_FACT + "city:kobe dct:source src:S14 .\n").has_violations
+
+
+def test_a_record_without_a_source_fails_the_shape(validator):
+    record = NEW_FACT + ('[] a rdf:Statement ; rdf:subject city:kobe ; rdf:predicate skos:altLabel ; '
+                         'rdf:object "Kobe City"@en .\n')
+    report = check(validator, record)
+    messages = [r.message for r in report.violations]
+    assert any("Name the source(s) of this statement" in m for m in messages)
+    assert any("Name the source of this statement" in m for m in messages)
+
+
+def test_the_ledger_keeps_each_contributed_statement_with_its_source(curated_settings):
+    """An accepted contribution keeps its records in its graph; statement-sources then names their source."""
+    from coopgraph.contributions.ledger import submit
+    from coopgraph.queries import load_stored_queries, run_stored_query
+
+    store, _ = build(curated_settings)
+    turtle = RDF_FORMATS["turtle"]
+    with pytest.raises(NotConforming):
+        submit(store, (PREFIXES + NEW_FACT).encode(), turtle, contributor="Ada", description="No source given")
+    record_text = NEW_FACT + ('[] a rdf:Statement ; rdf:subject city:kobe ; rdf:predicate skos:altLabel ; '
+                              'rdf:object "Kobe City"@en ; dct:source src:S14 .\n')
+    record, _ = submit(store, (PREFIXES + record_text).encode(), turtle, contributor="Ada",
+                       description="Kobe's English name, from S14")
+    assert store.count(record.graph) == 6
+    queries, _ = load_stored_queries(curated_settings.queries_dir, curated_settings.iris.prefixes())
+    query = queries["statement-sources"]
+    result, _ = run_stored_query(store, query, {"subject": ID + "city/kobe",
+                                                "predicate": "http://www.w3.org/2004/02/skos/core#altLabel"})
+    rows = [{k: getattr(v, "value", v) for k, v in row.items()} for row in result.dicts()]
+    assert {row["source"] for row in rows if row["object"] == "Kobe City"} == {ID + "source/S14"}
