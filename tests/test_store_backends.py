@@ -1,7 +1,7 @@
-"""The store contract, on every backend: the embedded pyoxigraph store and a remote Virtuoso.
+"""The store contract, on every backend: the embedded pyoxigraph store, a remote Virtuoso, a remote Oxigraph server.
 
-Each test runs with the same assertions on both (the ``virtuoso`` ones skip when Virtuoso
-is not installed). What only a remote store has (server time limits, server row caps,
+Each test runs with the same assertions on all three (the ``virtuoso`` ones skip when Virtuoso
+is not installed, the ``oxigraph_server`` ones when the ``oxigraph`` command is not). What only a remote store has (server time limits, server row caps,
 credentials, an unreachable server) is tested at the end.
 """
 
@@ -70,12 +70,13 @@ def text(term):
     """A text value's comparable form, for answers of stored queries.
 
     SPARQL 1.1 leaves GROUP_CONCAT's order and the language of its result to the engine
-    (oxigraph keeps a shared language tag, Virtuoso drops it), and Virtuoso gives an empty
+    (oxigraph keeps a shared language tag, Virtuoso drops it; Oxigraph server and the embedded
+    store may join the same values in different orders), and Virtuoso gives an empty
     group "" where oxigraph leaves it unbound: so texts compare as their sorted parts.
     """
     if term is None or (isinstance(term, ox.Literal) and (term.language or term.datatype.value == XSD + "string")):
         value = term.value if term is not None else ""
-        for separator in ("; ", ", "):
+        for separator in ("; ", ", ", "・"):
             if separator in value:
                 return ("text", tuple(sorted(value.split(separator))))
         if value.startswith("http") and all(part.startswith("http") for part in value.split(" ")):
@@ -399,7 +400,7 @@ def test_curated_build_on_every_backend_answers_the_competency_questions_alike(c
     assert report.ok and store.graph_counts() == built_store.graph_counts()
     queries, errors = load_stored_queries(ROOT / "queries", store.iris.prefixes())
     assert queries and not errors
-    remote = isinstance(store, RemoteStore)
+    remote = isinstance(store, RemoteStore) and store.dialect == "virtuoso"  # the defects are Virtuoso's
     for name, query in sorted(queries.items()):
         reference, _ = run_stored_query(built_store, query, query.example_values(), limit=10_000)
         try:
