@@ -529,3 +529,24 @@ def test_a_graph_the_server_will_not_send_whole_is_read_by_predicate(store_facto
     got = set(store.iter_triples(graph))
     assert got == {quad.triple for quad in ox.parse(sent, format=ox.RdfFormat.N_TRIPLES)}
     store.close()
+
+
+@pytest.mark.oxigraph_server
+def test_cli_builds_into_oxigraph_server_from_its_query_url_alone(oxigraph_server):
+    """Given only ``--store sparql+http://.../query``, updates go to /update and loads to /store (Oxigraph's names)."""
+    env = {"COOPGRAPH_STORE": oxigraph_server.store_spec, "PATH": "/usr/bin:/bin"}
+    base = ["--root", str(MINI), "--base-iri", "https://cli-oxigraph.example.org/coopgraph/"]
+    built = subprocess.run([sys.executable, "-m", "coopgraph.cli", *base, "build"], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stderr
+    assert "https://cli-oxigraph.example.org/coopgraph/graph/inferred" in built.stdout
+    asked = subprocess.run([sys.executable, "-m", "coopgraph.cli", *base, "query", "--name", "labels",
+                            "--param", "language=ja", "--format", "csv"], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert asked.returncode == 0, asked.stderr
+    assert "アルファ" in asked.stdout and "ベータ" in asked.stdout
+    store = oxigraph_server.open_store(Iris("https://cli-oxigraph.example.org/coopgraph/"))
+    assert store.dialect == "oxigraph"
+    assert store.update_url == oxigraph_server.update_url
+    assert store.graph_store_url == oxigraph_server.graph_store_url
+    store.close()
