@@ -320,6 +320,27 @@ def test_remote_time_limit_stops_the_query(store_factory):
     assert store.count(graph) == 2000  # the store still answers
 
 
+@pytest.mark.oxigraph_server
+def test_remote_time_limit_on_oxigraph_server_answers_the_caller(oxigraph_server, tmp_path):
+    """Oxigraph server takes no time limit per request: the HTTP read timeout stops the wait.
+
+    The server goes on evaluating the abandoned query (its --timeout-s does not stop this
+    one), so the test runs it on a private server of its own, stopped at the end.
+    """
+    from coopgraph.store.oxigraph_server import LocalOxigraph
+    with LocalOxigraph(tmp_path / "busy", timeout_seconds=5) as server:
+        store = server.open_store(Iris("https://busy.example.org/coopgraph/"))
+        graph = store.iris.graph_base + "big"
+        store.replace_graphs({graph: [ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"),
+                                              ox.Literal(str(i))) for i in range(2000)]})
+        started = time.monotonic()
+        with pytest.raises(QueryTimeout):
+            store.query("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }", timeout=1)
+        assert time.monotonic() - started < 15
+        assert store.count(graph) == 2000  # the server still answers others
+        store.close()
+
+
 @pytest.mark.virtuoso
 def test_server_row_cap_is_flagged_and_paged_around(store_factory, virtuoso):
     store = store_factory("virtuoso")
