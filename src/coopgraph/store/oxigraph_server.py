@@ -79,7 +79,7 @@ class LocalOxigraph:
         from .remote import RemoteStore
         return RemoteStore(iris or Iris(), self.endpoint, **options)
 
-    def start(self, timeout: float = 60) -> "LocalOxigraph":
+    def start(self, timeout: float = 60) -> LocalOxigraph:
         binary = oxigraph_binary()
         if binary is None:
             raise StoreError("Oxigraph server is not installed", hint=INSTALL_HINT)
@@ -143,7 +143,7 @@ class LocalOxigraph:
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
 
-    def __enter__(self) -> "LocalOxigraph":
+    def __enter__(self) -> LocalOxigraph:
         return self.start() if self.process is None else self
 
     def __exit__(self, *exc) -> None:
