@@ -11,7 +11,8 @@ For each size (10k, 100k, 1M triples of synthetic data from benchmarks/generate.
 - HTTP throughput of ``coopgraph serve`` with 1, 2 and 4 workers, and their memory.
 
 Backends side by side: the embedded store (pyoxigraph), a private Virtuoso (when installed;
-``--no-virtuoso`` leaves it out) and rdflib. Each figure is the median of ``--runs`` runs;
+``--no-virtuoso`` leaves it out), a private Oxigraph server (``oxigraph serve``, when
+installed; ``--no-oxigraph-server`` leaves it out) and rdflib. Each figure is the median of ``--runs`` runs;
 ratios are ours / rdflib (below 1 is faster than rdflib). rdflib runs fewer times at the
 larger sizes, and the baselines that would take hours are left out (marked n/a), see
 ``--rdflib-build-max`` and ``--rdflib-max``.
@@ -64,7 +65,9 @@ _spec = importlib.util.spec_from_file_location("benchmark_generate", HERE / "gen
 generate = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(generate)
 
-BACKENDS = ("embedded", "virtuoso", "rdflib")
+BACKENDS = ("embedded", "virtuoso", "oxigraph-server", "rdflib")
+#: The remote engines, in the order of their columns, with the names the tables give them.
+REMOTES = {"virtuoso": "Virtuoso", "oxigraph-server": "Oxigraph server"}
 
 
 @dataclass
@@ -252,7 +255,7 @@ class SizeRun:
         if "load" in only:
             self.load(settings, files)
         folder = self.build_embedded(record="build" in only)
-        remote = self.build_virtuoso(record="build" in only) if self.bench.virtuoso else None
+        remotes = {name: self.build_remote(name, record="build" in only) for name in self.bench.remotes}
         if "build" in only:
             if self.target <= self.args.rdflib_build_max:
                 times, _, note = limited_runs(lambda: rdflib_build(self.project), 1, self.args.build_limit)
@@ -265,28 +268,28 @@ class SizeRun:
             print("  loading the built graph into rdflib for the baselines ...", flush=True)
             baseline = rdflib_view(store)
         if "queries" in only or "http" in only:
-            self.queries(settings, store, remote, baseline if "queries" in only else None,
+            self.queries(settings, store, remotes, baseline if "queries" in only else None,
                          record="queries" in only)
         if "exports" in only:
-            self.exports(store, remote, baseline)
+            self.exports(store, remotes, baseline)
         del baseline
         gc.collect()
         store.close()
         if "http" in only:
-            self.http(folder, remote)
-        if remote is not None:
+            self.http(folder, remotes)
+        for remote in remotes.values():
             remote.close()
 
     def load(self, settings, files) -> None:
         iris = settings.iris
         self.record("load", "embedded", timed(lambda: load_files(OxigraphStore(iris), files, iris), self.runs),
                     "files -> one named graph each, in memory")
-        if self.bench.virtuoso:
-            def fresh():
-                store = self.bench.virtuoso.open_store(iris)
+        for name, server in self.bench.remotes.items():
+            def fresh(server=server):
+                store = server.open_store(iris)
                 store.replace_graphs({}, drop=store.graphs())
                 return store
-            self.record("load", "virtuoso", timed(lambda store: load_files(store, files, iris), self.runs, fresh),
+            self.record("load", name, timed(lambda store: load_files(store, files, iris), self.runs, fresh),
                         "Graph Store Protocol, staged then moved")
         self.record("load", "rdflib", timed(lambda: rdflib_dataset(files), self.rdflib_runs),
                     "rdflib.Dataset, one graph per file")
@@ -316,10 +319,9 @@ class SizeRun:
                     store_bytes=folder_size(target))
         return target
 
-    def build_virtuoso(self, record: bool = True):
-        server = self.bench.virtuoso
-        settings = settings_for(self.project, store=server.store_spec, store_user=server.user,
-                                store_password=server.password)
+    def build_remote(self, name: str, record: bool = True):
+        server = self.bench.remotes[name]
+        settings = settings_for(self.project, store=server.store_spec, **credentials(server))
         store, report, times = None, None, []
         for _ in range(self.runs if record and self.target < 1_000_000 else 1):  # one at 1M: minutes each
             cleaner = server.open_store(settings.iris)
@@ -330,11 +332,11 @@ class SizeRun:
         if not record:
             return store
         steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.steps)
-        self.record("build", "virtuoso", times, f"server RSS {mib(server.rss_bytes())}; last run: {steps}",
+        self.record("build", name, times, f"server RSS {mib(server.rss_bytes())}; last run: {steps}",
                     server_rss=server.rss_bytes())
         return store
 
-    def queries(self, settings, store, remote, baseline, record: bool = True) -> None:
+    def queries(self, settings, store, remotes, baseline, record: bool = True) -> None:
         """Time each stored query (when ``record``; else only once, to choose the HTTP mix)."""
         queries, errors = load_stored_queries(settings.queries_dir, settings.iris.prefixes())
         for error in errors:
@@ -362,13 +364,13 @@ class SizeRun:
             self.record(f"query {name}", "embedded", times, note or f"{rows} rows, from the store folder")
             times, _, note = limited_runs(lambda: ours(memory), self.runs * 2, limit)
             self.record(f"query {name} (in memory)", "embedded", times, note or "as served")
-            if remote is not None:
+            for backend, remote in remotes.items():
                 try:
-                    self.record(f"query {name}", "virtuoso",
+                    self.record(f"query {name}", backend,
                                 timed(lambda: remote.query(query.text, bindings=bindings, timeout=limit),
                                       self.runs * 2))
                 except Exception as exc:  # noqa: BLE001 - a time limit or a server error is a result here
-                    self.record(f"query {name}", "virtuoso", [], f"{type(exc).__name__}: {str(exc)[:120]}")
+                    self.record(f"query {name}", backend, [], f"{type(exc).__name__}: {str(exc)[:120]}")
             if baseline is not None:
                 runs = self.rdflib_runs if self.target >= 100_000 else self.runs
                 times, _, note = limited_runs(lambda: len(list(baseline.query(text))), runs, limit)
@@ -392,7 +394,7 @@ class SizeRun:
                 raw[parameter.name] = parameter.example
         return raw
 
-    def exports(self, store, remote, baseline) -> None:
+    def exports(self, store, remotes, baseline) -> None:
         # the built store read from its RocksDB files (coopgraph export --store), and the same
         # graph in memory (coopgraph export without --store, and what rdflib holds)
         memory = OxigraphStore(store.iris)
@@ -403,8 +405,8 @@ class SizeRun:
                     export(target, RDF_FORMATS[fmt], fh, view="all")
             self.record(f"export {label}", "embedded", timed(lambda: ours(store), self.runs), "from the store folder")
             self.record(f"export {label} (in memory)", "embedded", timed(lambda: ours(memory), self.runs))
-            if remote is not None:
-                self.record(f"export {label}", "virtuoso", timed(lambda: ours(remote), self.runs))
+            for backend, remote in remotes.items():
+                self.record(f"export {label}", backend, timed(lambda: ours(remote), self.runs))
             if baseline is not None:
                 def theirs():
                     with tempfile.TemporaryFile(dir=self.bench.scratch) as fh:
@@ -414,12 +416,12 @@ class SizeRun:
                 self.record(f"export {label} (in memory)", "rdflib", seconds)
         memory.close()
 
-    def http(self, folder: Path, remote) -> None:
+    def http(self, folder: Path, remotes) -> None:
         targets = [("embedded", str(folder), {})]
-        if remote is not None:
-            server = self.bench.virtuoso
-            targets.append(("virtuoso", server.store_spec, {"COOPGRAPH_STORE_USER": server.user,
-                                                            "COOPGRAPH_STORE_PASSWORD": server.password}))
+        for name in remotes:
+            server = self.bench.remotes[name]
+            targets.append((name, server.store_spec, {f"COOPGRAPH_{key.upper()}": value
+                                                      for key, value in credentials(server).items()}))
         settings = settings_for(self.project)
         queries, _ = load_stored_queries(settings.queries_dir, settings.iris.prefixes())
         reader = OxigraphStore(settings.iris, folder, read_only=True)
@@ -515,6 +517,13 @@ class SizeRun:
             log.close()
 
 
+def credentials(server) -> dict:
+    """The store settings a remote engine needs besides its address (Oxigraph server has no users)."""
+    if getattr(server, "user", None):
+        return {"store_user": server.user, "store_password": server.password}
+    return {}
+
+
 def generate_port() -> int:
     from coopgraph.store.virtuoso import free_port
     return free_port()
@@ -527,27 +536,37 @@ class Bench:
         self.out.mkdir(parents=True, exist_ok=True)
         self.scratch = Path(tempfile.mkdtemp(prefix="coopgraph-bench-", dir=self.out))
         self.measures: list[Measure] = []
-        self.virtuoso = None
+        #: the remote engines that run, by backend name (a private server each)
+        self.remotes: dict = {}
 
     def start_virtuoso(self) -> None:
         from coopgraph.store.virtuoso import LocalVirtuoso, virtuoso_binary
         if virtuoso_binary() is None:
             print("Virtuoso is not installed: its column stays empty", flush=True)
             return
-        self.virtuoso = LocalVirtuoso(self.scratch / "virtuoso", buffers=self.args.virtuoso_buffers,
-                                      max_rows=10_000_000)
-        self.virtuoso.start()
+        self.remotes["virtuoso"] = LocalVirtuoso(self.scratch / "virtuoso", buffers=self.args.virtuoso_buffers,
+                                                 max_rows=10_000_000).start()
+
+    def start_oxigraph_server(self) -> None:
+        from coopgraph.store.oxigraph_server import LocalOxigraph, oxigraph_binary
+        if oxigraph_binary() is None:
+            print("Oxigraph server is not installed (pip install oxigraph): its column stays empty", flush=True)
+            return
+        self.remotes["oxigraph-server"] = LocalOxigraph(self.scratch / "oxigraph-server",
+                                                        timeout_seconds=int(self.args.query_limit)).start()
 
     def run(self) -> None:
         started = time.perf_counter()
-        if not self.args.no_virtuoso:
-            self.start_virtuoso()
         try:
+            if not self.args.no_virtuoso:
+                self.start_virtuoso()
+            if not self.args.no_oxigraph_server:
+                self.start_oxigraph_server()
             for size in self.args.sizes:
                 SizeRun(self, size).run()
         finally:
-            if self.virtuoso is not None:
-                self.virtuoso.stop()
+            for server in self.remotes.values():
+                server.stop()
             shutil.rmtree(self.scratch, ignore_errors=True)
         report = self.report(time.perf_counter() - started)
         print("\n" + report)
@@ -561,21 +580,21 @@ class Bench:
                  "ratio = ours / rdflib (below 1: faster than rdflib).", ""]
         for size in self.args.sizes:
             lines += [f"### {size} triples", "",
-                      "| operation | embedded | ratio | Virtuoso | ratio | rdflib | notes |",
-                      "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+                      "| operation | embedded | ratio | " + "".join(f"{title} | ratio | " for title in REMOTES.values())
+                      + "rdflib | notes |",
+                      "| --- | ---: | ---: | " + "---: | ---: | " * len(REMOTES) + "---: | --- |"]
             operations = list(dict.fromkeys(m.operation for m in self.measures if m.size == size))
             for operation in operations:
                 by = {m.backend: m for m in self.measures if m.size == size and m.operation == operation}
                 base = by.get("rdflib").median if by.get("rdflib") else None
                 cells = []
-                for backend in ("embedded", "virtuoso"):
+                for backend in ("embedded", *REMOTES):
                     m = by.get(backend)
                     value = m.median if m else None
                     cells.append(fmt_seconds(value, operation))
                     cells.append(f"{value / base:.3f}" if value and base else "")
                 notes = "; ".join(f"{b}: {m.note}" for b, m in by.items() if m.note)
-                lines.append(f"| {operation} | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} | "
-                             f"{fmt_seconds(base, operation)} | {notes} |")
+                lines.append(f"| {operation} | {' | '.join(cells)} | {fmt_seconds(base, operation)} | {notes} |")
             lines.append("")
         return "\n".join(lines)
 
@@ -608,6 +627,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (median); at most 3 at 1M")
     parser.add_argument("--out", type=Path, default=generate.DEFAULT_OUT, help="where data and results go")
     parser.add_argument("--no-virtuoso", action="store_true", help="leave the Virtuoso backend out")
+    parser.add_argument("--no-oxigraph-server", action="store_true", help="leave the Oxigraph server backend out")
     parser.add_argument("--no-http", action="store_true", help="leave the HTTP throughput out")
     parser.add_argument("--only", default="load,build,queries,exports,http",
                         help="operations to time (default all): load,build,queries,exports,http")

@@ -234,10 +234,13 @@ def folder(tmp_path, mini_settings):
     return path
 
 
-# --- store backends: the embedded store and a private Virtuoso --------------------------
+# --- store backends: the embedded store, a private Virtuoso, a private Oxigraph server -----
 
-#: Parametrize store-level tests with these to run the same assertions on both backends.
-BACKENDS = ["oxigraph", pytest.param("virtuoso", marks=pytest.mark.virtuoso)]
+#: Parametrize store-level tests with these to run the same assertions on every backend.
+BACKENDS = ["oxigraph", pytest.param("virtuoso", marks=pytest.mark.virtuoso),
+            pytest.param("oxigraph-server", marks=pytest.mark.oxigraph_server)]
+#: The backends reached over HTTP, each with the fixture that starts its server.
+REMOTE_SERVERS = {"virtuoso": "virtuoso", "oxigraph-server": "oxigraph_server"}
 #: The miniature project on a base of its own, so it can share one Virtuoso with the curated graph.
 MINI_BASE = "https://mini.example.org/coopgraph/"
 
@@ -259,8 +262,23 @@ def virtuoso(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory):
+    """A private Oxigraph server (``oxigraph serve``) on 127.0.0.1, once per session, stopped by its process id.
+
+    Skips when the ``oxigraph`` command (PyPI package ``oxigraph``) is not installed.
+    """
+    from coopgraph.store.oxigraph_server import INSTALL_HINT, LocalOxigraph, oxigraph_binary
+    if oxigraph_binary() is None:
+        pytest.skip("Oxigraph server is not installed (no `oxigraph` command). " + INSTALL_HINT)
+    server = LocalOxigraph(tmp_path_factory.mktemp("oxigraph-server"), timeout_seconds=30)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def store_factory(request):
-    """Make an empty store on a backend: ``store_factory("oxigraph" | "virtuoso", iris=None)``.
+    """Make an empty store on a backend: ``store_factory("oxigraph" | "virtuoso" | "oxigraph-server", iris=None)``.
 
     Without ``iris`` the store gets a graph base of its own, which keeps it apart from
     every other store on the same Virtuoso server.
@@ -274,7 +292,7 @@ def store_factory(request):
         iris = iris or Iris(f"https://t{uuid.uuid4().hex[:12]}.example.org/coopgraph/")
         if kind == "oxigraph":
             return OxigraphStore(iris)
-        store = request.getfixturevalue("virtuoso").open_store(iris, **options)
+        store = request.getfixturevalue(REMOTE_SERVERS[kind]).open_store(iris, **options)
         store.replace_graphs({}, drop=store.graphs())
         return store
     return make
@@ -286,7 +304,9 @@ def backend_settings(request):
     def make(kind: str, root: Path = ROOT, **overrides) -> Settings:
         if kind == "oxigraph":
             return make_settings(root, **overrides)
-        server = request.getfixturevalue("virtuoso")
+        server = request.getfixturevalue(REMOTE_SERVERS[kind])
+        if kind == "oxigraph-server":  # no users: the server listens on 127.0.0.1 only
+            return make_settings(root, store=server.store_spec, **overrides)
         return make_settings(root, store=server.store_spec, store_user=server.user,
                              store_password=server.password, **overrides)
     return make

@@ -17,6 +17,11 @@ differently is handled here, not by them:
   may hold other graphs that coopgraph never sees or touches.
 - Time limits are enforced twice: by the HTTP read timeout, and by Virtuoso's own
   ``timeout`` parameter, whose "anytime" partial answers are reported as timeouts.
+  Oxigraph server has no limit per request (only one for the whole server, its
+  ``--timeout-s``): there the HTTP read timeout alone answers the caller.
+- Oxigraph server (``Server: Oxigraph/...``) takes queries at ``/query``, updates at
+  ``/update`` and the Graph Store Protocol at ``/store``: with ``--store
+  sparql+http://host:7878/query`` the other two are found without settings.
 - Row caps: Virtuoso cuts answers at ``ResultSetMaxRows`` (silently for graphs). A cut
   SELECT answer is flagged as truncated (or refused when the caller needs it whole);
   whole-graph reads compare with a count and page through the graph when they were cut.
@@ -84,9 +89,10 @@ class RemoteStore(Store):
     """A SPARQL 1.1 server (Query, Update, and the Graph Store Protocol where offered).
 
     ``endpoint_url`` answers queries; ``update_url`` takes updates (default: the same URL,
-    or Virtuoso's ``/sparql-auth`` when credentials are given). ``graph_store_url`` is
-    the Graph Store Protocol endpoint (default: Virtuoso's ``/sparql-graph-crud(-auth)``,
-    none for other servers; ``False`` switches it off). ``graph_prefixes`` says which
+    Virtuoso's ``/sparql-auth`` when credentials are given, Oxigraph server's ``/update``).
+    ``graph_store_url`` is the Graph Store Protocol endpoint (default: Virtuoso's
+    ``/sparql-graph-crud(-auth)``, Oxigraph server's ``/store``, none for other servers;
+    ``False`` switches it off). ``graph_prefixes`` says which
     graphs of the database are coopgraph's (default: those under the graph base).
     """
 
@@ -146,7 +152,7 @@ class RemoteStore(Store):
         except requests.ConnectionError as exc:
             raise self._unreachable(url, exc) from exc
         if self._dialect is None:
-            self._dialect = "virtuoso" if "virtuoso" in response.headers.get("Server", "").lower() else "generic"
+            self._dialect = _dialect_of(response.headers.get("Server", ""))
         if response.status_code >= 400:
             try:
                 raise self._error(response)
@@ -194,7 +200,7 @@ class RemoteStore(Store):
 
     @property
     def dialect(self) -> str:
-        """``virtuoso`` or ``generic``, from the server's ``Server`` header (one probe at most)."""
+        """``virtuoso``, ``oxigraph`` or ``generic``, from the server's ``Server`` header (one probe at most)."""
         if self._dialect is None:
             self._request("POST", self.endpoint_url, data={"query": "ASK { }"},
                           headers={"Accept": RESULTS_XML}).close()
@@ -206,6 +212,8 @@ class RemoteStore(Store):
             return self._update_url
         if self.dialect == "virtuoso" and self.auth is not None:
             return _sibling(self.endpoint_url, "sparql-auth")
+        if self.dialect == "oxigraph" and urlsplit(self.endpoint_url).path.endswith("/query"):
+            return _sibling(self.endpoint_url, "update")  # Oxigraph server takes no update at /query
         return self.endpoint_url
 
     @property
@@ -216,6 +224,8 @@ class RemoteStore(Store):
             return self._graph_store_url
         if self.dialect == "virtuoso":
             return _sibling(self.endpoint_url, "sparql-graph-crud-auth" if self.auth else "sparql-graph-crud")
+        if self.dialect == "oxigraph":
+            return _sibling(self.endpoint_url, "store")
         return None
 
     def close(self) -> None:
@@ -584,6 +594,16 @@ def _sibling(url: str, name: str) -> str:
     """The URL of another service on the same server (``/sparql`` -> ``/sparql-auth``)."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, "", ""))
+
+
+def _dialect_of(server_header: str) -> str:
+    """Which server answers, from its ``Server`` header (``Virtuoso/07.20...``, ``Oxigraph/0.5.13``)."""
+    name = server_header.lower()
+    if "virtuoso" in name:
+        return "virtuoso"
+    if name.startswith("oxigraph"):
+        return "oxigraph"
+    return "generic"
 
 
 def _escape(text: str) -> str:
