@@ -53,15 +53,12 @@ run: build
 	@echo "==> Serving"
 	$(BIN)/coopgraph serve --store $(STORE) --host $(HOST) --port $(PORT)
 
-# `make test` checks the architecture (import-linter contracts in pyproject.toml), then lints,
-# then runs the tests. The full ruff rule set and `ruff format --check` are enabled once the
-# tree has been formatted (one `ruff format` + `ruff check --fix` commit); until then only the
-# checks for real faults (syntax errors, undefined names) run.
+# `make test` checks the architecture (import-linter contracts in pyproject.toml), the style
+# (ruff: lint rules and formatting, configured in pyproject.toml), then runs the tests.
 test: install-test
 	$(BIN)/lint-imports
-	$(BIN)/ruff check --select E9,F63,F7,F82 src tests benchmarks
-	# enabled after formatting: $(BIN)/ruff check src tests benchmarks
-	# enabled after formatting: $(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python -m pytest
 
 bench: install-test

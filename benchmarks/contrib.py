@@ -28,11 +28,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from coopgraph.knowledge.build import build
 from coopgraph.config import load_settings
 from coopgraph.contributions.checking import ContributionValidator, parse_contribution
 from coopgraph.contributions.ledger import submit
 from coopgraph.formats import RDF_FORMATS
+from coopgraph.knowledge.build import build
 from coopgraph.store.snapshots import SnapshotStore
 
 CG = "https://w3id.org/coopgraph/ontology#"
@@ -164,13 +164,16 @@ def contribution(size: int = 100) -> bytes:
     n = 0
     while len(lines) < size - 4:
         p = ID + f"pairing/new-{n}"
-        lines += [f"<{p}> <{TYPE}> <{CG}Pairing> .", f'<{p}> <{LABEL}> "New Testville pairing {n}"@en .',
-                  f"<{p}> <{CG}participant> <{ID}city/testville-{2 * n}> .",
-                  f"<{p}> <{CG}participant> <{ID}city/testville-{2 * n + 1}> .",
-                  f"<{p}> <{CG}inProgramme> <{ID}programme/p{n % 20}> .",
-                  f"<{p}> <{CG}theme> <{ID}theme/t{n % 20}> .",
-                  f'<{p}> <{CG}startYear> "2025"^^<http://www.w3.org/2001/XMLSchema#gYear> .',
-                  f"<{p}> <{CG}source> <{ID}source/s{n % 20}> ."]
+        lines += [
+            f"<{p}> <{TYPE}> <{CG}Pairing> .",
+            f'<{p}> <{LABEL}> "New Testville pairing {n}"@en .',
+            f"<{p}> <{CG}participant> <{ID}city/testville-{2 * n}> .",
+            f"<{p}> <{CG}participant> <{ID}city/testville-{2 * n + 1}> .",
+            f"<{p}> <{CG}inProgramme> <{ID}programme/p{n % 20}> .",
+            f"<{p}> <{CG}theme> <{ID}theme/t{n % 20}> .",
+            f'<{p}> <{CG}startYear> "2025"^^<http://www.w3.org/2001/XMLSchema#gYear> .',
+            f"<{p}> <{CG}source> <{ID}source/s{n % 20}> .",
+        ]
         n += 1
     lines += [f'<{ID}city/testville-{2 * k + 1}> <{LABEL}> "Testville {2 * k + 1} (alt)"@en-GB .' for k in range(2)]
     lines += [f"<{ID}city/testville-{2 * k}> <{CG}source> <{ID}source/s3> ." for k in range(2)]
@@ -191,17 +194,27 @@ def prepare(workdir: Path, size: int, reuse: bool) -> dict:
         built.close()
         print(f"  {size:>9,} triples built in {built_seconds:.1f} s", file=sys.stderr)
     serving = SnapshotStore(settings.iris, store_path, workers=2)
-    return {"size": size, "settings": settings, "store": serving, "triples": serving.count(),
-            "inline": ContributionValidator(serving), "isolated": ContributionValidator(serving, isolated=True),
-            "times": {"inline": [], "isolated": [], "submit": []}}
+    return {
+        "size": size,
+        "settings": settings,
+        "store": serving,
+        "triples": serving.count(),
+        "inline": ContributionValidator(serving),
+        "isolated": ContributionValidator(serving, isolated=True),
+        "times": {"inline": [], "isolated": [], "submit": []},
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--keep", type=Path, default=None,
-                        help="Build the stores in this folder and keep them (and reuse them next time).")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="Build the stores in this folder and keep them (and reuse them next time).",
+    )
     args = parser.parse_args(argv)
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="coopgraph-bench-"))
     data = contribution(100)
@@ -224,8 +237,15 @@ def main(argv: list[str] | None = None) -> None:
         for run in range(3):
             for setup in setups:
                 started = time.perf_counter()
-                submit(setup["store"], data.replace(b"pairing/new-", f"pairing/new{run}-".encode()), fmt,
-                       contributor="Benchmark", description="benchmark", validator=setup["isolated"], timeout=60)
+                submit(
+                    setup["store"],
+                    data.replace(b"pairing/new-", f"pairing/new{run}-".encode()),
+                    fmt,
+                    contributor="Benchmark",
+                    description="benchmark",
+                    validator=setup["isolated"],
+                    timeout=60,
+                )
                 setup["times"]["submit"].append(time.perf_counter() - started)
         for setup in setups:
             setup["inline"].close()
@@ -239,17 +259,26 @@ def main(argv: list[str] | None = None) -> None:
         return statistics.median(setup["times"][kind])
 
     base = setups[0]
-    print(f"Contribution validation, {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()}, pyoxigraph {ox.__version__}; "
-          f"median of {args.runs} runs (submissions: of 3), sizes interleaved")
+    print(
+        f"Contribution validation, {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, pyoxigraph {ox.__version__}; "
+        f"median of {args.runs} runs (submissions: of 3), sizes interleaved"
+    )
     print()
-    print("| graph (triples) | contribution (triples) | neighbourhood read (triples) | validate, in process | ratio | "
-          "validate, killable worker (as the web does) | ratio | submit: validate + write + reason + publish | ratio |")
+    print(
+        "| graph (triples) | contribution (triples) | neighbourhood read (triples) | validate, in process | ratio | "
+        "validate, killable worker (as the web does) | ratio | submit: validate + write + reason + publish | ratio |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for setup in setups:
-        print(f"| {setup['triples']:,} | {len(setup['parsed'].triples)} | {setup['neighbourhood']} | "
-              + " | ".join(f"{median(setup, kind) * 1000:.0f} ms | {median(setup, kind) / median(base, kind):.2f}x"
-                           for kind in ("inline", "isolated", "submit")) + " |")
+        print(
+            f"| {setup['triples']:,} | {len(setup['parsed'].triples)} | {setup['neighbourhood']} | "
+            + " | ".join(
+                f"{median(setup, kind) * 1000:.0f} ms | {median(setup, kind) / median(base, kind):.2f}x"
+                for kind in ("inline", "isolated", "submit")
+            )
+            + " |"
+        )
 
 
 if __name__ == "__main__":

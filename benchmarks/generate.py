@@ -48,18 +48,53 @@ FOAF = "http://xmlns.com/foaf/0.1/"
 
 #: Prefixes of the written Turtle (one per kind of resource, as the curated files do).
 PREFIXES = {
-    "cg": CG, "rdf": RDF, "rdfs": RDFS, "xsd": XSD, "skos": SKOS, "dct": DCT, "dcat": DCAT, "org": ORG,
-    "geo": GEO, "schema": SCHEMA, "foaf": FOAF,
-    "party": ID + "party/", "country": ID + "country/", "body": ID + "organisation/", "city": ID + "city/",
-    "prefecture": ID + "prefecture/", "region": ID + "region/", "programme": ID + "programme/",
-    "pairing": ID + "pairing/", "theme": ID + "theme/", "doc": ID + "document/", "file": ID + "file/",
-    "src": ID + "source/", "event": ID + "event/", "agreement": ID + "agreement/",
+    "cg": CG,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "xsd": XSD,
+    "skos": SKOS,
+    "dct": DCT,
+    "dcat": DCAT,
+    "org": ORG,
+    "geo": GEO,
+    "schema": SCHEMA,
+    "foaf": FOAF,
+    "party": ID + "party/",
+    "country": ID + "country/",
+    "body": ID + "organisation/",
+    "city": ID + "city/",
+    "prefecture": ID + "prefecture/",
+    "region": ID + "region/",
+    "programme": ID + "programme/",
+    "pairing": ID + "pairing/",
+    "theme": ID + "theme/",
+    "doc": ID + "document/",
+    "file": ID + "file/",
+    "src": ID + "source/",
+    "event": ID + "event/",
+    "agreement": ID + "agreement/",
 }
 
 #: Syllables of the made-up Japanese names (katakana, so nobody mistakes them for real places).
 KANA = ["シ", "ン", "セ", "カ", "ナ", "ミ", "ヤ", "ト", "ロ", "ハ", "ル", "ノ", "テ", "ス", "ク"]
-THEME_WORDS = ["mobility", "energy", "water", "housing", "culture", "tourism", "health", "ageing", "digital",
-               "circular economy", "green space", "resilience", "food", "innovation", "education", "heritage"]
+THEME_WORDS = [
+    "mobility",
+    "energy",
+    "water",
+    "housing",
+    "culture",
+    "tourism",
+    "health",
+    "ageing",
+    "digital",
+    "circular economy",
+    "green space",
+    "resilience",
+    "food",
+    "innovation",
+    "education",
+    "heritage",
+]
 
 
 def iri(kind: str, slug: str) -> ox.NamedNode:
@@ -103,8 +138,7 @@ class Generator:
         self.topics.setdefault(topic, []).append(ox.Triple(subject, predicate, obj))
         self.size += 1
 
-    def describe(self, topic: str, subject, cls: str, label_en: str, label_ja: str | None = None,
-                 source=None) -> None:
+    def describe(self, topic: str, subject, cls: str, label_en: str, label_ja: str | None = None, source=None) -> None:
         self.add(topic, subject, A, term(CG, cls))
         self.add(topic, subject, LABEL, en(label_en))
         if label_ja:
@@ -202,8 +236,9 @@ class Generator:
         self.programmes = []
         for n in range(1, 4 + scale):
             programme = iri("programme", f"synth-programme-{n}")
-            self.describe("programmes", programme, "Programme", f"Synthetic Cities Programme {n}",
-                          f"シンセ都市プログラム{n}")
+            self.describe(
+                "programmes", programme, "Programme", f"Synthetic Cities Programme {n}", f"シンセ都市プログラム{n}"
+            )
             self.add("programmes", programme, term(SCHEMA, "startDate"), typed(str(2010 + n % 15), "gYear"))
             self.add("programmes", programme, term(CG, "isManagedBy"), self.random.choice(self.bodies))
             self.add("programmes", programme, term(CG, "isRunWith"), self.random.choice(self.bodies))
@@ -287,14 +322,30 @@ class Generator:
             self.add("documents", document, term(DCT, "subject"), pairing)
             self.add("documents", document, term(CG, "hasFile"), file)
             self.describe("documents", file, "File", f"Synthetic pairing report {n} (PDF)")
-            self.add("documents", file, term(DCT, "format"),
-                     ox.NamedNode("http://publications.europa.eu/resource/authority/file-type/PDF"))
-            self.add("documents", file, term(DCT, "language"),
-                     ox.NamedNode("http://publications.europa.eu/resource/authority/language/ENG"))
-            self.add("documents", file, term(DCAT, "downloadURL"),
-                     ox.NamedNode(f"https://example.org/synthetic/report-{n}.pdf"))
-            self.add("documents", file, term(DCAT, "mediaType"),
-                     ox.NamedNode("https://www.iana.org/assignments/media-types/application/pdf"))
+            self.add(
+                "documents",
+                file,
+                term(DCT, "format"),
+                ox.NamedNode("http://publications.europa.eu/resource/authority/file-type/PDF"),
+            )
+            self.add(
+                "documents",
+                file,
+                term(DCT, "language"),
+                ox.NamedNode("http://publications.europa.eu/resource/authority/language/ENG"),
+            )
+            self.add(
+                "documents",
+                file,
+                term(DCAT, "downloadURL"),
+                ox.NamedNode(f"https://example.org/synthetic/report-{n}.pdf"),
+            )
+            self.add(
+                "documents",
+                file,
+                term(DCAT, "mediaType"),
+                ox.NamedNode("https://www.iana.org/assignments/media-types/application/pdf"),
+            )
             self.add("documents", file, term(CG, "displayedSize"), typed(f"{1 + n % 40}.{n % 10} MB", "string"))
 
     def run(self) -> dict[str, list[ox.Triple]]:
@@ -327,14 +378,20 @@ def write_project(folder: Path, target: int, seed: int = 2013, *, root: Path = R
     copy_schema(folder, root)
     (folder / "data").mkdir(parents=True)
     topics = generate(target, seed)
-    header = (b"# Synthetic benchmark data made by benchmarks/generate.py: every name and fact here is\n"
-              b"# made up. It only has the shape of coopgraph's curated data.\n")
+    header = (
+        b"# Synthetic benchmark data made by benchmarks/generate.py: every name and fact here is\n"
+        b"# made up. It only has the shape of coopgraph's curated data.\n"
+    )
     for topic, triples in sorted(topics.items()):
         with open(folder / "data" / f"synthetic-{topic}.ttl", "wb") as fh:
             fh.write(header)
             ox.serialize(triples, fh, ox.RdfFormat.TURTLE, prefixes=PREFIXES)
-    manifest = {"target": target, "seed": seed, "triples": sum(len(t) for t in topics.values()),
-                "topics": {topic: len(triples) for topic, triples in sorted(topics.items())}}
+    manifest = {
+        "target": target,
+        "seed": seed,
+        "triples": sum(len(t) for t in topics.values()),
+        "topics": {topic: len(triples) for topic, triples in sorted(topics.items())},
+    }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
 

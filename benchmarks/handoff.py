@@ -57,8 +57,9 @@ def main() -> int:
         store.close()
         stores = {
             "process": SnapshotStore(settings.iris, path, workers=1, memory_max_quads=1_000_000),
-            "recycle": SnapshotStore(settings.iris, path, workers=1, memory_max_quads=1_000_000,
-                                     isolation="recycle", on_runaway=lambda: None),
+            "recycle": SnapshotStore(
+                settings.iris, path, workers=1, memory_max_quads=1_000_000, isolation="recycle", on_runaway=lambda: None
+            ),
         }
         try:
             in_process = stores["process"].reader().serving_copy()

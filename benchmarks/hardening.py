@@ -54,6 +54,7 @@ HEAVY, LIGHT = {"X-Forwarded-For": "192.0.2.1"}, {"X-Forwarded-For": "192.0.2.2"
 
 # --- the server -----------------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -69,10 +70,28 @@ class Server:
         self.log_path = folder.parent / f"server-{self.port}.log"
         self.log = open(self.log_path, "w+")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "coopgraph.cli", "serve", "--store", str(folder), "--workers", str(workers),
-             "--threads", str(threads), "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=MINI, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "COOPGRAPH_TRUSTED_PROXIES": "127.0.0.1", **env})
+            [
+                sys.executable,
+                "-m",
+                "coopgraph.cli",
+                "serve",
+                "--store",
+                str(folder),
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            cwd=MINI,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "COOPGRAPH_TRUSTED_PROXIES": "127.0.0.1", **env},
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -110,6 +129,7 @@ class Server:
 
     def stop(self) -> None:
         import signal
+
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -121,8 +141,9 @@ class Server:
 
 
 def build_store(folder: Path) -> Path:
-    from coopgraph.knowledge.build import build
     from coopgraph.config import load_settings
+    from coopgraph.knowledge.build import build
+
     store = folder / "store"
     build(load_settings(environ={}, root=MINI, store=str(store)))[0].close()
     return store
@@ -145,9 +166,11 @@ def table(rows: list[list], header: list[str]) -> str:
 
 # --- runaway --------------------------------------------------------------------------------------
 
+
 def runaway_run(store: Path, seconds: float, share: int, query_timeout: float) -> dict:
-    server = Server(store, {"COOPGRAPH_MAX_QUERIES_PER_CLIENT": str(share),
-                            "COOPGRAPH_QUERY_TIMEOUT": str(query_timeout)})
+    server = Server(
+        store, {"COOPGRAPH_MAX_QUERIES_PER_CLIENT": str(share), "COOPGRAPH_QUERY_TIMEOUT": str(query_timeout)}
+    )
     stop = threading.Event()
     heavy_statuses: collections.Counter = collections.Counter()
 
@@ -157,8 +180,9 @@ def runaway_run(store: Path, seconds: float, share: int, query_timeout: float) -
                 if stop.is_set():
                     return
                 try:
-                    answer = session.get(server.url + "/sparql", params={"query": RUNAWAY}, headers=HEAVY,
-                                         timeout=query_timeout * 4)
+                    answer = session.get(
+                        server.url + "/sparql", params={"query": RUNAWAY}, headers=HEAVY, timeout=query_timeout * 4
+                    )
                     heavy_statuses[answer.status_code] += 1
                     if answer.status_code == 429:
                         time.sleep(min(1.0, float(answer.headers.get("Retry-After", 1))))
@@ -176,8 +200,7 @@ def runaway_run(store: Path, seconds: float, share: int, query_timeout: float) -
                 while time.monotonic() < ends and len(timings) < 200_000:
                     started = time.monotonic()
                     try:
-                        answer = session.get(server.url + "/sparql", params={"query": CHEAP}, headers=LIGHT,
-                                             timeout=30)
+                        answer = session.get(server.url + "/sparql", params={"query": CHEAP}, headers=LIGHT, timeout=30)
                         statuses[answer.status_code] += 1
                     except requests.RequestException:
                         statuses["error"] += 1
@@ -193,33 +216,68 @@ def runaway_run(store: Path, seconds: float, share: int, query_timeout: float) -
 def runaway(args) -> None:
     with tempfile.TemporaryDirectory(prefix="coopgraph-hardening-") as tmp:
         store = build_store(Path(tmp))
-        runs = {"per-client share": runaway_run(store, args.seconds, args.share, args.query_timeout),
-                "baseline (share off)": runaway_run(store, args.seconds, 0, args.query_timeout)}
+        runs = {
+            "per-client share": runaway_run(store, args.seconds, args.share, args.query_timeout),
+            "baseline (share off)": runaway_run(store, args.seconds, 0, args.query_timeout),
+        }
     base = runs["baseline (share off)"]["timings"]
     rows = []
     for name, run in runs.items():
         t = run["timings"]
-        rows.append([name, len(t), run["statuses"].get(200, 0), run["statuses"].get(429, 0),
-                     sum(v for k, v in run["statuses"].items() if k not in (200, 429)),
-                     percentile(t, .5), percentile(t, .95), percentile(t, .99),
-                     percentile(t, .99) / percentile(base, .99) if base else float("nan"),
-                     dict(run["heavy"]), run["retired"]])
-    print(f"\nrunaway: 8 runaway queries (query_timeout {args.query_timeout:g} s) from one client, light queries "
-          f"from another, {args.seconds:g} s; 2 workers x 4 threads; latencies in seconds")
-    print(table(rows, ["mode", "light sent", "200", "429", "other", "p50", "p95", "p99", "p99 / baseline",
-                       "runaway answers", "workers retired"]))
+        rows.append(
+            [
+                name,
+                len(t),
+                run["statuses"].get(200, 0),
+                run["statuses"].get(429, 0),
+                sum(v for k, v in run["statuses"].items() if k not in (200, 429)),
+                percentile(t, 0.5),
+                percentile(t, 0.95),
+                percentile(t, 0.99),
+                percentile(t, 0.99) / percentile(base, 0.99) if base else float("nan"),
+                dict(run["heavy"]),
+                run["retired"],
+            ]
+        )
+    print(
+        f"\nrunaway: 8 runaway queries (query_timeout {args.query_timeout:g} s) from one client, light queries "
+        f"from another, {args.seconds:g} s; 2 workers x 4 threads; latencies in seconds"
+    )
+    print(
+        table(
+            rows,
+            [
+                "mode",
+                "light sent",
+                "200",
+                "429",
+                "other",
+                "p50",
+                "p95",
+                "p99",
+                "p99 / baseline",
+                "runaway answers",
+                "workers retired",
+            ],
+        )
+    )
 
 
 # --- soak -----------------------------------------------------------------------------------------
 
+
 def contribution(number: int) -> bytes:
     """A made-up, conforming pairing of the miniature graph (with a few lines of its own, to vary size)."""
     slug = f"soak-{number}"
-    extra = "".join(f'<{ID}pairing/{slug}> <http://www.w3.org/2000/01/rdf-schema#comment> "note {i}"@en .\n'
-                    for i in range(number % 7))
-    return (f'<{ID}pairing/{slug}> a <{EX}Pairing> ; <http://www.w3.org/2000/01/rdf-schema#label> '
-            f'"Soak pairing {number}"@en ;\n  <{EX}participant> <{ID}city/alpha>, <{ID}city/gamma> ; '
-            f'<{EX}euParticipant> <{ID}city/gamma> .\n{extra}').encode("utf-8")
+    extra = "".join(
+        f'<{ID}pairing/{slug}> <http://www.w3.org/2000/01/rdf-schema#comment> "note {i}"@en .\n'
+        for i in range(number % 7)
+    )
+    return (
+        f"<{ID}pairing/{slug}> a <{EX}Pairing> ; <http://www.w3.org/2000/01/rdf-schema#label> "
+        f'"Soak pairing {number}"@en ;\n  <{EX}participant> <{ID}city/alpha>, <{ID}city/gamma> ; '
+        f"<{EX}euParticipant> <{ID}city/gamma> .\n{extra}"
+    ).encode()
 
 
 def raw_exchange(port: int, data: bytes, trickle: float = 0.0, read_seconds: float = 30) -> bytes:
@@ -255,17 +313,22 @@ def status_of(answer: bytes) -> int | str:
 
 def bad_inputs(port: int, url: str) -> dict:
     """One of each kind of bad input from issue 14: name -> a function that sends it and returns the status."""
+
     def chunked(path: str, body: bytes, content_type: str) -> int | str:
-        head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n"
-                f"Connection: close\r\n\r\n").encode()
-        chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 65536]), body[i:i + 65536])
-                          for i in range(0, len(body), 65536))
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n"
+            f"Connection: close\r\n\r\n"
+        ).encode()
+        chunks = b"".join(
+            b"%x\r\n%s\r\n" % (len(body[i : i + 65536]), body[i : i + 65536]) for i in range(0, len(body), 65536)
+        )
         return status_of(raw_exchange(port, head + chunks + b"0\r\n\r\n"))
 
     def post(path, data, content_type, **kw):
         try:
-            return requests.post(url + path, data=data, headers={"Content-Type": content_type}, timeout=60,
-                                 **kw).status_code
+            return requests.post(
+                url + path, data=data, headers={"Content-Type": content_type}, timeout=60, **kw
+            ).status_code
         except requests.RequestException:
             return "no answer"
 
@@ -277,12 +340,18 @@ def bad_inputs(port: int, url: str) -> dict:
         "deep JSON-LD": lambda: post("/api/validate", deep_jsonld, "application/ld+json"),
         "chunked oversize contribution": lambda: chunked("/api/contributions", oversize, "text/turtle"),
         "chunked oversize validation": lambda: chunked("/api/validate", oversize, "text/turtle"),
-        "slow trickle": lambda: status_of(raw_exchange(port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n",
-                                                       trickle=1.0, read_seconds=40)),
-        "U+0001 literal": lambda: post("/sparql", 'SELECT ?x WHERE { BIND("a\u0001b" AS ?x) }',
-                                       "application/sparql-query", params={"format": "xml"}),
-        "huge bad token": lambda: post("/sparql", "SELECT * WHERE { ?s ?p " + "x" * 4_000_000 + " }",
-                                       "application/sparql-query"),
+        "slow trickle": lambda: status_of(
+            raw_exchange(port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n", trickle=1.0, read_seconds=40)
+        ),
+        "U+0001 literal": lambda: post(
+            "/sparql",
+            'SELECT ?x WHERE { BIND("a\u0001b" AS ?x) }',
+            "application/sparql-query",
+            params={"format": "xml"},
+        ),
+        "huge bad token": lambda: post(
+            "/sparql", "SELECT * WHERE { ?s ?p " + "x" * 4_000_000 + " }", "application/sparql-query"
+        ),
     }
 
 
@@ -291,8 +360,9 @@ def soak(args) -> None:
     warm_up = min(60.0, max(10.0, seconds * 0.1))
     with tempfile.TemporaryDirectory(prefix="coopgraph-soak-") as tmp:
         store = build_store(Path(tmp))
-        server = Server(store, {"COOPGRAPH_CONTRIBUTOR_TOKENS": json.dumps({TOKEN: "Soak Tester"}),
-                                "COOPGRAPH_QUERY_TIMEOUT": "5"})
+        server = Server(
+            store, {"COOPGRAPH_CONTRIBUTOR_TOKENS": json.dumps({TOKEN: "Soak Tester"}), "COOPGRAPH_QUERY_TIMEOUT": "5"}
+        )
         try:
             results = soak_load(server, seconds, warm_up, args.contributions)
         finally:
@@ -330,19 +400,25 @@ def soak_load(server: Server, seconds: float, warm_up: float, contributions: int
     city = f"{ID}city/alpha"
     senders = {
         "SPARQL query": lambda s: s.get(server.url + "/sparql", params={"query": CHEAP}, timeout=30).status_code,
-        "stored query": lambda s: s.get(server.url + "/api/queries/city-pairings/results",
-                                        params={"city": city}, timeout=30).status_code,
-        "page": lambda s: s.get(server.url + "/queries/labels", timeout=30,
-                                headers={"Accept": "text/html"}).status_code,
+        "stored query": lambda s: (
+            s.get(server.url + "/api/queries/city-pairings/results", params={"city": city}, timeout=30).status_code
+        ),
+        "page": lambda s: (
+            s.get(server.url + "/queries/labels", timeout=30, headers={"Accept": "text/html"}).status_code
+        ),
     }
 
     def contribute(session, number: int) -> None:
         data = contribution(number)
         started = time.monotonic()
         try:
-            answer = session.post(server.url + "/api/contributions", data=data, timeout=60,
-                                  params={"description": f"soak {number}"},
-                                  headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/turtle"})
+            answer = session.post(
+                server.url + "/api/contributions",
+                data=data,
+                timeout=60,
+                params={"description": f"soak {number}"},
+                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/turtle"},
+            )
             status = answer.status_code
             if status == 201:
                 with lock:
@@ -393,16 +469,32 @@ def soak_load(server: Server, seconds: float, warm_up: float, contributions: int
             record_json = answer.json() if answer.status_code == 200 else {}
             sent_triples = len(list(ox.parse(data, format=ox.RdfFormat.TURTLE)))
             quads = session.get(server.url + f"/api/contributions/{cid}", params={"format": "nquads"}, timeout=30)
-            stored = [q for q in ox.parse(quads.content, format=ox.RdfFormat.N_QUADS)
-                      if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value == record_json.get("graph")] \
-                if quads.status_code == 200 else []
-            if (record_json.get("sha256") == hashlib.sha256(data).hexdigest() and record_json.get("bytes") == len(data)
-                    and record_json.get("triples") == sent_triples == len(stored)):
+            stored = (
+                [
+                    q
+                    for q in ox.parse(quads.content, format=ox.RdfFormat.N_QUADS)
+                    if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value == record_json.get("graph")
+                ]
+                if quads.status_code == 200
+                else []
+            )
+            if (
+                record_json.get("sha256") == hashlib.sha256(data).hexdigest()
+                and record_json.get("bytes") == len(data)
+                and record_json.get("triples") == sent_triples == len(stored)
+            ):
                 whole += 1
             else:
                 broken.append(cid)
-    return {"counts": counts, "timings": timings, "accepted": len(accepted), "whole": whole, "broken": broken,
-            "rss_warm": rss_after_warm_up, "rss_end": rss_end}
+    return {
+        "counts": counts,
+        "timings": timings,
+        "accepted": len(accepted),
+        "whole": whole,
+        "broken": broken,
+        "rss_warm": rss_after_warm_up,
+        "rss_end": rss_end,
+    }
 
 
 def report_soak(results: dict, log: str, args) -> None:
@@ -410,18 +502,33 @@ def report_soak(results: dict, log: str, args) -> None:
     for kind in sorted(results["counts"]):
         statuses = results["counts"][kind]
         t = results["timings"][kind]
-        rows.append([kind, sum(statuses.values()), ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items(), key=str)),
-                     percentile(t, .5), percentile(t, .99)])
+        rows.append(
+            [
+                kind,
+                sum(statuses.values()),
+                ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items(), key=str)),
+                percentile(t, 0.5),
+                percentile(t, 0.99),
+            ]
+        )
     print(f"\nsoak: {args.minutes:g} minutes of mixed load on 2 workers x 4 threads (latencies in seconds)")
     print(table(rows, ["requests", "sent", "answers", "p50", "p99"]))
-    died = sum(1 for line in log.splitlines()
-               if re.search(r"Worker \(pid:\d+\) (?:was sent|exited)|died|SIGSEGV|SIGKILL", line))
+    died = sum(
+        1
+        for line in log.splitlines()
+        if re.search(r"Worker \(pid:\d+\) (?:was sent|exited)|died|SIGSEGV|SIGKILL", line)
+    )
     retired = log.count("retiring worker")
     growth = (results["rss_end"] - results["rss_warm"]) / results["rss_warm"] if results["rss_warm"] else float("nan")
     checks = [
         ["contributions answered 201", results["accepted"], ""],
-        ["... present and whole", results["whole"],
-         "PASS" if results["whole"] == results["accepted"] and not results["broken"] else f"FAIL {results['broken'][:5]}"],
+        [
+            "... present and whole",
+            results["whole"],
+            "PASS"
+            if results["whole"] == results["accepted"] and not results["broken"]
+            else f"FAIL {results['broken'][:5]}",
+        ],
         ["workers died (server log)", died, "PASS" if died == 0 else "FAIL"],
         ["workers retired (runaway queries)", retired, ""],
         ["server RSS after warm-up (MB)", results["rss_warm"] / 1e6, ""],

@@ -79,6 +79,7 @@ BARE_APP = textwrap.dedent('''\
 
 # --- data ---------------------------------------------------------------------------
 
+
 def synthetic_turtle(path: Path, triples: int, seed: int = 7) -> tuple[str, str, int]:
     """Write a made-up graph of about ``triples`` triples; return (lookup entity, join theme, size).
 
@@ -100,8 +101,10 @@ def synthetic_turtle(path: Path, triples: int, seed: int = 7) -> tuple[str, str,
     while count < triples:
         a, b = rng.randrange(cities), rng.randrange(cities)
         topic = rng.randrange(themes)
-        lines.append(f'syn:pairing-{pairing} a cg:Pairing ; rdfs:label "Testville pairing {pairing}"@en ; '
-                     f'cg:hasParticipant syn:city-{a} , syn:city-{b} ; cg:hasTheme syn:theme-{topic} .')
+        lines.append(
+            f'syn:pairing-{pairing} a cg:Pairing ; rdfs:label "Testville pairing {pairing}"@en ; '
+            f"cg:hasParticipant syn:city-{a} , syn:city-{b} ; cg:hasTheme syn:theme-{topic} ."
+        )
         count += 5
         pairing += 1
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -113,14 +116,17 @@ def curated_turtle(path: Path) -> tuple[str, str, int] | None:
     if not any((ROOT / "data").glob("*.ttl")):
         return None
     sys.path.insert(0, str(ROOT / "src"))
-    from coopgraph.knowledge.build import build
     from coopgraph.config import load_settings
     from coopgraph.formats import RDF_FORMATS
+    from coopgraph.knowledge.build import build
+
     store, _ = build(load_settings(environ={}, root=str(ROOT)))
     data = b"".join(store.dump(RDF_FORMATS["ntriples"], graph=g) for g in store.view("all"))
     path.write_bytes(data)
-    theme = store.select(f"SELECT ?t (COUNT(?p) AS ?n) WHERE {{ ?p a <{CG}Pairing> ; <{CG}hasTheme> ?t }} "
-                         "GROUP BY ?t ORDER BY DESC(?n) LIMIT 1")
+    theme = store.select(
+        f"SELECT ?t (COUNT(?p) AS ?n) WHERE {{ ?p a <{CG}Pairing> ; <{CG}hasTheme> ?t }} "
+        "GROUP BY ?t ORDER BY DESC(?n) LIMIT 1"
+    )
     entity = store.select(f"SELECT ?s WHERE {{ ?s a <{CG}Pairing> }} ORDER BY ?s LIMIT 1")
     if not theme or not entity:
         return None
@@ -128,6 +134,7 @@ def curated_turtle(path: Path) -> tuple[str, str, int] | None:
 
 
 # --- servers ------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -143,8 +150,14 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         command = [part.replace("{port}", str(self.port)) for part in command]
         self.log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stdout=self.log,
-                                        stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
+        self.process = subprocess.Popen(
+            command,
+            env={**os.environ, **(env or {})},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=ROOT,
+        )
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -177,19 +190,56 @@ def start_servers(data: Path, workers: int, threads: int, workdir: Path) -> list
     quiet = {"COOPGRAPH_QUERY_TIMEOUT": "10"}
     servers = []
     try:
-        command = [sys.executable, "-m", "coopgraph.cli", "serve", "--data", str(data), "--host",
-                   "127.0.0.1", "--port", "{port}", "--workers", str(workers), "--threads", str(threads)]
+        command = [
+            sys.executable,
+            "-m",
+            "coopgraph.cli",
+            "serve",
+            "--data",
+            str(data),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+        ]
         servers.append(Server("coopgraph", command, env=quiet))
         # The same, answering every request by evaluating the query (the benchmark repeats one
         # query text, which the answer cache would otherwise answer after the first time).
-        servers.append(Server("coopgraph, no answer cache", command,
-                              env={**quiet, "COOPGRAPH_ANSWER_CACHE_ENTRIES": "0"}))
-        servers.append(Server("bare Flask+pyoxigraph", [str(bin_dir / "gunicorn"), "--chdir", str(workdir), "-b", "127.0.0.1:{port}",
-                                         "-w", str(workers), "--threads", str(threads), "-k", "gthread",
-                                         "bare_app:app"], env={"BENCH_FILE": str(data)}))
+        servers.append(
+            Server("coopgraph, no answer cache", command, env={**quiet, "COOPGRAPH_ANSWER_CACHE_ENTRIES": "0"})
+        )
+        servers.append(
+            Server(
+                "bare Flask+pyoxigraph",
+                [
+                    str(bin_dir / "gunicorn"),
+                    "--chdir",
+                    str(workdir),
+                    "-b",
+                    "127.0.0.1:{port}",
+                    "-w",
+                    str(workers),
+                    "--threads",
+                    str(threads),
+                    "-k",
+                    "gthread",
+                    "bare_app:app",
+                ],
+                env={"BENCH_FILE": str(data)},
+            )
+        )
         # rdflib-endpoint's command line serves the endpoint at the root
-        servers.append(Server("rdflib-endpoint", [str(bin_dir / "rdflib-endpoint"), "serve", str(data), "--host",
-                                                  "127.0.0.1", "--port", "{port}"], path="/"))
+        servers.append(
+            Server(
+                "rdflib-endpoint",
+                [str(bin_dir / "rdflib-endpoint"), "serve", str(data), "--host", "127.0.0.1", "--port", "{port}"],
+                path="/",
+            )
+        )
     except BaseException:
         for server in servers:
             server.stop()
@@ -204,16 +254,24 @@ _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 def wrk(url: str, seconds: float, connections: int = 4) -> dict:
     """Run wrk and return requests/s, p50/p99 in ms and the count of non-2xx answers."""
-    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency", url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
     def latency(percent: str) -> float:
         value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M).groups()
         return float(value) * _UNITS[unit]
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50": latency("50"), "p99": latency("99"), "errors": int(errors.group(1)) if errors else 0}
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "errors": int(errors.group(1)) if errors else 0,
+    }
 
 
 def measure(servers: list[Server], queries: dict[str, str], seconds: float, rounds: int) -> dict:
@@ -226,8 +284,7 @@ def measure(servers: list[Server], queries: dict[str, str], seconds: float, roun
         for server in servers:
             path = server.path + "?" + urllib.parse.urlencode({"query": query})
             # check every server answers (and how many rows) before timing it
-            answer = requests.get(server.url + path, headers={"Accept": "application/sparql-results+json"},
-                                  timeout=120)
+            answer = requests.get(server.url + path, headers={"Accept": "application/sparql-results+json"}, timeout=120)
             answer.raise_for_status()
             rows[(name, server.name)] = len(answer.json()["results"]["bindings"])
             paths[(name, server.name)] = server.url + path
@@ -247,16 +304,22 @@ def measure(servers: list[Server], queries: dict[str, str], seconds: float, roun
 
 
 def table(title: str, results: dict, queries: dict) -> str:
-    lines = [f"### {title}", "",
-             "| query | server | rows | req/s | p50 ms | p99 ms | vs bare |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        f"### {title}",
+        "",
+        "| query | server | rows | req/s | p50 ms | p99 ms | vs bare |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for name in queries:
         bare = results[(name, "bare Flask+pyoxigraph")]["rps"]
         for (query, server), r in results.items():
             if query != name:
                 continue
             flag = f" ({r['errors']} non-2xx)" if r["errors"] else ""
-            lines.append(f"| {query} | {server} | {r['rows']} | {r['rps']:,.0f}{flag} | {r['p50']:.2f} | "
-                         f"{r['p99']:.2f} | {r['rps'] / bare:.0%} |")
+            lines.append(
+                f"| {query} | {server} | {r['rows']} | {r['rps']:,.0f}{flag} | {r['p50']:.2f} | "
+                f"{r['p99']:.2f} | {r['rps'] / bare:.0%} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -271,9 +334,12 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed (Debian: apt-get install wrk)")
     workdir = Path(tempfile.mkdtemp(prefix="coopgraph-bench-"))
-    print(f"# {time.strftime('%Y-%m-%d')} · {platform.node()} · {os.cpu_count()} CPU · {platform.processor() or platform.machine()}"
-          f" · Python {platform.python_version()} · gunicorn {args.workers} worker(s) x {args.threads} thread(s)"
-          f" · wrk 4 connections, median of {args.rounds} interleaved {args.seconds:g} s rounds\n")
+    print(
+        f"# {time.strftime('%Y-%m-%d')} · {platform.node()} · {os.cpu_count()} CPU · "
+        f"{platform.processor() or platform.machine()}"
+        f" · Python {platform.python_version()} · gunicorn {args.workers} worker(s) x {args.threads} thread(s)"
+        f" · wrk 4 connections, median of {args.rounds} interleaved {args.seconds:g} s rounds\n"
+    )
     datasets = []
     curated = curated_turtle(workdir / "curated.nt")
     if curated is None:

@@ -21,12 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from coopgraph.views import geo, network, timeline  # noqa: E402
-from coopgraph.describe import ontology as ontodoc  # noqa: E402
-from coopgraph.knowledge.build import build  # noqa: E402
 from coopgraph.config import load_settings  # noqa: E402
+from coopgraph.describe import ontology as ontodoc  # noqa: E402
 from coopgraph.describe.resource import describe  # noqa: E402
+from coopgraph.knowledge.build import build  # noqa: E402
 from coopgraph.search import SearchIndex  # noqa: E402
+from coopgraph.views import geo, network, timeline  # noqa: E402
 from coopgraph.web import create_app  # noqa: E402
 
 ID = "https://w3id.org/coopgraph/id/"
@@ -37,34 +37,44 @@ def synthetic(folder: Path, triples: int) -> Path:
     root = folder / "synthetic"
     (root / "data").mkdir(parents=True)
     shutil.copytree(ROOT / "ontology", root / "ontology")
-    lines = ["@prefix cg: <https://w3id.org/coopgraph/ontology#> .",
-             "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
-             "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .",
-             "@prefix geo: <http://www.w3.org/2003/01/geo/wgs84_pos#> .",
-             "@prefix schema: <https://schema.org/> .",
-             "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
-             "@prefix dct: <http://purl.org/dc/terms/> ."]
-    lines.append(f"<{ID}source/synthetic> a cg:Source ; rdfs:label \"Synthetic source\"@en .")
+    lines = [
+        "@prefix cg: <https://w3id.org/coopgraph/ontology#> .",
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .",
+        "@prefix geo: <http://www.w3.org/2003/01/geo/wgs84_pos#> .",
+        "@prefix schema: <https://schema.org/> .",
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .",
+        "@prefix dct: <http://purl.org/dc/terms/> .",
+    ]
+    lines.append(f'<{ID}source/synthetic> a cg:Source ; rdfs:label "Synthetic source"@en .')
     for p in range(20):
-        lines.append(f"<{ID}programme/synth-{p}> a cg:Programme ; rdfs:label \"Synthetic programme {p}\"@en ; "
-                     f"schema:startDate \"{2012 + p % 10}\"^^xsd:gYear ; schema:endDate \"{2014 + p % 10}\"^^xsd:gYear ; "
-                     f"dct:source <{ID}source/synthetic> .")
+        lines.append(
+            f'<{ID}programme/synth-{p}> a cg:Programme ; rdfs:label "Synthetic programme {p}"@en ; '
+            f'schema:startDate "{2012 + p % 10}"^^xsd:gYear ; schema:endDate "{2014 + p % 10}"^^xsd:gYear ; '
+            f"dct:source <{ID}source/synthetic> ."
+        )
     for t in range(100):
-        lines.append(f"<{ID}theme/synth-{t}> a cg:Theme ; skos:prefLabel \"Synthetic theme {t}\"@en ; "
-                     f"dct:source <{ID}source/synthetic> .")
+        lines.append(
+            f'<{ID}theme/synth-{t}> a cg:Theme ; skos:prefLabel "Synthetic theme {t}"@en ; '
+            f"dct:source <{ID}source/synthetic> ."
+        )
     cities = max(10, triples // 22)
     for c in range(cities):
         lat, lon = (35 + (c % 97) * 0.1, 130 + (c % 89) * 0.1) if c % 2 else (45 + (c % 83) * 0.1, (c % 79) * 0.2)
-        lines.append(f"<{ID}city/synthtown-{c:05d}> a cg:Municipality ; rdfs:label \"Synthtown {c:05d}\"@en, "
-                     f"\"合成町{c:05d}\"@ja ; geo:lat \"{lat:.4f}\"^^xsd:decimal ; geo:long \"{lon:.4f}\"^^xsd:decimal ; "
-                     f"dct:source <{ID}source/synthetic> .")
+        lines.append(
+            f'<{ID}city/synthtown-{c:05d}> a cg:Municipality ; rdfs:label "Synthtown {c:05d}"@en, '
+            f'"合成町{c:05d}"@ja ; geo:lat "{lat:.4f}"^^xsd:decimal ; geo:long "{lon:.4f}"^^xsd:decimal ; '
+            f"dct:source <{ID}source/synthetic> ."
+        )
         if c % 2:
-            lines.append(f"<{ID}pairing/synth-{c:05d}> a cg:Pairing ; rdfs:label \"Synthetic pairing {c:05d}\"@en ; "
-                         f"cg:isPairingIn <{ID}programme/synth-{c % 20}> ; "
-                         f"cg:hasJapanSideParticipant <{ID}city/synthtown-{c:05d}> ; "
-                         f"cg:hasEuSideParticipant <{ID}city/synthtown-{c - 1:05d}> ; "
-                         f"cg:hasTheme <{ID}theme/synth-{c % 100}> ; cg:startYear \"{2012 + c % 12}\"^^xsd:gYear ; "
-                         f"dct:source <{ID}source/synthetic> .")
+            lines.append(
+                f'<{ID}pairing/synth-{c:05d}> a cg:Pairing ; rdfs:label "Synthetic pairing {c:05d}"@en ; '
+                f"cg:isPairingIn <{ID}programme/synth-{c % 20}> ; "
+                f"cg:hasJapanSideParticipant <{ID}city/synthtown-{c:05d}> ; "
+                f"cg:hasEuSideParticipant <{ID}city/synthtown-{c - 1:05d}> ; "
+                f'cg:hasTheme <{ID}theme/synth-{c % 100}> ; cg:startYear "{2012 + c % 12}"^^xsd:gYear ; '
+                f"dct:source <{ID}source/synthetic> ."
+            )
     (root / "data" / "synthetic.ttl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return root
 

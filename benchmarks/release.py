@@ -62,12 +62,14 @@ print(json.dumps({"seconds": seconds, "rss_kb": resource.getrusage(resource.RUSA
 def build_store(folder: Path, triples: int) -> int:
     """Load the curated ontology and a synthetic data graph into a store folder; return its size."""
     import importlib.util
+
     spec = importlib.util.spec_from_file_location("coopgraph_http_benchmark", HERE / "http.py")
     http_benchmark = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(http_benchmark)
     from coopgraph.formats import RDF_FORMATS
     from coopgraph.namespaces import Iris
     from coopgraph.store.embedded import OxigraphStore
+
     data = folder / "synthetic.ttl"
     http_benchmark.synthetic_turtle(data, triples)
     iris = Iris()
@@ -83,12 +85,18 @@ def build_store(folder: Path, triples: int) -> int:
 def run(step: str, folder: Path, trace: bool = False) -> dict:
     """Run one step in a fresh process; ``trace`` measures Python's own allocations (slower, so apart)."""
     import os
+
     out = folder / f"out-{step}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
     env = {**os.environ, "TRACE": "1"} if trace else dict(os.environ)
-    result = subprocess.run([sys.executable, "-c", STEP, step, str(folder / "store"), str(out), str(ROOT)],
-                            check=True, capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", STEP, step, str(folder / "store"), str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     shutil.rmtree(out, ignore_errors=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -97,8 +105,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000", help="synthetic graph sizes (triples), comma-separated")
     args = parser.parse_args()
-    print("| graph (triples) | step | seconds | vs export | peak RSS MB | RSS over idle MB | Python peak MB | "
-          "files written MB |")
+    print(
+        "| graph (triples) | step | seconds | vs export | peak RSS MB | RSS over idle MB | Python peak MB | "
+        "files written MB |"
+    )
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory(prefix="coopgraph-bench-") as tmp:
@@ -112,9 +122,11 @@ def main() -> None:
             idle, baseline = results["open"]["rss_kb"], results["export"]["seconds"]
             for step in steps:
                 r = results[step]
-                print(f"| {triples:,} | {step} | {r['seconds']:.2f} | {r['seconds'] / baseline:.2f}x | "
-                      f"{r['rss_kb'] / 1024:.0f} | {(r['rss_kb'] - idle) / 1024:.0f} | "
-                      f"{traced[step]['python_peak'] / 1e6:.1f} | {r['written'] / 1e6:.1f} |")
+                print(
+                    f"| {triples:,} | {step} | {r['seconds']:.2f} | {r['seconds'] / baseline:.2f}x | "
+                    f"{r['rss_kb'] / 1024:.0f} | {(r['rss_kb'] - idle) / 1024:.0f} | "
+                    f"{traced[step]['python_peak'] / 1e6:.1f} | {r['written'] / 1e6:.1f} |"
+                )
 
 
 if __name__ == "__main__":

@@ -52,14 +52,14 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from coopgraph.knowledge.build import build  # noqa: E402
 from coopgraph.config import load_settings  # noqa: E402
 from coopgraph.export import export  # noqa: E402
 from coopgraph.formats import RDF_FORMATS  # noqa: E402
+from coopgraph.knowledge.build import build  # noqa: E402
 from coopgraph.knowledge.loader import load_files, project_files  # noqa: E402
 from coopgraph.queries import bind_parameters, load_stored_queries  # noqa: E402
-from coopgraph.store.embedded import OxigraphStore  # noqa: E402
 from coopgraph.store.base import bind_values  # noqa: E402
+from coopgraph.store.embedded import OxigraphStore  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("benchmark_generate", HERE / "generate.py")
 generate = importlib.util.module_from_spec(_spec)
@@ -125,6 +125,7 @@ def limited_runs(action, runs: int, limit: float) -> tuple[list[float], object, 
     times, result, note = [], None, ""
     with os.fdopen(reader) as lines:
         import selectors
+
         selector = selectors.DefaultSelector()
         selector.register(lines, selectors.EVENT_READ)
         while len(times) < runs:
@@ -185,8 +186,10 @@ def mib(value: int) -> str:
 
 # --- the rdflib baseline ------------------------------------------------------------------
 
+
 def rdflib_dataset(files):
     import rdflib
+
     dataset = rdflib.Dataset()
     for source in files:
         dataset.graph(rdflib.URIRef(source.graph)).parse(str(source.path), format="turtle")
@@ -196,6 +199,7 @@ def rdflib_dataset(files):
 def rdflib_view(store: OxigraphStore):
     """The triples of the 'all' view (every graph but the shapes) in one rdflib Graph."""
     import rdflib
+
     graph = rdflib.Graph()
     for name in store.view("all"):
         graph.parse(data=store.dump(RDF_FORMATS["ntriples"], graph=name), format="nt")
@@ -207,6 +211,7 @@ def rdflib_build(project: Path) -> None:
     import owlrl
     import pyshacl
     import rdflib
+
     data = rdflib.Graph()
     for folder in ("ontology", "data"):
         for path in sorted((project / folder).glob("*.ttl")):
@@ -220,8 +225,9 @@ def rdflib_build(project: Path) -> None:
 
 # --- the pieces of one size ------------------------------------------------------------------
 
+
 class SizeRun:
-    def __init__(self, bench: "Bench", size: str):
+    def __init__(self, bench: Bench, size: str):
         self.bench = bench
         self.args = bench.args
         self.size = size
@@ -268,8 +274,7 @@ class SizeRun:
             print("  loading the built graph into rdflib for the baselines ...", flush=True)
             baseline = rdflib_view(store)
         if "queries" in only or "http" in only:
-            self.queries(settings, store, remotes, baseline if "queries" in only else None,
-                         record="queries" in only)
+            self.queries(settings, store, remotes, baseline if "queries" in only else None, record="queries" in only)
         if "exports" in only:
             self.exports(store, remotes, baseline)
         del baseline
@@ -282,28 +287,55 @@ class SizeRun:
 
     def load(self, settings, files) -> None:
         iris = settings.iris
-        self.record("load", "embedded", timed(lambda: load_files(OxigraphStore(iris), files, iris), self.runs),
-                    "files -> one named graph each, in memory")
+        self.record(
+            "load",
+            "embedded",
+            timed(lambda: load_files(OxigraphStore(iris), files, iris), self.runs),
+            "files -> one named graph each, in memory",
+        )
         for name, server in self.bench.remotes.items():
+
             def fresh(server=server):
                 store = server.open_store(iris)
                 store.replace_graphs({}, drop=store.graphs())
                 return store
-            self.record("load", name, timed(lambda store: load_files(store, files, iris), self.runs, fresh),
-                        "Graph Store Protocol, staged then moved")
-        self.record("load", "rdflib", timed(lambda: rdflib_dataset(files), self.rdflib_runs),
-                    "rdflib.Dataset, one graph per file")
+
+            self.record(
+                "load",
+                name,
+                timed(lambda store: load_files(store, files, iris), self.runs, fresh),
+                "Graph Store Protocol, staged then moved",
+            )
+        self.record(
+            "load",
+            "rdflib",
+            timed(lambda: rdflib_dataset(files), self.rdflib_runs),
+            "rdflib.Dataset, one graph per file",
+        )
 
     def build_embedded(self, record: bool = True) -> Path:
         times, peaks = [], []
         target = self.bench.scratch / f"store-{self.size}"
         for _ in range(self.runs if record else 1):
             shutil.rmtree(target, ignore_errors=True)
-            command = [sys.executable, "-m", "coopgraph.cli", "--root", str(self.project), "build", "--json",
-                       "--store", str(target)]
+            command = [
+                sys.executable,
+                "-m",
+                "coopgraph.cli",
+                "--root",
+                str(self.project),
+                "build",
+                "--json",
+                "--store",
+                str(target),
+            ]
             started = time.perf_counter()
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                       env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+            process = subprocess.Popen(
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+            )
             _, status, usage = os.wait4(process.pid, 0)
             times.append(time.perf_counter() - started)
             peaks.append(usage.ru_maxrss * 1024)
@@ -314,9 +346,15 @@ class SizeRun:
         if not record:
             return target
         steps = ", ".join(f"{s['step']} {s['seconds']:.1f} s" for s in report.get("steps", []))
-        self.record("build", "embedded", times, f"peak RSS {mib(max(peaks))}; last run: {steps}",
-                    peak_rss=max(peaks), triples=sum(report.get("graphs", {}).values()),
-                    store_bytes=folder_size(target))
+        self.record(
+            "build",
+            "embedded",
+            times,
+            f"peak RSS {mib(max(peaks))}; last run: {steps}",
+            peak_rss=max(peaks),
+            triples=sum(report.get("graphs", {}).values()),
+            store_bytes=folder_size(target),
+        )
         return target
 
     def build_remote(self, name: str, record: bool = True):
@@ -332,8 +370,13 @@ class SizeRun:
         if not record:
             return store
         steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.steps)
-        self.record("build", name, times, f"server RSS {mib(server.rss_bytes())}; last run: {steps}",
-                    server_rss=server.rss_bytes())
+        self.record(
+            "build",
+            name,
+            times,
+            f"server RSS {mib(server.rss_bytes())}; last run: {steps}",
+            server_rss=server.rss_bytes(),
+        )
         return store
 
     def queries(self, settings, store, remotes, baseline, record: bool = True) -> None:
@@ -356,6 +399,7 @@ class SizeRun:
             def ours(target):
                 result = target.query(query.text, bindings=bindings)
                 return len(getattr(result, "rows", None) or getattr(result, "triples", None) or [])
+
             times, rows, note = limited_runs(lambda: ours(store), self.runs * 2 if record else 1, limit)
             if times:
                 self.query_times[name] = statistics.median(times)
@@ -366,9 +410,11 @@ class SizeRun:
             self.record(f"query {name} (in memory)", "embedded", times, note or "as served")
             for backend, remote in remotes.items():
                 try:
-                    self.record(f"query {name}", backend,
-                                timed(lambda: remote.query(query.text, bindings=bindings, timeout=limit),
-                                      self.runs * 2))
+                    self.record(
+                        f"query {name}",
+                        backend,
+                        timed(lambda: remote.query(query.text, bindings=bindings, timeout=limit), self.runs * 2),
+                    )
                 except Exception as exc:  # noqa: BLE001 - a time limit or a server error is a result here
                     self.record(f"query {name}", backend, [], f"{type(exc).__name__}: {str(exc)[:120]}")
             if baseline is not None:
@@ -383,9 +429,11 @@ class SizeRun:
         raw = {}
         for parameter in query.parameters:
             if parameter.type == "iri" and parameter.cls:
-                rows = store.select("SELECT ?x WHERE { ?x a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* "
-                                    "?class FILTER(CONTAINS(STR(?x), 'synth')) } ORDER BY ?x LIMIT 1",
-                                    bindings={"class": ox.NamedNode(parameter.cls)})
+                rows = store.select(
+                    "SELECT ?x WHERE { ?x a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* "
+                    "?class FILTER(CONTAINS(STR(?x), 'synth')) } ORDER BY ?x LIMIT 1",
+                    bindings={"class": ox.NamedNode(parameter.cls)},
+                )
                 if rows:
                     raw[parameter.name] = rows[0]["x"].value
                 elif parameter.required:
@@ -400,17 +448,21 @@ class SizeRun:
         memory = OxigraphStore(store.iris)
         memory.native.load(store.native.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
         for fmt, label in (("turtle", "Turtle"), ("jsonld", "JSON-LD")):
+
             def ours(target):
                 with tempfile.TemporaryFile(dir=self.bench.scratch) as fh:
                     export(target, RDF_FORMATS[fmt], fh, view="all")
+
             self.record(f"export {label}", "embedded", timed(lambda: ours(store), self.runs), "from the store folder")
             self.record(f"export {label} (in memory)", "embedded", timed(lambda: ours(memory), self.runs))
             for backend, remote in remotes.items():
                 self.record(f"export {label}", backend, timed(lambda: ours(remote), self.runs))
             if baseline is not None:
+
                 def theirs():
                     with tempfile.TemporaryFile(dir=self.bench.scratch) as fh:
                         baseline.serialize(destination=fh, format="json-ld" if fmt == "jsonld" else "turtle")
+
                 seconds = timed(theirs, self.rdflib_runs)
                 self.record(f"export {label}", "rdflib", seconds)
                 self.record(f"export {label} (in memory)", "rdflib", seconds)
@@ -420,8 +472,13 @@ class SizeRun:
         targets = [("embedded", str(folder), {})]
         for name in remotes:
             server = self.bench.remotes[name]
-            targets.append((name, server.store_spec, {f"COOPGRAPH_{key.upper()}": value
-                                                      for key, value in credentials(server).items()}))
+            targets.append(
+                (
+                    name,
+                    server.store_spec,
+                    {f"COOPGRAPH_{key.upper()}": value for key, value in credentials(server).items()},
+                )
+            )
         settings = settings_for(self.project)
         queries, _ = load_stored_queries(settings.queries_dir, settings.iris.prefixes())
         reader = OxigraphStore(settings.iris, folder, read_only=True)
@@ -442,19 +499,45 @@ class SizeRun:
         for backend, spec, env in targets:
             for workers in (1, 2, 4):
                 rate, rss, per_worker = self.throughput(spec, env, workers, texts)
-                self.record(f"HTTP /sparql, {workers} worker(s)", backend, [1 / rate] if rate else [],
-                            f"{rate:,.1f} req/s; server RSS {mib(rss)} in all, {mib(per_worker)} per web worker"
-                            + (f"; store on disk {mib(store_bytes)}" if backend == "embedded" else ""),
-                            requests_per_second=rate, rss=rss, rss_per_worker=per_worker)
+                self.record(
+                    f"HTTP /sparql, {workers} worker(s)",
+                    backend,
+                    [1 / rate] if rate else [],
+                    f"{rate:,.1f} req/s; server RSS {mib(rss)} in all, {mib(per_worker)} per web worker"
+                    + (f"; store on disk {mib(store_bytes)}" if backend == "embedded" else ""),
+                    requests_per_second=rate,
+                    rss=rss,
+                    rss_per_worker=per_worker,
+                )
 
     def throughput(self, spec: str, env: dict, workers: int, texts: list[str]) -> tuple[float, int, int]:
         port = generate_port()
-        command = [sys.executable, "-m", "coopgraph.cli", "--root", str(self.project), "serve", "--store", spec,
-                   "--workers", str(workers), "--threads", "4", "--host", "127.0.0.1", "--port", str(port)]
+        command = [
+            sys.executable,
+            "-m",
+            "coopgraph.cli",
+            "--root",
+            str(self.project),
+            "serve",
+            "--store",
+            spec,
+            "--workers",
+            str(workers),
+            "--threads",
+            "4",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
         log = open(self.bench.scratch / f"serve-{port}.log", "w+")
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                   env={**os.environ, "PYTHONPATH": str(ROOT / "src"),
-                                        "COOPGRAPH_QUERY_TIMEOUT": "30", **env})
+        process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT / "src"), "COOPGRAPH_QUERY_TIMEOUT": "30", **env},
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 120
@@ -470,8 +553,9 @@ class SizeRun:
             # every worker answers once, then its query processes get a moment to start
             seen = set()
             for _ in range(50 * workers):
-                response = requests.get(url + "/sparql", params={"query": texts[0]}, headers={"Connection": "close"},
-                                        timeout=120)
+                response = requests.get(
+                    url + "/sparql", params={"query": texts[0]}, headers={"Connection": "close"}, timeout=120
+                )
                 seen.add(response.headers.get("X-Coopgraph-Worker"))
                 if len(seen) >= workers:
                     break
@@ -496,13 +580,19 @@ class SizeRun:
                         else:
                             failures[0] += 1
                             statuses.add(response.status_code)
+
             with concurrent.futures.ThreadPoolExecutor(self.args.http_clients) as pool:
                 list(pool.map(client, range(self.args.http_clients)))
             rate = done[0] / (self.args.http_seconds - 2)
             tree = process_tree(process.pid)
             total = sum(rss_of(pid) for pid in tree)
-            web = [pid for pid in tree if pid != process.pid and Path(f"/proc/{pid}/cmdline").exists()
-                   and b"coopgraph.cli" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+            web = [
+                pid
+                for pid in tree
+                if pid != process.pid
+                and Path(f"/proc/{pid}/cmdline").exists()
+                and b"coopgraph.cli" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            ]
             per_worker = max((rss_of(pid) for pid in web), default=0)
             if failures[0]:
                 print(f"    {failures[0]} requests failed (HTTP {sorted(statuses)})", flush=True)
@@ -526,6 +616,7 @@ def credentials(server) -> dict:
 
 def generate_port() -> int:
     from coopgraph.store.virtuoso import free_port
+
     return free_port()
 
 
@@ -541,19 +632,23 @@ class Bench:
 
     def start_virtuoso(self) -> None:
         from coopgraph.store.virtuoso import LocalVirtuoso, virtuoso_binary
+
         if virtuoso_binary() is None:
             print("Virtuoso is not installed: its column stays empty", flush=True)
             return
-        self.remotes["virtuoso"] = LocalVirtuoso(self.scratch / "virtuoso", buffers=self.args.virtuoso_buffers,
-                                                 max_rows=10_000_000).start()
+        self.remotes["virtuoso"] = LocalVirtuoso(
+            self.scratch / "virtuoso", buffers=self.args.virtuoso_buffers, max_rows=10_000_000
+        ).start()
 
     def start_oxigraph_server(self) -> None:
         from coopgraph.store.oxigraph_server import LocalOxigraph, oxigraph_binary
+
         if oxigraph_binary() is None:
             print("Oxigraph server is not installed (pip install oxigraph): its column stays empty", flush=True)
             return
-        self.remotes["oxigraph-server"] = LocalOxigraph(self.scratch / "oxigraph-server",
-                                                        timeout_seconds=int(self.args.query_limit)).start()
+        self.remotes["oxigraph-server"] = LocalOxigraph(
+            self.scratch / "oxigraph-server", timeout_seconds=int(self.args.query_limit)
+        ).start()
 
     def run(self) -> None:
         started = time.perf_counter()
@@ -571,18 +666,26 @@ class Bench:
         report = self.report(time.perf_counter() - started)
         print("\n" + report)
         (self.out / "results.md").write_text(report)
-        (self.out / "results.json").write_text(json.dumps([{**asdict(m), "median": m.median}
-                                                           for m in self.measures], indent=1))
+        (self.out / "results.json").write_text(
+            json.dumps([{**asdict(m), "median": m.median} for m in self.measures], indent=1)
+        )
 
     def report(self, seconds: float) -> str:
-        lines = [f"Run of {dt.date.today().isoformat()} on {machine()}; {seconds / 60:.0f} min in all.",
-                 f"Median of {self.args.runs} runs (at most 3 at 1M; rdflib once from 100k); "
-                 "ratio = ours / rdflib (below 1: faster than rdflib).", ""]
+        lines = [
+            f"Run of {dt.date.today().isoformat()} on {machine()}; {seconds / 60:.0f} min in all.",
+            f"Median of {self.args.runs} runs (at most 3 at 1M; rdflib once from 100k); "
+            "ratio = ours / rdflib (below 1: faster than rdflib).",
+            "",
+        ]
         for size in self.args.sizes:
-            lines += [f"### {size} triples", "",
-                      "| operation | embedded | ratio | " + "".join(f"{title} | ratio | " for title in REMOTES.values())
-                      + "rdflib | notes |",
-                      "| --- | ---: | ---: | " + "---: | ---: | " * len(REMOTES) + "---: | --- |"]
+            lines += [
+                f"### {size} triples",
+                "",
+                "| operation | embedded | ratio | "
+                + "".join(f"{title} | ratio | " for title in REMOTES.values())
+                + "rdflib | notes |",
+                "| --- | ---: | ---: | " + "---: | ---: | " * len(REMOTES) + "---: | --- |",
+            ]
             operations = list(dict.fromkeys(m.operation for m in self.measures if m.size == size))
             for operation in operations:
                 by = {m.backend: m for m in self.measures if m.size == size and m.operation == operation}
@@ -617,8 +720,11 @@ def machine() -> str:
     except OSError:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return f"{os.cpu_count()} cores ({cpu}), {memory / 2**30:.0f} GiB RAM, {platform.system()} " \
-           f"{platform.release()}, Python {platform.python_version()}, pyoxigraph {ox.__version__ if hasattr(ox, '__version__') else ''}".strip()
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory / 2**30:.0f} GiB RAM, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}, "
+        f"pyoxigraph {ox.__version__ if hasattr(ox, '__version__') else ''}".strip()
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -629,17 +735,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-virtuoso", action="store_true", help="leave the Virtuoso backend out")
     parser.add_argument("--no-oxigraph-server", action="store_true", help="leave the Oxigraph server backend out")
     parser.add_argument("--no-http", action="store_true", help="leave the HTTP throughput out")
-    parser.add_argument("--only", default="load,build,queries,exports,http",
-                        help="operations to time (default all): load,build,queries,exports,http")
+    parser.add_argument(
+        "--only",
+        default="load,build,queries,exports,http",
+        help="operations to time (default all): load,build,queries,exports,http",
+    )
     parser.add_argument("--http-seconds", type=float, default=10.0, help="length of each throughput run")
     parser.add_argument("--http-clients", type=int, default=8, help="concurrent clients")
     parser.add_argument("--query-limit", type=float, default=60.0, help="seconds a query run may take")
     parser.add_argument("--build-limit", type=float, default=1800.0, help="seconds the rdflib build may take")
     parser.add_argument("--virtuoso-buffers", type=int, default=250_000, help="Virtuoso's 8 KiB page cache")
-    parser.add_argument("--rdflib-build-max", type=generate.parse_size, default=generate.parse_size("100k"),
-                        help="largest size for the owlrl + pySHACL baseline (default 100k)")
-    parser.add_argument("--rdflib-max", type=generate.parse_size, default=generate.parse_size("1M"),
-                        help="largest size for the other rdflib baselines (default 1M)")
+    parser.add_argument(
+        "--rdflib-build-max",
+        type=generate.parse_size,
+        default=generate.parse_size("100k"),
+        help="largest size for the owlrl + pySHACL baseline (default 100k)",
+    )
+    parser.add_argument(
+        "--rdflib-max",
+        type=generate.parse_size,
+        default=generate.parse_size("1M"),
+        help="largest size for the other rdflib baselines (default 1M)",
+    )
     args = parser.parse_args(argv)
     args.sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     args.only = {s.strip() for s in args.only.split(",") if s.strip()} - ({"http"} if args.no_http else set())

@@ -45,8 +45,10 @@ def time_writes(store: SnapshotStore, settings, runs: int, graph: str) -> list[f
 def row(name: str, triples: int, timings: list[float]) -> str:
     ordered = sorted(timings)
     p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
-    return (f"| {name} | {triples:,} | {len(timings)} | {ordered[0]:.3f} | {statistics.median(ordered):.3f} | "
-            f"{p90:.3f} | {ordered[-1]:.3f} |")
+    return (
+        f"| {name} | {triples:,} | {len(timings)} | {ordered[0]:.3f} | {statistics.median(ordered):.3f} | "
+        f"{p90:.3f} | {ordered[-1]:.3f} |"
+    )
 
 
 def main() -> None:
@@ -59,13 +61,17 @@ def main() -> None:
         built, _ = build(settings)
         built.close()
         scratch_path = Path(tmp) / "scratch"
-        load_foreign_files(settings.iris, scratch_path,
-                           [ROOT / "tests" / "data" / "w3c-sparql-protocol" / "protocol-dataset.trig"])
-        lines = ["| store | triples | writes | min | median | p90 | max |",
-                 "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-        for name, path, graph in (("curated (validated, reasoned, recorded)", curated_path,
-                                   settings.iris.data_graph("benchmark-notes")),
-                                  ("scratch (serve --data)", scratch_path, "http://example.org/bench")):
+        load_foreign_files(
+            settings.iris, scratch_path, [ROOT / "tests" / "data" / "w3c-sparql-protocol" / "protocol-dataset.trig"]
+        )
+        lines = [
+            "| store | triples | writes | min | median | p90 | max |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for name, path, graph in (
+            ("curated (validated, reasoned, recorded)", curated_path, settings.iris.data_graph("benchmark-notes")),
+            ("scratch (serve --data)", scratch_path, "http://example.org/bench"),
+        ):
             store = SnapshotStore(settings.iris, path, workers=1)
             try:
                 triples = store.count()

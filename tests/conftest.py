@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from coopgraph.knowledge.build import build
 from coopgraph.config import Settings, load_settings
+from coopgraph.knowledge.build import build
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
@@ -72,6 +72,7 @@ def query_build(query_project):
 def query_app(query_project, query_build):
     """A Flask app over the stored-query test project."""
     from coopgraph.web import create_app
+
     application = create_app(make_settings(query_project), store=query_build[0])
     application.config["TESTING"] = True
     return application
@@ -113,8 +114,10 @@ def releases_dir(tmp_path_factory) -> Path:
 def curated_release(built_store, curated_settings, releases_dir):
     """A release of the curated graph (dumps, tables, description) in ``releases_dir``."""
     from coopgraph.release import make_release
-    return make_release(built_store, curated_settings.with_overrides(releases_dir=str(releases_dir)),
-                        version="0.0.0-test")
+
+    return make_release(
+        built_store, curated_settings.with_overrides(releases_dir=str(releases_dir)), version="0.0.0-test"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -124,6 +127,7 @@ def app_factory(curated_settings, built_store):
 
     def factory(store=None, **overrides):
         return create_app(curated_settings.with_overrides(**overrides), store=store or built_store)
+
     return factory
 
 
@@ -151,11 +155,26 @@ class LiveServer:
     def __init__(self, args: list[str], env: dict | None = None, cwd: Path = ROOT):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "coopgraph.cli", *args[:1], *args[1:],
-                   "--host", "127.0.0.1", "--port", str(self.port)]
+        command = [
+            sys.executable,
+            "-m",
+            "coopgraph.cli",
+            *args[:1],
+            *args[1:],
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
         self.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"coopgraph-server-{self.port}.log", "w+")
-        self.process = subprocess.Popen(command, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT,
-                                        env={**os.environ, **(env or {})}, start_new_session=True)
+        self.process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
         self.wait_ready()
 
     def wait_ready(self, seconds: float = 60) -> None:
@@ -177,6 +196,7 @@ class LiveServer:
 
     def stop(self) -> None:
         import signal
+
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -190,8 +210,10 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(built_folder, releases_dir):
     """`coopgraph serve` over the curated graph, as a real HTTP server process."""
-    server = LiveServer(["serve", "--store", str(built_folder), "--workers", "1", "--threads", "4"],
-                        env={"COOPGRAPH_QUERY_TIMEOUT": "3", "COOPGRAPH_RELEASES_DIR": str(releases_dir)})
+    server = LiveServer(
+        ["serve", "--store", str(built_folder), "--workers", "1", "--threads", "4"],
+        env={"COOPGRAPH_QUERY_TIMEOUT": "3", "COOPGRAPH_RELEASES_DIR": str(releases_dir)},
+    )
     yield server
     server.stop()
 
@@ -215,6 +237,7 @@ def towns_store(towns_settings):
 @pytest.fixture(scope="session")
 def towns_app(towns_settings, towns_store):
     from coopgraph.web import create_app
+
     application = create_app(towns_settings, store=towns_store)
     application.config["TESTING"] = True
     return application
@@ -237,8 +260,11 @@ def folder(tmp_path, mini_settings):
 # --- store backends: the embedded store, a private Virtuoso, a private Oxigraph server -----
 
 #: Parametrize store-level tests with these to run the same assertions on every backend.
-BACKENDS = ["oxigraph", pytest.param("virtuoso", marks=pytest.mark.virtuoso),
-            pytest.param("oxigraph-server", marks=pytest.mark.oxigraph_server)]
+BACKENDS = [
+    "oxigraph",
+    pytest.param("virtuoso", marks=pytest.mark.virtuoso),
+    pytest.param("oxigraph-server", marks=pytest.mark.oxigraph_server),
+]
 #: The backends reached over HTTP, each with the fixture that starts its server.
 REMOTE_SERVERS = {"virtuoso": "virtuoso", "oxigraph-server": "oxigraph_server"}
 #: The miniature project on a base of its own, so it can share one Virtuoso with the curated graph.
@@ -252,6 +278,7 @@ def virtuoso(tmp_path_factory):
     Stopped by its process id at the end. Skips when Virtuoso is not installed.
     """
     from coopgraph.store.virtuoso import INSTALL_HINT, LocalVirtuoso, isql_binary, virtuoso_binary
+
     if virtuoso_binary() is None or isql_binary() is None:
         pytest.skip("Virtuoso Open Source is not installed (no virtuoso-t / isql-vt). " + INSTALL_HINT)
     # a small transaction limit, so the tests also go through what the backend does past it
@@ -268,6 +295,7 @@ def oxigraph_server(tmp_path_factory):
     Skips when the ``oxigraph`` command (PyPI package ``oxigraph``) is not installed.
     """
     from coopgraph.store.oxigraph_server import INSTALL_HINT, LocalOxigraph, oxigraph_binary
+
     if oxigraph_binary() is None:
         pytest.skip("Oxigraph server is not installed (no `oxigraph` command). " + INSTALL_HINT)
     server = LocalOxigraph(tmp_path_factory.mktemp("oxigraph-server"), timeout_seconds=30)
@@ -295,20 +323,24 @@ def store_factory(request):
         store = request.getfixturevalue(REMOTE_SERVERS[kind]).open_store(iris, **options)
         store.replace_graphs({}, drop=store.graphs())
         return store
+
     return make
 
 
 @pytest.fixture(scope="session")
 def backend_settings(request):
     """Settings whose store is on a backend: ``backend_settings(kind, root, **overrides)``."""
+
     def make(kind: str, root: Path = ROOT, **overrides) -> Settings:
         if kind == "oxigraph":
             return make_settings(root, **overrides)
         server = request.getfixturevalue(REMOTE_SERVERS[kind])
         if kind == "oxigraph-server":  # no users: the server listens on 127.0.0.1 only
             return make_settings(root, store=server.store_spec, **overrides)
-        return make_settings(root, store=server.store_spec, store_user=server.user,
-                             store_password=server.password, **overrides)
+        return make_settings(
+            root, store=server.store_spec, store_user=server.user, store_password=server.password, **overrides
+        )
+
     return make
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pyshacl
@@ -14,8 +14,12 @@ SHAPES = Path(__file__).resolve().parent / "data" / "dcat-ap" / "3.0.1"
 #: The two shape sets of the 3.0.1 release: the split files of the specification's HTML
 #: (mandatory, ranges, recommended, deprecated terms) and the SHACL template.
 PROFILES = {
-    "3.0.1 shapes": ["html-shacl/shapes.ttl", "html-shacl/range.ttl", "html-shacl/shapes_recommended.ttl",
-                     "html-shacl/deprecateduris.ttl"],
+    "3.0.1 shapes": [
+        "html-shacl/shapes.ttl",
+        "html-shacl/range.ttl",
+        "html-shacl/shapes_recommended.ttl",
+        "html-shacl/deprecateduris.ttl",
+    ],
     "3.0.1 template": ["shacl/dcat-ap-SHACL.ttl"],
 }
 
@@ -30,7 +34,7 @@ DCATAP = rdflib.Namespace("http://data.europa.eu/r5r/")
 ACCEPTED_WARNINGS = {DCAT.bbox, DCAT.centroid, DCATAP.availability, DCT.type}
 
 
-@lru_cache(maxsize=None)
+@cache
 def shapes_graph(profile: str) -> rdflib.Graph:
     graph = rdflib.Graph()
     for name in PROFILES[profile]:
@@ -44,13 +48,24 @@ def shapes_graph(profile: str) -> rdflib.Graph:
 
 def validate(data: rdflib.Graph, profile: str) -> list[dict]:
     """Validate without fetching anything; return the results as dicts (severity, focus, path, message)."""
-    _, report, _ = pyshacl.validate(data, shacl_graph=shapes_graph(profile), do_owl_imports=False,
-                                    inference="none", allow_warnings=False, advanced=False)
+    _, report, _ = pyshacl.validate(
+        data,
+        shacl_graph=shapes_graph(profile),
+        do_owl_imports=False,
+        inference="none",
+        allow_warnings=False,
+        advanced=False,
+    )
     results = []
     for result in report.subjects(rdflib.RDF.type, SH.ValidationResult):
-        results.append({"severity": report.value(result, SH.resultSeverity),
-                        "focus": report.value(result, SH.focusNode), "path": report.value(result, SH.resultPath),
-                        "message": str(report.value(result, SH.resultMessage))})
+        results.append(
+            {
+                "severity": report.value(result, SH.resultSeverity),
+                "focus": report.value(result, SH.focusNode),
+                "path": report.value(result, SH.resultPath),
+                "message": str(report.value(result, SH.resultMessage)),
+            }
+        )
     return results
 
 

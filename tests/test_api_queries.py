@@ -22,11 +22,10 @@ import rdflib
 import requests
 from click.testing import CliRunner
 
+from conftest import ROOT, LiveServer, make_settings
 from coopgraph.cli import cli
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.queries import load_stored_queries
-
-from conftest import ROOT, LiveServer, make_settings
 
 ID = "https://w3id.org/coopgraph/id/"
 GOOD = {"city-pairings", "labels", "echo", "label-search", "typed", "pairing-graph", "is-city", "places-within"}
@@ -53,6 +52,7 @@ def store_fingerprint(store) -> tuple[int, str]:
 
 # --- listing and metadata -------------------------------------------------------------
 
+
 def test_list_has_every_good_query_and_none_of_the_broken(api):
     body = get_json(api, "/api/queries")
     names = {q["name"] for q in body["queries"]}
@@ -60,8 +60,15 @@ def test_list_has_every_good_query_and_none_of_the_broken(api):
     typed = next(q for q in body["queries"] if q["name"] == "typed")
     assert typed["title_ja"] == "すべての型" and typed["description_ja"] == "各型の値をそのまま返します。"
     assert {p["name"]: p["type"] for p in typed["parameters"]} == {
-        "year": "year", "count": "integer", "share": "decimal", "day": "date", "flag": "boolean",
-        "name": "langstring", "place": "iri", "colour": "string"}
+        "year": "year",
+        "count": "integer",
+        "share": "decimal",
+        "day": "date",
+        "flag": "boolean",
+        "name": "langstring",
+        "place": "iri",
+        "colour": "string",
+    }
     assert typed["links"]["results"] == "/api/queries/typed/results" and "sparql" not in typed
     assert set(typed["formats"]) == {"json", "csv", "tsv", "sparql-json", "sparql-xml"}
     graph = next(q for q in body["queries"] if q["name"] == "pairing-graph")
@@ -74,11 +81,17 @@ def test_metadata_gives_choices_from_the_header_and_the_graph(api):
     assert city["required"] and city["class"] == "https://example.org/mini#City"
     # instances of the class (and its subclasses, after reasoning), with labels; regions are not cities
     assert [(c["value"], c["label"]) for c in city["choices"]] == [
-        (ID + "city/alpha", "Alpha"), (ID + "city/beta", "Beta"), (ID + "city/gamma", "Gamma")]
+        (ID + "city/alpha", "Alpha"),
+        (ID + "city/beta", "Beta"),
+        (ID + "city/gamma", "Gamma"),
+    ]
     assert "SELECT ?pairing" in body["sparql"]
     regions = get_json(api, "/api/queries/places-within")["parameters"][0]
     assert regions["enumFromGraph"] and {c["value"] for c in regions["choices"]} == {
-        ID + "region/north", ID + "region/continent", ID + "region/testville"}
+        ID + "region/north",
+        ID + "region/continent",
+        ID + "region/testville",
+    }
     colour = next(p for p in get_json(api, "/api/queries/typed")["parameters"] if p["name"] == "colour")
     assert colour["choices"] == [{"value": "red", "label": "Red colour"}, {"value": "blue", "label": "Blue colour"}]
 
@@ -94,8 +107,11 @@ def test_labels_follow_accept_language(api):
 def test_unknown_query_is_404_in_the_error_shape(api):
     for url in ("/api/queries/nothing", "/api/queries/nothing/results", "/api/no/such/thing"):
         body = get_json(api, url, status=404)
-        assert body["error"] == "not-found" and body["status"] == 404 and set(body) <= {
-            "error", "status", "message", "hint", "details"}
+        assert (
+            body["error"] == "not-found"
+            and body["status"] == 404
+            and set(body) <= {"error", "status", "message", "hint", "details"}
+        )
     body = get_json(api, "/api/queries/nothing/results", status=404)
     assert "nothing" in body["message"] and "city-pairings" in body["hint"]
     posted = api.post("/api/queries/echo/results")
@@ -104,21 +120,27 @@ def test_unknown_query_is_404_in_the_error_shape(api):
 
 # --- results ----------------------------------------------------------------------------
 
+
 def test_json_shape_columns_rows_types_and_labels(api):
     body = get_json(api, "/api/queries/city-pairings/results?city=id:city/alpha")
     assert body["query"] == "city-pairings" and body["form"] == "select"
     assert body["parameters"] == {"city": ID + "city/alpha"}
     assert body["columns"] == ["pairing", "partner", "partnerLabel"]
-    assert body["rows"] == [{
-        "pairing": {"type": "iri", "value": ID + "pairing/alpha-gamma", "label": "Alpha–Gamma"},
-        "partner": {"type": "iri", "value": ID + "city/gamma", "label": "Gamma"},
-        "partnerLabel": {"type": "literal", "value": "Gamma", "language": "en"}}]
+    assert body["rows"] == [
+        {
+            "pairing": {"type": "iri", "value": ID + "pairing/alpha-gamma", "label": "Alpha–Gamma"},
+            "partner": {"type": "iri", "value": ID + "city/gamma", "label": "Gamma"},
+            "partnerLabel": {"type": "literal", "value": "Gamma", "language": "en"},
+        }
+    ]
     assert body["offset"] == 0 and body["hasMore"] is False and body["next"] is None and body["prev"] is None
 
 
 def test_every_type_is_bound_as_a_typed_term_and_unbound_cells_are_null(api):
-    url = ("/api/queries/typed/results?year=2017&share=35.02&day=2017-03-01&flag=false&name=Kyoto@EN"
-           "&place=id:region/north&colour=blue")
+    url = (
+        "/api/queries/typed/results?year=2017&share=35.02&day=2017-03-01&flag=false&name=Kyoto@EN"
+        "&place=id:region/north&colour=blue"
+    )
     row = get_json(api, url)["rows"][0]
     xsd = "http://www.w3.org/2001/XMLSchema#"
     assert row["year"] == {"type": "literal", "value": "2017", "datatype": xsd + "gYear"}
@@ -141,6 +163,7 @@ def test_labels_of_a_page_are_fetched_in_one_query(query_app, query_build, monke
     def counting(self, sparql, **kwargs):
         seen.append(sparql)
         return original(self, sparql, **kwargs)
+
     monkeypatch.setattr(type(store), "query", counting)
     body = get_json(query_app.test_client(), "/api/queries/labels/results?limit=5")
     label_queries = [q for q in seen if "VALUES ?s" in q]
@@ -152,9 +175,15 @@ def rows_of_json(body):
     return [[(c or {}).get("value") for c in row.values()] for row in body["rows"]]
 
 
-@pytest.mark.parametrize("fmt, media_type", [
-    ("csv", "text/csv"), ("tsv", "text/tab-separated-values"),
-    ("sparql-json", "application/sparql-results+json"), ("sparql-xml", "application/sparql-results+xml")])
+@pytest.mark.parametrize(
+    "fmt, media_type",
+    [
+        ("csv", "text/csv"),
+        ("tsv", "text/tab-separated-values"),
+        ("sparql-json", "application/sparql-results+json"),
+        ("sparql-xml", "application/sparql-results+xml"),
+    ],
+)
 def test_select_formats_hold_the_same_rows(api, fmt, media_type):
     url = "/api/queries/labels/results?language=ja&limit=50"
     expected = rows_of_json(get_json(api, url))
@@ -165,8 +194,11 @@ def test_select_formats_hold_the_same_rows(api, fmt, media_type):
     if fmt == "csv":  # SPARQL CSV is plain values (no term types), so it is read as plain CSV
         got = [row for row in csv.reader(io.StringIO(by_param.get_data(as_text=True)))][1:]
     else:
-        ox_format = {"tsv": ox.QueryResultsFormat.TSV, "sparql-json": ox.QueryResultsFormat.JSON,
-                     "sparql-xml": ox.QueryResultsFormat.XML}[fmt]
+        ox_format = {
+            "tsv": ox.QueryResultsFormat.TSV,
+            "sparql-json": ox.QueryResultsFormat.JSON,
+            "sparql-xml": ox.QueryResultsFormat.XML,
+        }[fmt]
         parsed = ox.parse_query_results(by_param.data, format=ox_format)
         got = [[s[v].value if s[v] is not None else None for v in ("thing", "label")] for s in parsed]
     assert got == expected
@@ -179,16 +211,25 @@ def test_csv_is_plain_values_for_spreadsheets(api):
     assert rows[0] == ["thing", "label"] and ["https://w3id.org/coopgraph/id/city/alpha", "アルファ"] in rows
 
 
-@pytest.mark.parametrize("fmt, media_type, parse_as", [
-    ("turtle", "text/turtle", "turtle"), ("jsonld", "application/ld+json", "json-ld"),
-    ("ntriples", "application/n-triples", "nt"), ("rdfxml", "application/rdf+xml", "xml")])
+@pytest.mark.parametrize(
+    "fmt, media_type, parse_as",
+    [
+        ("turtle", "text/turtle", "turtle"),
+        ("jsonld", "application/ld+json", "json-ld"),
+        ("ntriples", "application/n-triples", "nt"),
+        ("rdfxml", "application/rdf+xml", "xml"),
+    ],
+)
 def test_construct_answers_in_rdf_formats(api, query_build, fmt, media_type, parse_as):
     url = f"/api/queries/pairing-graph/results?pairing={ID}pairing/alpha-gamma"
     response = api.get(url + f"&format={fmt}")
     assert response.status_code == 200 and response.mimetype == media_type
     graph = rdflib.Graph().parse(data=response.data, format=parse_as)
-    expected = query_build[0].query(f"CONSTRUCT {{ <{ID}pairing/alpha-gamma> ?p ?o }} "
-                                    f"WHERE {{ <{ID}pairing/alpha-gamma> ?p ?o }}").triples
+    expected = (
+        query_build[0]
+        .query(f"CONSTRUCT {{ <{ID}pairing/alpha-gamma> ?p ?o }} WHERE {{ <{ID}pairing/alpha-gamma> ?p ?o }}")
+        .triples
+    )
     assert len(graph) == len(expected) > 3
     assert api.get(url, headers={"Accept": media_type}).data == response.data
 
@@ -207,12 +248,15 @@ def test_ask_answers(api):
     assert bool(ox.parse_query_results(data, format=ox.QueryResultsFormat.XML)) is True
 
 
-@pytest.mark.parametrize("url, accept, status, parameter", [
-    ("/api/queries/labels/results?format=turtle", None, 400, "format"),
-    ("/api/queries/labels/results?format=pdf", None, 400, "format"),
-    (f"/api/queries/pairing-graph/results?pairing={ID}pairing/alpha-gamma&format=csv", None, 400, "format"),
-    ("/api/queries/labels/results", "image/png", 406, None),
-])
+@pytest.mark.parametrize(
+    "url, accept, status, parameter",
+    [
+        ("/api/queries/labels/results?format=turtle", None, 400, "format"),
+        ("/api/queries/labels/results?format=pdf", None, 400, "format"),
+        (f"/api/queries/pairing-graph/results?pairing={ID}pairing/alpha-gamma&format=csv", None, 400, "format"),
+        ("/api/queries/labels/results", "image/png", 406, None),
+    ],
+)
 def test_formats_that_do_not_fit(api, url, accept, status, parameter):
     body = get_json(api, url, status=status, headers={"Accept": accept} if accept else {})
     if parameter:  # the formats that do fit are named
@@ -223,6 +267,7 @@ def test_formats_that_do_not_fit(api, url, accept, status, parameter):
 
 
 # --- paging -----------------------------------------------------------------------------
+
 
 def test_pages_follow_next_links_to_the_whole_answer(api):
     whole = get_json(api, "/api/queries/labels/results?limit=1000")
@@ -252,6 +297,7 @@ def test_paging_keeps_parameters_and_format(api):
 
 def test_row_cap_from_the_settings(query_project, query_build):
     from coopgraph.web import create_app
+
     app = create_app(make_settings(query_project, max_result_rows=3), store=query_build[0])
     client = app.test_client()
     body = get_json(client, "/api/queries/label-search/results?text=a")
@@ -270,33 +316,38 @@ def test_unchanged_answers_are_not_sent_twice(api):
 
 # --- bad input: 400 naming the parameter and the expected type ---------------------------
 
-@pytest.mark.parametrize("query, expected_parameter, expected_words", [
-    ("city-pairings", "city", "IRI"),                                  # required, missing
-    ("city-pairings?city=", "city", "IRI"),                            # empty counts as missing
-    ("city-pairings?city=not%20an%20iri", "city", "IRI"),
-    ("city-pairings?city=id:region/north", "city", "mini#City"),       # an IRI, but not of the class
-    ("city-pairings?city=https://example.org/a%3Eb", "city", "IRI"),
-    ("typed?year=twenty", "year", "YYYY"),
-    ("typed?year=%D9%A2%D9%A0%D9%A1%D9%A7", "year", "YYYY"),           # Arabic-Indic digits are not a year
-    ("typed?count=1.5", "count", "whole number"),
-    ("typed?share=1e5", "share", "decimal"),
-    ("typed?day=2017-02-30", "day", "YYYY-MM-DD"),
-    ("typed?flag=maybe", "flag", "true or false"),
-    ("typed?name=Kyoto@", "name", "language tag"),
-    ("typed?name=Kyoto@en-a", "name", "language tag"),                 # not BCP 47 (found by schemathesis)
-    ("typed?colour=green", "colour", "one of red, blue"),
-    ("typed?place=id:pairing/alpha-gamma", "place", "mini#Place"),
-    ("labels?language=fr", "language", "one of en, ja"),
-    ("places-within?region=id:city/alpha", "region", "IRI"),           # not among the graph-drawn values
-    ("echo?text=a&text=b", "text", "text"),                            # one value only
-    ("echo?text=a&colour=red", "colour", "text"),                      # no such parameter: the known ones
-    ("labels?limit=0", "limit", "whole number"),
-    ("labels?limit=ten", "limit", "whole number"),
-    ("labels?offset=-1", "offset", "whole number"),
-])
+
+@pytest.mark.parametrize(
+    "query, expected_parameter, expected_words",
+    [
+        ("city-pairings", "city", "IRI"),  # required, missing
+        ("city-pairings?city=", "city", "IRI"),  # empty counts as missing
+        ("city-pairings?city=not%20an%20iri", "city", "IRI"),
+        ("city-pairings?city=id:region/north", "city", "mini#City"),  # an IRI, but not of the class
+        ("city-pairings?city=https://example.org/a%3Eb", "city", "IRI"),
+        ("typed?year=twenty", "year", "YYYY"),
+        ("typed?year=%D9%A2%D9%A0%D9%A1%D9%A7", "year", "YYYY"),  # Arabic-Indic digits are not a year
+        ("typed?count=1.5", "count", "whole number"),
+        ("typed?share=1e5", "share", "decimal"),
+        ("typed?day=2017-02-30", "day", "YYYY-MM-DD"),
+        ("typed?flag=maybe", "flag", "true or false"),
+        ("typed?name=Kyoto@", "name", "language tag"),
+        ("typed?name=Kyoto@en-a", "name", "language tag"),  # not BCP 47 (found by schemathesis)
+        ("typed?colour=green", "colour", "one of red, blue"),
+        ("typed?place=id:pairing/alpha-gamma", "place", "mini#Place"),
+        ("labels?language=fr", "language", "one of en, ja"),
+        ("places-within?region=id:city/alpha", "region", "IRI"),  # not among the graph-drawn values
+        ("echo?text=a&text=b", "text", "text"),  # one value only
+        ("echo?text=a&colour=red", "colour", "text"),  # no such parameter: the known ones
+        ("labels?limit=0", "limit", "whole number"),
+        ("labels?limit=ten", "limit", "whole number"),
+        ("labels?offset=-1", "offset", "whole number"),
+    ],
+)
 def test_bad_values_answer_400_naming_parameter_and_type(api, query, expected_parameter, expected_words):
-    body = get_json(api, f"/api/queries/{query.replace('?', '/results?', 1) if '?' in query else query + '/results'}",
-                    status=400)
+    body = get_json(
+        api, f"/api/queries/{query.replace('?', '/results?', 1) if '?' in query else query + '/results'}", status=400
+    )
     assert body["error"] == "invalid-parameter" and body["status"] == 400
     assert body["details"]["parameter"] == expected_parameter and f"'{expected_parameter}'" in body["message"]
     assert expected_words in body["details"]["expected"] and body["details"]["expected"] in body["hint"]
@@ -310,7 +361,7 @@ PAYLOADS = [
     '"} UNION { ?s ?p ?o }',
     "} UNION { ?s ?p ?o }",
     '""" . } INSERT DATA { <urn:x> <urn:y> <urn:z> } #',
-    "\\\"; DROP ALL ; SELECT * WHERE { \\\"",
+    '\\"; DROP ALL ; SELECT * WHERE { \\"',
     "<https://w3id.org/coopgraph/id/city/alpha>",
     "Alpha\n} ; CLEAR DEFAULT ; #",
     "?thing",
@@ -326,17 +377,27 @@ def test_injected_text_stays_one_value_and_changes_nothing(api, query_build, pay
     assert echo["rows"] == [{"text": {"type": "literal", "value": payload}, "thing": None}]
     search = get_json(api, "/api/queries/label-search/results", query_string={"text": payload})
     # what the store itself says about that exact text, asked without the API
-    matching = store.select("SELECT DISTINCT ?thing WHERE { ?thing <http://www.w3.org/2000/01/rdf-schema#label> ?l "
-                            "FILTER(CONTAINS(STR(?l), ?text)) }", bindings={"text": ox.Literal(payload)})
+    matching = store.select(
+        "SELECT DISTINCT ?thing WHERE { ?thing <http://www.w3.org/2000/01/rdf-schema#label> ?l "
+        "FILTER(CONTAINS(STR(?l), ?text)) }",
+        bindings={"text": ox.Literal(payload)},
+    )
     assert len(search["rows"]) == len(matching) == 0
     assert store_fingerprint(store) == before
 
 
-@pytest.mark.parametrize("payload", [
-    "https://example.org/a>b", "https://example.org/a> } UNION { ?s ?p ?o } <urn:x",
-    "<https://w3id.org/coopgraph/id/city/alpha>", 'https://example.org/"quoted"', "https://example.org/a b",
-    "https://example.org/{x}", "javascript:alert(1)>",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "https://example.org/a>b",
+        "https://example.org/a> } UNION { ?s ?p ?o } <urn:x",
+        "<https://w3id.org/coopgraph/id/city/alpha>",
+        'https://example.org/"quoted"',
+        "https://example.org/a b",
+        "https://example.org/{x}",
+        "javascript:alert(1)>",
+    ],
+)
 def test_injected_iris_are_refused_and_change_nothing(api, query_build, payload):
     before = store_fingerprint(query_build[0])
     body = get_json(api, "/api/queries/is-city/results", status=400, query_string={"place": payload})
@@ -352,14 +413,16 @@ def test_a_benign_search_still_finds_things(api):
 
 # --- every stored query runs with its example values -----------------------------------------
 
+
 def examples_url(query) -> tuple[str, dict]:
     return f"/api/queries/{query.name}/results", query.example_values()
 
 
 def check_runs_with_examples(client, query):
     for parameter in query.parameters:
-        assert parameter.example is not None or parameter.default is not None or not parameter.required, \
+        assert parameter.example is not None or parameter.default is not None or not parameter.required, (
             f"{query.path}: required parameter '{parameter.name}' needs an example"
+        )
     url, values = examples_url(query)
     response = client.get(url, query_string=values)
     assert response.status_code == 200, f"{query.name}: {response.get_data(as_text=True)}"
@@ -377,11 +440,14 @@ def test_every_test_query_runs_with_its_examples(query_app, query_project, name)
 CURATED_QUERIES = sorted(p.stem for p in (ROOT / "queries").glob("*.rq"))
 
 
-@pytest.mark.skipif(not (ROOT / "ontology").is_dir() or not CURATED_QUERIES,
-                    reason="the curated ontology and stored queries are not in this checkout yet")
+@pytest.mark.skipif(
+    not (ROOT / "ontology").is_dir() or not CURATED_QUERIES,
+    reason="the curated ontology and stored queries are not in this checkout yet",
+)
 @pytest.mark.parametrize("name", CURATED_QUERIES or ["none"])
 def test_every_curated_query_loads_and_runs_with_its_examples(app, name):
     from coopgraph.web.services import Services
+
     services: Services = app.extensions["coopgraph"]
     queries = services.queries
     assert not services.query_errors, [str(e) for e in services.query_errors]
@@ -390,18 +456,24 @@ def test_every_curated_query_loads_and_runs_with_its_examples(app, name):
 
 # --- the command line: same validation, same formats ------------------------------------
 
+
 def cli_run(project: Path, *args):
     result = CliRunner().invoke(cli, ["--root", str(project), "query", *args], catch_exceptions=False)
     return result.exit_code, result.stdout_bytes, result.stderr
 
 
-@pytest.mark.parametrize("name, params, fmt", [
-    ("labels", {"language": "ja"}, "csv"), ("labels", {"language": "ja"}, "tsv"),
-    ("labels", {}, "sparql-json"), ("labels", {}, "sparql-xml"),
-    ("pairing-graph", {"pairing": ID + "pairing/alpha-gamma"}, "turtle"),
-    ("pairing-graph", {"pairing": ID + "pairing/alpha-gamma"}, "ntriples"),
-    ("is-city", {"place": ID + "city/beta"}, "sparql-json"),
-])
+@pytest.mark.parametrize(
+    "name, params, fmt",
+    [
+        ("labels", {"language": "ja"}, "csv"),
+        ("labels", {"language": "ja"}, "tsv"),
+        ("labels", {}, "sparql-json"),
+        ("labels", {}, "sparql-xml"),
+        ("pairing-graph", {"pairing": ID + "pairing/alpha-gamma"}, "turtle"),
+        ("pairing-graph", {"pairing": ID + "pairing/alpha-gamma"}, "ntriples"),
+        ("is-city", {"place": ID + "city/beta"}, "sparql-json"),
+    ],
+)
 def test_cli_writes_the_same_bytes_as_the_api(api, query_project, name, params, fmt):
     args = [a for k, v in params.items() for a in ("--param", f"{k}={v}")]
     code, out, err = cli_run(query_project, "--name", name, *args, "--format", fmt)
@@ -417,11 +489,20 @@ def test_cli_json_is_the_api_shape_without_urls(api, query_project):
     assert from_cli == {k: v for k, v in from_api.items() if k not in ("next", "prev")}
 
 
-@pytest.mark.parametrize("name, params", [
-    ("city-pairings", []), ("city-pairings", ["city=not an iri"]), ("city-pairings", ["city=id:region/north"]),
-    ("typed", ["year=twenty"]), ("typed", ["count=1.5"]), ("typed", ["day=2017-02-30"]),
-    ("typed", ["colour=green"]), ("echo", ["text=a", "text=b"]), ("echo", ["text=a", "nope=1"]),
-])
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("city-pairings", []),
+        ("city-pairings", ["city=not an iri"]),
+        ("city-pairings", ["city=id:region/north"]),
+        ("typed", ["year=twenty"]),
+        ("typed", ["count=1.5"]),
+        ("typed", ["day=2017-02-30"]),
+        ("typed", ["colour=green"]),
+        ("echo", ["text=a", "text=b"]),
+        ("echo", ["text=a", "nope=1"]),
+    ],
+)
 def test_cli_refuses_what_the_api_refuses_with_the_same_message(api, query_project, name, params):
     code, _, err = cli_run(query_project, "--name", name, *[a for p in params for a in ("--param", p)])
     query_string = [tuple(p.split("=", 1)) for p in params]
@@ -436,12 +517,17 @@ def test_cli_refuses_a_format_that_does_not_fit(query_project):
 
 # --- broken stored queries: reported by the build, left out, the app still serves ------------
 
+
 def test_build_reports_each_broken_query_with_its_reason(query_project):
     result = CliRunner().invoke(cli, ["--root", str(query_project), "build"], catch_exceptions=False)
     assert result.exit_code == 0
     assert f"Stored queries: {len(GOOD)} ready, {len(BROKEN)} left out" in result.stdout
-    reasons = {"broken-header": "not valid YAML", "broken-sparql": "does not parse",
-               "broken-enum": "enum_query of parameter 'thing'", "reserved-name": "reserved name"}
+    reasons = {
+        "broken-header": "not valid YAML",
+        "broken-sparql": "does not parse",
+        "broken-enum": "enum_query of parameter 'thing'",
+        "reserved-name": "reserved name",
+    }
     lines = [line for line in result.stderr.splitlines() if line.startswith("stored query left out:")]
     assert len(lines) == len(BROKEN)
     for name, reason in reasons.items():
@@ -455,12 +541,15 @@ def live_project_server(tmp_path_factory, query_project):
     shutil.copytree(query_project, root)
     (root / "queries" / "slow.rq").write_text(
         "#+ title: Deliberately slow\n#+ description: Joins every triple with every other, five times over.\n"
-        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?q ?r }\n")
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?q ?r }\n"
+    )
     store = root / "store"
     result = CliRunner().invoke(cli, ["--root", str(root), "build", "--store", str(store)], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
-    server = LiveServer(["--root", str(root), "serve", "--store", str(store), "--workers", "1", "--threads", "4"],
-                        env={"COOPGRAPH_QUERY_TIMEOUT": "1.5"})
+    server = LiveServer(
+        ["--root", str(root), "serve", "--store", str(store), "--workers", "1", "--threads", "4"],
+        env={"COOPGRAPH_QUERY_TIMEOUT": "1.5"},
+    )
     yield server
     server.stop()
 
@@ -485,7 +574,6 @@ def test_live_server_stops_a_query_at_the_time_limit(live_project_server):
     assert requests.get(url + "/api/queries/labels/results", timeout=10).status_code == 200  # the server goes on
 
 
-
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -494,17 +582,33 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def test_a_browser_renders_the_api_page_from_our_own_files(live_project_server, tmp_path):
     """Swagger UI, loaded from the package, fetches the OpenAPI document and lists every operation."""
     import subprocess
+
     page = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-extensions", "--no-first-run",
-         f"--user-data-dir={tmp_path}", "--virtual-time-budget=15000", "--dump-dom",
-         live_project_server.url + "/api"], capture_output=True, text=True, timeout=90)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-extensions",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path}",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            live_project_server.url + "/api",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     dom = page.stdout
     assert 'class="swagger-ui"' in dom, page.stderr[-2000:]
     rendered = set(re.findall(r'data-path="(/api/queries/[^"]+/results)"', dom))
     assert rendered == {f"/api/queries/{name}/results" for name in GOOD | {"slow"}}
     assert "coopgraph stored-query API" in dom
 
+
 # --- the docs show the real shapes ------------------------------------------------------------
+
 
 def readme_json_blocks() -> list[dict]:
     section = (ROOT / "docs" / "stored-queries.md").read_text(encoding="utf-8")

@@ -10,10 +10,9 @@ import importlib.util
 
 import pytest
 
+from conftest import ROOT, make_settings
 from coopgraph.knowledge.build import build
 from coopgraph.namespaces import ONTOLOGY, RDF_TYPE
-
-from conftest import ROOT, make_settings
 
 
 @pytest.fixture(scope="module")
@@ -57,20 +56,46 @@ def test_the_real_build_accepts_the_synthetic_data(small_project):
     assert sum(store.count(g) for g in data) == manifest["triples"]
 
     # shaped like the curated data: every kind of resource, names in English and Japanese
-    counts = {row["c"].value: int(row["n"].value) for row in store.select(
-        "SELECT ?c (COUNT(?x) AS ?n) WHERE { ?x a ?c } GROUP BY ?c", default_graphs=data)}
-    for kind in ("Party", "PublicBody", "Country", "Prefecture", "Region", "Municipality", "Programme",
-                 "Pairing", "Theme", "Document", "File", "WebSource", "Meeting", "CooperationAgreement"):
+    counts = {
+        row["c"].value: int(row["n"].value)
+        for row in store.select("SELECT ?c (COUNT(?x) AS ?n) WHERE { ?x a ?c } GROUP BY ?c", default_graphs=data)
+    }
+    for kind in (
+        "Party",
+        "PublicBody",
+        "Country",
+        "Prefecture",
+        "Region",
+        "Municipality",
+        "Programme",
+        "Pairing",
+        "Theme",
+        "Document",
+        "File",
+        "WebSource",
+        "Meeting",
+        "CooperationAgreement",
+    ):
         assert counts.get(ONTOLOGY + kind, 0) > 0, kind
-    assert store.ask("ASK { ?x <http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(lang(?l) = 'ja') }",
-                     default_graphs=data)
+    assert store.ask(
+        "ASK { ?x <http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(lang(?l) = 'ja') }", default_graphs=data
+    )
 
     # only terms the ontology declares
-    used = {row["t"].value for row in store.select(
-        f"SELECT DISTINCT ?t WHERE {{ {{ ?s ?t ?o }} UNION {{ ?s <{RDF_TYPE}> ?t }} "
-        f"FILTER(STRSTARTS(STR(?t), '{ONTOLOGY}')) }}", default_graphs=data)}
-    declared = {row["t"].value for row in store.select(
-        f"SELECT DISTINCT ?t WHERE {{ ?t <{RDF_TYPE}> ?kind }}", default_graphs=[store.iris.ontology_graph])}
+    used = {
+        row["t"].value
+        for row in store.select(
+            f"SELECT DISTINCT ?t WHERE {{ {{ ?s ?t ?o }} UNION {{ ?s <{RDF_TYPE}> ?t }} "
+            f"FILTER(STRSTARTS(STR(?t), '{ONTOLOGY}')) }}",
+            default_graphs=data,
+        )
+    }
+    declared = {
+        row["t"].value
+        for row in store.select(
+            f"SELECT DISTINCT ?t WHERE {{ ?t <{RDF_TYPE}> ?kind }}", default_graphs=[store.iris.ontology_graph]
+        )
+    }
     assert used and used <= declared, used - declared
 
 
@@ -78,6 +103,5 @@ def test_every_name_is_obviously_synthetic(small_project):
     folder, _ = small_project
     store, _ = build(make_settings(folder), validate=False)
     data = [g for g in store.graphs() if g.startswith(store.iris.graph_base + "data/")]
-    labels = store.select("SELECT ?l WHERE { ?x <http://www.w3.org/2000/01/rdf-schema#label> ?l }",
-                          default_graphs=data)
+    labels = store.select("SELECT ?l WHERE { ?x <http://www.w3.org/2000/01/rdf-schema#label> ?l }", default_graphs=data)
     assert labels and all(any(mark in row["l"].value for mark in ("Synth", "Shinse", "シンセ")) for row in labels)

@@ -13,16 +13,23 @@ from pathlib import Path
 
 import pytest
 
-
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
-                       reason="needs Chromium at /usr/bin/chromium (Debian package: chromium)"),
+    pytest.mark.skipif(
+        not os.access(CHROMIUM, os.X_OK), reason="needs Chromium at /usr/bin/chromium (Debian package: chromium)"
+    ),
 ]
 playwright_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (pip extra: test)")
 
@@ -71,9 +78,18 @@ class Visit:
         self.context.close()
 
 
-@pytest.mark.parametrize("name, path", [("home", "/"), ("city", None), ("search", "/search?q={word}"),
-                                        ("map", "/map"), ("timeline", "/timeline"), ("network", "/network"),
-                                        ("city-ja", "{city}?lang=ja")])
+@pytest.mark.parametrize(
+    "name, path",
+    [
+        ("home", "/"),
+        ("city", None),
+        ("search", "/search?q={word}"),
+        ("map", "/map"),
+        ("timeline", "/timeline"),
+        ("network", "/network"),
+        ("city-ja", "{city}?lang=ja"),
+    ],
+)
 def test_page_loads_without_console_errors(browser, site, artifacts, name, path):
     base, city, word = site
     path = (path or city).format(city=city, word=word)

@@ -34,6 +34,7 @@ def catalogue() -> Catalogue:
 
 # --- the files -------------------------------------------------------------------------------
 
+
 def test_every_key_is_in_every_language(catalogue):
     for table in ("messages", "standard_names"):
         keys = {lang: set(getattr(catalogue, table)[lang]) for lang in LANGUAGES}
@@ -52,8 +53,10 @@ def test_plural_messages_have_the_forms_each_language_needs(catalogue):
             message = catalogue.messages[lang][key]
             assert isinstance(message, dict), (lang, key)
             assert needed <= set(message), (lang, key, needed - set(message))
-            assert all("{count" in form or lang == "en" and category == "one"
-                       for category, form in message.items()), (lang, key)
+            assert all("{count" in form or lang == "en" and category == "one" for category, form in message.items()), (
+                lang,
+                key,
+            )
 
 
 def test_plural_forms_follow_the_count(catalogue):
@@ -78,6 +81,7 @@ def test_a_malformed_message_is_refused():
 
 def test_the_package_data_ships_the_catalogue():
     import tomllib
+
     pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
     patterns = pyproject["tool"]["setuptools"]["package-data"]["coopgraph"]
     shipped = {p for pattern in patterns for p in (WEB.parent).glob(pattern)}
@@ -96,8 +100,9 @@ def used_keys() -> set[str]:
     for path in list((WEB / "templates").rglob("*.html")) + list(WEB.glob("*.py")):
         keys |= set(LITERAL_KEY.findall(path.read_text(encoding="utf-8")))
     keys |= {key for key, _ in FEATURED} | {key for _, key in FACETS}
-    keys |= {"graph_" + kind for kind in ("data", "contribution", "inferred", "ontology", "meta", "provenance",
-                                          "other")}
+    keys |= {
+        "graph_" + kind for kind in ("data", "contribution", "inferred", "ontology", "meta", "provenance", "other")
+    }
     keys |= {"kind_" + kind for kind in ("programme", "theme", "actor")}
     keys |= {"ontology_version", "licence", "creator"}
     return keys
@@ -110,9 +115,27 @@ def test_no_code_uses_a_key_the_catalogue_lacks(catalogue):
         assert keys <= set(catalogue.messages[lang]), (lang, keys - set(catalogue.messages[lang]))
 
 
-PAGES = ["/", "/search", "/search?q=green", "/search?q=zzz", "/search?q=Mockton", "/map", "/timeline", "/network",
-         "/ontology", "/id/city/testville", "/id/pairing/testville-examplestad", "/id/theme/green",
-         "/id/programme/testprog", "/queries", "/sparql", "/validate", "/download", "/dataset", "/api"]
+PAGES = [
+    "/",
+    "/search",
+    "/search?q=green",
+    "/search?q=zzz",
+    "/search?q=Mockton",
+    "/map",
+    "/timeline",
+    "/network",
+    "/ontology",
+    "/id/city/testville",
+    "/id/pairing/testville-examplestad",
+    "/id/theme/green",
+    "/id/programme/testprog",
+    "/queries",
+    "/sparql",
+    "/validate",
+    "/download",
+    "/dataset",
+    "/api",
+]
 
 
 def test_no_page_asks_for_a_missing_key(towns_app):
@@ -126,6 +149,7 @@ def test_no_page_asks_for_a_missing_key(towns_app):
 
 
 # --- the reader's language -------------------------------------------------------------------
+
 
 def test_accept_language_chooses_japanese(towns_client):
     response = towns_client.get("/id/city/testville", headers={"Accept-Language": "ja-JP,ja;q=0.9,en;q=0.5"})
@@ -152,13 +176,15 @@ def test_search_json_follows_accept_language(towns_client):
 
 
 def test_a_real_server_answers_in_the_readers_language(live_server):
-    response = requests.get(live_server.url + "/search", params={"q": "Koriyama"},
-                            headers={"Accept-Language": "ja"}, timeout=30)
+    response = requests.get(
+        live_server.url + "/search", params={"q": "Koriyama"}, headers={"Accept-Language": "ja"}, timeout=30
+    )
     assert response.status_code == 200
     assert '<html lang="ja">' in response.text and "Accept-Language" in response.headers["Vary"]
 
 
 # --- plural forms on the pages ---------------------------------------------------------------
+
 
 def test_one_result_is_singular(towns_client):
     html = towns_client.get("/search?q=green").get_data(as_text=True)
@@ -170,6 +196,7 @@ def test_one_result_is_singular(towns_client):
 
 
 # --- names of terms in Japanese --------------------------------------------------------------
+
 
 def test_properties_are_named_in_japanese_themes_keep_their_sourced_names(client):
     html = client.get("/id/city/koriyama?lang=ja").get_data(as_text=True)
@@ -204,8 +231,9 @@ def test_every_graph_name_names_a_term_the_graph_labels_in_english_only(catalogu
     names = catalogue.names_by_iri("graph_names", built_store.iris.prefixes())
     assert names
     wanted = ", ".join(str(ox.NamedNode(iri)) for iri in names)
-    rows = built_store.select(f"SELECT ?s ?l WHERE {{ VALUES ?p {{ <{RDFS}label> <{SKOS}prefLabel> }} "
-                              f"?s ?p ?l FILTER(?s IN ({wanted})) }}")
+    rows = built_store.select(
+        f"SELECT ?s ?l WHERE {{ VALUES ?p {{ <{RDFS}label> <{SKOS}prefLabel> }} ?s ?p ?l FILTER(?s IN ({wanted})) }}"
+    )
     langs: dict[str, set[str]] = {}
     for row in rows:
         langs.setdefault(row["s"].value, set()).add(row["l"].language or "")
@@ -228,6 +256,7 @@ def test_every_term_of_the_ontology_has_a_japanese_name_and_no_theme_gets_one(ca
 
 # --- kana readings in search -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("query", ["こおりやま", "コオリヤマ", "こうりやま"])
 def test_a_kana_reading_finds_the_place(client, query):
     results = client.get("/search.json", query_string={"q": query}).get_json()["results"]
@@ -236,4 +265,3 @@ def test_a_kana_reading_finds_the_place(client, query):
 
 def test_kana_that_reads_as_nothing_finds_nothing(client):
     assert client.get("/search.json", query_string={"q": "ぬぬぬぬ"}).get_json()["total"] == 0
-

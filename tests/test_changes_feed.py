@@ -18,19 +18,26 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 @pytest.fixture(scope="module")
 def client(mini_settings):
-    settings = mini_settings.with_overrides(sparql_update="maintainers", maintainer_tokens={"m": "Max"},
-                                            contributor_tokens={"c": "Ada"})
+    settings = mini_settings.with_overrides(
+        sparql_update="maintainers", maintainer_tokens={"m": "Max"}, contributor_tokens={"c": "Ada"}
+    )
     store, _ = build(settings)
     app = create_app(settings, store=store)
     app.config["TESTING"] = True
     client = app.test_client()
     contribution = (f'<{ID}city/kappa> a <{EX}City> ; <{LABEL}> "Kappa <&> city"@en .').encode()
-    answer = client.post("/api/contributions", data=contribution, query_string={"description": "Kappa & co"},
-                         headers={"Authorization": "Bearer c", "Content-Type": "text/turtle"})
+    answer = client.post(
+        "/api/contributions",
+        data=contribution,
+        query_string={"description": "Kappa & co"},
+        headers={"Authorization": "Bearer c", "Content-Type": "text/turtle"},
+    )
     assert answer.status_code == 201, answer.get_json()
     time.sleep(1.1)  # times are kept to the second: the update must come after the contribution
-    update = (f'INSERT DATA {{ GRAPH <https://w3id.org/coopgraph/graph/data/edits> {{ <{ID}city/lambda> '
-              f'a <{EX}City> ; <{LABEL}> "Lambda"@en }} }}')
+    update = (
+        f"INSERT DATA {{ GRAPH <https://w3id.org/coopgraph/graph/data/edits> {{ <{ID}city/lambda> "
+        f'a <{EX}City> ; <{LABEL}> "Lambda"@en }} }}'
+    )
     answer = client.post("/sparql", data={"update": update}, headers={"Authorization": "Bearer m"})
     assert answer.status_code == 200, answer.get_json()
     return client
@@ -68,18 +75,22 @@ def test_a_bad_limit_is_400(client):
 
 
 def test_the_changes_about_a_resource_carry_their_diff(client):
-    update = (f'DELETE DATA {{ GRAPH <https://w3id.org/coopgraph/graph/data/edits> {{ <{ID}city/lambda> '
-              f'<{LABEL}> "Lambda"@en }} }} ; INSERT DATA {{ GRAPH <https://w3id.org/coopgraph/graph/data/edits> '
-              f'{{ <{ID}city/lambda> <{LABEL}> "Lambda City"@en }} }}')
+    update = (
+        f"DELETE DATA {{ GRAPH <https://w3id.org/coopgraph/graph/data/edits> {{ <{ID}city/lambda> "
+        f'<{LABEL}> "Lambda"@en }} }} ; INSERT DATA {{ GRAPH <https://w3id.org/coopgraph/graph/data/edits> '
+        f'{{ <{ID}city/lambda> <{LABEL}> "Lambda City"@en }} }}'
+    )
     assert client.post("/sparql", data={"update": update}, headers={"Authorization": "Bearer m"}).status_code == 200
-    body = client.get("/changes/about", query_string={"iri": f"{ID}city/lambda"},
-                      headers={"Accept": "application/json"}).get_json()
+    body = client.get(
+        "/changes/about", query_string={"iri": f"{ID}city/lambda"}, headers={"Accept": "application/json"}
+    ).get_json()
     newest, first = body["changes"][0], body["changes"][-1]
     assert [line.split('"')[1] for line in newest["removed"]] == ["Lambda"]
     assert [line.split('"')[1] for line in newest["added"]] == ["Lambda City"]
     assert len(first["added"]) == 2 and first["removed"] == []
-    kappa = client.get("/changes/about", query_string={"iri": f"{ID}city/kappa"},
-                       headers={"Accept": "application/json"}).get_json()["changes"]
+    kappa = client.get(
+        "/changes/about", query_string={"iri": f"{ID}city/kappa"}, headers={"Accept": "application/json"}
+    ).get_json()["changes"]
     assert [c["kind"] for c in kappa] == ["contribution"] and len(kappa[0]["added"]) == 2
     page = client.get("/changes/about", query_string={"iri": f"{ID}city/lambda"}, headers={"Accept": "text/html"})
     assert page.status_code == 200 and b"Lambda City" in page.data

@@ -9,9 +9,8 @@ import pytest
 import rdflib
 from click.testing import CliRunner
 
-from coopgraph.cli import cli
-
 from conftest import MINI, SAMPLES
+from coopgraph.cli import cli
 
 ID = "https://w3id.org/coopgraph/id/"
 
@@ -59,8 +58,9 @@ def test_build_on_disk_then_query_it(tmp_path):
     store = tmp_path / "store"
     assert mini("build", "--store", str(store))[0] == 0
     assert (store / "db").is_dir() and (store / "snapshots" / "CURRENT").is_file()
-    code, out, _ = mini("query", "--store", str(store), "--name", "city-pairings", "--param", "city=id:city/alpha",
-                        "--format", "csv")
+    code, out, _ = mini(
+        "query", "--store", str(store), "--name", "city-pairings", "--param", "city=id:city/alpha", "--format", "csv"
+    )
     assert code == 0 and out.splitlines()[1].endswith(",Gamma")
 
 
@@ -78,10 +78,19 @@ def test_violation_fails_the_build_and_keeps_the_previous_store(project, tmp_pat
     code, _, err = run("--root", str(project), "build", "--store", str(store))
     assert code == 1
     assert "DOES NOT CONFORM" in err
-    assert "Bad (https://w3id.org/coopgraph/id/pairing/bad)" in err          # focus node with its label
+    assert "Bad (https://w3id.org/coopgraph/id/pairing/bad)" in err  # focus node with its label
     assert "mini#start>: The start date must not be after the end date." in err  # property and message
-    code, out, _ = run("--root", str(project), "query", "--store", str(store), "-", "--format", "csv",
-                       input="SELECT ?s WHERE { ?s a <https://example.org/mini#Pairing> }")
+    code, out, _ = run(
+        "--root",
+        str(project),
+        "query",
+        "--store",
+        str(store),
+        "-",
+        "--format",
+        "csv",
+        input="SELECT ?s WHERE { ?s a <https://example.org/mini#Pairing> }",
+    )
     assert code == 0 and "pairing/bad" not in out and "pairing/alpha-gamma" in out
 
 
@@ -90,19 +99,27 @@ def test_query_from_file_stdin_and_stored(tmp_path):
     query.write_text("SELECT ?s WHERE { ?s a <https://example.org/mini#Region> } ORDER BY ?s")
     code, out, _ = mini("query", str(query), "--format", "json")
     assert code == 0
-    assert [b["s"]["value"] for b in json.loads(out)["results"]["bindings"]] == [ID + "region/continent",
-                                                                                ID + "region/north"]
+    assert [b["s"]["value"] for b in json.loads(out)["results"]["bindings"]] == [
+        ID + "region/continent",
+        ID + "region/north",
+    ]
     code, out, _ = mini("query", "-", "--format", "tsv", input=query.read_text())
     assert code == 0 and out.splitlines()[0] == "?s"
     code, out, _ = mini("query", "--name", "city-pairings", "--param", "city=id:city/alpha")
     assert code == 0 and "Gamma" in out and "(1 row)" in out
 
 
-@pytest.mark.parametrize("fmt, parse_as", [("turtle", "turtle"), ("jsonld", "json-ld"), ("ntriples", "nt"),
-                                           ("rdfxml", "xml")])
+@pytest.mark.parametrize(
+    "fmt, parse_as", [("turtle", "turtle"), ("jsonld", "json-ld"), ("ntriples", "nt"), ("rdfxml", "xml")]
+)
 def test_construct_queries_in_rdf_formats(fmt, parse_as):
-    code, out, _ = mini("query", "-", "--format", fmt,
-                        input="CONSTRUCT { ?s a ?t } WHERE { ?s a ?t FILTER(?t = <https://example.org/mini#Region>) }")
+    code, out, _ = mini(
+        "query",
+        "-",
+        "--format",
+        fmt,
+        input="CONSTRUCT { ?s a ?t } WHERE { ?s a ?t FILTER(?t = <https://example.org/mini#Region>) }",
+    )
     assert code == 0
     graph = rdflib.Graph().parse(data=out, format=parse_as)
     assert len(graph) == 2
@@ -114,22 +131,25 @@ def test_asserted_view_on_the_command_line():
     assert mini("query", "-", "--graph", "asserted", input=query)[1].strip() == "no"
 
 
-@pytest.mark.parametrize("args, stdin, code, message", [
-    (["query"], None, 2, "either a query FILE"),
-    (["query", "-", "--name", "labels"], "", 2, "not both"),
-    (["query", "--name", "nothing"], None, 2, "no stored query named 'nothing'"),
-    (["query", "--name", "city-pairings"], None, 2, "parameter 'city': is required"),
-    (["query", "--name", "city-pairings", "--param", "city=not an iri"], None, 2, "is not an absolute IRI"),
-    (["query", "--name", "city-pairings", "--param", "city"], None, 2, "name=value"),
-    (["query", "-"], "SELECT * WHERE { ?s ?p }", 1, "line 1"),
-    (["query", "-"], "INSERT DATA { <urn:a> <urn:b> <urn:c> }", 2, "only reads"),
-    (["query", "-"], "SELECT * WHERE { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }", 1, "SERVICE"),
-    (["query", "-", "--format", "csv"], "CONSTRUCT WHERE { ?s ?p ?o }", 2, "cannot be written as csv"),
-    (["query", "--store", "/nonexistent/store", "-"], "ASK {}", 2, "no built store"),
-    (["validate", "/nonexistent/file.ttl"], None, 2, "no such file"),
-    (["validate", "data.unknown"], None, 2, None),
-    (["serve", "--store", "/nonexistent/store"], None, 2, "no built store"),
-])
+@pytest.mark.parametrize(
+    "args, stdin, code, message",
+    [
+        (["query"], None, 2, "either a query FILE"),
+        (["query", "-", "--name", "labels"], "", 2, "not both"),
+        (["query", "--name", "nothing"], None, 2, "no stored query named 'nothing'"),
+        (["query", "--name", "city-pairings"], None, 2, "parameter 'city': is required"),
+        (["query", "--name", "city-pairings", "--param", "city=not an iri"], None, 2, "is not an absolute IRI"),
+        (["query", "--name", "city-pairings", "--param", "city"], None, 2, "name=value"),
+        (["query", "-"], "SELECT * WHERE { ?s ?p }", 1, "line 1"),
+        (["query", "-"], "INSERT DATA { <urn:a> <urn:b> <urn:c> }", 2, "only reads"),
+        (["query", "-"], "SELECT * WHERE { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }", 1, "SERVICE"),
+        (["query", "-", "--format", "csv"], "CONSTRUCT WHERE { ?s ?p ?o }", 2, "cannot be written as csv"),
+        (["query", "--store", "/nonexistent/store", "-"], "ASK {}", 2, "no built store"),
+        (["validate", "/nonexistent/file.ttl"], None, 2, "no such file"),
+        (["validate", "data.unknown"], None, 2, None),
+        (["serve", "--store", "/nonexistent/store"], None, 2, "no built store"),
+    ],
+)
 def test_errors_exit_with_their_code_and_say_what_to_do(args, stdin, code, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data.unknown").write_text("x")

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import ROOT
 from coopgraph.namespaces import Iris
 from coopgraph.queries import load_stored_queries, run_stored_query
-
-from conftest import ROOT
 
 ID = Iris().id_base
 
@@ -26,9 +25,11 @@ def stored():
 @pytest.fixture(scope="module")
 def ask(stored, built_store):
     """Run a stored query with parameters; return rows as dicts of plain strings."""
+
     def run(name: str, **params) -> list[dict[str, str]]:
         result, _ = run_stored_query(built_store, stored[name], params)
         return [{k: v.value for k, v in row.items()} for row in result.dicts()]
+
     return run
 
 
@@ -37,9 +38,20 @@ def split(value: str, separator: str = "; ") -> set[str]:
 
 
 def test_every_question_has_a_stored_query_with_a_header(stored):
-    expected = {"article-25-parties", "letter-of-intent", "dialogues", "programmes", "programme-pairings",
-                "theme-cooperation", "city-cooperation", "timeline", "documents-and-studies",
-                "organisation-hierarchy", "disputed-claims", "multi-programme-japanese-cities"}
+    expected = {
+        "article-25-parties",
+        "letter-of-intent",
+        "dialogues",
+        "programmes",
+        "programme-pairings",
+        "theme-cooperation",
+        "city-cooperation",
+        "timeline",
+        "documents-and-studies",
+        "organisation-hierarchy",
+        "disputed-claims",
+        "multi-programme-japanese-cities",
+    }
     assert expected <= set(stored)
     for name in expected:
         query = stored[name]
@@ -60,8 +72,9 @@ def test_q1_article_25_binds_the_eu_its_member_states_and_japan(ask):
     assert {r["partyLabel"] for r in rows} == {"European Union", "Member States of the European Union", "Japan"}
     assert {r["partyLabelJa"] for r in rows} == {"欧州連合", "欧州連合構成国", "日本"}
     text = rows[0]["text"]
-    assert text.startswith("The Parties shall enhance the exchange of experiences and good practices in the area of "
-                           "urban policies")
+    assert text.startswith(
+        "The Parties shall enhance the exchange of experiences and good practices in the area of urban policies"
+    )
     assert "demographic dynamics and climate change" in text
     assert "among their local governments or city authorities" in text
     assert {r["agreement"] for r in rows} == {ID + "agreement/spa"}
@@ -88,8 +101,10 @@ def test_q2_letter_of_intent(ask):
 
 # 3. Which dialogues exist between DG REGIO and MLIT, who takes part, since when, on which topics?
 def test_q3_dialogues_between_dg_regio_and_mlit(ask):
-    rows = {r["dialogue"].rsplit("/", 1)[1]: r for r in ask(
-        "dialogues", euBody=ID + "organisation/dg-regio", japanBody=ID + "organisation/mlit")}
+    rows = {
+        r["dialogue"].rsplit("/", 1)[1]: r
+        for r in ask("dialogues", euBody=ID + "organisation/dg-regio", japanBody=ID + "organisation/mlit")
+    }
     assert set(rows) == {"urban-policy-dialogue", "territorial-dialogue", "high-level-policy-dialogue"}
     urban = rows["urban-policy-dialogue"]
     assert urban["since"] == "2013-10-10"
@@ -98,9 +113,11 @@ def test_q3_dialogues_between_dg_regio_and_mlit(ask):
     territorial = rows["territorial-dialogue"]
     assert territorial["since"] == "2021-05-21"
     assert "MLIT National Spatial Planning and Regional Policy Bureau" in split(territorial["bodies"])
-    assert {"Demographic change and competitiveness",
-            "Environmental sustainability, disaster risk reduction and climate change",
-            "Regional innovation and smart specialisation"} <= split(territorial["topics"])
+    assert {
+        "Demographic change and competitiveness",
+        "Environmental sustainability, disaster risk reduction and climate change",
+        "Regional innovation and smart specialisation",
+    } <= split(territorial["topics"])
     assert split(territorial["people"]) == {"Sakaki Shin'ichi", "Nakahara Jun", "Lemaître"}
     high_level = rows["high-level-policy-dialogue"]
     assert high_level["since"] == "2023-10-31"
@@ -140,10 +157,17 @@ def test_q5_iuc_pairings(ask):
     assert len(rows) == 10
     pairs = {r["japanSide"]: r for r in rows}
     assert {name: r["euSide"] for name, r in pairs.items()} == {
-        "Yokohama": "Frankfurt am Main", "Koriyama": "Essen", "Hirosaki": "Donostia-San Sebastián",
-        "Ichinomiya": "Ioannina", "Ikoma": "Ancona", "Tokorozawa": "Bratislava",
-        "Toyota": "Grenoble-Alpes Métropole", "Kamakura": "Umeå", "Kobe": "Marseille",
-        next(k for k in pairs if "Nagano" in k): "Turku"}
+        "Yokohama": "Frankfurt am Main",
+        "Koriyama": "Essen",
+        "Hirosaki": "Donostia-San Sebastián",
+        "Ichinomiya": "Ioannina",
+        "Ikoma": "Ancona",
+        "Tokorozawa": "Bratislava",
+        "Toyota": "Grenoble-Alpes Métropole",
+        "Kamakura": "Umeå",
+        "Kobe": "Marseille",
+        next(k for k in pairs if "Nagano" in k): "Turku",
+    }
     assert split(next(k for k in pairs if "Nagano" in k)) == {"Nagano", "Obuse"}
     assert pairs["Koriyama"]["startYear"] == "2017"
     assert pairs["Tokorozawa"]["startYear"] == "2018"
@@ -190,8 +214,13 @@ def test_q6_theme_circular_economy_includes_narrower_themes(ask):
 def test_q6_theme_hydrogen(ask):
     rows = ask("theme-cooperation", theme=ID + "theme/hydrogen")
     authorities = {(r["side"], r["authorityLabel"]) for r in rows}
-    assert {("Japan", "Toyota"), ("EU", "Grenoble-Alpes Métropole"), ("Japan", "Koriyama"), ("EU", "Essen"),
-            ("Japan", "Kawasaki")} <= authorities
+    assert {
+        ("Japan", "Toyota"),
+        ("EU", "Grenoble-Alpes Métropole"),
+        ("Japan", "Koriyama"),
+        ("EU", "Essen"),
+        ("Japan", "Kawasaki"),
+    } <= authorities
 
 
 # 7. For a given city: all its cooperation (programmes, partners, themes, initiatives) across programmes.
@@ -200,8 +229,10 @@ def test_q7_kamakura(ask):
     kinds = {(r["kind"], r["activityLabel"]) for r in rows}
     assert ("initiative", "Kamacon") in kinds
     pairings = {r.get("programmeLabel"): split(r["partners"]) for r in rows if r["kind"] == "pairing"}
-    assert pairings == {"International Urban Cooperation": {"Umeå"},
-                        "International Urban and Regional Cooperation": {"Umeå", "Venice Metropolitan City"}}
+    assert pairings == {
+        "International Urban Cooperation": {"Umeå"},
+        "International Urban and Regional Cooperation": {"Umeå", "Venice Metropolitan City"},
+    }
     iuc = next(r for r in rows if r.get("programmeLabel") == "International Urban Cooperation")
     assert {"Smart city", "Social inclusion", "Participatory social innovation"} <= split(iuc["themes"])
     assert any(r["kind"] == "event" and r.get("when") == "2022-05-13" for r in rows)
@@ -210,8 +241,10 @@ def test_q7_kamakura(ask):
 def test_q7_koriyama_partner_is_essen(ask):
     rows = ask("city-cooperation", city=ID + "city/koriyama")
     pairings = [r for r in rows if r["kind"] == "pairing"]
-    assert {r["programmeLabel"] for r in pairings} == {"International Urban Cooperation",
-                                                       "International Urban and Regional Cooperation"}
+    assert {r["programmeLabel"] for r in pairings} == {
+        "International Urban Cooperation",
+        "International Urban and Regional Cooperation",
+    }
     assert all(split(r["partners"]) == {"Essen"} for r in pairings)
     agreements = {r["when"] for r in rows if r["kind"] == "agreement"}
     assert agreements == {"2018-11-16", "2022-09"}
@@ -220,8 +253,10 @@ def test_q7_koriyama_partner_is_essen(ask):
 def test_q7_toyama_across_programmes(ask):
     rows = ask("city-cooperation", city=ID + "city/toyama")
     programmes = {r.get("programmeLabel") for r in rows if r["kind"] in ("pairing", "programme")}
-    assert programmes == {"World Cities: EU-Japan Municipal Dialogue on Urban Policy",
-                          "International Urban and Regional Cooperation"}
+    assert programmes == {
+        "World Cities: EU-Japan Municipal Dialogue on Urban Policy",
+        "International Urban and Regional Cooperation",
+    }
 
 
 # 8. The timeline: every dated event, in order.
@@ -275,21 +310,31 @@ def test_q10_hierarchy(ask):
     assert dg["bodyLabelJa"] == "欧州委員会地域・都市政策総局"
     bureau = rows["MLIT City Bureau"]
     assert (bureau["parentLabel"], bureau["topLabel"], bureau["depth"]) == (
-        "Ministry of Land, Infrastructure, Transport and Tourism", "Japan", "2")
+        "Ministry of Land, Infrastructure, Transport and Tourism",
+        "Japan",
+        "2",
+    )
     assert rows["MLIT National Spatial Planning and Regional Policy Bureau"]["bodyLabelJa"] == "国土政策局"
     assert rows["Delegation of the European Union to Japan"]["parentLabel"] == "European Union"
     mlit = rows["Ministry of Land, Infrastructure, Transport and Tourism"]
-    assert split(mlit["predecessors"]) == {"Ministry of Transport", "Ministry of Construction",
-                                          "Hokkaido Development Agency", "National Land Agency"}
+    assert split(mlit["predecessors"]) == {
+        "Ministry of Transport",
+        "Ministry of Construction",
+        "Hokkaido Development Agency",
+        "National Land Agency",
+    }
     assert mlit["bodyLabelJa"] == "国土交通省"
 
 
 def test_q10_hierarchy_uses_the_inferred_inverse(built_store):
     rows = built_store.select(
         "SELECT ?child WHERE { ?parent <http://www.w3.org/ns/org#hasSubOrganization> ?child }",
-        bindings={"parent": __import__("pyoxigraph").NamedNode(ID + "organisation/mlit")})
+        bindings={"parent": __import__("pyoxigraph").NamedNode(ID + "organisation/mlit")},
+    )
     assert {r["child"].value.rsplit("/", 1)[1] for r in rows} >= {
-        "mlit-city-bureau", "mlit-national-spatial-planning-and-regional-policy-bureau"}
+        "mlit-city-bureau",
+        "mlit-national-spatial-planning-and-regional-policy-bureau",
+    }
 
 
 # 11. The claims on which sources disagree, with each source.
@@ -323,6 +368,10 @@ def test_q12_japanese_cities_in_several_programmes(ask):
     assert set(rows) == {"Koriyama", "Tokorozawa", "Toyota", "Kamakura", "Nagano", "Obuse", "Toyama"}
     assert rows["Toyama"]["cityLabelJa"] == "富山市"
     assert split(rows["Toyama"]["programmeNames"]) == {
-        "World Cities: EU-Japan Municipal Dialogue on Urban Policy", "International Urban and Regional Cooperation"}
+        "World Cities: EU-Japan Municipal Dialogue on Urban Policy",
+        "International Urban and Regional Cooperation",
+    }
     assert split(rows["Koriyama"]["programmeNames"]) == {
-        "International Urban Cooperation", "International Urban and Regional Cooperation"}
+        "International Urban Cooperation",
+        "International Urban and Regional Cooperation",
+    }

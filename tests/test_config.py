@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 
 from coopgraph.config import DOCS, Settings, load_settings
 from coopgraph.errors import ConfigError
-from dataclasses import fields
 
 
 def test_precedence(tmp_path):
@@ -23,10 +24,13 @@ def test_tokens_from_the_environment_as_json():
     assert settings.contributor_tokens == {"t0k3n": "Ada"}
 
 
-@pytest.mark.parametrize("environ, message", [
-    ({"COOPGRAPH_QUERY_TIMEOUT": "soon"}, "query_timeout"),
-    ({"COOPGRAPH_CONTRIBUTOR_TOKENS": "[1, 2]"}, "contributor_tokens"),
-])
+@pytest.mark.parametrize(
+    "environ, message",
+    [
+        ({"COOPGRAPH_QUERY_TIMEOUT": "soon"}, "query_timeout"),
+        ({"COOPGRAPH_CONTRIBUTOR_TOKENS": "[1, 2]"}, "contributor_tokens"),
+    ],
+)
 def test_bad_values_are_refused_with_the_setting_named(environ, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(environ=environ)

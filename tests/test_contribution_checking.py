@@ -18,16 +18,15 @@ import pytest
 import rdflib
 from click.testing import CliRunner
 
-from coopgraph.knowledge.build import build, run_validation
+from conftest import MINI, SAMPLES
 from coopgraph.cli import cli
 from coopgraph.contributions.checking import ContributionValidator, parse_contribution
 from coopgraph.errors import ContributionRefused, QueryTimeout, RdfSyntaxError
 from coopgraph.formats import RDF_FORMATS, parse_rdf
-from coopgraph.store.pool import KillableRunner
+from coopgraph.knowledge.build import build, run_validation
 from coopgraph.namespaces import Iris
+from coopgraph.store.pool import KillableRunner
 from coopgraph.web import create_app
-
-from conftest import MINI, SAMPLES
 
 IRIS = Iris()
 ID = IRIS.id_base
@@ -41,23 +40,39 @@ def convert(sample: str, fmt: str) -> bytes:
     quads = parse_rdf((SAMPLES / sample).read_bytes(), RDF_FORMATS["turtle"], base_iri=ID)
     if RDF_FORMATS[fmt].quads:
         graph = ox.NamedNode("https://example.org/some-graph")
-        return ox.serialize([ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads],
-                            format=RDF_FORMATS[fmt].oxigraph)
+        return ox.serialize(
+            [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads], format=RDF_FORMATS[fmt].oxigraph
+        )
     return ox.serialize([q.triple for q in quads], format=RDF_FORMATS[fmt].oxigraph)
 
 
 # One syntax error per format, with where the parser must place it.
 SYNTAX_ERRORS = {
-    "turtle": (b'@prefix ex: <https://example.org/mini#> .\n<https://w3id.org/coopgraph/id/city/zeta> a ex:City ;\n'
-               b'    ex:code "00001" .\n<https://w3id.org/coopgraph/id/city/eta> a ex:City ex:code "00002" .\n', 4),
-    "ntriples": (b'<https://w3id.org/coopgraph/id/city/zeta> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
-                 b'<https://example.org/mini#City> .\n<https://w3id.org/coopgraph/id/city/zeta> <code> "1" .\n', 2),
-    "jsonld": (b'{\n  "@id": "https://w3id.org/coopgraph/id/city/zeta",\n  "https://example.org/mini#code": ["1",\n}\n', 4),
-    "rdfxml": (b'<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
-               b'  <rdf:Description rdf:about="https://w3id.org/coopgraph/id/city/zeta">\n  </rdf:Descriptio>\n'
-               b'</rdf:RDF>\n', 4),
-    "trig": (b'<https://example.org/g> {\n  <https://w3id.org/coopgraph/id/city/zeta> <https://example.org/mini#code> .\n'
-             b'}\n', 2),
+    "turtle": (
+        b"@prefix ex: <https://example.org/mini#> .\n<https://w3id.org/coopgraph/id/city/zeta> a ex:City ;\n"
+        b'    ex:code "00001" .\n<https://w3id.org/coopgraph/id/city/eta> a ex:City ex:code "00002" .\n',
+        4,
+    ),
+    "ntriples": (
+        b"<https://w3id.org/coopgraph/id/city/zeta> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+        b'<https://example.org/mini#City> .\n<https://w3id.org/coopgraph/id/city/zeta> <code> "1" .\n',
+        2,
+    ),
+    "jsonld": (
+        b'{\n  "@id": "https://w3id.org/coopgraph/id/city/zeta",\n  "https://example.org/mini#code": ["1",\n}\n',
+        4,
+    ),
+    "rdfxml": (
+        b'<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+        b'  <rdf:Description rdf:about="https://w3id.org/coopgraph/id/city/zeta">\n  </rdf:Descriptio>\n'
+        b"</rdf:RDF>\n",
+        4,
+    ),
+    "trig": (
+        b"<https://example.org/g> {\n  <https://w3id.org/coopgraph/id/city/zeta> <https://example.org/mini#code> .\n"
+        b"}\n",
+        2,
+    ),
 }
 
 
@@ -89,6 +104,7 @@ def cli_validate(*args):
 
 # --- every format ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", list(EXTENSIONS))
 def test_good_and_non_conforming_files_in_every_format(fmt, tmp_path, web):
     good, bad = tmp_path / f"good.{EXTENSIONS[fmt]}", tmp_path / f"unknown.{EXTENSIONS[fmt]}"
@@ -102,8 +118,9 @@ def test_good_and_non_conforming_files_in_every_format(fmt, tmp_path, web):
     media_type = RDF_FORMATS[fmt].media_type
     answer = web.post("/api/validate", data=good.read_bytes(), content_type=media_type)
     assert answer.status_code == 200 and answer.get_json()["conforms"] is True
-    answer = web.post("/api/validate", data={"file": (io.BytesIO(bad.read_bytes()), bad.name)},
-                      content_type="multipart/form-data")
+    answer = web.post(
+        "/api/validate", data={"file": (io.BytesIO(bad.read_bytes()), bad.name)}, content_type="multipart/form-data"
+    )
     assert answer.status_code == 200 and answer.get_json()["hasViolations"] is True
 
 
@@ -133,6 +150,7 @@ def test_format_option_overrides_the_extension(tmp_path):
 
 # --- violations and references ----------------------------------------------------------------
 
+
 def test_each_kind_of_violation_produces_its_message(validator):
     report = validate_bytes(validator, (SAMPLES / "mini-broken.ttl").read_bytes())
     seen = {(r.component, r.message) for r in report.results}
@@ -141,10 +159,14 @@ def test_each_kind_of_violation_produces_its_message(validator):
     participants = "A pairing needs at least two participating cities that exist in the graph."
     year = "Give the start year once, as a year like 2017."
     expected = {
-        ("MinCountConstraintComponent", city_label), ("LanguageInConstraintComponent", city_label),
-        ("UniqueLangConstraintComponent", city_label), ("MaxCountConstraintComponent", code),
-        ("DatatypeConstraintComponent", code), ("PatternConstraintComponent", code),
-        ("ClassConstraintComponent", participants), ("NodeKindConstraintComponent", participants),
+        ("MinCountConstraintComponent", city_label),
+        ("LanguageInConstraintComponent", city_label),
+        ("UniqueLangConstraintComponent", city_label),
+        ("MaxCountConstraintComponent", code),
+        ("DatatypeConstraintComponent", code),
+        ("PatternConstraintComponent", code),
+        ("ClassConstraintComponent", participants),
+        ("NodeKindConstraintComponent", participants),
         ("MaxCountConstraintComponent", year),
         ("LessThanOrEqualsConstraintComponent", "The start date must not be after the end date."),
         ("SPARQLConstraintComponent", "A pairing needs an EU participant."),
@@ -159,7 +181,8 @@ def test_existing_references_conform_unknown_ones_are_reported(validator):
     assert validate_bytes(validator, (SAMPLES / "mini-good.ttl").read_bytes()).conforms
     report = validate_bytes(validator, (SAMPLES / "mini-unknown-city.ttl").read_bytes())
     assert [(r.focus.value, r.component, r.value.value) for r in report.violations] == [
-        (ID + "pairing/alpha-atlantis", "ClassConstraintComponent", ID + "city/atlantis")]
+        (ID + "pairing/alpha-atlantis", "ClassConstraintComponent", ID + "city/atlantis")
+    ]
     assert report.violations[0].focus_label == "Alpha–Atlantis"
 
 
@@ -167,22 +190,25 @@ def test_a_reference_to_something_of_another_class_is_reported(validator):
     data = (SAMPLES / "mini-good.ttl").read_bytes().replace(b"city/alpha", b"region/north")
     report = validate_bytes(validator, data)
     assert [(r.component, r.value.value) for r in report.violations] == [
-        ("ClassConstraintComponent", ID + "region/north")]
+        ("ClassConstraintComponent", ID + "region/north")
+    ]
 
 
 # Facts added to resources the graph already has: the shapes count what is there too.
 EXTENDING = {
     "second English label for Gamma": (
         f'<{ID}city/gamma> <http://www.w3.org/2000/01/rdf-schema#label> "Gamma again"@en .',
-        {("UniqueLangConstraintComponent", ID + "city/gamma")}),
+        {("UniqueLangConstraintComponent", ID + "city/gamma")},
+    ),
     "second code for Alpha": (
         f'<{ID}city/alpha> <{EX}code> "99999" .',
-        {("MaxCountConstraintComponent", ID + "city/alpha")}),
+        {("MaxCountConstraintComponent", ID + "city/alpha")},
+    ),
     "end before the existing start": (
         f'<{ID}pairing/alpha-gamma> <{EX}end> "2010-01-01"^^<http://www.w3.org/2001/XMLSchema#date> .',
-        {("LessThanOrEqualsConstraintComponent", ID + "pairing/alpha-gamma")}),
-    "Japanese label for Gamma": (
-        f'<{ID}city/gamma> <http://www.w3.org/2000/01/rdf-schema#label> "ガンマ"@ja .', set()),
+        {("LessThanOrEqualsConstraintComponent", ID + "pairing/alpha-gamma")},
+    ),
+    "Japanese label for Gamma": (f'<{ID}city/gamma> <http://www.w3.org/2000/01/rdf-schema#label> "ガンマ"@ja .', set()),
 }
 
 
@@ -215,11 +241,13 @@ def test_resources_typed_only_by_inference_do_not_count(validator):
 
 def test_statements_about_the_schema_or_the_records_are_refused(validator):
     for data, reason in [
-        (f"<{EX}City> <http://www.w3.org/2000/01/rdf-schema#label> \"Town\"@en .", "part of the ontology"),
+        (f'<{EX}City> <http://www.w3.org/2000/01/rdf-schema#label> "Town"@en .', "part of the ontology"),
         (f"<{ID}city/zeta> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <{EX}City> .", "defines schema"),
-        (f"<{IRIS.contribution_graph('20260101-000000-00000000')}> <http://purl.org/dc/terms/description> \"x\" .",
-         "site's records"),
-        (f"<{ID}contributor/ada-123456> <http://www.w3.org/2000/01/rdf-schema#label> \"Mallory\" .", "site's records"),
+        (
+            f'<{IRIS.contribution_graph("20260101-000000-00000000")}> <http://purl.org/dc/terms/description> "x" .',
+            "site's records",
+        ),
+        (f'<{ID}contributor/ada-123456> <http://www.w3.org/2000/01/rdf-schema#label> "Mallory" .', "site's records"),
     ]:
         with pytest.raises(ContributionRefused, match=reason):
             validate_bytes(validator, data.encode("utf-8"))
@@ -227,24 +255,35 @@ def test_statements_about_the_schema_or_the_records_are_refused(validator):
 
 # --- reports ---------------------------------------------------------------------------------
 
+
 def test_report_as_json_turtle_and_csv_by_accept_or_format(web):
     data = (SAMPLES / "mini-broken.ttl").read_bytes()
     body = web.post("/api/validate", data=data, content_type="text/turtle").get_json()
     assert set(body) == {"conforms", "hasViolations", "counts", "engine", "focusNodes"}
-    assert body["counts"]["Violation"] == sum(1 for g in body["focusNodes"] for r in g["results"]
-                                              if r["severity"] == "Violation")
+    assert body["counts"]["Violation"] == sum(
+        1 for g in body["focusNodes"] for r in g["results"] if r["severity"] == "Violation"
+    )
     first = body["focusNodes"][0]
     assert set(first) == {"focusNode", "label", "results"}
-    assert set(first["results"][0]) == {"severity", "focusNode", "focusLabel", "path", "value", "message",
-                                        "sourceShape", "constraintComponent"}
+    assert set(first["results"][0]) == {
+        "severity",
+        "focusNode",
+        "focusLabel",
+        "path",
+        "value",
+        "message",
+        "sourceShape",
+        "constraintComponent",
+    }
     turtle = web.post("/api/validate", data=data, content_type="text/turtle", headers={"Accept": "text/turtle"})
     graph = rdflib.Graph().parse(data=turtle.data, format="turtle")
     reports = list(graph.subjects(rdflib.RDF.type, rdflib.URIRef(SH + "ValidationReport")))
     assert turtle.mimetype == "text/turtle" and len(reports) == 1
     assert graph.value(reports[0], rdflib.URIRef(SH + "conforms")).toPython() is False
     assert len(list(graph.objects(reports[0], rdflib.URIRef(SH + "result")))) == sum(body["counts"].values())
-    table = web.post("/api/validate?format=csv", data=data, content_type="text/turtle",
-                     headers={"Accept": "application/json"})
+    table = web.post(
+        "/api/validate?format=csv", data=data, content_type="text/turtle", headers={"Accept": "application/json"}
+    )
     rows = list(csv.DictReader(io.StringIO(table.data.decode("utf-8"))))
     assert table.mimetype == "text/csv" and len(rows) == sum(body["counts"].values())
     assert {r["focus_label"] for r in rows} >= {"Bad", "Delta bis"}
@@ -263,15 +302,23 @@ def test_the_form_shows_the_report_grouped_by_resource_with_labels(web):
     page = web.get("/validate")
     assert page.status_code == 200 and b'name="data"' in page.data and b'type="file"' in page.data
     assert 'rel="alternate"' in page.headers["Link"]
-    answer = web.post("/validate", data={"data": (SAMPLES / "mini-unknown-city.ttl").read_text(),
-                                         "input_format": "auto", "format": "html"})
+    answer = web.post(
+        "/validate",
+        data={"data": (SAMPLES / "mini-unknown-city.ttl").read_text(), "input_format": "auto", "format": "html"},
+    )
     text = answer.data.decode("utf-8")
     assert answer.status_code == 200 and "does not conform" in text
     assert "Alpha–Atlantis" in text and "id:city/atlantis" in text
     assert "A pairing needs at least two participating cities that exist in the graph." in text
-    upload = web.post("/validate", data={"file": (io.BytesIO((SAMPLES / "mini-good.ttl").read_bytes()), "good.ttl"),
-                                         "input_format": "auto", "format": "html"},
-                      content_type="multipart/form-data")
+    upload = web.post(
+        "/validate",
+        data={
+            "file": (io.BytesIO((SAMPLES / "mini-good.ttl").read_bytes()), "good.ttl"),
+            "input_format": "auto",
+            "format": "html",
+        },
+        content_type="multipart/form-data",
+    )
     assert upload.status_code == 200 and "conforms to the shapes" in upload.data.decode("utf-8")
     download = web.post("/validate", data={"data": (SAMPLES / "mini-broken.ttl").read_text(), "format": "json"})
     assert download.mimetype == "application/json" and download.get_json()["hasViolations"]
@@ -281,8 +328,10 @@ def test_the_form_explains_syntax_errors_and_escapes_everything(web):
     answer = web.post("/validate", data={"data": (SAMPLES / "mini-syntax-error.ttl").read_text(), "format": "html"})
     text = answer.data.decode("utf-8")
     assert answer.status_code == 400 and "does not parse" in text and "Line 4, column" in text
-    hostile = (f'<{ID}city/x> a <{EX}City> ; <http://www.w3.org/2000/01/rdf-schema#label> '
-               f'"<script>alert(1)</script>"@en ; <{EX}code> "<b>1</b>" .')
+    hostile = (
+        f"<{ID}city/x> a <{EX}City> ; <http://www.w3.org/2000/01/rdf-schema#label> "
+        f'"<script>alert(1)</script>"@en ; <{EX}code> "<b>1</b>" .'
+    )
     answer = web.post("/validate", data={"data": hostile, "format": "html"})
     assert answer.status_code == 200
     assert b"<script>alert(1)</script>" not in answer.data and b"&lt;script&gt;" in answer.data
@@ -290,6 +339,7 @@ def test_the_form_explains_syntax_errors_and_escapes_everything(web):
 
 
 # --- safety ------------------------------------------------------------------------------------
+
 
 class Listener:
     """A local TCP server that records every connection made to it (nothing should connect)."""
@@ -344,8 +394,14 @@ def no_connections(monkeypatch):
 
 
 def jsonld_with_context(context) -> bytes:
-    return json.dumps({"@context": context, "@id": ID + "city/zeta", "@type": EX + "City",
-                       "label": {"@value": "Zeta", "@language": "en"}}).encode("utf-8")
+    return json.dumps(
+        {
+            "@context": context,
+            "@id": ID + "city/zeta",
+            "@type": EX + "City",
+            "label": {"@value": "Zeta", "@language": "en"},
+        }
+    ).encode("utf-8")
 
 
 def test_remote_jsonld_context_is_refused_without_any_connection(listener, no_connections, web, tmp_path):
@@ -375,12 +431,15 @@ def test_file_jsonld_context_is_refused_and_never_read(tmp_path, no_connections)
 
 def test_owl_imports_and_external_entities_are_never_followed(listener, validator, no_connections):
     url = f"http://127.0.0.1:{listener.port}/ontology.ttl"
-    data = (SAMPLES / "mini-good.ttl").read_bytes() + \
-        f"\n<https://example.org/my-data> <http://www.w3.org/2002/07/owl#imports> <{url}> .\n".encode()
+    data = (
+        SAMPLES / "mini-good.ttl"
+    ).read_bytes() + f"\n<https://example.org/my-data> <http://www.w3.org/2002/07/owl#imports> <{url}> .\n".encode()
     assert validate_bytes(validator, data).conforms
-    xml = (f'<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [<!ENTITY x SYSTEM "{url}">]>\n'
-           '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="https://example.org/mini#">\n'
-           f'<rdf:Description rdf:about="{ID}city/zeta"><ex:code>&x;</ex:code></rdf:Description></rdf:RDF>\n')
+    xml = (
+        f'<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [<!ENTITY x SYSTEM "{url}">]>\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="https://example.org/mini#">\n'
+        f'<rdf:Description rdf:about="{ID}city/zeta"><ex:code>&x;</ex:code></rdf:Description></rdf:RDF>\n'
+    )
     with pytest.raises(RdfSyntaxError, match="external XML entity"):
         parse_contribution(xml.encode(), RDF_FORMATS["rdfxml"], IRIS)
     time.sleep(0.3)
@@ -389,9 +448,11 @@ def test_owl_imports_and_external_entities_are_never_followed(listener, validato
 
 def test_an_xml_entity_bomb_is_refused_quickly():
     entities = '<!ENTITY a0 "lol">' + "".join(f'<!ENTITY a{i} "{("&a%d;" % (i - 1)) * 10}">' for i in range(1, 10))
-    bomb = (f'<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [{entities}]>\n'
-            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="https://example.org/">\n'
-            '<rdf:Description rdf:about="https://example.org/a"><ex:p>&a9;</ex:p></rdf:Description></rdf:RDF>')
+    bomb = (
+        f'<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [{entities}]>\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="https://example.org/">\n'
+        '<rdf:Description rdf:about="https://example.org/a"><ex:p>&a9;</ex:p></rdf:Description></rdf:RDF>'
+    )
     started = time.monotonic()
     with pytest.raises(RdfSyntaxError, match="expand to more than"):
         parse_contribution(bomb.encode(), RDF_FORMATS["rdfxml"], IRIS)
@@ -415,7 +476,7 @@ def test_uploads_over_the_size_limit_are_413(mini_settings, mini_store):
 def test_validation_has_a_hard_time_limit(mini_store):
     """A contribution whose checks would take many seconds is stopped at the limit; the next one works."""
     labels = ", ".join(f'"L{i}"@x-l{i}' for i in range(4000))
-    slow = (f'<{ID}city/testville> a <{EX}City> ; <http://www.w3.org/2000/01/rdf-schema#label> {labels} .').encode()
+    slow = (f"<{ID}city/testville> a <{EX}City> ; <http://www.w3.org/2000/01/rdf-schema#label> {labels} .").encode()
     isolated = ContributionValidator(mini_store, isolated=True, workers=1)
     try:
         started = time.monotonic()
@@ -431,7 +492,7 @@ def test_validation_has_a_hard_time_limit(mini_store):
 def test_the_web_answers_503_when_validation_runs_out_of_time(mini_settings, mini_store):
     app = create_app(mini_settings.with_overrides(validation_timeout=0.5), store=mini_store)
     labels = ", ".join(f'"L{i}"@x-l{i}' for i in range(4000))
-    slow = f'<{ID}city/testville> a <{EX}City> ; <http://www.w3.org/2000/01/rdf-schema#label> {labels} .'
+    slow = f"<{ID}city/testville> a <{EX}City> ; <http://www.w3.org/2000/01/rdf-schema#label> {labels} ."
     try:
         answer = app.test_client().post("/api/validate", data=slow.encode(), content_type="text/turtle")
         assert answer.status_code == 503 and answer.get_json()["error"] == "query-timeout"
@@ -495,7 +556,9 @@ def test_curated_pairings_naming_existing_unknown_and_misplaced_cities(curated_v
 def test_the_docs_document_the_report_and_the_statuses(curated_validator):
     """The JSON report in docs/contributions.md has the shape the validator produces; every status is explained."""
     import re
+
     from conftest import ROOT
+
     section = (ROOT / "docs" / "contributions.md").read_text(encoding="utf-8")
     documented = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
     contribution = parse_contribution((SAMPLES / "curated-unknown-city.ttl").read_bytes(), RDF_FORMATS["turtle"], IRIS)

@@ -17,17 +17,16 @@ import pytest
 import rdflib
 from click.testing import CliRunner
 
-from coopgraph.contributions import ledger as core
-from coopgraph.knowledge.build import build, run_reasoning, run_validation
+from conftest import MINI, SAMPLES
 from coopgraph.cli import cli
+from coopgraph.contributions import ledger as core
 from coopgraph.errors import Forbidden, Unauthorized
 from coopgraph.formats import RDF_FORMATS
+from coopgraph.knowledge.build import build, run_reasoning, run_validation
 from coopgraph.namespaces import Iris
-from coopgraph.store.snapshots import SnapshotStore, current_snapshot, snapshots_dir, write_lock
 from coopgraph.store.embedded import OxigraphStore
+from coopgraph.store.snapshots import SnapshotStore, current_snapshot, snapshots_dir, write_lock
 from coopgraph.web import create_app
-
-from conftest import MINI, SAMPLES
 
 IRIS = Iris()
 ID = IRIS.id_base
@@ -43,9 +42,10 @@ UNKNOWN = (SAMPLES / "mini-unknown-city.ttl").read_bytes()
 
 def pairing(slug: str, label: str) -> bytes:
     """A made-up, conforming pairing between two cities of the miniature graph."""
-    return (f'<{ID}pairing/{slug}> a <{EX}Pairing> ; <http://www.w3.org/2000/01/rdf-schema#label> "{label}"@en ;\n'
-            f'  <{EX}participant> <{ID}city/alpha>, <{ID}city/gamma> ; <{EX}euParticipant> <{ID}city/gamma> .\n'
-            ).encode("utf-8")
+    return (
+        f'<{ID}pairing/{slug}> a <{EX}Pairing> ; <http://www.w3.org/2000/01/rdf-schema#label> "{label}"@en ;\n'
+        f"  <{EX}participant> <{ID}city/alpha>, <{ID}city/gamma> ; <{EX}euParticipant> <{ID}city/gamma> .\n"
+    ).encode()
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +75,14 @@ def client(app):
 
 
 def submit(client, data=GOOD, description="A made-up pairing for a test", headers=ADA, **kwargs):
-    return client.post("/api/contributions", data=data, content_type="text/turtle",
-                       query_string={"description": description}, headers=headers, **kwargs)
+    return client.post(
+        "/api/contributions",
+        data=data,
+        content_type="text/turtle",
+        query_string={"description": description},
+        headers=headers,
+        **kwargs,
+    )
 
 
 def graph_names(store) -> list[str]:
@@ -84,6 +90,7 @@ def graph_names(store) -> list[str]:
 
 
 # --- tokens -------------------------------------------------------------------------------
+
 
 def test_tokens_decide_who_may_do_what(settings, mini_settings):
     with pytest.raises(Forbidden, match="switched off"):
@@ -117,6 +124,7 @@ def test_a_missing_or_unknown_token_is_401(client, store, headers):
 
 # --- refusals store nothing ------------------------------------------------------------------------
 
+
 def test_data_with_violations_is_422_with_the_report_and_nothing_is_stored(client, store):
     before, version = graph_names(store), store.version()
     answer = submit(client, data=UNKNOWN)
@@ -130,18 +138,31 @@ def test_data_with_violations_is_422_with_the_report_and_nothing_is_stored(clien
     assert not store.ask(f"ASK {{ <{ID}pairing/alpha-atlantis> ?p ?o }}")
 
 
-@pytest.mark.parametrize("data, content_type, description, status, code", [
-    (GOOD, "text/turtle", "", 400, "bad-request"),
-    (b"   ", "text/turtle", "x", 400, "bad-request"),
-    (GOOD, "text/plain", "x", 415, "unsupported-media-type"),
-    ((SAMPLES / "mini-syntax-error.ttl").read_bytes(), "text/turtle", "x", 400, "rdf-syntax-error"),
-    (f'<{EX}City> <http://www.w3.org/2000/01/rdf-schema#label> "x"@en .'.encode(), "text/turtle", "x", 422,
-     "contribution-refused"),
-])
+@pytest.mark.parametrize(
+    "data, content_type, description, status, code",
+    [
+        (GOOD, "text/turtle", "", 400, "bad-request"),
+        (b"   ", "text/turtle", "x", 400, "bad-request"),
+        (GOOD, "text/plain", "x", 415, "unsupported-media-type"),
+        ((SAMPLES / "mini-syntax-error.ttl").read_bytes(), "text/turtle", "x", 400, "rdf-syntax-error"),
+        (
+            f'<{EX}City> <http://www.w3.org/2000/01/rdf-schema#label> "x"@en .'.encode(),
+            "text/turtle",
+            "x",
+            422,
+            "contribution-refused",
+        ),
+    ],
+)
 def test_bad_submissions_are_refused_and_store_nothing(client, store, data, content_type, description, status, code):
     before = graph_names(store)
-    answer = client.post("/api/contributions", data=data, content_type=content_type,
-                         query_string={"description": description}, headers=ADA)
+    answer = client.post(
+        "/api/contributions",
+        data=data,
+        content_type=content_type,
+        query_string={"description": description},
+        headers=ADA,
+    )
     assert answer.status_code == status and answer.get_json()["error"] == code
     assert graph_names(store) == before
 
@@ -153,6 +174,7 @@ def test_uploads_over_the_limit_are_413(settings, store):
 
 
 # --- an accepted contribution ---------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def accepted(app, store):
@@ -183,7 +205,8 @@ def test_accepted_data_is_stored_with_its_provenance(accepted, store):
              dct:description ?description ; spdx:checksum/spdx:checksumValue ?sha ;
              prov:wasGeneratedBy ?activity .
           ?agent a prov:Agent ; rdfs:label ?name . ?activity prov:wasAssociatedWith ?agent . }} }}""",
-        default_graphs=[])
+        default_graphs=[],
+    )
     assert len(provenance) == 1
     row = provenance[0]
     assert row["name"].value == "Ada Testville" and row["sha"].value == body["sha256"]
@@ -196,8 +219,9 @@ def test_accepted_data_is_visible_to_every_query_at_once_with_its_entailments(ac
     sparql = client.get("/sparql", query_string={"query": f"ASK {{ <{ID}pairing/testville-one> a <{EX}Pairing> }}"})
     assert sparql.get_json()["boolean"] is True
     # ex:pairing is the inverse of ex:participant: reasoning ran over the new graph
-    assert store.ask(f"ASK {{ GRAPH <{IRIS.inferred_graph}> {{ <{ID}city/alpha> <{EX}pairing> "
-                     f"<{ID}pairing/testville-one> }} }}")
+    assert store.ask(
+        f"ASK {{ GRAPH <{IRIS.inferred_graph}> {{ <{ID}city/alpha> <{EX}pairing> <{ID}pairing/testville-one> }} }}"
+    )
     assert not run_validation(store).has_violations
 
 
@@ -216,11 +240,17 @@ def test_list_and_read_one_in_every_format(accepted, client):
     provenance = dataset.graph(rdflib.URIRef(IRIS.provenance_graph))
     assert trig.mimetype == "application/trig" and len(contributed) == 5
     assert (rdflib.URIRef(IRIS.contribution_graph(cid)), rdflib.RDF.type, rdflib.URIRef(PROV + "Entity")) in provenance
-    for name, media_type in [("turtle", "text/turtle"), ("ntriples", "application/n-triples"),
-                             ("rdfxml", "application/rdf+xml"), ("jsonld", "application/ld+json")]:
+    for name, media_type in [
+        ("turtle", "text/turtle"),
+        ("ntriples", "application/n-triples"),
+        ("rdfxml", "application/rdf+xml"),
+        ("jsonld", "application/ld+json"),
+    ]:
         answer_rdf = client.get(f"/api/contributions/{cid}", headers={"Accept": media_type})
-        graph = rdflib.Graph().parse(data=answer_rdf.data, format={"turtle": "turtle", "ntriples": "nt",
-                                                                    "rdfxml": "xml", "jsonld": "json-ld"}[name])
+        graph = rdflib.Graph().parse(
+            data=answer_rdf.data,
+            format={"turtle": "turtle", "ntriples": "nt", "rdfxml": "xml", "jsonld": "json-ld"}[name],
+        )
         assert answer_rdf.mimetype == media_type
         assert (rdflib.URIRef(ID + "pairing/testville-one"), rdflib.RDF.type, rdflib.URIRef(EX + "Pairing")) in graph
         assert (None, rdflib.URIRef(PROV + "wasAttributedTo"), None) in graph
@@ -249,8 +279,10 @@ def test_which_contribution_a_fact_came_from(accepted, store):
 
 
 def test_warnings_do_not_block_a_submission(client):
-    data = (f'<{ID}city/testville> a <{EX}Municipality> ; <http://www.w3.org/2000/01/rdf-schema#label> '
-            f'"Testville"@en ; <{EX}code> "00042" .').encode()
+    data = (
+        f"<{ID}city/testville> a <{EX}Municipality> ; <http://www.w3.org/2000/01/rdf-schema#label> "
+        f'"Testville"@en ; <{EX}code> "00042" .'
+    ).encode()
     answer = submit(client, data=data, description="Testville, a made-up municipality")
     body = answer.get_json()
     assert answer.status_code == 201 and body["report"]["counts"]["Warning"] == 1
@@ -258,12 +290,21 @@ def test_warnings_do_not_block_a_submission(client):
 
 
 def test_jsonld_and_multipart_submissions(client):
-    data = json.dumps({"@id": ID + "pairing/testville-two", "@type": EX + "Pairing",
-                       "http://www.w3.org/2000/01/rdf-schema#label": {"@value": "Testville Two", "@language": "en"},
-                       EX + "participant": [{"@id": ID + "city/alpha"}, {"@id": ID + "city/gamma"}],
-                       EX + "euParticipant": {"@id": ID + "city/gamma"}}).encode()
-    answer = client.post("/api/contributions", headers=ADA, content_type="multipart/form-data",
-                         data={"file": (io.BytesIO(data), "two.jsonld"), "description": "Testville Two"})
+    data = json.dumps(
+        {
+            "@id": ID + "pairing/testville-two",
+            "@type": EX + "Pairing",
+            "http://www.w3.org/2000/01/rdf-schema#label": {"@value": "Testville Two", "@language": "en"},
+            EX + "participant": [{"@id": ID + "city/alpha"}, {"@id": ID + "city/gamma"}],
+            EX + "euParticipant": {"@id": ID + "city/gamma"},
+        }
+    ).encode()
+    answer = client.post(
+        "/api/contributions",
+        headers=ADA,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(data), "two.jsonld"), "description": "Testville Two"},
+    )
     assert answer.status_code == 201, answer.get_json()
     assert answer.get_json()["mediaType"] == "application/ld+json" and answer.get_json()["triples"] == 5
 
@@ -284,22 +325,30 @@ def test_withdrawal_needs_a_maintainer_and_keeps_the_record(client, store):
     listed = {c["id"]: c for c in client.get("/api/contributions").get_json()["contributions"]}
     assert listed[cid]["status"] == "withdrawn"
     assert cid not in [c["id"] for c in client.get("/api/contributions?status=accepted").get_json()["contributions"]]
-    assert store.ask(f"ASK {{ GRAPH <{IRIS.provenance_graph}> {{ <{IRIS.contribution_graph(cid)}> "
-                     f"<{PROV}invalidatedAtTime> ?t }} }}")
+    assert store.ask(
+        f"ASK {{ GRAPH <{IRIS.provenance_graph}> {{ <{IRIS.contribution_graph(cid)}> <{PROV}invalidatedAtTime> ?t }} }}"
+    )
 
 
 # --- the command line and the build, on a store folder ------------------------------------------------
 
+
 def contribute(*args, env=None):
-    result = CliRunner().invoke(cli, ["--root", str(MINI), "contribute", *args], catch_exceptions=False,
-                                env={"COOPGRAPH_CONTRIBUTOR_TOKENS": json.dumps(CONTRIBUTORS), **(env or {})})
+    result = CliRunner().invoke(
+        cli,
+        ["--root", str(MINI), "contribute", *args],
+        catch_exceptions=False,
+        env={"COOPGRAPH_CONTRIBUTOR_TOKENS": json.dumps(CONTRIBUTORS), **(env or {})},
+    )
     return result.exit_code, result.stdout, result.stderr
 
 
 def test_contribute_from_the_command_line_into_a_store_folder(folder, tmp_path):
     good = tmp_path / "good.ttl"
     good.write_bytes(pairing("testville-cli", "Testville CLI"))
-    code, out, err = contribute(str(good), "--token", "tok-ada", "--description", "from the CLI", "--store", str(folder))
+    code, out, err = contribute(
+        str(good), "--token", "tok-ada", "--description", "from the CLI", "--store", str(folder)
+    )
     assert code == 0, err
     assert out.startswith("accepted: contribution ")
     bad = tmp_path / "bad.ttl"
@@ -308,8 +357,9 @@ def test_contribute_from_the_command_line_into_a_store_folder(folder, tmp_path):
     assert code == 1 and "city/atlantis" in err and "nothing was stored" in err
     code, _, err = contribute(str(good), "--token", "nope", "-d", "x", "--store", str(folder))
     assert code == 2 and "not valid" in err
-    code, _, err = contribute(str(good), "--token", "tok-ada", "-d", "x", "--store", str(folder),
-                              env={"COOPGRAPH_CONTRIBUTOR_TOKENS": "{}"})
+    code, _, err = contribute(
+        str(good), "--token", "tok-ada", "-d", "x", "--store", str(folder), env={"COOPGRAPH_CONTRIBUTOR_TOKENS": "{}"}
+    )
     assert code == 2 and "switched off" in err
     code, _, err = contribute(str(good), "--token", "tok-ada", "-d", "x")
     assert code == 2 and "--store" in err
@@ -325,10 +375,20 @@ def test_contribute_from_the_command_line_into_a_store_folder(folder, tmp_path):
 def test_a_rebuild_carries_contributions_over(folder, mini_settings):
     served = SnapshotStore(IRIS, folder, workers=1)
     try:
-        kept, _ = core.submit(served, pairing("testville-kept", "Kept"), RDF_FORMATS["turtle"],
-                              contributor="Ada Testville", description="kept")
-        gone, _ = core.submit(served, pairing("testville-gone", "Gone"), RDF_FORMATS["turtle"],
-                              contributor="Ada Testville", description="withdrawn")
+        kept, _ = core.submit(
+            served,
+            pairing("testville-kept", "Kept"),
+            RDF_FORMATS["turtle"],
+            contributor="Ada Testville",
+            description="kept",
+        )
+        gone, _ = core.submit(
+            served,
+            pairing("testville-gone", "Gone"),
+            RDF_FORMATS["turtle"],
+            contributor="Ada Testville",
+            description="withdrawn",
+        )
         core.withdraw(served, gone.id, maintainer="Max Maintainer")
     finally:
         served.close()
@@ -338,8 +398,9 @@ def test_a_rebuild_carries_contributions_over(folder, mini_settings):
         assert kept.graph in rebuilt.graphs() and gone.graph not in rebuilt.graphs()
         records = {r.id: r for r in core.list_contributions(rebuilt)}
         assert records[kept.id].status == "accepted" and records[gone.id].status == "withdrawn"
-        assert rebuilt.ask(f"ASK {{ GRAPH <{IRIS.inferred_graph}> {{ <{ID}city/alpha> <{EX}pairing> "
-                           f"<{ID}pairing/testville-kept> }} }}")
+        assert rebuilt.ask(
+            f"ASK {{ GRAPH <{IRIS.inferred_graph}> {{ <{ID}city/alpha> <{EX}pairing> <{ID}pairing/testville-kept> }} }}"
+        )
     finally:
         rebuilt.close()
 
@@ -348,8 +409,15 @@ def test_a_rebuild_carries_over_what_was_published_not_a_write_cut_short(folder,
     primary = OxigraphStore(IRIS, folder)  # a writer that died after changing the primary
     (folder / "write.pending").write_text("dead writer")
     half = IRIS.contribution_graph("20200101-000000-0000dead")
-    primary.replace_graphs({half: [ox.Quad(ox.NamedNode(ID + "pairing/half"), ox.NamedNode(EX + "participant"),
-                                           ox.NamedNode(ID + "city/alpha"))]})
+    primary.replace_graphs(
+        {
+            half: [
+                ox.Quad(
+                    ox.NamedNode(ID + "pairing/half"), ox.NamedNode(EX + "participant"), ox.NamedNode(ID + "city/alpha")
+                )
+            ]
+        }
+    )
     primary.close()
     rebuilt, _ = build(mini_settings.with_overrides(store=str(folder)))
     try:
@@ -362,6 +430,7 @@ def test_contributions_accepted_during_a_rebuild_are_not_lost(folder, mini_setti
     """The build's last step waits for the write lock and catches up with what was accepted meanwhile."""
     import coopgraph.knowledge.build as build_module
     from coopgraph.store.snapshots import publish_snapshot
+
     carried = threading.Event()
     original = build_module._carry_over_contributions
 
@@ -379,9 +448,17 @@ def test_contributions_accepted_during_a_rebuild_are_not_lost(folder, mini_setti
         store.close()
 
     record = core.ContributionRecord(
-        id="20260101-000000-0000beef", graph=IRIS.contribution_graph("20260101-000000-0000beef"),
-        contributor="Ada Testville", agent=core.agent_iri(IRIS, "Ada Testville"), submitted="2026-01-01T00:00:00Z",
-        sha256="0" * 64, description="during the build", triples=1, media_type="text/turtle", byte_size=1)
+        id="20260101-000000-0000beef",
+        graph=IRIS.contribution_graph("20260101-000000-0000beef"),
+        contributor="Ada Testville",
+        agent=core.agent_iri(IRIS, "Ada Testville"),
+        submitted="2026-01-01T00:00:00Z",
+        sha256="0" * 64,
+        description="during the build",
+        triples=1,
+        media_type="text/turtle",
+        byte_size=1,
+    )
     with caplog.at_level(logging.INFO, logger="coopgraph.knowledge.build"):
         with write_lock(folder):
             thread = threading.Thread(target=rebuild)
@@ -389,10 +466,20 @@ def test_contributions_accepted_during_a_rebuild_are_not_lost(folder, mini_setti
             assert carried.wait(timeout=60)  # the build copied the old state; it will wait for the lock
             # a contribution accepted meanwhile, written as the writer does it (we hold the lock)
             primary = OxigraphStore(IRIS, folder)
-            primary.update(core._insert({record.graph: [ox.Triple(ox.NamedNode(ID + "pairing/during"),
-                                                                  ox.NamedNode(EX + "participant"),
-                                                                  ox.NamedNode(ID + "city/alpha"))],
-                                         IRIS.provenance_graph: core.provenance_record_triples(IRIS, record)}))
+            primary.update(
+                core._insert(
+                    {
+                        record.graph: [
+                            ox.Triple(
+                                ox.NamedNode(ID + "pairing/during"),
+                                ox.NamedNode(EX + "participant"),
+                                ox.NamedNode(ID + "city/alpha"),
+                            )
+                        ],
+                        IRIS.provenance_graph: core.provenance_record_triples(IRIS, record),
+                    }
+                )
+            )
             publish_snapshot(folder, primary)
             primary.close()
         thread.join(timeout=60)
@@ -414,6 +501,7 @@ def test_incremental_reasoning_equals_recomputation(mini_settings):
     """A contribution that sets off every kind of rule, over several rounds, old facts joined with new ones."""
     from coopgraph.knowledge.build import data_graphs
     from coopgraph.knowledge.reasoning import reason_added
+
     added = f"""
     <{ID}city/delta> a <{EX}Town> ; <{EX}within> <{ID}region/north> ; <{EX}partnerOf> <{ID}city/gamma> .
     <{ID}region/far> <{EX}within> <{ID}region/west> . <{ID}region/west> <{EX}within> <{ID}region/north> .
@@ -426,18 +514,29 @@ def test_incremental_reasoning_equals_recomputation(mini_settings):
     incremental, _ = build(mini_settings)
     assert incremental.ask(f"ASK {{ GRAPH <{IRIS.inferred_graph}> {{ <{ID}city/beta> a <{EX}City> }} }}")
     incremental.replace_graphs({graph: added}, RDF_FORMATS["turtle"])
-    report = reason_added(incremental, [graph], data_graphs(incremental), ontology_graph=IRIS.ontology_graph,
-                          inferred_graph=IRIS.inferred_graph)
+    report = reason_added(
+        incremental,
+        [graph],
+        data_graphs(incremental),
+        ontology_graph=IRIS.ontology_graph,
+        inferred_graph=IRIS.inferred_graph,
+    )
     full, _ = build(mini_settings)
     full.replace_graphs({graph: added}, RDF_FORMATS["turtle"])
     run_reasoning(full)
     expected = set(full.iter_triples(IRIS.inferred_graph))
     assert set(incremental.iter_triples(IRIS.inferred_graph)) == expected
     assert report.rounds >= 3  # chains: inverse, then the property chain, then what follows
-    assert ox.Triple(ox.NamedNode(ID + "region/far"), ox.NamedNode(EX + "within"),
-                     ox.NamedNode(ID + "region/continent")) in expected
-    for subject, predicate, obj in [("city/beta", "twinOf", "city/delta"), ("city/alpha", "within", "region/world"),
-                                    ("city/alpha", "twinOf", "city/delta"), ("city/delta", "twinOf", "city/alpha")]:
+    assert (
+        ox.Triple(ox.NamedNode(ID + "region/far"), ox.NamedNode(EX + "within"), ox.NamedNode(ID + "region/continent"))
+        in expected
+    )
+    for subject, predicate, obj in [
+        ("city/beta", "twinOf", "city/delta"),
+        ("city/alpha", "within", "region/world"),
+        ("city/alpha", "twinOf", "city/delta"),
+        ("city/delta", "twinOf", "city/alpha"),
+    ]:
         assert ox.Triple(ox.NamedNode(ID + subject), ox.NamedNode(EX + predicate), ox.NamedNode(ID + obj)) in expected
     assert not incremental.ask(f"ASK {{ GRAPH <{IRIS.inferred_graph}> {{ <{ID}city/beta> a <{EX}City> }} }}")
     assert not any(g.startswith("urn:coopgraph:reasoning") for g in incremental.graphs())
@@ -451,20 +550,24 @@ def test_contribute_has_help():
 
 
 def test_withdrawing_what_others_depend_on_is_a_conflict(client, store):
-    city = (f'<{ID}city/testville-x> a <{EX}City> ; <http://www.w3.org/2000/01/rdf-schema#label> '
-            f'"Testville X"@en .').encode()
+    city = (
+        f'<{ID}city/testville-x> a <{EX}City> ; <http://www.w3.org/2000/01/rdf-schema#label> "Testville X"@en .'
+    ).encode()
     first = submit(client, data=city, description="a made-up city").get_json()["id"]
-    uses = (f'<{ID}pairing/alpha-testville-x> a <{EX}Pairing> ; <http://www.w3.org/2000/01/rdf-schema#label> '
-            f'"Alpha–Testville X"@en ; <{EX}participant> <{ID}city/alpha>, <{ID}city/testville-x> ; '
-            f'<{EX}euParticipant> <{ID}city/testville-x> .').encode()
+    uses = (
+        f"<{ID}pairing/alpha-testville-x> a <{EX}Pairing> ; <http://www.w3.org/2000/01/rdf-schema#label> "
+        f'"Alpha–Testville X"@en ; <{EX}participant> <{ID}city/alpha>, <{ID}city/testville-x> ; '
+        f"<{EX}euParticipant> <{ID}city/testville-x> ."
+    ).encode()
     second = submit(client, data=uses, description="a made-up pairing with it")
     assert second.status_code == 201, second.get_json()
     second = second.get_json()["id"]
     refused = client.delete(f"/api/contributions/{first}", headers=MAX)
     body = refused.get_json()
     assert refused.status_code == 409 and body["error"] == "conflict" and second in body["message"]
-    assert body["details"]["dependents"] == [{"graph": IRIS.contribution_graph(second), "contribution": second,
-                                              "resources": [ID + "city/testville-x"]}]
+    assert body["details"]["dependents"] == [
+        {"graph": IRIS.contribution_graph(second), "contribution": second, "resources": [ID + "city/testville-x"]}
+    ]
     assert store.ask(f"ASK {{ <{ID}city/testville-x> a <{EX}City> }}")  # nothing changed
     assert client.delete(f"/api/contributions/{second}", headers=MAX).status_code == 200
     assert client.delete(f"/api/contributions/{first}", headers=MAX).status_code == 200

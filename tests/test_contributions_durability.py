@@ -17,13 +17,12 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from coopgraph.knowledge.build import run_reasoning
-from coopgraph.cli import cli
-from coopgraph.namespaces import Iris
-from coopgraph.store.snapshots import current_snapshot, snapshots_dir
-from coopgraph.store.embedded import OxigraphStore
-
 from conftest import MINI, SAMPLES, LiveServer
+from coopgraph.cli import cli
+from coopgraph.knowledge.build import run_reasoning
+from coopgraph.namespaces import Iris
+from coopgraph.store.embedded import OxigraphStore
+from coopgraph.store.snapshots import current_snapshot, snapshots_dir
 
 pytestmark = pytest.mark.slow
 
@@ -31,26 +30,36 @@ IRIS = Iris()
 ID = IRIS.id_base
 EX = "https://example.org/mini#"
 TOKEN = "tok-ada"
-ENV = {"COOPGRAPH_CONTRIBUTOR_TOKENS": json.dumps({TOKEN: "Ada Testville"}),
-       "COOPGRAPH_MAINTAINER_TOKENS": json.dumps({"tok-max": "Max Maintainer"}),
-       "COOPGRAPH_QUERY_TIMEOUT": "20"}
+ENV = {
+    "COOPGRAPH_CONTRIBUTOR_TOKENS": json.dumps({TOKEN: "Ada Testville"}),
+    "COOPGRAPH_MAINTAINER_TOKENS": json.dumps({"tok-max": "Max Maintainer"}),
+    "COOPGRAPH_QUERY_TIMEOUT": "20",
+}
 
 
 def pairing(slug: str, city: str = "alpha") -> bytes:
     """A made-up pairing; with city='atlantis' it names a city that exists nowhere (422)."""
-    return (f'<{ID}pairing/{slug}> a <{EX}Pairing> ; <http://www.w3.org/2000/01/rdf-schema#label> "{slug}"@en ;\n'
-            f'  <{EX}participant> <{ID}city/{city}>, <{ID}city/gamma> ; <{EX}euParticipant> <{ID}city/gamma> .\n'
-            ).encode("utf-8")
+    return (
+        f'<{ID}pairing/{slug}> a <{EX}Pairing> ; <http://www.w3.org/2000/01/rdf-schema#label> "{slug}"@en ;\n'
+        f"  <{EX}participant> <{ID}city/{city}>, <{ID}city/gamma> ; <{EX}euParticipant> <{ID}city/gamma> .\n"
+    ).encode()
 
 
 def serve(folder, workers: int = 2, threads: int = 8) -> LiveServer:
-    return LiveServer(["--root", str(MINI), "serve", "--store", str(folder), "--workers", str(workers),
-                       "--threads", str(threads)], env=ENV)
+    return LiveServer(
+        ["--root", str(MINI), "serve", "--store", str(folder), "--workers", str(workers), "--threads", str(threads)],
+        env=ENV,
+    )
 
 
 def post(server: LiveServer, data: bytes, description: str) -> requests.Response:
-    return requests.post(server.url + "/api/contributions", data=data, params={"description": description},
-                         headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/turtle"}, timeout=120)
+    return requests.post(
+        server.url + "/api/contributions",
+        data=data,
+        params={"description": description},
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/turtle"},
+        timeout=120,
+    )
 
 
 def listed(server: LiveServer) -> dict[str, dict]:
@@ -59,8 +68,9 @@ def listed(server: LiveServer) -> dict[str, dict]:
 
 
 def stored_triples(server: LiveServer, contribution_id: str) -> set:
-    answer = requests.get(f"{server.url}/api/contributions/{contribution_id}", headers={"Accept": "application/n-quads"},
-                          timeout=30)
+    answer = requests.get(
+        f"{server.url}/api/contributions/{contribution_id}", headers={"Accept": "application/n-quads"}, timeout=30
+    )
     assert answer.status_code == 200, answer.text
     graph = ox.NamedNode(IRIS.contribution_graph(contribution_id))
     return {q.triple for q in ox.parse(answer.content, format=ox.RdfFormat.N_QUADS) if q.graph_name == graph}
@@ -93,7 +103,9 @@ def check_consistent(folder) -> set[str]:
         records = snapshot.select(
             "SELECT ?g ?withdrawn WHERE { GRAPH ?pg { ?g <http://purl.org/dc/terms/identifier> ?id "
             "OPTIONAL { ?g <http://www.w3.org/ns/prov#invalidatedAtTime> ?withdrawn } } }",
-            bindings={"pg": ox.NamedNode(IRIS.provenance_graph)}, default_graphs=[])
+            bindings={"pg": ox.NamedNode(IRIS.provenance_graph)},
+            default_graphs=[],
+        )
         accepted = {r["g"].value for r in records if "withdrawn" not in r}
         assert graphs == accepted
         copy = OxigraphStore(IRIS)
@@ -103,7 +115,7 @@ def check_consistent(folder) -> set[str]:
     finally:
         primary.close()
         snapshot.close()
-    return {g[len(IRIS.contribution_base):] for g in graphs}
+    return {g[len(IRIS.contribution_base) :] for g in graphs}
 
 
 def test_contributions_survive_a_restart_and_the_cli_talks_to_the_server(folder, tmp_path):
@@ -111,17 +123,24 @@ def test_contributions_survive_a_restart_and_the_cli_talks_to_the_server(folder,
     try:
         good = tmp_path / "good.ttl"
         good.write_bytes(pairing("restart-cli"))
-        result = CliRunner().invoke(cli, ["contribute", str(good), "--token", TOKEN, "--description", "via the CLI",
-                                          "--server", server.url], catch_exceptions=False)
+        result = CliRunner().invoke(
+            cli,
+            ["contribute", str(good), "--token", TOKEN, "--description", "via the CLI", "--server", server.url],
+            catch_exceptions=False,
+        )
         assert result.exit_code == 0, result.stderr
         assert "accepted: contribution" in result.stdout and server.url + "/api/contributions/" in result.stdout
         bad = tmp_path / "bad.ttl"
         bad.write_bytes((SAMPLES / "mini-unknown-city.ttl").read_bytes())
-        result = CliRunner().invoke(cli, ["contribute", str(bad), "--token", TOKEN, "-d", "bad", "--server",
-                                          server.url], catch_exceptions=False)
+        result = CliRunner().invoke(
+            cli, ["contribute", str(bad), "--token", TOKEN, "-d", "bad", "--server", server.url], catch_exceptions=False
+        )
         assert result.exit_code == 1 and "city/atlantis" in result.stderr
-        result = CliRunner().invoke(cli, ["contribute", str(good), "--token", "wrong", "-d", "x", "--server",
-                                          server.url], catch_exceptions=False)
+        result = CliRunner().invoke(
+            cli,
+            ["contribute", str(good), "--token", "wrong", "-d", "x", "--server", server.url],
+            catch_exceptions=False,
+        )
         assert result.exit_code == 2 and "not valid" in result.stderr
         answers = [post(server, pairing(f"restart-{i}"), f"restart {i}") for i in range(2)]
         assert [a.status_code for a in answers] == [201, 201]
@@ -141,8 +160,9 @@ def test_contributions_survive_a_restart_and_the_cli_talks_to_the_server(folder,
 
 def test_twenty_submissions_at_once_all_land_or_are_refused_cleanly(folder):
     server = serve(folder)
-    payloads = [pairing(f"parallel-{i:02d}") for i in range(16)] + \
-        [pairing(f"parallel-bad-{i}", city="atlantis") for i in range(4)]
+    payloads = [pairing(f"parallel-{i:02d}") for i in range(16)] + [
+        pairing(f"parallel-bad-{i}", city="atlantis") for i in range(4)
+    ]
     results: list = [None] * len(payloads)
     barrier = threading.Barrier(len(payloads))
 
@@ -169,9 +189,16 @@ def test_twenty_submissions_at_once_all_land_or_are_refused_cleanly(folder):
             assert results[index][1]["sha256"] == __import__("hashlib").sha256(payloads[index]).hexdigest()
         for _, body in results[16:]:
             assert body["details"]["report"]["hasViolations"] is True
-        count = requests.get(server.url + "/sparql", timeout=30, params={"query": (
-            f"SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {{ GRAPH <{IRIS.inferred_graph}> "
-            f"{{ <{ID}city/alpha> <{EX}pairing> ?p }} }}")}).json()
+        count = requests.get(
+            server.url + "/sparql",
+            timeout=30,
+            params={
+                "query": (
+                    f"SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {{ GRAPH <{IRIS.inferred_graph}> "
+                    f"{{ <{ID}city/alpha> <{EX}pairing> ?p }} }}"
+                )
+            },
+        ).json()
         assert int(count["results"]["bindings"][0]["n"]["value"]) == 1 + 16  # the curated pairing and ours
         assert not ask(server, f"ASK {{ ?p <{EX}participant> <{ID}city/atlantis> }}")
     finally:

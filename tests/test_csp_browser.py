@@ -18,14 +18,22 @@ import pytest
 from conftest import ROOT, SAMPLES
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 CITY = "/id/city/koriyama"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
-                       reason="needs Chromium at /usr/bin/chromium (Debian package: chromium)"),
+    pytest.mark.skipif(
+        not os.access(CHROMIUM, os.X_OK), reason="needs Chromium at /usr/bin/chromium (Debian package: chromium)"
+    ),
 ]
 playwright_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (pip extra: test)")
 
@@ -66,8 +74,7 @@ class Visit:
         self.page = self.context.new_page()
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.console_errors.append(f"page error: {error}"))
-        self.page.on("request", lambda r: self.outside.append(r.url)
-                     if not r.url.startswith((base, "data:")) else None)
+        self.page.on("request", lambda r: self.outside.append(r.url) if not r.url.startswith((base, "data:")) else None)
         self.response = self.page.goto(base + path, wait_until="networkidle")
 
     def _console(self, message) -> None:
@@ -98,15 +105,30 @@ def visit(browser, base):
     def open_page(path: str) -> Visit:
         opened.append(Visit(browser, base, path))
         return opened[-1]
+
     yield open_page
     for page in opened:
         page.close()
 
 
-@pytest.mark.parametrize("path", ["/", "/search?q=koriyama", "/timeline", "/network", "/dataset", "/ontology",
-                                  "/download", "/queries", "/id/programme/iuc", "/.well-known/void",
-                                  "/resource?iri=https://w3id.org/coopgraph/graph/meta", "/changes",
-                                  "/changes/about?iri=https://w3id.org/coopgraph/id/programme/iuc"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/search?q=koriyama",
+        "/timeline",
+        "/network",
+        "/dataset",
+        "/ontology",
+        "/download",
+        "/queries",
+        "/id/programme/iuc",
+        "/.well-known/void",
+        "/resource?iri=https://w3id.org/coopgraph/graph/meta",
+        "/changes",
+        "/changes/about?iri=https://w3id.org/coopgraph/id/programme/iuc",
+    ],
+)
 def test_page_keeps_to_the_policy(visit, path):
     page = visit(path)
     assert page.response.status == 200
@@ -223,14 +245,38 @@ def test_the_not_found_page(visit):
 
 def test_every_html_route_is_visited():
     """A new page added to the site must be added to this file too."""
-    visited = {"/", "/search", "/timeline", "/dataset", "/ontology", "/download", "/queries", "/id/<path:rest>",
-               "/resource", "/map", "/network", "/sparql", "/api", "/queries/<name>", "/validate",
-               "/.well-known/void", "/changes", "/changes/about",
-               "/store", "/store/<path:path>"}  # the Graph Store answers RDF only, never HTML
-    from coopgraph.web import create_app
+    visited = {
+        "/",
+        "/search",
+        "/timeline",
+        "/dataset",
+        "/ontology",
+        "/download",
+        "/queries",
+        "/id/<path:rest>",
+        "/resource",
+        "/map",
+        "/network",
+        "/sparql",
+        "/api",
+        "/queries/<name>",
+        "/validate",
+        "/.well-known/void",
+        "/changes",
+        "/changes/about",
+        "/store",
+        "/store/<path:path>",
+    }  # the Graph Store answers RDF only, never HTML
     from conftest import make_settings
+    from coopgraph.web import create_app
+
     app = create_app(make_settings(ROOT))
-    pages = {rule.rule for rule in app.url_map.iter_rules()
-             if "GET" in rule.methods and not rule.rule.startswith(("/static", "/api/", "/health", "/download/"))
-             and "." not in rule.rule.rsplit("/", 1)[-1] and rule.rule != "/map/outline.svg"}
+    pages = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods
+        and not rule.rule.startswith(("/static", "/api/", "/health", "/download/"))
+        and "." not in rule.rule.rsplit("/", 1)[-1]
+        and rule.rule != "/map/outline.svg"
+    }
     assert pages - visited == set()

@@ -10,9 +10,8 @@ from decimal import Decimal
 import pyoxigraph as ox
 import pytest
 
-from coopgraph.namespaces import Iris
-
 from conftest import ROOT
+from coopgraph.namespaces import Iris
 
 ID = Iris().id_base
 PREFIXES = f"""PREFIX cg: <https://w3id.org/coopgraph/ontology#>
@@ -42,9 +41,20 @@ def test_data_file_parses_with_pyoxigraph(path):
 
 def test_topic_files():
     stems = {p.stem for p in DATA_FILES}
-    assert {"parties-and-bodies", "agreements", "dialogues-and-meetings", "programme-world-cities", "programme-iuc",
-            "programme-iurc", "programme-region-to-region", "places", "themes", "documents-and-studies", "sources",
-            "claims"} <= stems
+    assert {
+        "parties-and-bodies",
+        "agreements",
+        "dialogues-and-meetings",
+        "programme-world-cities",
+        "programme-iuc",
+        "programme-iurc",
+        "programme-region-to-region",
+        "places",
+        "themes",
+        "documents-and-studies",
+        "sources",
+        "claims",
+    } <= stems
 
 
 def test_data_uses_the_canonical_base_and_no_sameas():
@@ -57,26 +67,33 @@ def test_data_uses_the_canonical_base_and_no_sameas():
 
 # --- labels in English and Japanese ---------------------------------------------------------
 
-@pytest.mark.parametrize("subject, en, ja", [
-    ("city/koriyama", "Koriyama", "郡山市"),
-    ("city/obuse", "Obuse", "小布施町"),
-    ("city/kyoto", "Kyoto", "京都市"),
-    ("prefecture/kyoto", "Kyoto Prefecture", "京都府"),
-    ("prefecture/hokkaido", "Hokkaido", "北海道"),
-    ("city/essen", "Essen", "エッセン市"),
-    ("metropolitan-authority/venice-metropolitan-city", "Venice Metropolitan City", "ベネチア都市圏"),
-    ("organisation/dg-regio", "Directorate-General for Regional and Urban Policy", "欧州委員会地域・都市政策総局"),
-    ("organisation/mlit", "Ministry of Land, Infrastructure, Transport and Tourism", "国土交通省"),
-    ("organisation/mlit-city-bureau", "MLIT City Bureau", "都市局"),
-    ("organisation/mlit-national-spatial-planning-and-regional-policy-bureau",
-     "MLIT National Spatial Planning and Regional Policy Bureau", "国土政策局"),
-    ("organisation/eu-delegation-to-japan", "Delegation of the European Union to Japan", "駐日欧州連合代表部"),
-    ("party/eu", "European Union", "欧州連合"),
-    ("programme/iuc", "International Urban Cooperation", "国際都市間協力"),
-    ("programme/iurc", "International Urban and Regional Cooperation", "国際都市地域間協力"),
-    ("agreement/spa", "EU-Japan Strategic Partnership Agreement", "日EU戦略的パートナーシップ協定"),
-    ("person/sakaki-shinichi", "Sakaki Shin'ichi", "榊真一"),
-])
+
+@pytest.mark.parametrize(
+    "subject, en, ja",
+    [
+        ("city/koriyama", "Koriyama", "郡山市"),
+        ("city/obuse", "Obuse", "小布施町"),
+        ("city/kyoto", "Kyoto", "京都市"),
+        ("prefecture/kyoto", "Kyoto Prefecture", "京都府"),
+        ("prefecture/hokkaido", "Hokkaido", "北海道"),
+        ("city/essen", "Essen", "エッセン市"),
+        ("metropolitan-authority/venice-metropolitan-city", "Venice Metropolitan City", "ベネチア都市圏"),
+        ("organisation/dg-regio", "Directorate-General for Regional and Urban Policy", "欧州委員会地域・都市政策総局"),
+        ("organisation/mlit", "Ministry of Land, Infrastructure, Transport and Tourism", "国土交通省"),
+        ("organisation/mlit-city-bureau", "MLIT City Bureau", "都市局"),
+        (
+            "organisation/mlit-national-spatial-planning-and-regional-policy-bureau",
+            "MLIT National Spatial Planning and Regional Policy Bureau",
+            "国土政策局",
+        ),
+        ("organisation/eu-delegation-to-japan", "Delegation of the European Union to Japan", "駐日欧州連合代表部"),
+        ("party/eu", "European Union", "欧州連合"),
+        ("programme/iuc", "International Urban Cooperation", "国際都市間協力"),
+        ("programme/iurc", "International Urban and Regional Cooperation", "国際都市地域間協力"),
+        ("agreement/spa", "EU-Japan Strategic Partnership Agreement", "日EU戦略的パートナーシップ協定"),
+        ("person/sakaki-shinichi", "Sakaki Shin'ichi", "榊真一"),
+    ],
+)
 def test_english_and_japanese_labels(built_store, subject, en, ja):
     assert values(built_store, subject, "rdfs:label", "en") == {en}
     assert values(built_store, subject, "rdfs:label", "ja") == {ja}
@@ -91,6 +108,7 @@ def test_abbreviations_and_former_names(built_store):
 
 # --- places --------------------------------------------------------------------------------
 
+
 def test_koriyama_identifiers_exactly_as_the_sources_give_them(built_store):
     city = "city/koriyama"
     assert values(built_store, city, "cg:municipalityCode") == {"07203"}
@@ -104,9 +122,12 @@ def test_koriyama_identifiers_exactly_as_the_sources_give_them(built_store):
 
 
 def test_every_japanese_municipality_has_kanji_prefecture_and_code(built_store):
-    rows = built_store.select(PREFIXES + """
+    rows = built_store.select(
+        PREFIXES
+        + """
         SELECT ?city ?code ?ja WHERE { ?city a cg:Municipality ; cg:isInPrefecture ?p ; cg:municipalityCode ?code ;
-          rdfs:label ?ja . FILTER(lang(?ja) = "ja") }""")
+          rdfs:label ?ja . FILTER(lang(?ja) = "ja") }"""
+    )
     assert len(rows) == 20
     assert all(re.fullmatch(r"\d{5}", r["code"].value) for r in rows)
     assert all(r["ja"].value.endswith(("市", "町")) for r in rows)
@@ -115,10 +136,12 @@ def test_every_japanese_municipality_has_kanji_prefecture_and_code(built_store):
 def test_single_source_identifiers_are_marked_medium(built_store):
     assert values(built_store, "city/obuse", "cg:wikidata") == {"http://www.wikidata.org/entity/Q1348977"}
     assert values(built_store, "city/obuse", "cg:wikidataConfidence") == {
-        "https://w3id.org/coopgraph/ontology#mediumConfidence"}
+        "https://w3id.org/coopgraph/ontology#mediumConfidence"
+    }
     assert values(built_store, "city/rijeka", "cg:wikidata") == {"http://www.wikidata.org/entity/Q1647"}
     assert values(built_store, "city/leipzig", "cg:wikidataConfidence") == {
-        "https://w3id.org/coopgraph/ontology#mediumConfidence"}
+        "https://w3id.org/coopgraph/ontology#mediumConfidence"
+    }
 
 
 def test_prefectures_have_iso_codes_and_items(built_store):
@@ -129,6 +152,7 @@ def test_prefectures_have_iso_codes_and_items(built_store):
 
 # --- agreements, dates ---------------------------------------------------------------------
 
+
 def test_spa_dates_and_identifiers(built_store):
     spa = "agreement/spa"
     assert values(built_store, spa, "cg:signingDate") == {"2018-07-17"}
@@ -138,7 +162,10 @@ def test_spa_dates_and_identifiers(built_store):
     assert values(built_store, spa, "cg:eli") == {"http://data.europa.eu/eli/agree_internation/2018/1197/oj"}
     assert values(built_store, spa, "cg:isSignedIn/rdfs:label", "en") == {"Tokyo"}
     assert values(built_store, spa, "cg:hasSignatory/rdfs:label", "en") == {
-        "Shinzō Abe", "Donald Tusk", "Jean-Claude Juncker"}
+        "Shinzō Abe",
+        "Donald Tusk",
+        "Jean-Claude Juncker",
+    }
     assert {"S4", "S5", "S6", "S11"} <= sources(built_store, spa)
 
 
@@ -159,18 +186,22 @@ def test_summit_and_dialogue_dates(built_store):
 
 # --- programmes and pairings ---------------------------------------------------------------
 
-@pytest.mark.parametrize("pairing, japan, eu, year", [
-    ("iuc-yokohama-frankfurt", {"yokohama"}, {"frankfurt-am-main"}, "2017"),
-    ("iuc-koriyama-essen", {"koriyama"}, {"essen"}, "2017"),
-    ("iuc-hirosaki-donostia", {"hirosaki"}, {"donostia-san-sebastian"}, "2017"),
-    ("iuc-ichinomiya-ioannina", {"ichinomiya"}, {"ioannina"}, "2017"),
-    ("iuc-ikoma-ancona", {"ikoma"}, {"ancona"}, "2017"),
-    ("iuc-tokorozawa-bratislava", {"tokorozawa"}, {"bratislava"}, "2018"),
-    ("iuc-toyota-grenoble", {"toyota"}, {"grenoble-alpes-metropole"}, "2018"),
-    ("iuc-kamakura-umea", {"kamakura"}, {"umea"}, "2018"),
-    ("iuc-kobe-marseille", {"kobe"}, {"marseille"}, "2019"),
-    ("iuc-nagano-obuse-turku", {"nagano", "obuse"}, {"turku"}, "2019"),
-])
+
+@pytest.mark.parametrize(
+    "pairing, japan, eu, year",
+    [
+        ("iuc-yokohama-frankfurt", {"yokohama"}, {"frankfurt-am-main"}, "2017"),
+        ("iuc-koriyama-essen", {"koriyama"}, {"essen"}, "2017"),
+        ("iuc-hirosaki-donostia", {"hirosaki"}, {"donostia-san-sebastian"}, "2017"),
+        ("iuc-ichinomiya-ioannina", {"ichinomiya"}, {"ioannina"}, "2017"),
+        ("iuc-ikoma-ancona", {"ikoma"}, {"ancona"}, "2017"),
+        ("iuc-tokorozawa-bratislava", {"tokorozawa"}, {"bratislava"}, "2018"),
+        ("iuc-toyota-grenoble", {"toyota"}, {"grenoble-alpes-metropole"}, "2018"),
+        ("iuc-kamakura-umea", {"kamakura"}, {"umea"}, "2018"),
+        ("iuc-kobe-marseille", {"kobe"}, {"marseille"}, "2019"),
+        ("iuc-nagano-obuse-turku", {"nagano", "obuse"}, {"turku"}, "2019"),
+    ],
+)
 def test_iuc_pairings(built_store, pairing, japan, eu, year):
     subject = "pairing/" + pairing
     assert {v.rsplit("/", 1)[1] for v in values(built_store, subject, "cg:hasJapanSideParticipant")} == japan
@@ -191,12 +222,21 @@ def test_region_to_region_strand(built_store):
     involved = values(built_store, "programme/iurc-region-to-region", "cg:involves")
     regions = {v.rsplit("/", 1)[1] for v in involved if "/region/" in v}
     prefectures = {v.rsplit("/", 1)[1] for v in involved if "/prefecture/" in v}
-    assert regions == {"val-d-oise", "emilia-romagna", "basque-country", "ljubljana-urban-region",
-                       "auvergne-rhone-alpes", "catalonia"}
+    assert regions == {
+        "val-d-oise",
+        "emilia-romagna",
+        "basque-country",
+        "ljubljana-urban-region",
+        "auvergne-rhone-alpes",
+        "catalonia",
+    }
     assert prefectures == {"aichi", "hiroshima", "kyoto", "oita", "osaka"}
     assert values(built_store, "programme/iurc-region-to-region", "cg:isManagedBy/skos:altLabel") >= {"FPI", "DG REGIO"}
     assert values(built_store, "event/2023-06-r2r-visit-to-emilia-romagna", "cg:hasVisitor") == {
-        ID + "prefecture/aichi", ID + "prefecture/hiroshima", ID + "prefecture/osaka"}
+        ID + "prefecture/aichi",
+        ID + "prefecture/hiroshima",
+        ID + "prefecture/osaka",
+    }
 
 
 def test_world_cities_names_only_the_confirmed_japanese_cities(built_store):
@@ -213,8 +253,11 @@ def test_leipzig_hosted_only_the_first_two_days_of_the_second_working_meeting(bu
     assert values(built_store, whole, "cg:isOrganisedBy") == set()
     assert values(built_store, whole, "schema:endDate") == {"2015-11-27"}
     days = "event/2015-11-23-world-cities-second-working-meeting-leipzig-days"
-    assert values(built_store, days, "cg:isHeldIn") == values(built_store, days, "cg:isOrganisedBy") == {
-        ID + "city/leipzig"}
+    assert (
+        values(built_store, days, "cg:isHeldIn")
+        == values(built_store, days, "cg:isOrganisedBy")
+        == {ID + "city/leipzig"}
+    )
     assert values(built_store, days, "schema:startDate") == {"2015-11-23"}
     assert values(built_store, days, "schema:endDate") == {"2015-11-24"}
     assert values(built_store, days, "cg:isCarriedOutWithin") == {ID + whole}
@@ -223,10 +266,14 @@ def test_leipzig_hosted_only_the_first_two_days_of_the_second_working_meeting(bu
 def test_iurc_cluster_statement_is_split_by_language(built_store):
     """Audit correction (S43): the Japanese cluster names stand alone under @ja, the English text under @en."""
     ja = values(built_store, "programme/iurc", "cg:themeStatement", "ja")
-    assert ja == {"「エコ変革とグリーン・ディール」「都市・地域の再生と都市の貧困」「革新的で持続可能かつカーボンニュートラルな生態系及び戦略的課題分野」"}
+    assert ja == {
+        "「エコ変革とグリーン・ディール」「都市・地域の再生と都市の貧困」「革新的で持続可能かつカーボンニュートラルな生態系及び戦略的課題分野」"
+    }
     assert not any(re.search(r"[A-Za-z]", text) for text in ja)
-    assert any(text.startswith("Global thematic clusters") for text in values(built_store, "programme/iurc",
-                                                                              "cg:themeStatement", "en"))
+    assert any(
+        text.startswith("Global thematic clusters")
+        for text in values(built_store, "programme/iurc", "cg:themeStatement", "en")
+    )
 
 
 def test_high_level_policy_dialogue_2023_has_no_place_s52_does_not_give(built_store):
@@ -240,10 +287,17 @@ def test_eu_regions_are_the_visitors_of_the_2022_study_visit(built_store):
     """Audit correction (S49, S55): the six EU regions made the November 2022 trip, stated as fact, not in a note."""
     visitors = values(built_store, "event/2022-11-13-eu-regions-study-visit-to-japan", "cg:hasVisitor")
     assert {v.rsplit("/", 1)[1] for v in visitors} == {
-        "val-d-oise", "emilia-romagna", "basque-country", "ljubljana-urban-region", "auvergne-rhone-alpes", "catalonia"}
+        "val-d-oise",
+        "emilia-romagna",
+        "basque-country",
+        "ljubljana-urban-region",
+        "auvergne-rhone-alpes",
+        "catalonia",
+    }
 
 
 # --- themes ----------------------------------------------------------------------------------
+
 
 def test_themes_are_a_skos_hierarchy_mapped_to_eurovoc(built_store):
     assert values(built_store, "theme/climate-change", "skos:exactMatch") == {"http://eurovoc.europa.eu/5482"}
@@ -257,33 +311,86 @@ def test_themes_are_a_skos_hierarchy_mapped_to_eurovoc(built_store):
 
 
 def test_eurovoc_ids_come_from_the_fact_sheet(built_store):
-    allowed = {"4619", "4809", "3281", "2691", "5433", "3377", "2515", "2516", "431", "2407", "221", "c_2a1a9fdc",
-               "1056", "5482", "434786", "434743", "c_c9724a74", "385", "3324", "3318", "1773", "c_1138d9d2", "754",
-               "4293", "1275", "4930", "c_d59e7560", "c_6f9a80e0", "1439", "c_20f6ad03", "c_b35395c8", "c_ef31184b",
-               "413", "4074", "c_406ad4cc", "6850", "4512", "c_838aa925", "c_749f2ce9", "5585", "c_8f1cd55b", "216",
-               "5323", "5501", "2512", "c_fa0acac6", "1524", "4038"}
-    rows = built_store.select("SELECT DISTINCT ?o WHERE { ?s ?p ?o FILTER(isIRI(?o) && "
-                              "STRSTARTS(STR(?o), 'http://eurovoc.europa.eu/')) }")
+    allowed = {
+        "4619",
+        "4809",
+        "3281",
+        "2691",
+        "5433",
+        "3377",
+        "2515",
+        "2516",
+        "431",
+        "2407",
+        "221",
+        "c_2a1a9fdc",
+        "1056",
+        "5482",
+        "434786",
+        "434743",
+        "c_c9724a74",
+        "385",
+        "3324",
+        "3318",
+        "1773",
+        "c_1138d9d2",
+        "754",
+        "4293",
+        "1275",
+        "4930",
+        "c_d59e7560",
+        "c_6f9a80e0",
+        "1439",
+        "c_20f6ad03",
+        "c_b35395c8",
+        "c_ef31184b",
+        "413",
+        "4074",
+        "c_406ad4cc",
+        "6850",
+        "4512",
+        "c_838aa925",
+        "c_749f2ce9",
+        "5585",
+        "c_8f1cd55b",
+        "216",
+        "5323",
+        "5501",
+        "2512",
+        "c_fa0acac6",
+        "1524",
+        "4038",
+    }
+    rows = built_store.select(
+        "SELECT DISTINCT ?o WHERE { ?s ?p ?o FILTER(isIRI(?o) && STRSTARTS(STR(?o), 'http://eurovoc.europa.eu/')) }"
+    )
     used = {r["o"].value.rsplit("/", 1)[1] for r in rows}
     assert used and used <= allowed, used - allowed
 
 
 # --- documents -------------------------------------------------------------------------------
 
+
 def test_documents_record_the_displayed_size(built_store):
     assert values(built_store, "file/letter-of-intent-2013-en-pdf", "cg:displayedSize") == {"92,4 KB"}
     assert values(built_store, "file/world-cities-final-report-en-pdf", "cg:displayedSize") == {"22.7 MB"}
     # seed-only facts (not cross-checked elsewhere) cite the DG REGIO page alone
-    for subject in ("file/letter-of-intent-2013-en-pdf", "file/world-cities-final-report-en-pdf",
-                    "initiative/kamacon", "initiative/umecons"):
+    for subject in (
+        "file/letter-of-intent-2013-en-pdf",
+        "file/world-cities-final-report-en-pdf",
+        "initiative/kamacon",
+        "initiative/umecons",
+    ):
         assert sources(built_store, subject) == {"S1"}
 
 
 # --- sources -------------------------------------------------------------------------------
 
+
 def test_the_source_register_is_complete(built_store):
-    rows = built_store.select(PREFIXES + "SELECT ?key ?url WHERE { ?s a cg:Source ; dct:identifier ?key ; "
-                                         "schema:url ?url }")
+    rows = built_store.select(
+        PREFIXES + "SELECT ?key ?url WHERE { ?s a cg:Source ; dct:identifier ?key ; schema:url ?url }"
+    )
     keys = {r["key"].value for r in rows}
     expected = {f"S{n}" for n in range(1, 73) if n != 70} | {f"G{n}" for n in range(1, 14)}
     assert keys == expected
@@ -296,11 +403,15 @@ def test_the_source_register_is_complete(built_store):
 
 
 def test_disagreements_keep_both_claims(built_store):
-    rows = built_store.select(PREFIXES + """
-        SELECT ?d (COUNT(DISTINCT ?c) AS ?n) WHERE { ?d a cg:Disagreement ; cg:hasClaim ?c } GROUP BY ?d""")
+    rows = built_store.select(
+        PREFIXES
+        + """
+        SELECT ?d (COUNT(DISTINCT ?c) AS ?n) WHERE { ?d a cg:Disagreement ; cg:hasClaim ?c } GROUP BY ?d"""
+    )
     counts = {r["d"].value.rsplit("/", 1)[1]: int(r["n"].value) for r in rows}
-    assert {"iurc-number-of-eu-cities", "r2r-number-of-eu-regions", "world-cities-start-year",
-            "iurc-end-year"} <= set(counts)
+    assert {"iurc-number-of-eu-cities", "r2r-number-of-eu-regions", "world-cities-start-year", "iurc-end-year"} <= set(
+        counts
+    )
     assert all(n >= 2 for n in counts.values())
     # the retained value is the one the resource states
     assert values(built_store, "programme/iurc", "cg:numberOfEuSideParticipants") == {"13"}
@@ -311,11 +422,11 @@ def test_disagreements_keep_both_claims(built_store):
 # --- nothing unconfirmed ---------------------------------------------------------------------
 
 UNCONFIRMED_IRIS = [
-    "http://www.wikidata.org/entity/Q820496",   # G2's wrong item for Koriyama (it is Konan)
+    "http://www.wikidata.org/entity/Q820496",  # G2's wrong item for Koriyama (it is Konan)
     "http://www.wikidata.org/entity/Q1269809",  # G2's conflicting item for Rijeka
-    "http://www.wikidata.org/entity/Q183199",   # Ioannina, graded L
-    "http://www.wikidata.org/entity/Q25579",    # Umeå, graded L
-    "http://www.wikidata.org/entity/Q930396",   # "Nagano" in G2, not verified
+    "http://www.wikidata.org/entity/Q183199",  # Ioannina, graded L
+    "http://www.wikidata.org/entity/Q25579",  # Umeå, graded L
+    "http://www.wikidata.org/entity/Q930396",  # "Nagano" in G2, not verified
     "http://publications.europa.eu/resource/authority/corporate-body/REGIO",
     "http://publications.europa.eu/resource/authority/country/JPN",
 ]
@@ -327,12 +438,26 @@ def test_unconfirmed_identifiers_are_absent(built_store, iri):
 
 
 def test_no_wikidata_item_where_none_was_found(built_store):
-    for subject in ("organisation/dg-regio", "organisation/mlit", "organisation/mlit-city-bureau",
-                    "organisation/mlit-national-spatial-planning-and-regional-policy-bureau", "programme/iuc",
-                    "programme/iurc", "programme/world-cities", "agreement/spa", "agreement/epa", "city/essen",
-                    "city/frankfurt-am-main", "city/donostia-san-sebastian", "city/lugo", "city/ancona",
-                    "metropolitan-authority/grenoble-alpes-metropole", "metropolitan-authority/greater-manchester",
-                    "city/shimokawa", "region/ljubljana-urban-region"):
+    for subject in (
+        "organisation/dg-regio",
+        "organisation/mlit",
+        "organisation/mlit-city-bureau",
+        "organisation/mlit-national-spatial-planning-and-regional-policy-bureau",
+        "programme/iuc",
+        "programme/iurc",
+        "programme/world-cities",
+        "agreement/spa",
+        "agreement/epa",
+        "city/essen",
+        "city/frankfurt-am-main",
+        "city/donostia-san-sebastian",
+        "city/lugo",
+        "city/ancona",
+        "metropolitan-authority/grenoble-alpes-metropole",
+        "metropolitan-authority/greater-manchester",
+        "city/shimokawa",
+        "region/ljubljana-urban-region",
+    ):
         assert values(built_store, subject, "cg:wikidata") == set(), subject
     for subject in ("city/obuse", "city/shimokawa"):
         assert values(built_store, subject, "cg:geonames") == set(), subject
@@ -352,8 +477,11 @@ def test_unconfirmed_statements_are_absent(built_store):
 
 
 def test_every_source_link_points_to_the_register(built_store):
-    rows = built_store.select(PREFIXES + """
-        SELECT DISTINCT ?s ?source WHERE { ?s dct:source ?source FILTER NOT EXISTS { ?source a cg:Source } }""")
+    rows = built_store.select(
+        PREFIXES
+        + """
+        SELECT DISTINCT ?s ?source WHERE { ?s dct:source ?source FILTER NOT EXISTS { ?source a cg:Source } }"""
+    )
     assert rows == []
 
 
@@ -393,18 +521,28 @@ def test_added_coordinates_exactly_as_the_fact_sheet_gives_them(built_store, sub
 def test_a_point_of_a_seat_or_capital_says_so(built_store, subject):
     """An authority's area is not a town: its point is its seat's or capital's, and the graph must say which."""
     notes = " ".join(values(built_store, subject, "skos:note", "en"))
-    assert re.search(r"The point is that of its (seat|capital|prefecture \(seat\)), [^,]+ \(GeoNames feature \d+", notes), notes
+    assert re.search(
+        r"The point is that of its (seat|capital|prefecture \(seat\)), [^,]+ \(GeoNames feature \d+", notes
+    ), notes
 
 
 def test_every_pairing_participant_has_a_point(built_store):
     """What the map draws: every authority on either side of a pairing, of every programme, has coordinates."""
-    rows = built_store.select(PREFIXES + """
+    rows = built_store.select(
+        PREFIXES
+        + """
         SELECT DISTINCT ?who WHERE { ?pairing cg:hasEuSideParticipant|cg:hasJapanSideParticipant ?who
-          FILTER NOT EXISTS { ?who geo:lat ?lat ; geo:long ?long } }""")
+          FILTER NOT EXISTS { ?who geo:lat ?lat ; geo:long ?long } }"""
+    )
     assert [r["who"].value for r in rows] == []
 
 
 def test_the_new_repository_sources_are_recorded(built_store):
-    for gid, repo in [("G9", "papajuans/zoneslider"), ("G10", "epam/epam-graphql"), ("G11", "soekdd/staedtl.de"),
-                      ("G12", "VannaDii/pub-dev"), ("G13", "piuccio/open-data-jp-municipalities")]:
+    for gid, repo in [
+        ("G9", "papajuans/zoneslider"),
+        ("G10", "epam/epam-graphql"),
+        ("G11", "soekdd/staedtl.de"),
+        ("G12", "VannaDii/pub-dev"),
+        ("G13", "piuccio/open-data-jp-municipalities"),
+    ]:
         assert values(built_store, f"source/{gid}", "cg:repository") == {repo}

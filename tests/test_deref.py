@@ -30,11 +30,24 @@ MEDIA = {
     "application/n-triples": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
     "application/rdf+xml": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
 }
-SUFFIXES = {".ttl": ("text/turtle", ox.RdfFormat.TURTLE), ".jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
-            ".nt": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
-            ".rdf": ("application/rdf+xml", ox.RdfFormat.RDF_XML), ".html": ("text/html", None)}
-FORMAT_PARAMS = {"turtle": ".ttl", "ttl": ".ttl", "jsonld": ".jsonld", "json-ld": ".jsonld", "ntriples": ".nt",
-                 "nt": ".nt", "rdfxml": ".rdf", "rdf": ".rdf", "html": ".html"}
+SUFFIXES = {
+    ".ttl": ("text/turtle", ox.RdfFormat.TURTLE),
+    ".jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
+    ".nt": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+    ".rdf": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
+    ".html": ("text/html", None),
+}
+FORMAT_PARAMS = {
+    "turtle": ".ttl",
+    "ttl": ".ttl",
+    "jsonld": ".jsonld",
+    "json-ld": ".jsonld",
+    "ntriples": ".nt",
+    "nt": ".nt",
+    "rdfxml": ".rdf",
+    "rdf": ".rdf",
+    "html": ".html",
+}
 
 
 def parse(response, fmt) -> set:
@@ -55,8 +68,13 @@ def test_negotiates_every_media_type(towns_client, accept):
     assert response.status_code == 200
     assert response.mimetype == media
     assert "Accept" in response.vary
-    suffix = {"text/html": ".html", "text/turtle": ".ttl", "application/ld+json": ".jsonld",
-              "application/n-triples": ".nt", "application/rdf+xml": ".rdf"}[media]
+    suffix = {
+        "text/html": ".html",
+        "text/turtle": ".ttl",
+        "application/ld+json": ".jsonld",
+        "application/n-triples": ".nt",
+        "application/rdf+xml": ".rdf",
+    }[media]
     assert response.headers["Content-Location"] == "/id/city/testville" + suffix
     if fmt is None:
         assert "Tēstville" in response.get_data(as_text=True)
@@ -77,8 +95,9 @@ def test_quality_values_and_browser_accept(towns_client):
 def test_suffix_overrides_accept(towns_client, suffix):
     media, fmt = SUFFIXES[suffix]
     # the suffix names the document: it wins over whatever Accept says
-    response = towns_client.get("/id/city/testville" + suffix, headers={"Accept": "text/turtle;q=0.1, text/html"
-                                                                       if fmt else "text/turtle"})
+    response = towns_client.get(
+        "/id/city/testville" + suffix, headers={"Accept": "text/turtle;q=0.1, text/html" if fmt else "text/turtle"}
+    )
     assert response.status_code == 200
     assert response.mimetype == media
     assert "Content-Location" not in response.headers
@@ -89,9 +108,10 @@ def test_suffix_overrides_accept(towns_client, suffix):
 @pytest.mark.parametrize("name", list(FORMAT_PARAMS))
 def test_format_parameter_overrides_accept(towns_client, name):
     media, fmt = SUFFIXES[FORMAT_PARAMS[name]]
-    response = towns_client.get(f"/id/city/testville?format={name}", headers={"Accept": "application/rdf+xml"
-                                                                               if media != "application/rdf+xml"
-                                                                               else "text/html"})
+    response = towns_client.get(
+        f"/id/city/testville?format={name}",
+        headers={"Accept": "application/rdf+xml" if media != "application/rdf+xml" else "text/html"},
+    )
     assert response.status_code == 200
     assert response.mimetype == media
     if fmt is not None:
@@ -107,8 +127,16 @@ def test_unknown_format_and_unacceptable_type(towns_client):
     assert response.status_code == 406
 
 
-@pytest.mark.parametrize("path", ["/id/city/atlantis", "/id/city/atlantis.ttl", "/id/nothing/here.jsonld",
-                                  "/id/city/a%20b", "/id/city/%3Cscript%3E"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/id/city/atlantis",
+        "/id/city/atlantis.ttl",
+        "/id/nothing/here.jsonld",
+        "/id/city/a%20b",
+        "/id/city/%3Cscript%3E",
+    ],
+)
 def test_unknown_iris_are_404(towns_client, path):
     response = towns_client.get(path, headers={"Accept": "text/turtle"})
     assert response.status_code == 404
@@ -120,8 +148,12 @@ def test_unknown_iris_are_404(towns_client, path):
 def test_link_header_announces_twins_that_resolve(towns_client):
     response = towns_client.get("/id/city/testville")
     links = response.headers["Link"]
-    expected = {"/id/city/testville.ttl": "text/turtle", "/id/city/testville.jsonld": "application/ld+json",
-                "/id/city/testville.nt": "application/n-triples", "/id/city/testville.rdf": "application/rdf+xml"}
+    expected = {
+        "/id/city/testville.ttl": "text/turtle",
+        "/id/city/testville.jsonld": "application/ld+json",
+        "/id/city/testville.nt": "application/n-triples",
+        "/id/city/testville.rdf": "application/rdf+xml",
+    }
     for url, media in expected.items():
         assert f'<{url}>; rel="alternate"; type="{media}"' in links
         twin = towns_client.get(url)
@@ -145,12 +177,15 @@ def test_jsonld_uses_the_ontology_context(towns_client):
     context = body["@context"]
     assert context["Municipality"] == "cg:Municipality"
     nodes = {node["@id"]: node for node in body["@graph"]}
-    assert nodes["id:city/testville"]["@type"] == "Municipality" or "Municipality" in nodes["id:city/testville"]["@type"]
+    assert (
+        nodes["id:city/testville"]["@type"] == "Municipality" or "Municipality" in nodes["id:city/testville"]["@type"]
+    )
 
 
 def test_configured_base_iri_is_served_under_id(towns_settings, tmp_path):
     """A deployment with its own base: /id/... maps onto it, and the data is rewritten to it."""
     from coopgraph.web import create_app
+
     settings = towns_settings.with_overrides(base_iri="http://data.example.org/towns/")
     store, _ = build(settings)
     client = create_app(settings, store=store).test_client()
@@ -165,9 +200,11 @@ def test_configured_base_iri_is_served_under_id(towns_settings, tmp_path):
 
 
 def test_ontology_negotiates_like_a_resource(towns_client):
-    cls = (ox.NamedNode("https://w3id.org/coopgraph/ontology#Municipality"),
-           ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-           ox.NamedNode("http://www.w3.org/2002/07/owl#Class"))
+    cls = (
+        ox.NamedNode("https://w3id.org/coopgraph/ontology#Municipality"),
+        ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+        ox.NamedNode("http://www.w3.org/2002/07/owl#Class"),
+    )
     for accept, (media, fmt) in MEDIA.items():
         response = towns_client.get("/ontology", headers={"Accept": accept})
         assert response.status_code == 200 and response.mimetype == media

@@ -9,11 +9,10 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
+from conftest import MINI
 from coopgraph.export import context_for, export
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.jsonld import compact_triples
-
-from conftest import MINI
 
 
 def isomorphic(first: rdflib.Graph, second: rdflib.Graph) -> bool:
@@ -89,15 +88,22 @@ def test_context_comes_from_the_ontology(mini_store):
 
 
 def test_small_answers_serialise_as_jsonld():
-    triples = [ox.Triple(ox.NamedNode("https://w3id.org/coopgraph/id/city/x"),
-                         ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal("X", language="en"))]
+    triples = [
+        ox.Triple(
+            ox.NamedNode("https://w3id.org/coopgraph/id/city/x"),
+            ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+            ox.Literal("X", language="en"),
+        )
+    ]
     graph = [q.triple for q in ox.parse(compact_triples(triples), format=ox.RdfFormat.JSON_LD)]
     assert graph == triples
 
 
 def test_cli_export_to_file(tmp_path):
     from click.testing import CliRunner
+
     from coopgraph.cli import cli
+
     out = tmp_path / "dump.nq"
     result = CliRunner().invoke(cli, ["--root", str(MINI), "export", "--format", "nquads", "-o", str(out)])
     assert result.exit_code == 0

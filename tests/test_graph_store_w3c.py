@@ -30,7 +30,7 @@ STATUS = {"OK": {200}, "Created": {201}, "NoContent": {204}, "NotFound": {404}}
 
 
 def _status_codes(term) -> set[int]:
-    name = str(term)[len(HTS):]
+    name = str(term)[len(HTS) :]
     if name.startswith("StatusCode") and name.endswith("xx"):
         first = int(name[len("StatusCode")])
         return set(range(first * 100, first * 100 + 100))
@@ -58,16 +58,18 @@ def load_tests() -> list[tuple[str, list[dict]]]:
                 body = graph.value(req, HT.body)
                 resp = graph.value(req, HT.resp)
                 expected_body = graph.value(resp, HT.body)
-                steps.append({
-                    "method": str(graph.value(req, HT.methodName)),
-                    "path": str(graph.value(req, HT.absolutePath)),
-                    "headers": _headers(graph, req),
-                    "data": None if body is None else str(graph.value(body, CNT.chars)).encode("utf-8"),
-                    "status": set().union(*(_status_codes(s) for s in graph.objects(resp, MF.expectedStatus))),
-                    "location": graph.value(resp, MF.expectedLocation),
-                    "response_type": _headers(graph, resp).get("content-type"),
-                    "graph": None if expected_body is None else str(graph.value(expected_body, CNT.chars)),
-                })
+                steps.append(
+                    {
+                        "method": str(graph.value(req, HT.methodName)),
+                        "path": str(graph.value(req, HT.absolutePath)),
+                        "headers": _headers(graph, req),
+                        "data": None if body is None else str(graph.value(body, CNT.chars)).encode("utf-8"),
+                        "status": set().union(*(_status_codes(s) for s in graph.objects(resp, MF.expectedStatus))),
+                        "location": graph.value(resp, MF.expectedLocation),
+                        "response_type": _headers(graph, resp).get("content-type"),
+                        "graph": None if expected_body is None else str(graph.value(expected_body, CNT.chars)),
+                    }
+                )
             tests.append((str(entry).rsplit("#", 1)[1], steps))
     return tests
 
@@ -93,15 +95,15 @@ def test_graph_store_protocol(scratch_server, name, steps):
     assert reset.status_code == 200, reset.text
     location = None
     for step in steps:
-        path = "/store" + step["path"][len("/gsp"):]
+        path = "/store" + step["path"][len("/gsp") :]
         data = step["data"]
         if location is not None:
             path = path.replace("$LOCATION$", location)
             data = data.replace(b"$LOCATION$", location.encode()) if data else data
-        response = requests.request(step["method"], scratch_server.url + path, headers=step["headers"], data=data,
-                                    timeout=30)
-        assert response.status_code in step["status"], (name, step["method"], path, response.status_code,
-                                                        response.text)
+        response = requests.request(
+            step["method"], scratch_server.url + path, headers=step["headers"], data=data, timeout=30
+        )
+        assert response.status_code in step["status"], (name, step["method"], path, response.status_code, response.text)
         if step["location"] is not None:
             location = response.headers["Location"]
         if step["response_type"] is not None and step["method"] != "HEAD":

@@ -18,18 +18,18 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 import requests
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
-
-from coopgraph import guards
-from coopgraph.contributions.checking import ContributionValidator
-from coopgraph.errors import (InputTooDeep, PayloadTooLarge, QueryTimeout, QueryTooDeep, StoredQueryError,
-                              excerpt)
-from coopgraph.formats import RDF_FORMATS, parse_rdf, xml_safe
-from coopgraph.store.pool import KillableRunner
-from coopgraph.queries import load_stored_queries
-from coopgraph.store.embedded import OxigraphStore
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from conftest import MINI, ROOT, LiveServer, make_settings
+from coopgraph import guards
+from coopgraph.contributions.checking import ContributionValidator
+from coopgraph.errors import InputTooDeep, PayloadTooLarge, QueryTimeout, QueryTooDeep, StoredQueryError, excerpt
+from coopgraph.formats import RDF_FORMATS, parse_rdf, xml_safe
+from coopgraph.queries import load_stored_queries
+from coopgraph.store.embedded import OxigraphStore
+from coopgraph.store.pool import KillableRunner
 
 LIMIT = guards.DEFAULT_MAX_QUERY_DEPTH
 
@@ -39,15 +39,23 @@ NESTED_GROUPS = "SELECT * WHERE {" + "{" * 2500 + "?s ?p ?o" + "}" * 2500 + "}"
 NESTED_PARENTHESES = "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 5000 + "true" + ")" * 5000 + ") }"
 NEGATIONS = "SELECT * WHERE { ?s ?p ?o FILTER(" + "!" * 20000 + "true) }"
 NESTED_OPTIONALS = "SELECT * WHERE { ?s ?p ?o " + "OPTIONAL { ?s ?p ?o " * 3000 + "}" * 3000 + "}"
-QUERY_ATTACKS = {"groups": NESTED_GROUPS, "parentheses": NESTED_PARENTHESES, "negations": NEGATIONS,
-                 "optionals": NESTED_OPTIONALS}
+QUERY_ATTACKS = {
+    "groups": NESTED_GROUPS,
+    "parentheses": NESTED_PARENTHESES,
+    "negations": NEGATIONS,
+    "optionals": NESTED_OPTIONALS,
+}
 
 
 def nested_jsonld(levels: int) -> bytes:
     """A JSON-LD document of ``levels`` node objects, each the value of the one around it."""
-    return ('{"@id": "https://w3id.org/coopgraph/id/x/0", '
-            + '"https://example.org/p": {' * levels + '"@id": "https://w3id.org/coopgraph/id/x/1"'
-            + "}" * levels + "}").encode()
+    return (
+        '{"@id": "https://w3id.org/coopgraph/id/x/0", '
+        + '"https://example.org/p": {' * levels
+        + '"@id": "https://w3id.org/coopgraph/id/x/1"'
+        + "}" * levels
+        + "}"
+    ).encode()
 
 
 def nested_document(fmt: str, levels: int) -> bytes:
@@ -55,21 +63,30 @@ def nested_document(fmt: str, levels: int) -> bytes:
     if fmt == "jsonld":
         return nested_jsonld(levels)
     if fmt == "rdfxml":
-        return ('<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:e="https://example.org/">'
-                '<rdf:Description rdf:about="https://w3id.org/coopgraph/id/x/0">'
-                + "<e:p><rdf:Description>" * levels + "</rdf:Description></e:p>" * levels
-                + "</rdf:Description></rdf:RDF>").encode()
+        return (
+            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:e="https://example.org/">'
+            '<rdf:Description rdf:about="https://w3id.org/coopgraph/id/x/0">'
+            + "<e:p><rdf:Description>" * levels
+            + "</rdf:Description></e:p>" * levels
+            + "</rdf:Description></rdf:RDF>"
+        ).encode()
     if fmt in ("ntriples", "nquads"):  # RDF 1.2 triple terms nest
         inner = "<https://example.org/a> <https://example.org/p> <https://example.org/b>"
         for _ in range(levels):
             inner = f"<https://example.org/a> <https://example.org/p> <<( {inner} )>>"
         return (inner + " .\n").encode()
-    body = "<https://example.org/a> <https://example.org/p> " + "[ <https://example.org/q> " * levels + "1" \
-        + " ]" * levels + " ."
+    body = (
+        "<https://example.org/a> <https://example.org/p> "
+        + "[ <https://example.org/q> " * levels
+        + "1"
+        + " ]" * levels
+        + " ."
+    )
     return (("<https://example.org/g> { " + body + " }") if fmt == "trig" else body).encode()
 
 
 # --- unit: the SPARQL guard -----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(QUERY_ATTACKS))
 def test_each_nested_query_of_the_issue_is_refused_naming_the_limit(name):
@@ -80,30 +97,36 @@ def test_each_nested_query_of_the_issue_is_refused_naming_the_limit(name):
     assert caught.value.details["limit"] == LIMIT
 
 
-@pytest.mark.parametrize("text", [
-    "SELECT * WHERE { ?s ?p ?o FILTER(" + "- " * 150 + "1) }",                # unary minus, spaced
-    "SELECT * WHERE { ?s ?p ?o FILTER(" + "!(" * 120 + "true" + ")" * 120 + ") }",
-    "SELECT * WHERE { ?s ?p " + "[ ?q " * 150 + "1" + " ]" * 150 + " }",     # blank node property lists
-    "SELECT * WHERE { ?s ?p " + "( " * 150 + "1" + " )" * 150 + " }",        # collections
-    "SELECT * WHERE { " + "<< " * 150 + "?s ?p ?o" + " >>" * 150 + " ?q ?r }",  # quoted triples
-    "SELECT * WHERE { ?s ?p ?o FILTER(" + "((" * 60 + "1" + "))" * 60,        # unbalanced: counted anyway
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * WHERE { ?s ?p ?o FILTER(" + "- " * 150 + "1) }",  # unary minus, spaced
+        "SELECT * WHERE { ?s ?p ?o FILTER(" + "!(" * 120 + "true" + ")" * 120 + ") }",
+        "SELECT * WHERE { ?s ?p " + "[ ?q " * 150 + "1" + " ]" * 150 + " }",  # blank node property lists
+        "SELECT * WHERE { ?s ?p " + "( " * 150 + "1" + " )" * 150 + " }",  # collections
+        "SELECT * WHERE { " + "<< " * 150 + "?s ?p ?o" + " >>" * 150 + " ?q ?r }",  # quoted triples
+        "SELECT * WHERE { ?s ?p ?o FILTER(" + "((" * 60 + "1" + "))" * 60,  # unbalanced: counted anyway
+    ],
+)
 def test_every_nesting_construct_counts(text):
     with pytest.raises(QueryTooDeep):
         guards.check_query(text)
 
 
-@pytest.mark.parametrize("text", [
-    'SELECT * WHERE { ?s ?p "' + "{" * 5000 + '" }',
-    "SELECT * WHERE { ?s ?p '" + "(" * 5000 + "' }",
-    'SELECT * WHERE { ?s ?p """' + "{\n" * 5000 + '""" }',
-    "SELECT * WHERE { ?s ?p '''" + "[ '' ' \\''' " * 1000 + "''' }",
-    "SELECT * WHERE { ?s ?p <https://example.org/" + "(" * 5000 + "> }",
-    "SELECT * WHERE { ?s ?p ?o # " + "{" * 5000 + "\n}",
-    "SELECT * WHERE { ?s ?p ?o FILTER(" + "?o != 1 && " * 3000 + "true) }",   # != is no negation
-    "SELECT * WHERE { ?s ?p ?o FILTER(" + "1 - " * 3000 + "1) }",             # binary minus chains are flat
-    "SELECT * WHERE { ?s ?p ?o FILTER(?o < 3 && ?o > 1) }" * 200,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'SELECT * WHERE { ?s ?p "' + "{" * 5000 + '" }',
+        "SELECT * WHERE { ?s ?p '" + "(" * 5000 + "' }",
+        'SELECT * WHERE { ?s ?p """' + "{\n" * 5000 + '""" }',
+        "SELECT * WHERE { ?s ?p '''" + "[ '' ' \\''' " * 1000 + "''' }",
+        "SELECT * WHERE { ?s ?p <https://example.org/" + "(" * 5000 + "> }",
+        "SELECT * WHERE { ?s ?p ?o # " + "{" * 5000 + "\n}",
+        "SELECT * WHERE { ?s ?p ?o FILTER(" + "?o != 1 && " * 3000 + "true) }",  # != is no negation
+        "SELECT * WHERE { ?s ?p ?o FILTER(" + "1 - " * 3000 + "1) }",  # binary minus chains are flat
+        "SELECT * WHERE { ?s ?p ?o FILTER(?o < 3 && ?o > 1) }" * 200,
+    ],
+)
 def test_strings_iris_comments_and_binary_operators_do_not_count(text):
     guards.check_query(text)
 
@@ -121,7 +144,8 @@ def test_a_stored_query_nested_too_deep_is_reported_and_left_out(tmp_path):
     (tmp_path / "deep-enum.rq").write_text(
         "#+ title: Deep enumeration\n#+ parameters:\n#+   x:\n#+     type: iri\n#+     enum_query: "
         "SELECT ?value WHERE {" + "{" * 300 + "?value ?p ?o" + "}" * 300 + "}\nSELECT * WHERE { ?x ?p ?o }\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     queries, errors = load_stored_queries(tmp_path)
     assert queries == {}
     assert sorted(e.path.rsplit("/", 1)[-1] for e in errors) == ["deep-enum.rq", "deep.rq"]
@@ -146,6 +170,7 @@ def test_the_scan_of_a_hostile_megabyte_stays_linear():
 
 
 # --- unit: the RDF guard ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("fmt", sorted(RDF_FORMATS))
 def test_every_rdf_format_nested_past_the_limit_is_refused_before_parsing(fmt):
@@ -175,6 +200,7 @@ def test_the_rdf_limit_is_a_setting(mini_store):
 
 # --- unit: parsing in the killable process, under its limits -----------------------------------
 
+
 def _allocate(cache: dict, size: int) -> int:
     return len(bytearray(size))
 
@@ -197,8 +223,9 @@ def test_memory_exhaustion_in_the_worker_is_a_413_and_the_worker_is_replaced():
 
 
 def test_parsing_an_upload_runs_in_the_worker_under_the_time_limit(mini_store):
-    flat = "".join(f'<https://example.org/s{i}> <https://example.org/p> "{"v" * 50}{i}" .\n'
-                   for i in range(60_000)).encode()
+    flat = "".join(
+        f'<https://example.org/s{i}> <https://example.org/p> "{"v" * 50}{i}" .\n' for i in range(60_000)
+    ).encode()
     validator = ContributionValidator(mini_store, isolated=True, workers=1)
     try:
         with pytest.raises(QueryTimeout, match="parsing ran past its time limit"):
@@ -212,6 +239,7 @@ def test_parsing_an_upload_runs_in_the_worker_under_the_time_limit(mini_store):
 
 
 # --- unit: excerpts and XML -----------------------------------------------------------------
+
 
 def test_excerpt_keeps_a_short_window_with_ellipses():
     text = "a" * 1000 + "HERE" + "b" * 1000
@@ -233,22 +261,29 @@ def test_xml_safe_replaces_every_character_xml_forbids():
 
 # --- through the app: statuses, bodies, XML --------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def control_store():
     """A tiny graph whose literal holds U+0001, U+000B and U+FFFE."""
     settings = make_settings(MINI)
     store = OxigraphStore(settings.iris)
     subject = ox.NamedNode(settings.iris.id_base + "thing/control")
-    store.native.add(ox.Quad(subject, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
-                             ox.Literal("bell\x01tab\x0bnon\ufffechar"), ox.NamedNode(settings.iris.data_graph("x"))))
+    store.native.add(
+        ox.Quad(
+            subject,
+            ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+            ox.Literal("bell\x01tab\x0bnon\ufffechar"),
+            ox.NamedNode(settings.iris.data_graph("x")),
+        )
+    )
     return store
 
 
 @pytest.fixture(scope="module")
 def control_client(control_store):
     from coopgraph.web import create_app
-    app = create_app(make_settings(MINI, max_request_bytes=6_000_000, max_upload_bytes=6_000_000),
-                     store=control_store)
+
+    app = create_app(make_settings(MINI, max_request_bytes=6_000_000, max_upload_bytes=6_000_000), store=control_store)
     app.config["TESTING"] = True
     return app.test_client()
 
@@ -265,8 +300,9 @@ def test_sparql_xml_results_with_a_control_character_are_well_formed(control_cli
 
 
 def test_rdf_xml_answers_with_a_control_character_parse_with_rdflib(control_client, control_store):
-    response = control_client.get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
-                                  headers={"Accept": "application/rdf+xml"})
+    response = control_client.get(
+        "/sparql", query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": "application/rdf+xml"}
+    )
     assert response.status_code == 200
     graph = rdflib.Graph().parse(data=response.data, format="xml")
     assert {str(o) for o in graph.objects()} == {"bell\ufffdtab\ufffdnon\ufffdchar"}
@@ -275,8 +311,7 @@ def test_rdf_xml_answers_with_a_control_character_parse_with_rdflib(control_clie
 
 
 def test_a_deep_query_to_the_endpoint_is_a_400_in_the_error_shape(control_client):
-    response = control_client.post("/sparql", data=NESTED_GROUPS,
-                                   headers={"Content-Type": "application/sparql-query"})
+    response = control_client.post("/sparql", data=NESTED_GROUPS, headers={"Content-Type": "application/sparql-query"})
     assert response.status_code == 400
     body = response.get_json()
     assert body["error"] == "input-too-deep" and "max_query_depth" in body["message"]
@@ -325,9 +360,14 @@ def normal_answer(server: LiveServer) -> requests.Response:
 
 @pytest.fixture(scope="module", params=["recycle", "process"])
 def guarded_server(request, built_folder):
-    server = LiveServer(["serve", "--store", str(built_folder), "--workers", "1", "--threads", "4"],
-                        env={"COOPGRAPH_QUERY_ISOLATION": request.param, "COOPGRAPH_QUERY_TIMEOUT": "10",
-                             "COOPGRAPH_VALIDATION_TIMEOUT": "20"})
+    server = LiveServer(
+        ["serve", "--store", str(built_folder), "--workers", "1", "--threads", "4"],
+        env={
+            "COOPGRAPH_QUERY_ISOLATION": request.param,
+            "COOPGRAPH_QUERY_TIMEOUT": "10",
+            "COOPGRAPH_VALIDATION_TIMEOUT": "20",
+        },
+    )
     booted = sum("Booting worker" in line for line in log_text(server).splitlines())
     server.booted = booted
     yield server
@@ -338,15 +378,24 @@ def test_every_attack_of_the_issue_is_a_400_and_the_worker_lives_on(guarded_serv
     worker = normal_answer(guarded_server).headers["X-Coopgraph-Worker"]
     for name, query in QUERY_ATTACKS.items():
         for response in (
-                requests.post(guarded_server.url + "/sparql", data=query.encode(),
-                              headers={"Content-Type": "application/sparql-query"}, timeout=30),
-                requests.post(guarded_server.url + "/sparql", data={"query": query}, timeout=30)):
+            requests.post(
+                guarded_server.url + "/sparql",
+                data=query.encode(),
+                headers={"Content-Type": "application/sparql-query"},
+                timeout=30,
+            ),
+            requests.post(guarded_server.url + "/sparql", data={"query": query}, timeout=30),
+        ):
             assert response.status_code == 400, (name, response.status_code, response.text[:300])
             assert response.json()["error"] == "input-too-deep"
             assert response.headers["X-Coopgraph-Worker"] == worker
     for fmt in sorted(RDF_FORMATS):  # JSON-LD: 270 KB of 10,000 nested node objects, as in the issue
-        response = requests.post(guarded_server.url + "/api/validate", data=nested_document(fmt, 10_000),
-                                 headers={"Content-Type": RDF_FORMATS[fmt].media_type}, timeout=60)
+        response = requests.post(
+            guarded_server.url + "/api/validate",
+            data=nested_document(fmt, 10_000),
+            headers={"Content-Type": RDF_FORMATS[fmt].media_type},
+            timeout=60,
+        )
         assert response.status_code == 400, (fmt, response.status_code, response.text[:300])
         assert response.json()["error"] == "input-too-deep" and "max_rdf_depth" in response.json()["message"]
         assert response.headers["X-Coopgraph-Worker"] == worker
@@ -355,15 +404,19 @@ def test_every_attack_of_the_issue_is_a_400_and_the_worker_lives_on(guarded_serv
 
 
 def test_an_upload_whose_parse_overruns_the_time_limit_is_a_503_and_the_worker_lives_on(built_folder):
-    server = LiveServer(["serve", "--store", str(built_folder), "--workers", "1", "--threads", "2"],
-                        env={"COOPGRAPH_VALIDATION_TIMEOUT": "0.05"})
+    server = LiveServer(
+        ["serve", "--store", str(built_folder), "--workers", "1", "--threads", "2"],
+        env={"COOPGRAPH_VALIDATION_TIMEOUT": "0.05"},
+    )
     try:
         booted = sum("Booting worker" in line for line in log_text(server).splitlines())
         worker = normal_answer(server).headers["X-Coopgraph-Worker"]
-        flat = "".join(f'<https://w3id.org/coopgraph/id/s{i}> <https://example.org/p> "{"v" * 40}{i}" .\n'
-                       for i in range(35_000)).encode()
-        response = requests.post(server.url + "/api/validate", data=flat,
-                                 headers={"Content-Type": "application/n-triples"}, timeout=60)
+        flat = "".join(
+            f'<https://w3id.org/coopgraph/id/s{i}> <https://example.org/p> "{"v" * 40}{i}" .\n' for i in range(35_000)
+        ).encode()
+        response = requests.post(
+            server.url + "/api/validate", data=flat, headers={"Content-Type": "application/n-triples"}, timeout=60
+        )
         assert response.status_code == 503, response.text[:300]
         assert "parsing ran past its time limit" in response.json()["message"]
         assert normal_answer(server).headers["X-Coopgraph-Worker"] == worker
@@ -374,12 +427,72 @@ def test_an_upload_whose_parse_overruns_the_time_limit_is_a_503_and_the_worker_l
 
 # --- end to end: generated hostile input --------------------------------------------------------
 
-SPARQL_PIECES = ["{", "}", "(", ")", "[", "]", "!", "-", "+", "^", "<<", ">>", "?s ?p ?o", "OPTIONAL {",
-                 "FILTER(", "UNION", "'''", '"', "<", ">", "#", "\n", ".", ";", ",", "1", "true", "NOT EXISTS {",
-                 "SELECT * WHERE {", "a", "<https://example.org/x>", "\\"]
-RDF_PIECES = ["[", "]", "(", ")", "{", "}", "<<", ">>", "<<(", ")>>", '"', "'''", "<https://example.org/x>",
-              "_:b", ".", ";", ",", "1", "a", "@prefix", "#", "\n", "<e:p>", "</e:p>", "<rdf:Description>",
-              '{"@id": "https://example.org/x",', '"https://example.org/p": [', ":", "\x00", "\x01"]
+SPARQL_PIECES = [
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    "!",
+    "-",
+    "+",
+    "^",
+    "<<",
+    ">>",
+    "?s ?p ?o",
+    "OPTIONAL {",
+    "FILTER(",
+    "UNION",
+    "'''",
+    '"',
+    "<",
+    ">",
+    "#",
+    "\n",
+    ".",
+    ";",
+    ",",
+    "1",
+    "true",
+    "NOT EXISTS {",
+    "SELECT * WHERE {",
+    "a",
+    "<https://example.org/x>",
+    "\\",
+]
+RDF_PIECES = [
+    "[",
+    "]",
+    "(",
+    ")",
+    "{",
+    "}",
+    "<<",
+    ">>",
+    "<<(",
+    ")>>",
+    '"',
+    "'''",
+    "<https://example.org/x>",
+    "_:b",
+    ".",
+    ";",
+    ",",
+    "1",
+    "a",
+    "@prefix",
+    "#",
+    "\n",
+    "<e:p>",
+    "</e:p>",
+    "<rdf:Description>",
+    '{"@id": "https://example.org/x",',
+    '"https://example.org/p": [',
+    ":",
+    "\x00",
+    "\x01",
+]
 
 
 @st.composite
@@ -392,31 +505,41 @@ def nested_texts(draw, pieces: list[str], openers: list[str], closers: list[str]
     closing = "".join(rng.choice(closers) for _ in range(depth))
     text = opening + middle + closing
     if draw(st.booleans()):
-        text = text[:draw(st.integers(0, len(text)))]
+        text = text[: draw(st.integers(0, len(text)))]
     return text
 
 
 QUERIES = st.one_of(
-    nested_texts(SPARQL_PIECES, ["{", "(", "[", "!", "-", "OPTIONAL {", "FILTER(", "<<", "NOT EXISTS {", "! ("],
-                 ["}", ")", "]", ">>"]).map(lambda body: "SELECT * WHERE { " + body + " }"),
+    nested_texts(
+        SPARQL_PIECES,
+        ["{", "(", "[", "!", "-", "OPTIONAL {", "FILTER(", "<<", "NOT EXISTS {", "! ("],
+        ["}", ")", "]", ">>"],
+    ).map(lambda body: "SELECT * WHERE { " + body + " }"),
     nested_texts(SPARQL_PIECES, ["{", "(", "!"], ["}", ")"]),
     st.binary(max_size=2000).map(lambda raw: raw.decode("utf-8", "replace")),
 )
 DOCUMENTS = st.tuples(
     st.sampled_from(sorted(RDF_FORMATS)),
     st.one_of(
-        nested_texts(RDF_PIECES, ["[ <https://example.org/p> ", "( ", "{ ", "<< ", '{"@id": "x", "p": [',
-                                  "<e:p><rdf:Description>", "<<( "], ["]", ")", "}", ">>", "]}", "</e:p>"]),
+        nested_texts(
+            RDF_PIECES,
+            ["[ <https://example.org/p> ", "( ", "{ ", "<< ", '{"@id": "x", "p": [', "<e:p><rdf:Description>", "<<( "],
+            ["]", ")", "}", ">>", "]}", "</e:p>"],
+        ),
         st.sampled_from(sorted(RDF_FORMATS)).flatmap(
-            lambda fmt: st.integers(0, 6000).map(lambda n: nested_document(fmt, n).decode())),
+            lambda fmt: st.integers(0, 6000).map(lambda n: nested_document(fmt, n).decode())
+        ),
         st.binary(max_size=2000).map(lambda raw: raw.decode("latin-1")),
-    ))
+    ),
+)
 
 
 @pytest.fixture(scope="module")
 def fuzzed_server(built_folder):
-    server = LiveServer(["serve", "--store", str(built_folder), "--workers", "1", "--threads", "4"],
-                        env={"COOPGRAPH_QUERY_TIMEOUT": "10", "COOPGRAPH_VALIDATION_TIMEOUT": "20"})
+    server = LiveServer(
+        ["serve", "--store", str(built_folder), "--workers", "1", "--threads", "4"],
+        env={"COOPGRAPH_QUERY_TIMEOUT": "10", "COOPGRAPH_VALIDATION_TIMEOUT": "20"},
+    )
     server.booted = sum("Booting worker" in line for line in log_text(server).splitlines())
     server.worker = normal_answer(server).headers["X-Coopgraph-Worker"]
     yield server
@@ -430,16 +553,25 @@ def acceptable(response: requests.Response) -> bool:
     return response.status_code == 503 and response.json().get("error") == "query-timeout"
 
 
-@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                            HealthCheck.too_slow])
+@hypothesis_settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(query=QUERIES, document=DOCUMENTS)
 def test_generated_hostile_queries_and_documents_never_end_the_worker(fuzzed_server, query, document):
     fmt, text = document
     responses = [
-        requests.post(fuzzed_server.url + "/sparql", data=query.encode("utf-8", "replace"),
-                      headers={"Content-Type": "application/sparql-query"}, timeout=30),
-        requests.post(fuzzed_server.url + "/api/validate", data=text.encode("utf-8", "replace"),
-                      headers={"Content-Type": RDF_FORMATS[fmt].media_type}, timeout=60),
+        requests.post(
+            fuzzed_server.url + "/sparql",
+            data=query.encode("utf-8", "replace"),
+            headers={"Content-Type": "application/sparql-query"},
+            timeout=30,
+        ),
+        requests.post(
+            fuzzed_server.url + "/api/validate",
+            data=text.encode("utf-8", "replace"),
+            headers={"Content-Type": RDF_FORMATS[fmt].media_type},
+            timeout=60,
+        ),
     ]
     if len(query) < 700:  # longer request lines are gunicorn's to refuse (414), before the app
         responses.append(requests.get(fuzzed_server.url + "/sparql", params={"query": query}, timeout=30))
@@ -459,6 +591,7 @@ def test_the_cli_refuses_a_deep_query_with_the_query_exit_code(tmp_path):
     from click.testing import CliRunner
 
     from coopgraph.cli import cli
+
     path = tmp_path / "deep.rq"
     path.write_text(NESTED_GROUPS, encoding="utf-8")
     result = CliRunner().invoke(cli, ["--root", str(MINI), "query", str(path)], catch_exceptions=False)

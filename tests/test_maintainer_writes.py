@@ -27,16 +27,31 @@ ID = IRIS.id_base
 EX = "https://example.org/mini#"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 MAINTAINER, CONTRIBUTOR = "tok-max", "tok-ada"
-ENV = {"COOPGRAPH_CONTRIBUTOR_TOKENS": json.dumps({CONTRIBUTOR: "Ada Testville"}),
-       "COOPGRAPH_MAINTAINER_TOKENS": json.dumps({MAINTAINER: "Max Maintainer"}),
-       "COOPGRAPH_QUERY_TIMEOUT": "20"}
+ENV = {
+    "COOPGRAPH_CONTRIBUTOR_TOKENS": json.dumps({CONTRIBUTOR: "Ada Testville"}),
+    "COOPGRAPH_MAINTAINER_TOKENS": json.dumps({MAINTAINER: "Max Maintainer"}),
+    "COOPGRAPH_QUERY_TIMEOUT": "20",
+}
 AS_MAINTAINER = {"Authorization": f"Bearer {MAINTAINER}"}
 EDITS = IRIS.data_graph("edits")
 
 
 def serve(folder, workers: int = 1, threads: int = 4) -> LiveServer:
-    return LiveServer(["--root", str(MINI), "serve", "--store", str(folder), "--update", "--workers", str(workers),
-                       "--threads", str(threads)], env=ENV)
+    return LiveServer(
+        [
+            "--root",
+            str(MINI),
+            "serve",
+            "--store",
+            str(folder),
+            "--update",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+        ],
+        env=ENV,
+    )
 
 
 @pytest.fixture()
@@ -47,8 +62,12 @@ def server(folder):
 
 
 def update(server: LiveServer, text: str, headers: dict | None = None) -> requests.Response:
-    return requests.post(server.url + "/sparql", data=text.encode("utf-8"),
-                         headers={"Content-Type": "application/sparql-update", **(headers or {})}, timeout=120)
+    return requests.post(
+        server.url + "/sparql",
+        data=text.encode("utf-8"),
+        headers={"Content-Type": "application/sparql-update", **(headers or {})},
+        timeout=120,
+    )
 
 
 def ask(server: LiveServer, query: str) -> bool:
@@ -56,8 +75,10 @@ def ask(server: LiveServer, query: str) -> bool:
 
 
 def city(slug: str) -> str:
-    return (f'INSERT DATA {{ GRAPH <{EDITS}> {{ <{ID}city/{slug}> a <{EX}Municipality> ; '
-            f'<{RDFS_LABEL}> "{slug}"@en, "{slug}"@ja }} }}')
+    return (
+        f"INSERT DATA {{ GRAPH <{EDITS}> {{ <{ID}city/{slug}> a <{EX}Municipality> ; "
+        f'<{RDFS_LABEL}> "{slug}"@en, "{slug}"@ja }} }}'
+    )
 
 
 def test_writes_need_a_maintainers_token_and_change_nothing_otherwise(server):
@@ -69,16 +90,22 @@ def test_writes_need_a_maintainers_token_and_change_nothing_otherwise(server):
         assert response.json()["error"] in ("unauthorized", "forbidden")
         if status == 401:
             assert response.headers["WWW-Authenticate"].startswith("Bearer")
-        put = requests.put(server.url + "/store", params={"graph": EDITS}, data=b"<http://a> <http://b> <http://c> .",
-                           headers={"Content-Type": "text/turtle", **headers}, timeout=60)
+        put = requests.put(
+            server.url + "/store",
+            params={"graph": EDITS},
+            data=b"<http://a> <http://b> <http://c> .",
+            headers={"Content-Type": "text/turtle", **headers},
+            timeout=60,
+        )
         assert put.status_code == status, put.text
         form = requests.post(server.url + "/sparql", data={"update": text}, headers=headers, timeout=60)
         assert form.status_code == status, form.text
     assert not ask(server, f"ASK {{ <{ID}city/intruder> ?p ?o }}")
     assert not ask(server, f"ASK {{ GRAPH <{EDITS}> {{ ?s ?p ?o }} }}")
     # reads of the Graph Store stay open
-    assert requests.get(server.url + "/store", params={"graph": IRIS.data_graph("places")},
-                        timeout=60).status_code == 200
+    assert (
+        requests.get(server.url + "/store", params={"graph": IRIS.data_graph("places")}, timeout=60).status_code == 200
+    )
 
 
 def test_an_update_is_validated_reasoned_recorded_and_moves_the_etag(server):
@@ -91,20 +118,26 @@ def test_an_update_is_validated_reasoned_recorded_and_moves_the_etag(server):
     # the inferred graph knows the new municipality is a place
     assert ask(server, f"ASK {{ GRAPH <{IRIS.inferred_graph}> {{ <{ID}city/delta> a <{EX}Place> }} }}")
     # the ledger has who, when and what
-    assert ask(server, f"""ASK {{ GRAPH <{IRIS.provenance_graph}> {{
-        <{record['change']}> <http://www.w3.org/ns/prov#wasAssociatedWith>/<{RDFS_LABEL}> "Max Maintainer" ;
+    assert ask(
+        server,
+        f"""ASK {{ GRAPH <{IRIS.provenance_graph}> {{
+        <{record["change"]}> <http://www.w3.org/ns/prov#wasAssociatedWith>/<{RDFS_LABEL}> "Max Maintainer" ;
             <http://www.w3.org/2000/01/rdf-schema#comment> ?text ; <http://www.w3.org/ns/prov#endedAtTime> ?t .
-        FILTER(CONTAINS(?text, "city/delta")) }} }}""")
-    second = requests.get(server.url + "/sparql", params=query, headers={"If-None-Match": first.headers["ETag"]},
-                          timeout=60)
+        FILTER(CONTAINS(?text, "city/delta")) }} }}""",
+    )
+    second = requests.get(
+        server.url + "/sparql", params=query, headers={"If-None-Match": first.headers["ETag"]}, timeout=60
+    )
     assert second.status_code == 200 and second.headers["ETag"] != first.headers["ETag"]
     assert f"{ID}city/delta" in second.text
 
 
 def test_a_non_conforming_update_is_refused_with_the_report_and_nothing_is_stored(server):
     pairing = f"{ID}pairing/lonely"
-    text = (f"INSERT DATA {{ GRAPH <{EDITS}> {{ <{pairing}> a <{EX}Pairing> ; "
-            f"<{EX}participant> <{ID}city/alpha> ; <{EX}euParticipant> <{ID}city/alpha> }} }}")
+    text = (
+        f"INSERT DATA {{ GRAPH <{EDITS}> {{ <{pairing}> a <{EX}Pairing> ; "
+        f"<{EX}participant> <{ID}city/alpha> ; <{EX}euParticipant> <{ID}city/alpha> }} }}"
+    )
     response = update(server, text, AS_MAINTAINER)
     assert response.status_code == 422, response.text
     body = response.json()
@@ -112,16 +145,23 @@ def test_a_non_conforming_update_is_refused_with_the_report_and_nothing_is_store
     report = body["details"]["report"]
     assert report["hasViolations"] and pairing in json.dumps(report["focusNodes"])
     assert not ask(server, f"ASK {{ <{pairing}> ?p ?o }}")
-    put = requests.put(server.url + "/store", params={"graph": EDITS}, headers={**AS_MAINTAINER,
-                       "Content-Type": "text/turtle"},
-                       data=f"<{pairing}> a <{EX}Pairing> ; <{EX}participant> <{ID}city/alpha> .".encode(), timeout=60)
+    put = requests.put(
+        server.url + "/store",
+        params={"graph": EDITS},
+        headers={**AS_MAINTAINER, "Content-Type": "text/turtle"},
+        data=f"<{pairing}> a <{EX}Pairing> ; <{EX}participant> <{ID}city/alpha> .".encode(),
+        timeout=60,
+    )
     assert put.status_code == 422
     assert not ask(server, f"ASK {{ <{pairing}> ?p ?o }}")
 
 
 def test_the_shapes_ontology_and_ledger_cannot_be_written(server):
-    for text in (f"CLEAR GRAPH <{IRIS.shapes_graph}>", "DROP ALL",
-                 f"INSERT DATA {{ GRAPH <{IRIS.provenance_graph}> {{ <http://a> <http://b> <http://c> }} }}"):
+    for text in (
+        f"CLEAR GRAPH <{IRIS.shapes_graph}>",
+        "DROP ALL",
+        f"INSERT DATA {{ GRAPH <{IRIS.provenance_graph}> {{ <http://a> <http://b> <http://c> }} }}",
+    ):
         response = update(server, text, AS_MAINTAINER)
         assert response.status_code == 403, (text, response.text)
     assert ask(server, f"ASK {{ GRAPH <{IRIS.shapes_graph}> {{ ?s ?p ?o }} }}")
@@ -129,21 +169,26 @@ def test_the_shapes_ontology_and_ledger_cannot_be_written(server):
 
 
 def test_load_and_service_stay_refused(server):
-    for text in ("LOAD <http://127.0.0.1:9/data.ttl>",
-                 "INSERT { GRAPH <http://g> { ?s ?p ?o } } WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"):
+    for text in (
+        "LOAD <http://127.0.0.1:9/data.ttl>",
+        "INSERT { GRAPH <http://g> { ?s ?p ?o } } WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    ):
         response = update(server, text, AS_MAINTAINER)
         assert response.status_code == 403 and response.json()["error"] == "query-refused", response.text
 
 
 def test_rdflib_update_store_and_sparqlwrapper_round_trips(server):
     endpoint = server.url + "/sparql"
-    store = SPARQLUpdateStore(query_endpoint=endpoint, update_endpoint=endpoint, headers=AS_MAINTAINER,
-                              method="POST")
+    store = SPARQLUpdateStore(query_endpoint=endpoint, update_endpoint=endpoint, headers=AS_MAINTAINER, method="POST")
     graph = rdflib.Graph(store, identifier=rdflib.URIRef(EDITS))
     epsilon = rdflib.URIRef(f"{ID}city/epsilon")
     # one write holding both statements: a city without its label alone would not conform (422)
-    graph.addN([(epsilon, rdflib.RDF.type, rdflib.URIRef(f"{EX}City"), graph),
-                (epsilon, rdflib.RDFS.label, rdflib.Literal("Epsilon", lang="en"), graph)])
+    graph.addN(
+        [
+            (epsilon, rdflib.RDF.type, rdflib.URIRef(f"{EX}City"), graph),
+            (epsilon, rdflib.RDFS.label, rdflib.Literal("Epsilon", lang="en"), graph),
+        ]
+    )
     assert ask(server, f'ASK {{ GRAPH <{EDITS}> {{ <{epsilon}> <{RDFS_LABEL}> "Epsilon"@en }} }}')
     labels = list(store.query(f"SELECT ?l WHERE {{ <{epsilon}> <{RDFS_LABEL}> ?l }}"))
     assert [str(row[0]) for row in labels] == ["Epsilon"]
@@ -151,8 +196,10 @@ def test_rdflib_update_store_and_sparqlwrapper_round_trips(server):
     wrapper = SPARQLWrapper(endpoint)
     wrapper.setMethod(POST)
     wrapper.addCustomHttpHeader("Authorization", f"Bearer {MAINTAINER}")
-    wrapper.setQuery(f'DELETE DATA {{ GRAPH <{EDITS}> {{ <{epsilon}> <{RDFS_LABEL}> "Epsilon"@en }} }} ; '
-                     f'INSERT DATA {{ GRAPH <{EDITS}> {{ <{epsilon}> <{RDFS_LABEL}> "Epsilon City"@en }} }}')
+    wrapper.setQuery(
+        f'DELETE DATA {{ GRAPH <{EDITS}> {{ <{epsilon}> <{RDFS_LABEL}> "Epsilon"@en }} }} ; '
+        f'INSERT DATA {{ GRAPH <{EDITS}> {{ <{epsilon}> <{RDFS_LABEL}> "Epsilon City"@en }} }}'
+    )
     assert wrapper.isSparqlUpdateRequest()
     wrapper.query()
     reader = SPARQLWrapper(endpoint)
@@ -164,14 +211,22 @@ def test_rdflib_update_store_and_sparqlwrapper_round_trips(server):
 
 def test_graph_store_put_get_delete_on_the_curated_store(server):
     body = f'<{ID}city/zeta> a <{EX}City> ; <{RDFS_LABEL}> "Zeta"@en .'.encode()
-    put = requests.put(server.url + "/store", params={"graph": EDITS}, data=body,
-                       headers={**AS_MAINTAINER, "Content-Type": "text/turtle"}, timeout=60)
+    put = requests.put(
+        server.url + "/store",
+        params={"graph": EDITS},
+        data=body,
+        headers={**AS_MAINTAINER, "Content-Type": "text/turtle"},
+        timeout=60,
+    )
     assert put.status_code == 201, put.text
-    got = requests.get(server.url + "/store", params={"graph": EDITS}, headers={"Accept": "application/n-triples"},
-                       timeout=60)
+    got = requests.get(
+        server.url + "/store", params={"graph": EDITS}, headers={"Accept": "application/n-triples"}, timeout=60
+    )
     assert got.status_code == 200 and f"<{ID}city/zeta>".encode() in got.content
-    assert requests.delete(server.url + "/store", params={"graph": EDITS}, headers=AS_MAINTAINER,
-                           timeout=60).status_code == 204
+    assert (
+        requests.delete(server.url + "/store", params={"graph": EDITS}, headers=AS_MAINTAINER, timeout=60).status_code
+        == 204
+    )
     assert requests.get(server.url + "/store", params={"graph": EDITS}, timeout=60).status_code == 404
 
 
@@ -216,8 +271,14 @@ def test_a_server_killed_during_a_stream_of_updates_keeps_every_acknowledged_one
     assert caught_mid_write, "the kill did not land during a write"
     restarted = serve(folder)  # the cut-short write is rolled back when the store is opened
     try:
-        rows = requests.get(restarted.url + "/sparql", params={"query": f"""SELECT ?c (COUNT(*) AS ?n) WHERE {{
-            GRAPH <{EDITS}> {{ ?c ?p ?o }} }} GROUP BY ?c"""}, timeout=60).json()["results"]["bindings"]
+        rows = requests.get(
+            restarted.url + "/sparql",
+            params={
+                "query": f"""SELECT ?c (COUNT(*) AS ?n) WHERE {{
+            GRAPH <{EDITS}> {{ ?c ?p ?o }} }} GROUP BY ?c"""
+            },
+            timeout=60,
+        ).json()["results"]["bindings"]
         present = {row["c"]["value"]: int(row["n"]["value"]) for row in rows}
         for slug in acknowledged:
             # whole: the type and both labels
@@ -232,13 +293,20 @@ def test_a_server_killed_during_a_stream_of_updates_keeps_every_acknowledged_one
 def test_an_update_past_the_time_limit_is_stopped_and_leaves_nothing(folder):
     """The write worker is killed after query_timeout + validation_timeout; the next write starts clean."""
     env = {**ENV, "COOPGRAPH_QUERY_TIMEOUT": "1", "COOPGRAPH_VALIDATION_TIMEOUT": "2"}
-    live = LiveServer(["--root", str(MINI), "serve", "--store", str(folder), "--update", "--workers", "1",
-                       "--threads", "4"], env=env)
+    live = LiveServer(
+        ["--root", str(MINI), "serve", "--store", str(folder), "--update", "--workers", "1", "--threads", "4"], env=env
+    )
     try:
-        runaway = (f"INSERT {{ GRAPH <{EDITS}> {{ ?a <{EX}near> ?i }} }} WHERE {{ GRAPH ?g1 {{ ?a ?p ?b }} "
-                   "GRAPH ?g2 { ?c ?q ?d } GRAPH ?g3 { ?e ?r ?f } GRAPH ?g4 { ?h ?s ?i } }")
-        response = requests.post(live.url + "/sparql", data=runaway.encode(), timeout=120,
-                                 headers={"Content-Type": "application/sparql-update", **AS_MAINTAINER})
+        runaway = (
+            f"INSERT {{ GRAPH <{EDITS}> {{ ?a <{EX}near> ?i }} }} WHERE {{ GRAPH ?g1 {{ ?a ?p ?b }} "
+            "GRAPH ?g2 { ?c ?q ?d } GRAPH ?g3 { ?e ?r ?f } GRAPH ?g4 { ?h ?s ?i } }"
+        )
+        response = requests.post(
+            live.url + "/sparql",
+            data=runaway.encode(),
+            timeout=120,
+            headers={"Content-Type": "application/sparql-update", **AS_MAINTAINER},
+        )
         assert response.status_code == 503, response.text
         assert response.json()["error"] == "query-timeout"
         assert not ask(live, f"ASK {{ GRAPH <{EDITS}> {{ ?s ?p ?o }} }}")

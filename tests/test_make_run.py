@@ -29,8 +29,12 @@ VENV = Path(sys.prefix) if (Path(sys.prefix) / "bin" / "coopgraph").exists() els
 def _copy_project(target: Path) -> Path:
     """The files a clone has that `make run` reads (mtimes kept, so make's stamps still hold)."""
     for name in ("ontology", "shapes", "data", "queries", "src"):
-        shutil.copytree(ROOT / name, target / name, copy_function=shutil.copy2,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        shutil.copytree(
+            ROOT / name,
+            target / name,
+            copy_function=shutil.copy2,
+            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
+        )
     for name in ("Makefile", "pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, target / name)
     return target
@@ -46,9 +50,13 @@ class MakeRun:
         # VENV: the environment running these tests; INSTALLED: a stamp newer than pyproject.toml,
         # so make never reinstalls the package from the copy into it
         self.process = subprocess.Popen(
-            ["make", "run", f"VENV={VENV}", f"INSTALLED={stamp}", f"PORT={self.port}"], cwd=folder,
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-            env={k: v for k, v in os.environ.items() if not k.startswith("COOPGRAPH_")})
+            ["make", "run", f"VENV={VENV}", f"INSTALLED={stamp}", f"PORT={self.port}"],
+            cwd=folder,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={k: v for k, v in os.environ.items() if not k.startswith("COOPGRAPH_")},
+        )
         self.started = time.monotonic()
 
     def wait_ready(self, seconds: float = 180) -> float:
@@ -80,8 +88,10 @@ class MakeRun:
         self.log.close()
 
 
-@pytest.mark.skipif(VENV is None or shutil.which("make") is None,
-                    reason="needs make and the tests running in the project's virtual environment")
+@pytest.mark.skipif(
+    VENV is None or shutil.which("make") is None,
+    reason="needs make and the tests running in the project's virtual environment",
+)
 def test_make_run_serves_downloads_that_match_their_checksums(tmp_path):
     folder = _copy_project(tmp_path / "clone")
     stamp = tmp_path / "installed"
@@ -117,7 +127,8 @@ def test_make_run_serves_downloads_that_match_their_checksums(tmp_path):
         output = second.output()
         assert "==> Building the graph" not in output and "Installing" not in output
         assert "holds this graph already" in output
-        assert [r["version"] for r in requests.get(second.url + "/download.json", timeout=10).json()["releases"]] \
-            == [release["version"]]
+        assert [r["version"] for r in requests.get(second.url + "/download.json", timeout=10).json()["releases"]] == [
+            release["version"]
+        ]
     finally:
         second.stop()

@@ -18,8 +18,15 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = Path(__file__).resolve().parent / "artifacts" / "map"
 ID = "https://w3id.org/coopgraph/id/"
 IUC = ID + "programme/iuc"
@@ -28,8 +35,9 @@ KORIYAMA = ID + "city/koriyama"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
-                       reason="needs Chromium at /usr/bin/chromium (Debian package: chromium)"),
+    pytest.mark.skipif(
+        not os.access(CHROMIUM, os.X_OK), reason="needs Chromium at /usr/bin/chromium (Debian package: chromium)"
+    ),
 ]
 playwright_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (pip extra: test)")
 
@@ -65,8 +73,9 @@ class MapVisit:
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         self.page.on("response", lambda r: self.errors.append(f"{r.status}: {r.url}") if r.status >= 400 else None)
-        self.page.on("request", lambda r: self.outside.append(r.url)
-                     if not r.url.startswith((base + "/", "data:")) else None)
+        self.page.on(
+            "request", lambda r: self.outside.append(r.url) if not r.url.startswith((base + "/", "data:")) else None
+        )
         self.response = self.page.goto(base + path, wait_until="networkidle")
 
     def wait_drawn(self, selector: str = "#live-map[data-drawn]") -> None:
@@ -86,6 +95,7 @@ def visit(browser, base):
     def open_page(path: str = "/map", **size) -> MapVisit:
         opened.append(MapVisit(browser, base, path, **size))
         return opened[-1]
+
     yield open_page
     for page in opened:
         page.close()
@@ -129,8 +139,9 @@ def test_switching_a_programme_off_and_on_removes_and_restores_its_lines(visit, 
     page.wait_drawn()
     lines = page.page.locator("#live-map path.pairing-line, #live-map path.visit-line")
     total = lines.count()
-    of_iuc = sum(1 for f in features["features"] if f["properties"]["kind"] != "place"
-                 and IUC in f["properties"]["programmes"])
+    of_iuc = sum(
+        1 for f in features["features"] if f["properties"]["kind"] != "place" and IUC in f["properties"]["programmes"]
+    )
     assert of_iuc > 0 and total == sum(1 for f in features["features"] if f["properties"]["kind"] != "place")
     toggle = page.page.locator(".leaflet-control-layers-overlays label", has_text="International Urban Cooperation")
     toggle.locator("input").uncheck()
@@ -143,7 +154,8 @@ def test_switching_a_programme_off_and_on_removes_and_restores_its_lines(visit, 
     assert strand.count() > 0
     page.page.locator(".leaflet-control-layers-overlays label", has_text="Region-to-Region").locator("input").uncheck()
     assert strand.count() == 0 and lines.count() == total - sum(
-        1 for f in features["features"] if f["properties"]["kind"] == "visit" and R2R in f["properties"]["programmes"])
+        1 for f in features["features"] if f["properties"]["kind"] == "visit" and R2R in f["properties"]["programmes"]
+    )
 
 
 def test_every_pairing_in_the_graph_has_its_line(visit, built_store):

@@ -39,8 +39,11 @@ def test_the_region_to_region_strand_is_drawn_by_its_visits(client):
     # who went where in June 2023: Kyoto and Ōita visited the Ljubljana Urban Region
     assert frozenset((ID + "prefecture/oita", ID + "region/ljubljana-urban-region")) in pairs
     assert all(len(p) == 2 for p in pairs) and len(pairs) == len(strand)  # one line per pair of places
-    ljubljana = next(f for f in strand if set(f["properties"]["participants"])
-                     == {ID + "prefecture/oita", ID + "region/ljubljana-urban-region"})
+    ljubljana = next(
+        f
+        for f in strand
+        if set(f["properties"]["participants"]) == {ID + "prefecture/oita", ID + "region/ljubljana-urban-region"}
+    )
     # the most specific visit first: the line opens it
     assert ljubljana["properties"]["page"] == "/id/event/2023-06-r2r-visit-to-ljubljana-urban-region"
     # a visit within a pairing adds no line: the pairing's line is there already
@@ -70,9 +73,14 @@ def test_a_place_page_has_a_small_map_and_others_do_not(client):
 
 
 def test_leaflet_is_vendored_with_its_licence(client):
-    for path in ("/static/vendor/leaflet/leaflet.js", "/static/vendor/leaflet/leaflet.css",
-                 "/static/vendor/leaflet/LICENSE", "/static/vendor/leaflet/ORIGIN.md",
-                 "/static/vendor/leaflet/images/layers.png", "/static/map.js"):
+    for path in (
+        "/static/vendor/leaflet/leaflet.js",
+        "/static/vendor/leaflet/leaflet.css",
+        "/static/vendor/leaflet/LICENSE",
+        "/static/vendor/leaflet/ORIGIN.md",
+        "/static/vendor/leaflet/images/layers.png",
+        "/static/map.js",
+    ):
         response = client.get(path)
         assert response.status_code == 200 and response.get_data(), path
         response.close()

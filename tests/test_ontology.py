@@ -7,9 +7,8 @@ import pytest
 import rdflib
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
-from coopgraph.namespaces import Iris
-
 from conftest import ROOT
+from coopgraph.namespaces import Iris
 
 CG = rdflib.Namespace("https://w3id.org/coopgraph/ontology#")
 ORG = rdflib.Namespace("http://www.w3.org/ns/org#")
@@ -57,10 +56,31 @@ def test_ontology_metadata(onto):
 
 
 def test_required_classes_exist(onto):
-    required = {"Party", "PublicBody", "Agreement", "Provision", "LetterOfIntent", "PolicyDialogue", "Meeting",
-                "Summit", "Programme", "Pairing", "Municipality", "Region", "Prefecture", "Country",
-                "LocalInitiative", "Study", "Document", "File", "Theme", "Source", "Claim", "Disagreement"}
-    assert {str(c)[len(str(CG)):] for c in ours(onto, OWL.Class)} >= required
+    required = {
+        "Party",
+        "PublicBody",
+        "Agreement",
+        "Provision",
+        "LetterOfIntent",
+        "PolicyDialogue",
+        "Meeting",
+        "Summit",
+        "Programme",
+        "Pairing",
+        "Municipality",
+        "Region",
+        "Prefecture",
+        "Country",
+        "LocalInitiative",
+        "Study",
+        "Document",
+        "File",
+        "Theme",
+        "Source",
+        "Claim",
+        "Disagreement",
+    }
+    assert {str(c)[len(str(CG)) :] for c in ours(onto, OWL.Class)} >= required
 
 
 @pytest.mark.parametrize("kind", [OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty])
@@ -76,8 +96,16 @@ def test_every_term_has_an_english_label_and_a_definition_in_style(onto, kind):
 
 
 def test_japanese_labels_where_a_standard_term_exists(onto):
-    expected = {"Country": "国", "Prefecture": "都道府県", "Municipality": "市町村", "Agreement": "協定",
-                "Document": "文書", "Source": "出典", "Meeting": "会議", "PolicyDialogue": "政策対話"}
+    expected = {
+        "Country": "国",
+        "Prefecture": "都道府県",
+        "Municipality": "市町村",
+        "Agreement": "協定",
+        "Document": "文書",
+        "Source": "出典",
+        "Meeting": "会議",
+        "PolicyDialogue": "政策対話",
+    }
     for name, label in expected.items():
         assert rdflib.Literal(label, lang="ja") in set(onto.objects(CG[name], RDFS.label)), name
 
@@ -98,10 +126,17 @@ def test_datatype_ranges_match_what_the_data_writes(onto):
 
 
 def test_inverse_properties_for_both_directions(onto):
-    pairs = [(CG.hasParticipant, CG.participatesIn), (CG.isPairingIn, CG.hasPairing), (CG.involves, CG.takesPartIn),
-             (CG.isProvisionOf, CG.hasProvision), (CG.hasParty, CG.isPartyTo), (CG.isStrandOf, CG.hasStrand),
-             (CG.hasClaim, CG.isClaimIn), (ORG.subOrganizationOf, ORG.hasSubOrganization),
-             (SKOS.broader, SKOS.narrower)]
+    pairs = [
+        (CG.hasParticipant, CG.participatesIn),
+        (CG.isPairingIn, CG.hasPairing),
+        (CG.involves, CG.takesPartIn),
+        (CG.isProvisionOf, CG.hasProvision),
+        (CG.hasParty, CG.isPartyTo),
+        (CG.isStrandOf, CG.hasStrand),
+        (CG.hasClaim, CG.isClaimIn),
+        (ORG.subOrganizationOf, ORG.hasSubOrganization),
+        (SKOS.broader, SKOS.narrower),
+    ]
     for forward, backward in pairs:
         assert (forward, OWL.inverseOf, backward) in onto, forward
     assert (CG.hasEuSideParticipant, RDFS.subPropertyOf, CG.hasParticipant) in onto
@@ -109,9 +144,17 @@ def test_inverse_properties_for_both_directions(onto):
 
 
 def test_standard_vocabularies_are_reused(onto):
-    expected = [(CG.Organisation, ORG.Organization), (CG.Person, FOAF.Person), (CG.Theme, SKOS.Concept),
-                (CG.Source, PROV.Entity), (CG.Document, FOAF.Document), (CG.File, DCAT.Distribution),
-                (CG.Place, GEO.SpatialThing), (CG.Event, SCHEMA.Event), (CG.Party, FOAF.Agent)]
+    expected = [
+        (CG.Organisation, ORG.Organization),
+        (CG.Person, FOAF.Person),
+        (CG.Theme, SKOS.Concept),
+        (CG.Source, PROV.Entity),
+        (CG.Document, FOAF.Document),
+        (CG.File, DCAT.Distribution),
+        (CG.Place, GEO.SpatialThing),
+        (CG.Event, SCHEMA.Event),
+        (CG.Party, FOAF.Agent),
+    ]
     for cls, parent in expected:
         assert (cls, RDFS.subClassOf, parent) in onto, cls
 
@@ -121,14 +164,23 @@ def test_nothing_is_asserted_on_external_terms_but_their_own_axioms(onto):
     for subject, predicate, obj in onto:
         if isinstance(subject, rdflib.URIRef) and not str(subject).startswith(str(CG)) and subject != ONTOLOGY:
             assert predicate in (OWL.inverseOf, RDFS.subPropertyOf) or (predicate, obj) == (
-                RDF.type, OWL.TransitiveProperty), (subject, predicate)
+                RDF.type,
+                OWL.TransitiveProperty,
+            ), (subject, predicate)
 
 
 def test_only_constructs_the_reasoner_supports(onto):
     unsupported = {OWL.Restriction, OWL.FunctionalProperty, OWL.InverseFunctionalProperty, OWL.AllDisjointClasses}
     assert not [s for s, _, o in onto.triples((None, RDF.type, None)) if o in unsupported]
-    for predicate in (OWL.unionOf, OWL.intersectionOf, OWL.hasKey, OWL.disjointWith, OWL.sameAs,
-                      OWL.someValuesFrom, OWL.allValuesFrom):
+    for predicate in (
+        OWL.unionOf,
+        OWL.intersectionOf,
+        OWL.hasKey,
+        OWL.disjointWith,
+        OWL.sameAs,
+        OWL.someValuesFrom,
+        OWL.allValuesFrom,
+    ):
         assert not list(onto.triples((None, predicate, None))), predicate
     chains = list(onto.objects(None, OWL.propertyChainAxiom))
     assert chains and all(len(list(rdflib.collection.Collection(onto, c))) == 2 for c in chains)
@@ -136,14 +188,17 @@ def test_only_constructs_the_reasoner_supports(onto):
 
 # --- what reasoning derives on the built graph -------------------------------------------
 
+
 def ask(store, query: str) -> bool:
     return store.ask("PREFIX cg: <https://w3id.org/coopgraph/ontology#> PREFIX id: <%s> " % ID + query)
 
 
 def test_reasoning_adds_inverse_links(built_store):
     assert ask(built_store, "ASK { <%scity/koriyama> cg:participatesIn <%spairing/iuc-koriyama-essen> }" % (ID, ID))
-    count = built_store.select("PREFIX cg: <https://w3id.org/coopgraph/ontology#> "
-                               "SELECT (COUNT(?p) AS ?n) WHERE { <%sprogramme/iuc> cg:hasPairing ?p }" % ID)
+    count = built_store.select(
+        "PREFIX cg: <https://w3id.org/coopgraph/ontology#> "
+        "SELECT (COUNT(?p) AS ?n) WHERE { <%sprogramme/iuc> cg:hasPairing ?p }" % ID
+    )
     assert count[0]["n"].value == "10"
 
 
@@ -155,10 +210,19 @@ def test_reasoning_applies_property_chains(built_store):
 
 
 def test_reasoning_applies_class_hierarchy_and_transitivity(built_store):
-    assert ask(built_store, "ASK { <%scity/kyoto> a <http://www.w3.org/ns/org#Organization> , "
-                            "<http://www.w3.org/2003/01/geo/wgs84_pos#SpatialThing> }" % ID)
-    assert ask(built_store, "ASK { <%sorganisation/dg-regio> "
-                            "<http://www.w3.org/ns/org#transitiveSubOrganizationOf> <%sparty/eu> }" % (ID, ID))
+    assert ask(
+        built_store,
+        "ASK { <%scity/kyoto> a <http://www.w3.org/ns/org#Organization> , "
+        "<http://www.w3.org/2003/01/geo/wgs84_pos#SpatialThing> }" % ID,
+    )
+    assert ask(
+        built_store,
+        "ASK { <%sorganisation/dg-regio> "
+        "<http://www.w3.org/ns/org#transitiveSubOrganizationOf> <%sparty/eu> }" % (ID, ID),
+    )
     assert ask(built_store, "ASK { <%scity/kyoto> cg:isLocatedIn <%scountry/japan> }" % (ID, ID))
-    assert ask(built_store, "ASK { <%stheme/climate-change> <http://www.w3.org/2004/02/skos/core#narrower> "
-                            "<%stheme/climate-change-adaptation> }" % (ID, ID))
+    assert ask(
+        built_store,
+        "ASK { <%stheme/climate-change> <http://www.w3.org/2004/02/skos/core#narrower> "
+        "<%stheme/climate-change-adaptation> }" % (ID, ID),
+    )

@@ -16,13 +16,16 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from openapi_spec_validator import validate
-from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
-                                 status_code_conformance)
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from schemathesis.generation import GenerationMode
 
-from coopgraph.queries import load_stored_queries
-
 from conftest import ROOT
+from coopgraph.queries import load_stored_queries
 
 ID = "https://w3id.org/coopgraph/id/"
 STATIC = Path(__file__).resolve().parent.parent / "src" / "coopgraph" / "web" / "static"
@@ -102,10 +105,10 @@ def test_document_follows_the_graph(query_project, query_build):
     """Graph-drawn enums come from the store's current content, so a new city appears in the document."""
     import pyoxigraph as ox
 
+    from conftest import make_settings
     from coopgraph.store.embedded import OxigraphStore
     from coopgraph.web import create_app
 
-    from conftest import make_settings
     original = query_build[0]
     copy = OxigraphStore(original.iris)
     copy.native.bulk_extend(original.native.quads_for_pattern(None, None, None, None))
@@ -114,17 +117,35 @@ def test_document_follows_the_graph(query_project, query_build):
     first = client.get("/api/openapi.json")
     assert client.get("/api/openapi.json", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
     graph = copy.iris.data_graph("extra")
-    copy.replace_graphs({graph: [ox.Quad(ox.NamedNode(ID + "city/delta"),
-                                         ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-                                         ox.NamedNode("https://example.org/mini#City"))]})
-    copy.replace_graphs({copy.iris.meta_graph: [ox.Quad(
-        ox.NamedNode(copy.iris.meta_graph), ox.NamedNode("http://purl.org/dc/terms/hasVersion"),
-        ox.Literal("test-2"), ox.NamedNode(copy.iris.meta_graph))]})
+    copy.replace_graphs(
+        {
+            graph: [
+                ox.Quad(
+                    ox.NamedNode(ID + "city/delta"),
+                    ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                    ox.NamedNode("https://example.org/mini#City"),
+                )
+            ]
+        }
+    )
+    copy.replace_graphs(
+        {
+            copy.iris.meta_graph: [
+                ox.Quad(
+                    ox.NamedNode(copy.iris.meta_graph),
+                    ox.NamedNode("http://purl.org/dc/terms/hasVersion"),
+                    ox.Literal("test-2"),
+                    ox.NamedNode(copy.iris.meta_graph),
+                )
+            ]
+        }
+    )
     city = parameters_of(results_operation(client.get("/api/openapi.json").get_json(), "city-pairings"))["city"]
     assert ID + "city/delta" in city["schema"]["enum"]
 
 
 # --- the rendered page --------------------------------------------------------------------
+
 
 def test_api_page_uses_vendored_swagger_ui_and_no_cdn(query_app):
     client = query_app.test_client()
@@ -134,8 +155,11 @@ def test_api_page_uses_vendored_swagger_ui_and_no_cdn(query_app):
     assert 'data-url="/api/openapi.json"' in html
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert not [a for a in assets if re.match(r"(https?:)?//", a)], "the page must load nothing from elsewhere"
-    for asset in ("/static/vendor/swagger-ui/swagger-ui-bundle.js", "/static/vendor/swagger-ui/swagger-ui.css",
-                  "/static/api-docs.js"):
+    for asset in (
+        "/static/vendor/swagger-ui/swagger-ui-bundle.js",
+        "/static/vendor/swagger-ui/swagger-ui.css",
+        "/static/api-docs.js",
+    ):
         assert asset in assets
         response = client.get(asset)
         assert response.status_code == 200 and len(response.data) > 100
@@ -184,21 +208,23 @@ def test_generated_requests_never_fail_on_our_side(api_schema, mode):
         statuses = seen.setdefault(operation.label, set())
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=EXAMPLES[project], deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(max_examples=EXAMPLES[project], deadline=None, database=None, suppress_health_check=list(HealthCheck))
         def run(case):
             response = case.call_and_validate(checks=CHECKS)
             statuses.add(response.status_code)
+
         try:
             run()
         except Unsatisfiable:
             # An operation without parameters has no invalid request to make.
             assert mode is GenerationMode.NEGATIVE and operation.label == "GET /api/queries"
     assert len(seen) == len(api_schema.raw_schema["paths"])
-    assert all(statuses for label, statuses in seen.items() if label != "GET /api/queries" or mode is
-               GenerationMode.POSITIVE)
+    assert all(
+        statuses for label, statuses in seen.items() if label != "GET /api/queries" or mode is GenerationMode.POSITIVE
+    )
     if mode is GenerationMode.POSITIVE:  # valid requests are answered (a 400 may only come from a class check)
         assert all(200 in statuses for label, statuses in seen.items() if label.endswith("/results"))
     else:
-        assert all(400 in statuses for label, statuses in seen.items()
-                   if label.endswith("/results") and "{" not in label)
+        assert all(
+            400 in statuses for label, statuses in seen.items() if label.endswith("/results") and "{" not in label
+        )

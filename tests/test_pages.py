@@ -12,17 +12,17 @@ from html.parser import HTMLParser
 import pyoxigraph as ox
 import pytest
 
+from conftest import MINI, make_settings
 from coopgraph.knowledge.build import build, write_meta
 from coopgraph.web import create_app
 from coopgraph.web.catalogue import Catalogue
-
-from conftest import MINI, make_settings
 
 ID = "https://w3id.org/coopgraph/id/"
 CG = "https://w3id.org/coopgraph/ontology#"
 
 
 # --- a small HTML checker: structure, accessibility basics, links ----------------------------
+
 
 class PageCheck(HTMLParser):
     def __init__(self):
@@ -75,9 +75,20 @@ def check_page(html: str) -> PageCheck:
     return page
 
 
-PAGES = ["/", "/id/city/testville", "/id/programme/testprog", "/id/pairing/testville-examplestad",
-         "/id/theme/green", "/id/source/T1", "/search", "/search?q=test", "/map", "/timeline", "/network",
-         "/ontology"]
+PAGES = [
+    "/",
+    "/id/city/testville",
+    "/id/programme/testprog",
+    "/id/pairing/testville-examplestad",
+    "/id/theme/green",
+    "/id/source/T1",
+    "/search",
+    "/search?q=test",
+    "/map",
+    "/timeline",
+    "/network",
+    "/ontology",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -94,6 +105,7 @@ def test_pages_are_well_formed_and_accessible(towns_client, path, lang):
 
 # --- crawl: every subject of our id base answers 200 --------------------------------------------
 
+
 def subjects(store) -> list[str]:
     prefix = str(ox.Literal(store.iris.id_base))
     rows = store.select(f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), {prefix})) }}")
@@ -103,7 +115,7 @@ def subjects(store) -> list[str]:
 def crawl(client, store) -> int:
     """Fetch the page and the Turtle of every subject, and every /id/ link those pages hold."""
     id_base = store.iris.id_base
-    todo = ["/id/" + s[len(id_base):] for s in subjects(store)]
+    todo = ["/id/" + s[len(id_base) :] for s in subjects(store)]
     assert todo, "the graph has subjects of our id base"
     seen = set()
     while todo:
@@ -161,7 +173,7 @@ def test_curated_map_shows_pairings_and_lists_the_regions_it_cannot_draw(client)
     overview = re.search(r'<figure class="map" id="frame-overview">.*?</figure>', html, re.S).group(0)
     assert 'data-place="https://w3id.org/coopgraph/id/city/koriyama"' in overview
     assert 'href="/id/pairing/iuc-kamakura-umea"' in overview  # a line between Kamakura and Umeå
-    elsewhere = html[html.index('id="elsewhere-h"'):html.index('id="places-h"')]
+    elsewhere = html[html.index('id="elsewhere-h"') : html.index('id="places-h"')]
     # the Region-to-Region strand's regions and prefectures have the point of their capital (facts §5.5)
     for region in ("region/catalonia", "region/emilia-romagna", "prefecture/oita", "prefecture/hiroshima"):
         assert f'data-place="https://w3id.org/coopgraph/id/{region}"' in overview, region
@@ -197,16 +209,32 @@ HOSTILE = f"""
 @pytest.fixture(scope="module")
 def hostile_client(towns_settings):
     store, _ = build(towns_settings)
-    store.replace_graphs({store.iris.data_graph("hostile"): HOSTILE.encode()},
-                         __import__("coopgraph.formats", fromlist=["RDF_FORMATS"]).RDF_FORMATS["turtle"])
+    store.replace_graphs(
+        {store.iris.data_graph("hostile"): HOSTILE.encode()},
+        __import__("coopgraph.formats", fromlist=["RDF_FORMATS"]).RDF_FORMATS["turtle"],
+    )
     write_meta(store, None)
     return create_app(towns_settings, store=store).test_client()
 
 
-@pytest.mark.parametrize("path", ["/id/programme/hostile", "/id/city/hostile", "/id/pairing/hostile",
-                                  "/id/source/hostile", "/id/city/testville", "/", "/search?q=script",
-                                  "/search?q=%3Cscript%3E", "/map", "/timeline", "/network", "/ontology",
-                                  "/id/programme/hostile?lang=ja"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/id/programme/hostile",
+        "/id/city/hostile",
+        "/id/pairing/hostile",
+        "/id/source/hostile",
+        "/id/city/testville",
+        "/",
+        "/search?q=script",
+        "/search?q=%3Cscript%3E",
+        "/map",
+        "/timeline",
+        "/network",
+        "/ontology",
+        "/id/programme/hostile?lang=ja",
+    ],
+)
 def test_labels_with_markup_are_escaped(hostile_client, path):
     response = hostile_client.get(path)
     assert response.status_code == 200
@@ -230,6 +258,7 @@ def test_twins_of_hostile_data_stay_data(hostile_client):
 
 # --- what a resource page shows ------------------------------------------------------------------
 
+
 def test_resource_page_shows_labels_types_facts_and_sources(towns_client):
     html = towns_client.get("/id/city/testville").get_data(as_text=True)
     h1 = re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
@@ -243,9 +272,9 @@ def test_resource_page_shows_labels_types_facts_and_sources(towns_client):
     assert 'href="https://sws.geonames.org/1000001/"' in html
     assert 'href="/id/source/T1"' in html and 'href="https://example.org/source-one"' in html
     # inbound links, grouped by property, and what it takes part in through them
-    inbound = html[html.index('id="in-h"'):]
+    inbound = html[html.index('id="in-h"') :]
     assert ">participant</h3>" in inbound and 'href="/id/pairing/testville-examplestad"' in inbound
-    part = html[html.index('id="part-h"'):html.index('id="facts-h"')]
+    part = html[html.index('id="part-h"') : html.index('id="facts-h"')]
     assert 'href="/id/programme/testprog"' in part and 'href="/id/theme/green"' in part
 
 
@@ -257,7 +286,7 @@ def test_theme_page_links_eurovoc_and_inverse_pairings(towns_client):
 
 def test_a_fact_shows_the_source_of_its_statement(towns_client):
     html = towns_client.get("/id/pairing/testville-examplestad").get_data(as_text=True)
-    facts = html[html.index('id="facts-h"'):]
+    facts = html[html.index('id="facts-h"') :]
     row = re.search(r"start date.*?</tr>", facts, re.S).group(0)
     assert 'href="/id/source/T2"' in row
 
@@ -277,8 +306,19 @@ def test_japanese_interface(towns_client):
 def test_home_page_counts_and_ways_in(towns_client):
     response = towns_client.get("/")
     html = response.get_data(as_text=True)
-    for path in ("/map", "/timeline", "/network", "/queries", "/sparql", "/download", "/validate", "/ontology",
-                 "/id/programme/testprog", "/id/theme/green", "/id/city/testville"):
+    for path in (
+        "/map",
+        "/timeline",
+        "/network",
+        "/queries",
+        "/sparql",
+        "/download",
+        "/validate",
+        "/ontology",
+        "/id/programme/testprog",
+        "/id/theme/green",
+        "/id/city/testville",
+    ):
         assert f'href="{path}"' in html, path
     counts = re.search(r'<table class="counts">.*?</table>', html, re.S).group(0)
     assert re.search(r"Municipality</a></th>\s*<td class=\"num\">4</td>", counts)
@@ -301,6 +341,7 @@ def test_ontology_page_documents_classes_and_properties_with_instances(towns_cli
 
 # --- contributions appear in the pages and views ---------------------------------------------------
 
+
 def test_a_contribution_appears_everywhere_and_is_attributed(towns_settings):
     """Submitted through the contributions API, new data shows in the pages, search and views at once."""
     settings = towns_settings.with_overrides(contributor_tokens={"secret-token": "Test Contributor"})
@@ -315,8 +356,11 @@ def test_a_contribution_appears_everywhere_and_is_attributed(towns_settings):
         cg:programme <{ID}programme/testprog> ; cg:participant <{ID}city/newtown>, <{ID}city/testville> ;
         cg:startDate "2019-05-01"^^xsd:date .
     """
-    response = client.post("/api/contributions?description=A+made-up+town+for+tests", data=contribution.encode(),
-                           headers={"Content-Type": "text/turtle", "Authorization": "Bearer secret-token"})
+    response = client.post(
+        "/api/contributions?description=A+made-up+town+for+tests",
+        data=contribution.encode(),
+        headers={"Content-Type": "text/turtle", "Authorization": "Bearer secret-token"},
+    )
     assert response.status_code == 201, response.get_data(as_text=True)
     contribution_id = response.get_json()["id"]
     assert "Newtown" in client.get("/map").get_data(as_text=True)
@@ -332,6 +376,7 @@ def test_a_contribution_appears_everywhere_and_is_attributed(towns_settings):
 
 # --- views built from the graph --------------------------------------------------------------
 
+
 def test_map_draws_places_and_pairings(towns_client):
     html = towns_client.get("/map").get_data(as_text=True)
     overview = re.search(r'<figure class="map" id="frame-overview">.*?</figure>', html, re.S).group(0)
@@ -339,7 +384,7 @@ def test_map_draws_places_and_pairings(towns_client):
     assert overview.count('class="line"') == 1  # only Testville–Exämplestad has two located partners
     assert 'data-a="' + ID + 'city/examplestad"' in overview
     assert "Mockton</span></a>*" in html  # listed as taking part but not on the map
-    elsewhere = html[html.index('id="elsewhere-h"'):html.index('id="places-h"')]
+    elsewhere = html[html.index('id="elsewhere-h"') : html.index('id="places-h"')]
     assert 'href="/id/city/mockton"' in elsewhere and 'href="/id/programme/otherprog"' in elsewhere
     assert 'href="/id/city/testville"' not in elsewhere
     # a detail frame per cluster of places; Testville's coordinates lie in Japan
@@ -347,7 +392,7 @@ def test_map_draws_places_and_pairings(towns_client):
     outline = re.search(r'<image href="([^"]+)"', overview).group(1).replace("&amp;", "&")
     svg = towns_client.get(outline)
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
-    assert svg.get_data(as_text=True).count("<path d=\"M") > 20 and "<title>Japan</title>" in svg.get_data(as_text=True)
+    assert svg.get_data(as_text=True).count('<path d="M') > 20 and "<title>Japan</title>" in svg.get_data(as_text=True)
     assert towns_client.get("/map/outline.svg?bbox=1,2,3").status_code == 400
     assert towns_client.get("/map/outline.svg?bbox=10,10,0,0&width=100").status_code == 400
 
@@ -381,25 +426,44 @@ def test_timeline_from_2012_grouped_by_programme_with_human_filters(towns_client
     data = towns_client.get("/timeline.json").get_json()
     dates = [e["date"] for e in data["events"]]
     assert dates == sorted(dates) and min(dates) >= "2012" and "2009-05-01" not in dates
-    assert data["periods"] == [{"iri": ID + "programme/testprog", "label": "Test Cooperation Programme",
-                                "start": "2017-01-01", "end": "2020-12-31", "types": [CG + "Programme"]}]
+    assert data["periods"] == [
+        {
+            "iri": ID + "programme/testprog",
+            "label": "Test Cooperation Programme",
+            "start": "2017-01-01",
+            "end": "2020-12-31",
+            "types": [CG + "Programme"],
+        }
+    ]
     items = {i["id"]: i for i in data["items"]}
     assert items[ID + "event/kickoff"]["group"] == ID + "programme/testprog"
     assert items[ID + "pairing/testville-examplestad"]["group"] == ID + "programme/testprog"
     assert items[ID + "programme/testprog"] | {"page": None} == {
-        "id": ID + "programme/testprog", "label": "Test Cooperation Programme", "page": None,
-        "group": ID + "programme/testprog", "category": "programme", "claim": False,
-        "start": "2017-01-01", "end": "2020-12-31"}
+        "id": ID + "programme/testprog",
+        "label": "Test Cooperation Programme",
+        "page": None,
+        "group": ID + "programme/testprog",
+        "category": "programme",
+        "claim": False,
+        "start": "2017-01-01",
+        "end": "2020-12-31",
+    }
     assert [g["id"] for g in data["groups"]] == [ID + "programme/testprog", ID + "programme/otherprog"]
 
 
 def test_network_starts_from_programmes_pairings_and_places(towns_client):
     data = towns_client.get("/network.json").get_json()
     kinds = {n["id"]: n["kind"] for n in data["nodes"]}
-    assert kinds == {ID + "programme/testprog": "programme", ID + "programme/otherprog": "programme",
-                     ID + "pairing/testville-examplestad": "pairing", ID + "pairing/sampleburg-mockton": "pairing",
-                     ID + "city/testville": "place", ID + "city/examplestad": "place",
-                     ID + "city/sampleburg": "place", ID + "city/mockton": "place"}
+    assert kinds == {
+        ID + "programme/testprog": "programme",
+        ID + "programme/otherprog": "programme",
+        ID + "pairing/testville-examplestad": "pairing",
+        ID + "pairing/sampleburg-mockton": "pairing",
+        ID + "city/testville": "place",
+        ID + "city/examplestad": "place",
+        ID + "city/sampleburg": "place",
+        ID + "city/mockton": "place",
+    }
     edges = {(e["source"], e["target"]) for e in data["edges"]}
     assert (ID + "city/testville", ID + "pairing/testville-examplestad") in edges
     assert (ID + "city/testville", ID + "programme/testprog") not in edges  # only through the pairing

@@ -23,6 +23,7 @@ CHEAP = "SELECT ?s WHERE { ?s a <https://example.org/mini#Region> } ORDER BY ?s"
 
 # Functions the workers run: module-level, the per-worker cache first.
 
+
 def _remember(cache: dict, value: str) -> None:
     cache["prepared"] = value
 
@@ -49,6 +50,7 @@ def _exit(cache: dict) -> None:
 
 def _sleep_forever(cache: dict) -> None:
     import time
+
     time.sleep(60)
 
 
@@ -72,8 +74,9 @@ def test_the_serving_store_and_validation_spawn_through_the_same_pool(folder, mi
     try:
         assert type(store.pool) is KillableRunner and type(validator._runner) is KillableRunner
         assert len(store.query(CHEAP).rows) == 2
-        contribution = validator.parse(b'<https://example.org/s> <https://example.org/p> "o" .',
-                                       RDF_FORMATS["ntriples"], timeout=30)
+        contribution = validator.parse(
+            b'<https://example.org/s> <https://example.org/p> "o" .', RDF_FORMATS["ntriples"], timeout=30
+        )
         assert len(contribution.quads) == 1
     finally:
         store.close()

@@ -15,8 +15,12 @@ import dcat_ap
 
 DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
-PARSERS = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml",
-           "application/n-triples": "nt"}
+PARSERS = {
+    "text/turtle": "turtle",
+    "application/ld+json": "json-ld",
+    "application/rdf+xml": "xml",
+    "application/n-triples": "nt",
+}
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +62,12 @@ def canonical(data: bytes, media_type: str) -> set[str]:
 
 
 def oxigraph_format(media_type: str) -> ox.RdfFormat:
-    return {"text/turtle": ox.RdfFormat.TURTLE, "application/ld+json": ox.RdfFormat.JSON_LD,
-            "application/rdf+xml": ox.RdfFormat.RDF_XML, "application/n-triples": ox.RdfFormat.N_TRIPLES}[media_type]
+    return {
+        "text/turtle": ox.RdfFormat.TURTLE,
+        "application/ld+json": ox.RdfFormat.JSON_LD,
+        "application/rdf+xml": ox.RdfFormat.RDF_XML,
+        "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    }[media_type]
 
 
 def parse(data: bytes, media_type: str) -> rdflib.Graph:
@@ -69,6 +77,7 @@ def parse(data: bytes, media_type: str) -> rdflib.Graph:
 
 
 # --- /download -------------------------------------------------------------------------------------
+
 
 def test_download_page_lists_every_release_and_file(web, curated_release):
     response = web.get("/download", headers={"Accept": "text/html"})
@@ -88,7 +97,8 @@ def test_download_json_twin(web, curated_release, path, headers):
     assert body["latest"] == curated_release.version
     (listed,) = [r for r in body["releases"] if r["version"] == curated_release.version]
     assert {(f["name"], f["bytes"], f["sha256"]) for f in listed["files"]} == {
-        (f.name, f.bytes, f.sha256) for f in curated_release.files}
+        (f.name, f.bytes, f.sha256) for f in curated_release.files
+    }
     assert all(f["url"].endswith(f"/download/{curated_release.version}/{f['name']}") for f in listed["files"])
 
 
@@ -99,6 +109,7 @@ def test_download_page_without_releases(empty_app):
 
 
 # --- release files ------------------------------------------------------------------------------------
+
 
 def test_a_dump_is_streamed_from_disk_with_its_checksum_as_etag(publish_app, web, curated_release):
     item = dump_of(curated_release, "nquads")
@@ -153,9 +164,16 @@ def test_checksums_and_description_files_are_served(web, curated_release):
     assert described.get_data() == (curated_release.path / "dataset.ttl").read_bytes()
 
 
-@pytest.mark.parametrize("path", ["/download/0.0.0-test/nope.ttl", "/download/no-such-version/SHA256SUMS",
-                                  "/download/0.0.0-test/..%2F..%2Fconftest.py", "/download/../conftest.py",
-                                  "/download/0.0.0-test/.partial"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/download/0.0.0-test/nope.ttl",
+        "/download/no-such-version/SHA256SUMS",
+        "/download/0.0.0-test/..%2F..%2Fconftest.py",
+        "/download/../conftest.py",
+        "/download/0.0.0-test/.partial",
+    ],
+)
 def test_only_listed_files_are_served(web, curated_release, path):
     response = web.get(path, headers={"Accept": "application/json"})
     assert response.status_code == 404
@@ -169,6 +187,7 @@ def test_release_folder_url_points_to_its_listing(web, curated_release):
 
 
 # --- /dataset and /.well-known/void -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", ["/dataset", "/.well-known/void"])
 @pytest.mark.parametrize("media_type", list(PARSERS))
@@ -237,10 +256,12 @@ def test_description_without_a_release_still_describes_the_graph(empty_app, buil
 
 
 @pytest.mark.parametrize("same_graph", [True, False])
-def test_description_reuses_the_statistics_of_a_release_of_the_served_graph(app_factory, built_store, curated_release,
-                                                                           tmp_path, same_graph):
+def test_description_reuses_the_statistics_of_a_release_of_the_served_graph(
+    app_factory, built_store, curated_release, tmp_path, same_graph
+):
     """Counting a large graph takes long: a release of the very graph served brings its counts along."""
     import shutil
+
     copy = tmp_path / curated_release.version
     shutil.copytree(curated_release.path, copy)
     manifest = json.loads((copy / "release.json").read_text())
@@ -259,11 +280,13 @@ def test_public_url_setting_names_the_download_urls(app_factory, releases_dir, c
     application = app_factory(releases_dir=str(releases_dir), public_url="https://coopgraph.example.org")
     graph = parse(application.test_client().get("/dataset?format=turtle").get_data(), "text/turtle")
     urls = {str(o) for o in graph.objects(None, DCAT.downloadURL)}
-    assert urls and all(u.startswith(f"https://coopgraph.example.org/download/{curated_release.version}/")
-                        for u in urls)
+    assert urls and all(
+        u.startswith(f"https://coopgraph.example.org/download/{curated_release.version}/") for u in urls
+    )
 
 
 # --- /context.jsonld ----------------------------------------------------------------------------------------
+
 
 def test_context_is_json_ld_for_any_origin(web):
     response = web.get("/context.jsonld", headers={"Origin": "https://example.org"})
@@ -277,15 +300,22 @@ def test_context_is_json_ld_for_any_origin(web):
 def test_context_expands_a_document_to_ontology_terms(web):
     """A client that inlines the served context reads compact keys as coopgraph IRIs."""
     context = json.loads(web.get("/context.jsonld").get_data())["@context"]
-    document = {"@context": context, "@id": "https://example.org/testville", "@type": "Municipality",
-                "label": {"en": "Testville"}}
+    document = {
+        "@context": context,
+        "@id": "https://example.org/testville",
+        "@type": "Municipality",
+        "label": {"en": "Testville"},
+    }
     triples = {(q.predicate.value, str(q.object)) for q in ox.parse(json.dumps(document), format=ox.RdfFormat.JSON_LD)}
-    assert ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "<https://w3id.org/coopgraph/ontology#Municipality>") \
-        in triples
+    assert (
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+        "<https://w3id.org/coopgraph/ontology#Municipality>",
+    ) in triples
     assert ("http://www.w3.org/2000/01/rdf-schema#label", '"Testville"@en') in triples
 
 
 # --- end to end, through the real server ------------------------------------------------------------------------
+
 
 def test_live_server_ranges_conditional_get_and_description(live_server, curated_release):
     item = dump_of(curated_release, "jsonld")

@@ -39,17 +39,16 @@ programme:p a cg:Programme ; rdfs:label "P"@en ; dct:source src:S1 .
 
 #: For each check, a sample that breaks exactly what it protects.
 BROKEN = {
-    "missing-english-label-violation": "city:gamma a cg:Municipality ; rdfs:label \"ガンマ\"@ja ; dct:source src:S1 .",
-    "pairing-without-programme-or-participants-violation":
-        "pairing:one-sided a cg:Pairing ; rdfs:label \"One-sided\"@en ; cg:isPairingIn programme:p ; "
-        "cg:hasJapanSideParticipant city:alpha ; dct:source src:S1 .",
-    "undefined-resource-violation":
-        "pairing:typo a cg:Pairing ; rdfs:label \"Typo\"@en ; cg:isPairingIn programme:p ; "
-        "cg:hasJapanSideParticipant city:alpha ; cg:hasEuSideParticipant city:betta ; dct:source src:S1 .",
-    "missing-source-violation": "city:delta a cg:Municipality ; rdfs:label \"Delta\"@en .",
+    "missing-english-label-violation": 'city:gamma a cg:Municipality ; rdfs:label "ガンマ"@ja ; dct:source src:S1 .',
+    "pairing-without-programme-or-participants-violation": "pairing:one-sided a cg:Pairing ; "
+    'rdfs:label "One-sided"@en ; cg:isPairingIn programme:p ; '
+    "cg:hasJapanSideParticipant city:alpha ; dct:source src:S1 .",
+    "undefined-resource-violation": 'pairing:typo a cg:Pairing ; rdfs:label "Typo"@en ; cg:isPairingIn programme:p ; '
+    "cg:hasJapanSideParticipant city:alpha ; cg:hasEuSideParticipant city:betta ; dct:source src:S1 .",
+    "missing-source-violation": 'city:delta a cg:Municipality ; rdfs:label "Delta"@en .',
     "undefined-term-violation": "city:alpha cg:hasTheem city:beta .",
-    "ontology-term-definition-violation":
-        "cg:Town a owl:Class ; rdfs:label \"town\"@en ; skos:definition \"a town is a town\"@en .",
+    "ontology-term-definition-violation": 'cg:Town a owl:Class ; rdfs:label "town"@en ; '
+    'skos:definition "a town is a town"@en .',
 }
 
 
@@ -65,8 +64,12 @@ def run(path: Path, store) -> list:
 
 
 def test_the_four_required_checks_exist():
-    assert {"missing-english-label-violation", "pairing-without-programme-or-participants-violation",
-            "undefined-resource-violation", "missing-source-violation"} <= check_names()
+    assert {
+        "missing-english-label-violation",
+        "pairing-without-programme-or-participants-violation",
+        "undefined-resource-violation",
+        "missing-source-violation",
+    } <= check_names()
     assert all(name.endswith("-violation") for name in check_names())
 
 

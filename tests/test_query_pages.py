@@ -42,8 +42,11 @@ class Page(HTMLParser):
             element["text"] += data
 
     def find(self, tag, **attrs) -> list[dict]:
-        return [e for e in self.elements if e["tag"] == tag
-                and all(e["attrs"].get(k.rstrip("_")) == v for k, v in attrs.items())]
+        return [
+            e
+            for e in self.elements
+            if e["tag"] == tag and all(e["attrs"].get(k.rstrip("_")) == v for k, v in attrs.items())
+        ]
 
     def one(self, tag, **attrs) -> dict:
         found = self.find(tag, **attrs)
@@ -92,8 +95,12 @@ def test_form_without_arguments_shows_the_form_not_an_error(browser):
     select = page.one("select", name="city")
     assert "required" in select["attrs"]
     options = [(o["attrs"]["value"], o["text"].strip()) for o in page.find("option")]
-    assert options == [("", "(choose)"), (ID + "city/alpha", "Alpha"), (ID + "city/beta", "Beta"),
-                       (ID + "city/gamma", "Gamma")]
+    assert options == [
+        ("", "(choose)"),
+        (ID + "city/alpha", "Alpha"),
+        (ID + "city/beta", "Beta"),
+        (ID + "city/gamma", "Gamma"),
+    ]
     assert not page.find("table") and not page.find("div", role="alert")
     assert page.one("input", name="run")["attrs"]["type"] == "hidden"
 
@@ -106,8 +113,9 @@ def test_defaults_are_filled_in_and_widgets_follow_types(browser):
     assert page.one("input", name="year")["attrs"]["pattern"] == "[0-9]{4}"
     flag = [o for o in page.find("option") if "selected" in o["attrs"]]
     assert ("true", "yes") in [(o["attrs"]["value"], o["text"].strip()) for o in flag]
-    colours = [(o["attrs"]["value"], o["text"].strip()) for o in page.find("option")
-               if o["attrs"]["value"] in ("red", "blue")]
+    colours = [
+        (o["attrs"]["value"], o["text"].strip()) for o in page.find("option") if o["attrs"]["value"] in ("red", "blue")
+    ]
     assert colours == [("red", "Red colour"), ("blue", "Blue colour")]
     assert page.one("label", for_="param-place")["text"].startswith("Place")
     assert any(e["attrs"].get("lang") == "ja" and e["text"] == "件数" for e in page.find("span"))
@@ -116,7 +124,9 @@ def test_defaults_are_filled_in_and_widgets_follow_types(browser):
 
 
 def test_submitting_runs_the_query_and_links_iris_to_resource_pages(browser):
-    page = open_page(browser, "/queries/city-pairings?run=1&city=https%3A%2F%2Fw3id.org%2Fcoopgraph%2Fid%2Fcity%2Falpha")
+    page = open_page(
+        browser, "/queries/city-pairings?run=1&city=https%3A%2F%2Fw3id.org%2Fcoopgraph%2Fid%2Fcity%2Falpha"
+    )
     # a column the header does not name is headed by its variable's words, the variable in its title
     assert [th["text"] for th in page.find("th")] == ["pairing", "partner", "partner label"]
     assert [th["attrs"]["title"] for th in page.find("th")] == ["?pairing", "?partner", "?partnerLabel"]
@@ -131,9 +141,13 @@ def test_every_download_link_answers_in_its_format(browser):
     page = open_page(browser, "/queries/labels?run=1&language=ja")
     downloads = [a for a in page.find("a") if a["attrs"].get("href", "").startswith("/api/queries/labels/results")]
     formats = {parse_qs(urlsplit(a["attrs"]["href"]).query)["format"][0]: a["attrs"]["type"] for a in downloads}
-    assert formats == {"json": "application/json", "csv": "text/csv", "tsv": "text/tab-separated-values",
-                       "sparql-json": "application/sparql-results+json",
-                       "sparql-xml": "application/sparql-results+xml"}
+    assert formats == {
+        "json": "application/json",
+        "csv": "text/csv",
+        "tsv": "text/tab-separated-values",
+        "sparql-json": "application/sparql-results+json",
+        "sparql-xml": "application/sparql-results+xml",
+    }
     for link in downloads:
         query = parse_qs(urlsplit(link["attrs"]["href"]).query)
         assert query["language"] == ["ja"] and "run" not in query
@@ -145,8 +159,11 @@ def test_every_download_link_answers_in_its_format(browser):
 def test_construct_and_ask_results_on_the_page(browser):
     graph = open_page(browser, f"/queries/pairing-graph?run=1&pairing={ID}pairing/alpha-gamma")
     assert [th["text"] for th in graph.find("th")] == ["subject", "predicate", "object"]
-    formats = {parse_qs(urlsplit(a["attrs"]["href"]).query)["format"][0] for a in graph.find("a")
-               if a["attrs"].get("href", "").startswith("/api/queries/pairing-graph/results")}
+    formats = {
+        parse_qs(urlsplit(a["attrs"]["href"]).query)["format"][0]
+        for a in graph.find("a")
+        if a["attrs"].get("href", "").startswith("/api/queries/pairing-graph/results")
+    }
     assert formats == {"jsonld", "turtle", "ntriples", "rdfxml"}
     ask = open_page(browser, f"/queries/is-city?run=1&place={ID}city/beta")
     assert ask.one("p", class_="answer")["text"] == "Yes"
@@ -155,8 +172,9 @@ def test_construct_and_ask_results_on_the_page(browser):
 def test_a_query_without_parameters_runs_from_its_form(browser):
     page = open_page(browser, "/queries/labels?run=1")
     assert page.find("table") and page.one("a", rel="next")["attrs"]["href"].endswith("offset=2")
-    second = open_page(browser, urlsplit(page.one("a", rel="next")["attrs"]["href"])._replace(
-        scheme="", netloc="").geturl())
+    second = open_page(
+        browser, urlsplit(page.one("a", rel="next")["attrs"]["href"])._replace(scheme="", netloc="").geturl()
+    )
     assert second.one("a", rel="prev")
 
 
@@ -191,14 +209,18 @@ def test_data_and_values_are_escaped_and_odd_iris_not_linked(browser):
     assert Page(echo.get_data(as_text=True)).one("input", name="text")["attrs"]["value"] == hostile
     typed = open_page(browser, "/queries/typed?run=1&place=javascript:alert(1)")
     assert not [a for a in typed.find("a") if a["attrs"].get("href", "").startswith("javascript:")]
-    assert "Scriptland javascript:alert(1)" in [" ".join(td["text"].split()) for td in typed.find("td")], [td["text"] for td in typed.find("td")]
+    assert "Scriptland javascript:alert(1)" in [" ".join(td["text"].split()) for td in typed.find("td")], [
+        td["text"] for td in typed.find("td")
+    ]
 
 
 CURATED_QUERIES = sorted(p.stem for p in (ROOT / "queries").glob("*.rq"))
 
 
-@pytest.mark.skipif(not (ROOT / "ontology").is_dir() or not CURATED_QUERIES,
-                    reason="the curated ontology and stored queries are not in this checkout yet")
+@pytest.mark.skipif(
+    not (ROOT / "ontology").is_dir() or not CURATED_QUERIES,
+    reason="the curated ontology and stored queries are not in this checkout yet",
+)
 @pytest.mark.parametrize("name", CURATED_QUERIES or ["none"])
 def test_every_curated_query_has_a_working_form(app, name):
     client = app.test_client()

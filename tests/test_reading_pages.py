@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -33,10 +32,11 @@ def section(html: str, heading_id: str) -> str:
     """The HTML of the section a heading id opens, up to the next section."""
     start = html.index(f'id="{heading_id}"')
     end = html.find("<section", start)
-    return html[start:end if end > 0 else len(html)]
+    return html[start : end if end > 0 else len(html)]
 
 
 # --- item 3: programmes and themes ------------------------------------------------------------
+
 
 def test_a_pairing_continued_in_a_later_programme_keeps_its_own_programme_and_themes(index):
     entry = index.entries[IUC_KORIYAMA]
@@ -52,8 +52,10 @@ def test_a_pairing_continued_in_a_later_programme_keeps_its_own_programme_and_th
 
 
 def test_the_programme_facet_lists_only_that_programmes_pairings(client):
-    body = client.get("/search.json", query_string={"programme": IURC, "type": ID.replace("id/", "ontology#")
-                                                    + "Pairing", "limit": 100}).get_json()
+    body = client.get(
+        "/search.json",
+        query_string={"programme": IURC, "type": ID.replace("id/", "ontology#") + "Pairing", "limit": 100},
+    ).get_json()
     pairings = [hit["iri"] for hit in body["results"]]
     assert IURC_KORIYAMA in pairings
     assert pairings and all("/pairing/iurc-" in iri for iri in pairings), pairings
@@ -71,6 +73,7 @@ def test_a_programme_does_not_take_part_in_the_programme_it_follows(index):
 
 
 # --- item 6: types, labels, summary, lead text, alternative labels, identifiers ----------------
+
 
 def test_the_stated_type_heads_the_facts_and_inferred_types_are_collapsed(client):
     html = client.get("/id/pairing/iuc-koriyama-essen").get_data(as_text=True)
@@ -91,8 +94,9 @@ def test_the_most_specific_stated_type_comes_first(built_store):
     assert stated and inferred
     # a municipality (a local authority and a place) before its broader types
     assert stated[0].endswith("#Municipality")
-    assert inferred.index("https://w3id.org/coopgraph/ontology#LocalAuthority") \
-        < inferred.index("http://www.w3.org/ns/prov#Agent")
+    assert inferred.index("https://w3id.org/coopgraph/ontology#LocalAuthority") < inferred.index(
+        "http://www.w3.org/ns/prov#Agent"
+    )
 
 
 def test_standard_properties_are_named_not_written_as_prefixed_names(client):
@@ -148,8 +152,12 @@ def test_identifiers_elsewhere_are_only_identifiers(client, built_store):
     # an IRI in another dataset is an identifier only through an identity property
     language = ox.NamedNode("http://publications.europa.eu/resource/authority/language/ENG")
     assert external_id("http://purl.org/dc/terms/language", language) is None
-    assert external_id("https://w3id.org/coopgraph/ontology#wikidata",
-                       ox.NamedNode("http://www.wikidata.org/entity/Q1")).id == "Q1"
+    assert (
+        external_id(
+            "https://w3id.org/coopgraph/ontology#wikidata", ox.NamedNode("http://www.wikidata.org/entity/Q1")
+        ).id
+        == "Q1"
+    )
 
 
 # --- item 7: links stay on this site; SPARQL examples and prefixes ------------------------------
@@ -176,14 +184,14 @@ def test_the_dataset_page_links_its_example_resources_here(client):
 def test_an_individual_of_the_ontology_links_to_its_description_here(client):
     html = client.get("/id/claim/iurc-eu-cities-13").get_data(as_text=True)
     assert 'href="/resource?iri=https%3A%2F%2Fw3id.org%2Fcoopgraph%2Fontology%23highConfidence"' in html
-    assert client.get("/resource?iri=https%3A%2F%2Fw3id.org%2Fcoopgraph%2Fontology%23highConfidence").status_code \
-        == 200
+    assert client.get("/resource?iri=https%3A%2F%2Fw3id.org%2Fcoopgraph%2Fontology%23highConfidence").status_code == 200
 
 
 def test_the_sparql_page_offers_examples_in_one_list_and_our_prefixes(client, app):
     html = client.get("/sparql", headers={"Accept": "text/html"}).get_data(as_text=True)
-    config = json.loads(re.search(r'<script type="application/json" id="sparql-config">(.*?)</script>',
-                                  html, re.S).group(1))
+    config = json.loads(
+        re.search(r'<script type="application/json" id="sparql-config">(.*?)</script>', html, re.S).group(1)
+    )
     options = re.findall(r'<option value="\d+">', html)
     assert len(options) == len(config["examples"]) > 1
     assert config["prefixes"]["id"] == BASE + "id/" and config["prefixes"]["cg"] == BASE + "ontology#"
@@ -194,18 +202,23 @@ def test_the_sparql_page_offers_examples_in_one_list_and_our_prefixes(client, ap
 
 # --- item 9: one size of the graph, a 404 page with navigation ---------------------------------
 
+
 def test_the_home_page_the_dataset_and_the_service_description_give_the_same_size(client):
     home = client.get("/index.json").get_json()
     dataset = ox.Store()
     dataset.load(client.get("/dataset", headers={"Accept": "text/turtle"}).get_data(), format=ox.RdfFormat.TURTLE)
-    void_triples = [int(r["n"].value) for r in dataset.query(f"SELECT ?n WHERE {{ ?d a <{VOID}Dataset> ; "
-                                                               f"<{VOID}triples> ?n }}")]
+    void_triples = [
+        int(r["n"].value) for r in dataset.query(f"SELECT ?n WHERE {{ ?d a <{VOID}Dataset> ; <{VOID}triples> ?n }}")
+    ]
     assert void_triples == [home["triples"]]
     service = ox.Store()
     service.load(client.get("/sparql", headers={"Accept": "text/turtle"}).get_data(), format=ox.RdfFormat.TURTLE)
-    rows = list(service.query(
-        f"SELECT ?n (COUNT(DISTINCT ?source) AS ?sources) WHERE {{ ?d <{SD}defaultGraph> ?g . "
-        f"?g <{VOID}triples> ?n ; <http://purl.org/dc/terms/source> ?source }} GROUP BY ?n"))
+    rows = list(
+        service.query(
+            f"SELECT ?n (COUNT(DISTINCT ?source) AS ?sources) WHERE {{ ?d <{SD}defaultGraph> ?g . "
+            f"?g <{VOID}triples> ?n ; <http://purl.org/dc/terms/source> ?source }} GROUP BY ?n"
+        )
+    )
     assert [(int(r["n"].value), int(r["sources"].value)) for r in rows] == [(home["triples"], home["graphs"])]
     named = list(service.query(f"SELECT (COUNT(?x) AS ?n) WHERE {{ ?x <{SD}name> ?name }}"))
     assert int(named[0]["n"].value) == home["allGraphs"] == home["graphs"] + 1
@@ -240,27 +253,32 @@ def test_stored_query_columns_have_human_names(client):
 def test_a_stored_query_page_sets_its_page_size(client):
     html = client.get(PAIRINGS_OF_IURC + "&limit=3", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert re.search(r'<input id="page-size" name="limit" type="number"[^>]*value="3"', html)
-    results = html[html.index('id="results"'):]
-    assert len(re.findall(r"<tr>", results[results.index("<tbody>"):])) == 3
+    results = html[html.index('id="results"') :]
+    assert len(re.findall(r"<tr>", results[results.index("<tbody>") :])) == 3
     assert re.search(r'rel="next" href="[^"]*limit=3', results)
 
 
 def test_the_sparql_shown_leaves_out_the_tuning_comments(client):
     from coopgraph.queries import without_comments
+
     html = client.get("/queries/programme-pairings", headers={"Accept": "text/html"}).get_data(as_text=True)
     shown = re.search(r"<pre><code>(.*?)</code></pre>", html, re.S).group(1)
     assert "SELECT" in shown and "cg:isPairingIn" in shown
     assert not [line for line in shown.splitlines() if line.lstrip().startswith("#")]
-    assert without_comments("# note\nSELECT * WHERE { ?s <http://e.org/#x> ?o } # tail\n") == \
-        "SELECT * WHERE { ?s <http://e.org/#x> ?o } # tail"
+    assert (
+        without_comments("# note\nSELECT * WHERE { ?s <http://e.org/#x> ?o } # tail\n")
+        == "SELECT * WHERE { ?s <http://e.org/#x> ?o } # tail"
+    )
 
 
 def test_a_columns_map_must_name_the_querys_variables(tmp_path):
     from coopgraph.errors import StoredQueryError
     from coopgraph.queries import load_stored_query
+
     good = tmp_path / "good.rq"
-    good.write_text("#+ title: Good\n#+ columns:\n#+   s: Subject\nSELECT ?s ?oLabel WHERE { ?s ?p ?oLabel }\n",
-                    encoding="utf-8")
+    good.write_text(
+        "#+ title: Good\n#+ columns:\n#+   s: Subject\nSELECT ?s ?oLabel WHERE { ?s ?p ?oLabel }\n", encoding="utf-8"
+    )
     query = load_stored_query(good)
     assert query.column_label("s") == "Subject" and query.column_label("oLabel") == "o label"
     assert query.to_dict()["columns"] == {"s": "Subject"}

@@ -15,8 +15,9 @@ from test_browser import ARGS, ARTIFACTS, CHROMIUM, Visit
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
-                       reason="needs Chromium at /usr/bin/chromium (Debian package: chromium)"),
+    pytest.mark.skipif(
+        not os.access(CHROMIUM, os.X_OK), reason="needs Chromium at /usr/bin/chromium (Debian package: chromium)"
+    ),
 ]
 playwright_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (pip extra: test)")
 
@@ -53,11 +54,12 @@ def test_sparql_results_link_to_this_site_with_prefixes(browser, base):
         }""")
         page.wait_for_selector(".yasr table tbody tr a", timeout=15_000)
         links = page.locator(".yasr table tbody a").evaluate_all(
-            "els => els.map(e => [e.getAttribute('href'), e.textContent, e.getAttribute('target')])")
+            "els => els.map(e => [e.getAttribute('href'), e.textContent, e.getAttribute('target')])"
+        )
         assert len(links) == 10
         for href, text, target in links:
-            assert href.startswith("/id/"), href          # this server's page, not https://w3id.org/...
-            assert text.startswith("id:"), text           # the IRI abbreviated with our prefix
+            assert href.startswith("/id/"), href  # this server's page, not https://w3id.org/...
+            assert text.startswith("id:"), text  # the IRI abbreviated with our prefix
             assert target is None
         first = links[0][0]
         with page.expect_navigation(wait_until="networkidle"):

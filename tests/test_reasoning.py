@@ -7,8 +7,8 @@ import pytest
 import rdflib
 
 from coopgraph.formats import RDF_FORMATS
-from coopgraph.namespaces import OWL, RDFS, Iris
 from coopgraph.knowledge.reasoning import RULES, rule_updates
+from coopgraph.namespaces import OWL, RDFS, Iris
 
 IRIS = Iris()
 EX = "https://example.org/mini#"
@@ -27,9 +27,14 @@ def owlrl_entailments(store) -> set[tuple]:
             graph.parse(data=store.dump(nt, graph=name), format="nt")
     before = set(graph)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
-    return {(str(s), str(p), o.n3()) for s, p, o in set(graph) - before
-            if isinstance(s, rdflib.URIRef) and str(s).startswith(ID)
-            and str(p) != OWL + "sameAs" and str(o) not in TRIVIAL_OBJECTS}
+    return {
+        (str(s), str(p), o.n3())
+        for s, p, o in set(graph) - before
+        if isinstance(s, rdflib.URIRef)
+        and str(s).startswith(ID)
+        and str(p) != OWL + "sameAs"
+        and str(o) not in TRIVIAL_OBJECTS
+    }
 
 
 def our_entailments(store) -> set[tuple]:
@@ -39,22 +44,22 @@ def our_entailments(store) -> set[tuple]:
 
 def _n3(term) -> str:
     import pyoxigraph as ox
+
     if isinstance(term, ox.NamedNode):
         return f"<{term.value}>"
-    return rdflib.Literal(term.value, lang=term.language,
-                          datatype=None if term.language else term.datatype.value).n3()
+    return rdflib.Literal(term.value, lang=term.language, datatype=None if term.language else term.datatype.value).n3()
 
 
 def test_mini_entailments_cover_every_rule(mini_store):
     inferred = our_entailments(mini_store)
     expected = {
-        (ID + "city/beta", RDF_TYPE, f"<{EX}City>"),                               # equivalentClass + subClassOf
-        (ID + "city/alpha", EX + "locatedIn", f"<{ID}region/north>"),              # subPropertyOf
-        (ID + "city/alpha", EX + "pairing", f"<{ID}pairing/alpha-gamma>"),         # inverseOf
-        (ID + "city/alpha", EX + "partnerOf", f"<{ID}city/beta>"),                 # symmetric
-        (ID + "city/alpha", EX + "within", f"<{ID}region/continent>"),             # transitive
+        (ID + "city/beta", RDF_TYPE, f"<{EX}City>"),  # equivalentClass + subClassOf
+        (ID + "city/alpha", EX + "locatedIn", f"<{ID}region/north>"),  # subPropertyOf
+        (ID + "city/alpha", EX + "pairing", f"<{ID}pairing/alpha-gamma>"),  # inverseOf
+        (ID + "city/alpha", EX + "partnerOf", f"<{ID}city/beta>"),  # symmetric
+        (ID + "city/alpha", EX + "within", f"<{ID}region/continent>"),  # transitive
         (ID + "region/continent", RDF_TYPE, f"<{EX}Place>"),  # range
-        (ID + "city/alpha", EX + "twinOf", f"<{ID}city/gamma>"),                   # property chain
+        (ID + "city/alpha", EX + "twinOf", f"<{ID}city/gamma>"),  # property chain
     }
     assert expected <= inferred
 
@@ -72,12 +77,14 @@ def test_curated_equals_owlrl(built_store):
 def test_inferred_graph_holds_nothing_already_asserted(built_store):
     overlap = built_store.select(
         "SELECT ?s ?p ?o WHERE { GRAPH <%s> { ?s ?p ?o } GRAPH ?g { ?s ?p ?o } FILTER(?g != <%s>) } LIMIT 5"
-        % (IRIS.inferred_graph, IRIS.inferred_graph))
+        % (IRIS.inferred_graph, IRIS.inferred_graph)
+    )
     assert overlap == []
 
 
 @pytest.mark.parametrize("name", [rule[0] for rule in RULES])
 def test_every_rule_compiles_to_a_valid_update(name, mini_store):
     import pyoxigraph as ox
+
     updates = dict(rule_updates([IRIS.data_graph("x")], IRIS.ontology_graph, IRIS.inferred_graph))
     ox.Store().update(updates[name])  # parses and runs on an empty store

@@ -14,15 +14,14 @@ import pytest
 import rdflib
 from click.testing import CliRunner
 
+import dcat_ap
+from conftest import MINI
 from coopgraph import release as release_module
 from coopgraph.cli import cli
 from coopgraph.errors import NotFound, UsageError
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.release import CHECKSUMS, DESCRIPTION, get_release, list_releases, make_release, read_release
 from coopgraph.store.snapshots import SnapshotStore
-
-import dcat_ap
-from conftest import MINI
 
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
@@ -42,10 +41,13 @@ def _canonical(graph: rdflib.Graph) -> set[str]:
     dataset = ox.Dataset(ox.parse(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES))
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     return {str(quad) for quad in dataset}
+
+
 CG = "https://w3id.org/coopgraph/ontology#"
 
 
 # --- reading dumps, and fixtures -------------------------------------------------------------
+
 
 def to_rdflib(triples) -> rdflib.Graph:
     graph = rdflib.Graph()
@@ -55,8 +57,7 @@ def to_rdflib(triples) -> rdflib.Graph:
 
 def store_graph(store, graph: str | None = None) -> rdflib.Graph:
     """The store's triples as the SPARQL endpoint sees them (one named graph, or the default union)."""
-    result = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
-                         default_graphs=[graph] if graph else None)
+    result = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", default_graphs=[graph] if graph else None)
     return to_rdflib(result.triples)
 
 
@@ -94,6 +95,7 @@ def description(curated_release) -> rdflib.Graph:
 
 # --- dumps --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", ["turtle", "ntriples", "jsonld"])
 def test_triple_dumps_read_back_as_the_store_graph(store_and_release, fmt):
     store, release = store_and_release
@@ -127,6 +129,7 @@ def test_gzip_dump_is_reproducible(built_store, curated_release, tmp_path):
 
 # --- checksums and sizes -------------------------------------------------------------------------
 
+
 def test_files_match_their_sizes_and_checksums(curated_release):
     folder = curated_release.path
     listed = {}
@@ -151,7 +154,8 @@ def test_description_gives_each_file_its_size_checksum_and_url(curated_release, 
             "bytes": int(description.value(distribution, DCAT.byteSize)),
             "sha256": str(description.value(checksum, SPDX.checksumValue)),
             "algorithm": description.value(checksum, SPDX.algorithm),
-            "url": url, "mediaType": str(description.value(distribution, DCAT.mediaType)),
+            "url": url,
+            "mediaType": str(description.value(distribution, DCAT.mediaType)),
         }
     assert set(found) == {f.name for f in curated_release.files}
     for name, entry in found.items():
@@ -164,6 +168,7 @@ def test_description_gives_each_file_its_size_checksum_and_url(curated_release, 
 
 
 # --- CSV tables ------------------------------------------------------------------------------------
+
 
 def read_table(release, name: str) -> list[dict]:
     item = next(f for f in release.files if f.name.endswith(f"-{name}.csv"))
@@ -202,6 +207,7 @@ def test_tables_are_plain_values_that_refer_to_each_other(built_store, curated_r
 
 # --- the DCAT-AP description --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("profile", list(dcat_ap.PROFILES))
 def test_description_conforms_to_dcat_ap_3(description, profile):
     results = dcat_ap.validate(description, profile)
@@ -226,22 +232,26 @@ def test_description_names_licence_theme_publisher_and_coverage(built_store, des
     dct = rdflib.Namespace("http://purl.org/dc/terms/")
     assert description.value(dataset, dct.license) == rdflib.URIRef("https://creativecommons.org/licenses/by/4.0/")
     assert set(description.objects(dataset, DCAT.theme)) == {
-        rdflib.URIRef("http://publications.europa.eu/resource/authority/data-theme/REGI")}
+        rdflib.URIRef("http://publications.europa.eu/resource/authority/data-theme/REGI")
+    }
     assert description.value(description.value(dataset, dct.publisher), rdflib.FOAF.name) is not None
     # Spatial coverage: exactly the Wikidata items of the parties in the graph.
-    parties = {row["w"].value for row in built_store.select(
-        f"SELECT ?w WHERE {{ ?p a <{CG}Party> ; <{CG}wikidata> ?w }}")}
+    parties = {
+        row["w"].value for row in built_store.select(f"SELECT ?w WHERE {{ ?p a <{CG}Party> ; <{CG}wikidata> ?w }}")
+    }
     assert {str(o) for o in description.objects(dataset, dct.spatial)} == parties
     # Temporal coverage: spans every programme's period.
     period = description.value(dataset, dct.temporal)
     start = str(description.value(period, DCAT.startDate))
     end = str(description.value(period, DCAT.endDate))
-    for row in built_store.select(f"SELECT ?d WHERE {{ ?p a <{CG}Programme> ; "
-                                  "<https://schema.org/startDate>|<https://schema.org/endDate> ?d }"):
+    for row in built_store.select(
+        f"SELECT ?d WHERE {{ ?p a <{CG}Programme> ; <https://schema.org/startDate>|<https://schema.org/endDate> ?d }}"
+    ):
         assert start[:4] <= row["d"].value[:4] <= end[:4]
 
 
 # --- VoID -------------------------------------------------------------------------------------------------
+
 
 def rdflib_count(graph: rdflib.Graph, query: str) -> int:
     return int(next(iter(graph.query(query)))[0])
@@ -263,40 +273,59 @@ def test_void_counts_equal_the_store_counts(store_and_release):
     assert figure("distinctSubjects") == rdflib_count(data, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }")
     assert figure("distinctObjects") == rdflib_count(data, "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }")
     assert figure("entities") == rdflib_count(
-        data, f'SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{space}")) }}')
-    classes = {str(r[0]): int(r[1]) for r in data.query(
-        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?c)) } GROUP BY ?c")}
+        data,
+        f'SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{space}")) }}',
+    )
+    classes = {
+        str(r[0]): int(r[1])
+        for r in data.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?c)) } GROUP BY ?c")
+    }
     properties = {str(r[0]): int(r[1]) for r in data.query("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p")}
     assert figure("classes") == len(classes) and figure("properties") == len(properties)
-    partitions = {str(description.value(p, VOID["class"])): int(description.value(p, VOID.entities))
-                  for p in description.objects(dataset, VOID.classPartition)}
+    partitions = {
+        str(description.value(p, VOID["class"])): int(description.value(p, VOID.entities))
+        for p in description.objects(dataset, VOID.classPartition)
+    }
     assert partitions == classes
-    partitions = {str(description.value(p, VOID.property)): int(description.value(p, VOID.triples))
-                  for p in description.objects(dataset, VOID.propertyPartition)}
+    partitions = {
+        str(description.value(p, VOID.property)): int(description.value(p, VOID.triples))
+        for p in description.objects(dataset, VOID.propertyPartition)
+    }
     assert partitions == properties
 
 
-@pytest.mark.parametrize("target, uri_space", [("wikidata", "http://www.wikidata.org/entity/"),
-                                               ("geonames", "https://sws.geonames.org/"),
-                                               ("eurovoc", "http://eurovoc.europa.eu/")])
+@pytest.mark.parametrize(
+    "target, uri_space",
+    [
+        ("wikidata", "http://www.wikidata.org/entity/"),
+        ("geonames", "https://sws.geonames.org/"),
+        ("eurovoc", "http://eurovoc.europa.eu/"),
+    ],
+)
 def test_void_linksets_count_the_links_to_each_dataset(built_store, description, target, uri_space):
     data = store_graph(built_store)
-    expected = {str(r[0]): int(r[1]) for r in data.query(
-        f'SELECT ?p (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{uri_space}")) }} '
-        "GROUP BY ?p")}
+    expected = {
+        str(r[0]): int(r[1])
+        for r in data.query(
+            f'SELECT ?p (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{uri_space}")) }} '
+            "GROUP BY ?p"
+        )
+    }
     assert expected, f"the curated graph links to {target}"
     found = {}
     for linkset in description.subjects(rdflib.RDF.type, VOID.Linkset):
         other = description.value(linkset, VOID.objectsTarget)
         if str(description.value(other, VOID.uriSpace)) == uri_space:
             found[str(description.value(linkset, VOID.linkPredicate))] = int(description.value(linkset, VOID.triples))
-            assert description.value(linkset, VOID.subjectsTarget) in set(description.subjects(rdflib.RDF.type,
-                                                                                              DCAT.Dataset))
+            assert description.value(linkset, VOID.subjectsTarget) in set(
+                description.subjects(rdflib.RDF.type, DCAT.Dataset)
+            )
     assert found == expected
 
 
 def test_release_keeps_its_statistics(built_store, curated_release):
     from coopgraph.describe.void import VoidStatistics, compute_statistics
+
     kept = VoidStatistics.from_dict(read_release(curated_release.path).statistics)
     assert kept == compute_statistics(built_store)
     assert kept.triples == curated_release.triples
@@ -315,6 +344,7 @@ def test_void_names_endpoint_dumps_and_example_resources(built_store, curated_re
 
 # --- writing releases safely ----------------------------------------------------------------------------
 
+
 def test_a_release_is_not_overwritten_without_force(built_store, curated_settings, curated_release):
     settings = curated_settings.with_overrides(releases_dir=str(curated_release.path.parent))
     with pytest.raises(UsageError, match="already exists"):
@@ -332,6 +362,7 @@ def test_a_failed_release_leaves_nothing_behind(mini_store, mini_settings, tmp_p
     def broken_export(store, fmt, output, view="all"):
         output.write(b"partial")
         raise OSError("disk full")
+
     monkeypatch.setattr(release_module, "export", broken_export)
     with pytest.raises(OSError):
         make_release(mini_store, mini_settings.with_overrides(releases_dir=str(tmp_path)), version="v1")
@@ -340,13 +371,14 @@ def test_a_failed_release_leaves_nothing_behind(mini_store, mini_settings, tmp_p
 
 def test_force_replaces_a_release_and_listing_is_newest_first(mini_store, mini_settings, tmp_path):
     import datetime as dt
+
     settings = mini_settings.with_overrides(releases_dir=str(tmp_path))
-    first = make_release(mini_store, settings, version="v1", now=dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc))
-    make_release(mini_store, settings, version="v2", now=dt.datetime(2030, 2, 1, tzinfo=dt.timezone.utc))
-    again = make_release(mini_store, settings, version="v1", force=True,
-                         now=dt.datetime(2030, 3, 1, tzinfo=dt.timezone.utc))
+    first = make_release(mini_store, settings, version="v1", now=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    make_release(mini_store, settings, version="v2", now=dt.datetime(2030, 2, 1, tzinfo=dt.UTC))
+    again = make_release(mini_store, settings, version="v1", force=True, now=dt.datetime(2030, 3, 1, tzinfo=dt.UTC))
     assert again.path == first.path and json.loads((again.path / "release.json").read_text())["created"].startswith(
-        "2030-03-01")
+        "2030-03-01"
+    )
     assert [r.version for r in list_releases(tmp_path)] == ["v1", "v2"]
     assert get_release(tmp_path, "latest").version == "v1"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v1", "v2"]  # no staging folders left

@@ -9,19 +9,21 @@ import time
 import pyoxigraph as ox
 import pytest
 
-from coopgraph.store import snapshots as sandbox
-from coopgraph.knowledge.build import build
+from coopgraph.errors import QuerySyntaxError, QueryTimeout
 from coopgraph.folders import swap_in
-from coopgraph.errors import QueryTimeout, QuerySyntaxError
+from coopgraph.knowledge.build import build
 from coopgraph.namespaces import Iris
-from coopgraph.store.snapshots import SnapshotStore, current_snapshot, ensure_published, snapshots_dir
+from coopgraph.store import snapshots as sandbox
 from coopgraph.store.embedded import OxigraphStore
+from coopgraph.store.snapshots import SnapshotStore, current_snapshot, ensure_published, snapshots_dir
 
 IRIS = Iris()
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 #: About two seconds of evaluation on the miniature graph.
-SLOW = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i "
-        "FILTER(CONTAINS(CONCAT(STR(?c), STR(?f), STR(?c), STR(?f)), STR(?i))) }")
+SLOW = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i "
+    "FILTER(CONTAINS(CONCAT(STR(?c), STR(?f), STR(?c), STR(?f)), STR(?i))) }"
+)
 CHEAP = "SELECT ?s WHERE { ?s a <https://example.org/mini#Region> } ORDER BY ?s"
 
 
@@ -33,8 +35,11 @@ def serving(folder):
 
 
 def test_answers_equal_the_embedded_store(serving, mini_store):
-    for query in (CHEAP, "ASK { ?s a <https://example.org/mini#City> }",
-                  "CONSTRUCT { ?s a ?t } WHERE { ?s a ?t } ORDER BY ?s"):
+    for query in (
+        CHEAP,
+        "ASK { ?s a <https://example.org/mini#City> }",
+        "CONSTRUCT { ?s a ?t } WHERE { ?s a ?t } ORDER BY ?s",
+    ):
         ours, reference = serving.query(query), mini_store.query(query)
         assert ours.kind == reference.kind
         if ours.kind == "select":
@@ -86,11 +91,20 @@ def test_a_write_publishes_a_new_snapshot_seen_by_readers(serving, folder):
     other_reader = SnapshotStore(IRIS, folder, workers=1)
     try:
         with serving.writer() as primary:
-            primary.replace_graphs({"urn:g:new": [ox.Quad(ox.NamedNode("urn:x"), ox.NamedNode("urn:p"),
-                                                          ox.Literal("written"))]})
-            primary.replace_graphs({IRIS.meta_graph: [ox.Quad(ox.NamedNode(IRIS.meta_graph),
-                                                              ox.NamedNode("http://purl.org/dc/terms/hasVersion"),
-                                                              ox.Literal("v-next"))]})
+            primary.replace_graphs(
+                {"urn:g:new": [ox.Quad(ox.NamedNode("urn:x"), ox.NamedNode("urn:p"), ox.Literal("written"))]}
+            )
+            primary.replace_graphs(
+                {
+                    IRIS.meta_graph: [
+                        ox.Quad(
+                            ox.NamedNode(IRIS.meta_graph),
+                            ox.NamedNode("http://purl.org/dc/terms/hasVersion"),
+                            ox.Literal("v-next"),
+                        )
+                    ]
+                }
+            )
         assert current_snapshot(folder) != before
         for reader in (serving, other_reader):
             assert reader.ask('ASK { <urn:x> <urn:p> "written" }')
@@ -106,8 +120,9 @@ def test_a_reader_sees_another_stores_write_at_once(serving, folder, monkeypatch
     try:
         before = other_reader.snapshot_name()
         with serving.writer() as primary:
-            primary.replace_graphs({"urn:g:new": [ox.Quad(ox.NamedNode("urn:x"), ox.NamedNode("urn:p"),
-                                                          ox.Literal("seen"))]})
+            primary.replace_graphs(
+                {"urn:g:new": [ox.Quad(ox.NamedNode("urn:x"), ox.NamedNode("urn:p"), ox.Literal("seen"))]}
+            )
         assert other_reader.snapshot_name() == current_snapshot(folder) != before
         assert other_reader.ask('ASK { <urn:x> <urn:p> "seen" }')
     finally:
@@ -132,8 +147,9 @@ def test_an_unchanged_store_is_not_asked_again(serving, folder, monkeypatch):
         serving.version(), serving.modified(), serving.snapshot_name()
     assert looks == []
     with serving.writer() as primary:
-        primary.replace_graphs({"urn:g:new": [ox.Quad(ox.NamedNode("urn:x"), ox.NamedNode("urn:p"),
-                                                      ox.Literal("again"))]})
+        primary.replace_graphs(
+            {"urn:g:new": [ox.Quad(ox.NamedNode("urn:x"), ox.NamedNode("urn:p"), ox.Literal("again"))]}
+        )
     looks.clear()
     for _ in range(100):
         serving.snapshot_name()
@@ -158,19 +174,28 @@ def test_a_failed_write_publishes_nothing(serving, folder):
     before = current_snapshot(folder)
     with pytest.raises(RuntimeError):
         with serving.writer() as primary:
-            primary.replace_graphs({"urn:g:half": [ox.Quad(ox.NamedNode("urn:y"), ox.NamedNode("urn:p"),
-                                                           ox.Literal("half"))]})
+            primary.replace_graphs(
+                {"urn:g:half": [ox.Quad(ox.NamedNode("urn:y"), ox.NamedNode("urn:p"), ox.Literal("half"))]}
+            )
             raise RuntimeError("crash in the middle")
     assert current_snapshot(folder) == before
-    assert not serving.ask('ASK { <urn:y> ?p ?o }')
+    assert not serving.ask("ASK { <urn:y> ?p ?o }")
 
 
 def test_recovery_publishes_what_the_primary_holds(folder):
     before = current_snapshot(folder)
     primary = OxigraphStore(IRIS, folder)  # a writer that died before publishing
-    primary.replace_graphs({IRIS.meta_graph: [ox.Quad(ox.NamedNode(IRIS.meta_graph),
-                                                      ox.NamedNode("http://purl.org/dc/terms/hasVersion"),
-                                                      ox.Literal("v-unpublished"))]})
+    primary.replace_graphs(
+        {
+            IRIS.meta_graph: [
+                ox.Quad(
+                    ox.NamedNode(IRIS.meta_graph),
+                    ox.NamedNode("http://purl.org/dc/terms/hasVersion"),
+                    ox.Literal("v-unpublished"),
+                )
+            ]
+        }
+    )
     primary.close()
     ensure_published(folder, IRIS)
     assert current_snapshot(folder) != before
@@ -197,16 +222,18 @@ def test_recycle_isolation_hands_a_runaway_to_the_process_retirer(folder):
 
 def test_recycle_isolation_needs_a_way_to_retire_the_process(folder):
     from coopgraph.errors import StoreError
+
     with pytest.raises(StoreError, match="retire"):
         SnapshotStore(IRIS, folder, isolation="recycle")
 
 
 def test_answers_cache_is_bounded_and_skips_large_answers():
     from coopgraph.cache import Answers
+
     cache = Answers(max_entries=2, max_bytes=10)
     cache.put("a", 1, 5)
     cache.put("b", 2, 5)
     cache.get("a")
-    cache.put("c", 3, 5)          # evicts b, the least recently used
-    cache.put("big", 4, 11)       # too large to keep
+    cache.put("c", 3, 5)  # evicts b, the least recently used
+    cache.put("big", 4, 11)  # too large to keep
     assert (cache.get("a"), cache.get("b"), cache.get("c"), cache.get("big")) == (1, None, 3, None)

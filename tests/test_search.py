@@ -6,17 +6,27 @@ import pytest
 
 from coopgraph.search import SearchIndex, fold, fold_long_vowels
 
-
 ID = "https://w3id.org/coopgraph/id/"
 CG = "https://w3id.org/coopgraph/ontology#"
 
 
-@pytest.mark.parametrize("text, folded", [
-    ("Umeå", "umea"), ("Kōriyama", "koriyama"), ("KORIYAMA", "koriyama"), ("Ōita", "oita"),
-    ("Donostia-San Sebastián", "donostia san sebastian"), ("Grenoble-Alpes Métropole", "grenoble alpes metropole"),
-    ("Łódź", "lodz"), ("Straße", "strasse"), ("ｺｳﾘﾔﾏ", "コウリヤマ"), ("こうりやま", "コウリヤマ"), ("郡山市", "郡山市"),
-    ("  Val-d'Oise ", "val d oise"),
-])
+@pytest.mark.parametrize(
+    "text, folded",
+    [
+        ("Umeå", "umea"),
+        ("Kōriyama", "koriyama"),
+        ("KORIYAMA", "koriyama"),
+        ("Ōita", "oita"),
+        ("Donostia-San Sebastián", "donostia san sebastian"),
+        ("Grenoble-Alpes Métropole", "grenoble alpes metropole"),
+        ("Łódź", "lodz"),
+        ("Straße", "strasse"),
+        ("ｺｳﾘﾔﾏ", "コウリヤマ"),
+        ("こうりやま", "コウリヤマ"),
+        ("郡山市", "郡山市"),
+        ("  Val-d'Oise ", "val d oise"),
+    ],
+)
 def test_fold(text, folded):
     assert fold(text) == folded
 
@@ -31,17 +41,20 @@ def index(towns_store) -> SearchIndex:
     return SearchIndex.build(towns_store)
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("testville", ID + "city/testville"),     # no macron typed, Tēstville found
-    ("TĒSTVILLE", ID + "city/testville"),
-    ("teestville", ID + "city/testville"),    # long vowel spelt out
-    ("examplestad", ID + "city/examplestad"),  # Exämplestad
-    ("テスト市", ID + "city/testville"),        # kanji/katakana label
-    ("てすと", ID + "city/testville"),          # hiragana finds katakana
-    ("エグザンプル", ID + "city/examplestad"),
-    ("mock", ID + "city/mockton"),
-    ("green test", ID + "theme/green"),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("testville", ID + "city/testville"),  # no macron typed, Tēstville found
+        ("TĒSTVILLE", ID + "city/testville"),
+        ("teestville", ID + "city/testville"),  # long vowel spelt out
+        ("examplestad", ID + "city/examplestad"),  # Exämplestad
+        ("テスト市", ID + "city/testville"),  # kanji/katakana label
+        ("てすと", ID + "city/testville"),  # hiragana finds katakana
+        ("エグザンプル", ID + "city/examplestad"),
+        ("mock", ID + "city/mockton"),
+        ("green test", ID + "theme/green"),
+    ],
+)
 def test_finds_by_label(index, query, expected):
     result = index.search(query)
     assert expected in [h.entry.iri for h in result.hits[:2]], query
@@ -63,8 +76,14 @@ def test_facets_count_and_filter(index):
     # Testville takes part in the test programme through its pairing, not by a direct link
     in_test = index.search("", programmes=[ID + "programme/testprog"])
     members = {h.entry.iri for h in in_test.hits}
-    assert {ID + "city/testville", ID + "city/examplestad", ID + "pairing/testville-examplestad",
-            ID + "event/kickoff", ID + "programme/testprog", ID + "theme/green"} <= members
+    assert {
+        ID + "city/testville",
+        ID + "city/examplestad",
+        ID + "pairing/testville-examplestad",
+        ID + "event/kickoff",
+        ID + "programme/testprog",
+        ID + "theme/green",
+    } <= members
     assert ID + "city/mockton" not in members
     assert programmes[ID + "programme/testprog"] == len(members)
     themed = index.search("", themes=[ID + "theme/data"], types=[CG + "Municipality"])
@@ -73,7 +92,9 @@ def test_facets_count_and_filter(index):
     # the labels of facet values come from the graph
     labels = {f.value: f.label for f in everything.facets["theme"]}
     assert labels[ID + "theme/green"] == "Green testing"
-    assert {f.value: f.label for f in index.search("", lang="ja").facets["theme"]}[ID + "theme/green"] == "グリーンテスト"
+    assert {f.value: f.label for f in index.search("", lang="ja").facets["theme"]}[
+        ID + "theme/green"
+    ] == "グリーンテスト"
 
 
 def test_sources_are_not_participation(index):
@@ -104,7 +125,7 @@ def test_json_twin(towns_client):
     assert hit["labels"] == {"en": "Tēstville", "ja": "テスト市"}
     assert CG + "Municipality" in hit["types"] and ID + "programme/testprog" in hit["programmes"]
     assert {f["value"] for f in body["facets"]["type"] if f["selected"]} == {CG + "Municipality"}
-    assert '</search?q=testville&type=' in response.headers["Link"]
+    assert "</search?q=testville&type=" in response.headers["Link"]
     negotiated = towns_client.get("/search?q=testville", headers={"Accept": "application/json"})
     assert negotiated.get_json()["total"] == 2  # the city and its pairing
 
@@ -123,10 +144,18 @@ def test_html_page(towns_client):
     assert '<html lang="ja">' in html and 'href="/id/city/testville?lang=ja"' in html
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("Umea", "city/umea"), ("umeå", "city/umea"), ("koriyama", "city/koriyama"), ("Kōriyama", "city/koriyama"),
-    ("郡山", "city/koriyama"), ("IUC", "programme/iuc"), ("ooita", "prefecture/oita"),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("Umea", "city/umea"),
+        ("umeå", "city/umea"),
+        ("koriyama", "city/koriyama"),
+        ("Kōriyama", "city/koriyama"),
+        ("郡山", "city/koriyama"),
+        ("IUC", "programme/iuc"),
+        ("ooita", "prefecture/oita"),
+    ],
+)
 def test_curated_names(app, query, expected):
     client = app.test_client()
     body = client.get("/search.json", query_string={"q": query}).get_json()

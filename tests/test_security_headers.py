@@ -45,8 +45,22 @@ def assert_secured(response: requests.Response, policy: str) -> None:
         assert len(response.raw.headers.getlist(name)) == 1, name
 
 
-PAGES = ["/", "/search?q=koriyama", "/map", "/timeline", "/network", "/dataset", "/ontology", "/download",
-         "/queries", "/queries/programmes", "/validate", "/sparql", "/api", "/id/city/koriyama"]
+PAGES = [
+    "/",
+    "/search?q=koriyama",
+    "/map",
+    "/timeline",
+    "/network",
+    "/dataset",
+    "/ontology",
+    "/download",
+    "/queries",
+    "/queries/programmes",
+    "/validate",
+    "/sparql",
+    "/api",
+    "/id/city/koriyama",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -56,21 +70,24 @@ def test_pages_carry_the_page_policy(base, path):
     assert_secured(response, PAGE_POLICY)
 
 
-@pytest.mark.parametrize("path, headers", [
-    ("/api/queries", {}),
-    ("/api/queries/programmes/results?format=csv", {}),
-    ("/api/openapi.json", {}),
-    ("/sparql?query=ASK%20%7B%7D", SPARQL_JSON),
-    ("/sparql", {"Accept": "text/turtle"}),  # the service description
-    ("/id/city/koriyama", {"Accept": "text/turtle"}),
-    ("/map.geojson", {}),
-    ("/map/outline.svg?bbox=120,20,150,50&width=300", {}),
-    ("/context.jsonld", {}),
-    ("/health", {}),
-    ("/static/coopgraph.js", {}),
-    ("/static/yasgui/yasgui.min.css", {}),
-    ("/api/contributions", {}),
-])
+@pytest.mark.parametrize(
+    "path, headers",
+    [
+        ("/api/queries", {}),
+        ("/api/queries/programmes/results?format=csv", {}),
+        ("/api/openapi.json", {}),
+        ("/sparql?query=ASK%20%7B%7D", SPARQL_JSON),
+        ("/sparql", {"Accept": "text/turtle"}),  # the service description
+        ("/id/city/koriyama", {"Accept": "text/turtle"}),
+        ("/map.geojson", {}),
+        ("/map/outline.svg?bbox=120,20,150,50&width=300", {}),
+        ("/context.jsonld", {}),
+        ("/health", {}),
+        ("/static/coopgraph.js", {}),
+        ("/static/yasgui/yasgui.min.css", {}),
+        ("/api/contributions", {}),
+    ],
+)
 def test_data_answers_carry_the_data_policy(base, path, headers):
     response = requests.get(base + path, headers=headers, timeout=30)
     assert response.status_code == 200
@@ -87,12 +104,15 @@ def test_a_download_whole_and_in_part(base, download_path):
     assert_secured(part, DATA_POLICY)
 
 
-@pytest.mark.parametrize("path, headers", [
-    ("/sparql?query=ASK%20%7B%7D", SPARQL_JSON),
-    ("/id/city/koriyama", HTML),
-    ("/static/coopgraph.css", {}),
-    ("/api/openapi.json", {}),
-])
+@pytest.mark.parametrize(
+    "path, headers",
+    [
+        ("/sparql?query=ASK%20%7B%7D", SPARQL_JSON),
+        ("/id/city/koriyama", HTML),
+        ("/static/coopgraph.css", {}),
+        ("/api/openapi.json", {}),
+    ],
+)
 def test_not_modified_answers_carry_the_page_policy(base, path, headers):
     """A 304 has no body type; its headers refresh a cached page's, so it gets the page policy."""
     first = requests.get(base + path, headers=headers, timeout=30)
@@ -102,15 +122,18 @@ def test_not_modified_answers_carry_the_page_policy(base, path, headers):
     assert_secured(again, PAGE_POLICY)
 
 
-@pytest.mark.parametrize("method, path, headers, data, status", [
-    ("GET", "/no/such/page", HTML, None, 404),
-    ("GET", "/api/queries/no-such-query", {}, None, 404),
-    ("GET", "/sparql?query=SELEC", SPARQL_JSON, None, 400),
-    ("POST", "/sparql", {"Content-Type": "application/sparql-update"}, "CLEAR ALL", 403),
-    ("DELETE", "/api/queries", {}, None, 405),
-    ("POST", "/api/validate", {"Content-Type": "text/turtle"}, "@prefix broken", 400),
-    ("POST", "/api/contributions", {"Content-Type": "text/turtle"}, "", 403),  # submissions off
-])
+@pytest.mark.parametrize(
+    "method, path, headers, data, status",
+    [
+        ("GET", "/no/such/page", HTML, None, 404),
+        ("GET", "/api/queries/no-such-query", {}, None, 404),
+        ("GET", "/sparql?query=SELEC", SPARQL_JSON, None, 400),
+        ("POST", "/sparql", {"Content-Type": "application/sparql-update"}, "CLEAR ALL", 403),
+        ("DELETE", "/api/queries", {}, None, 405),
+        ("POST", "/api/validate", {"Content-Type": "text/turtle"}, "@prefix broken", 400),
+        ("POST", "/api/contributions", {"Content-Type": "text/turtle"}, "", 403),  # submissions off
+    ],
+)
 def test_errors_carry_the_headers(base, method, path, headers, data, status):
     response = requests.request(method, base + path, headers=headers, data=data, timeout=30)
     assert response.status_code == status
@@ -123,15 +146,27 @@ def test_cors_is_unchanged(base):
     """Other sites may still read the answers and query by POST; the new headers take nothing away."""
     read = requests.get(base + "/api/queries", headers={"Origin": "https://elsewhere.example"}, timeout=30)
     assert read.headers["Access-Control-Allow-Origin"] == "*"
-    preflight = requests.options(base + "/sparql", timeout=30, headers={
-        "Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "Content-Type"})
+    preflight = requests.options(
+        base + "/sparql",
+        timeout=30,
+        headers={
+            "Origin": "https://elsewhere.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Content-Type",
+        },
+    )
     assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
-    assert_secured(preflight, PAGE_POLICY if preflight.headers.get("Content-Type", "text/html").startswith("text/html")
-                   else DATA_POLICY)
-    query = requests.post(base + "/sparql", data={"query": "ASK {}"}, timeout=30,
-                          headers={"Origin": "https://elsewhere.example", **SPARQL_JSON})
+    assert_secured(
+        preflight,
+        PAGE_POLICY if preflight.headers.get("Content-Type", "text/html").startswith("text/html") else DATA_POLICY,
+    )
+    query = requests.post(
+        base + "/sparql",
+        data={"query": "ASK {}"},
+        timeout=30,
+        headers={"Origin": "https://elsewhere.example", **SPARQL_JSON},
+    )
     assert query.status_code == 200 and query.headers["Access-Control-Allow-Origin"] == "*"
     assert_secured(query, DATA_POLICY)
 

@@ -10,14 +10,18 @@ import owlrl
 import pytest
 import rdflib
 
-from coopgraph.knowledge.build import build_into, label_lookup, run_reasoning, run_validation, shapes_graph
+from conftest import SAMPLES
 from coopgraph.formats import RDF_FORMATS
+from coopgraph.knowledge.build import build_into, label_lookup, run_reasoning, run_validation, shapes_graph
+from coopgraph.knowledge.validation import (
+    SUPPORTED,
+    UnsupportedShape,
+    compile_shapes,
+    read_shapes,
+    validate_with_pyshacl,
+)
 from coopgraph.namespaces import Iris
 from coopgraph.store.embedded import OxigraphStore
-from coopgraph.knowledge.validation import (SUPPORTED, UnsupportedShape, compile_shapes, read_shapes,
-                                  validate_with_pyshacl)
-
-from conftest import SAMPLES
 
 IRIS = Iris()
 ID = IRIS.id_base
@@ -34,8 +38,9 @@ def reference_report(store):
     # owlrl swaps rdflib's lexical conversions for strict ones, process-wide, the first time it
     # runs; do it up front so pySHACL judges ill-formed literals the same way in every test order.
     owlrl.DatatypeHandling.use_Alt_lexical_conversions()
-    return validate_with_pyshacl(union_graph(store), shapes_graph(store), labels=label_lookup(store),
-                                 prefixes=IRIS.prefixes())
+    return validate_with_pyshacl(
+        union_graph(store), shapes_graph(store), labels=label_lookup(store), prefixes=IRIS.prefixes()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +51,7 @@ def broken_store(mini_settings):
         build_into(store, mini_settings)
     except Exception:  # the curated mini build conforms; this only guards the fixture
         raise
-    store.replace_graphs({IRIS.data_graph("broken"): (SAMPLES / "mini-broken.ttl").read_bytes()},
-                         RDF_FORMATS["turtle"])
+    store.replace_graphs({IRIS.data_graph("broken"): (SAMPLES / "mini-broken.ttl").read_bytes()}, RDF_FORMATS["turtle"])
     run_reasoning(store)
     return store
 
@@ -59,10 +63,18 @@ def keys(report):
 def test_broken_sample_triggers_each_constraint_kind(broken_store):
     report = run_validation(broken_store)
     components = {r.component for r in report.results}
-    assert {"MinCountConstraintComponent", "MaxCountConstraintComponent", "DatatypeConstraintComponent",
-            "ClassConstraintComponent", "NodeKindConstraintComponent", "PatternConstraintComponent",
-            "LanguageInConstraintComponent", "UniqueLangConstraintComponent",
-            "LessThanOrEqualsConstraintComponent", "SPARQLConstraintComponent"} <= components
+    assert {
+        "MinCountConstraintComponent",
+        "MaxCountConstraintComponent",
+        "DatatypeConstraintComponent",
+        "ClassConstraintComponent",
+        "NodeKindConstraintComponent",
+        "PatternConstraintComponent",
+        "LanguageInConstraintComponent",
+        "UniqueLangConstraintComponent",
+        "LessThanOrEqualsConstraintComponent",
+        "SPARQLConstraintComponent",
+    } <= components
     assert report.has_violations
 
 
@@ -101,8 +113,16 @@ def test_report_in_every_form(broken_store):
     assert body["conforms"] is False and body["hasViolations"] is True
     first = body["focusNodes"][0]
     assert set(first) == {"focusNode", "label", "results"}
-    assert set(first["results"][0]) == {"severity", "focusNode", "focusLabel", "path", "value", "message",
-                                        "sourceShape", "constraintComponent"}
+    assert set(first["results"][0]) == {
+        "severity",
+        "focusNode",
+        "focusLabel",
+        "path",
+        "value",
+        "message",
+        "sourceShape",
+        "constraintComponent",
+    }
     labels = {group["label"] for group in body["focusNodes"]}
     assert "Bad" in labels  # focus nodes are shown with their labels
     graph = rdflib.Graph().parse(data=report.to_turtle(), format="turtle")
@@ -116,9 +136,12 @@ def test_report_in_every_form(broken_store):
 
 
 def test_unsupported_shape_feature_is_refused():
-    shapes = rdflib.Graph().parse(data="""
+    shapes = rdflib.Graph().parse(
+        data="""
         @prefix sh: <http://www.w3.org/ns/shacl#> .
-        <urn:s> a sh:NodeShape ; sh:targetClass <urn:C> ; sh:closed true .""", format="turtle")
+        <urn:s> a sh:NodeShape ; sh:targetClass <urn:C> ; sh:closed true .""",
+        format="turtle",
+    )
     with pytest.raises(UnsupportedShape):
         read_shapes(shapes)
 
@@ -130,5 +153,6 @@ def test_supported_list_matches_the_compiler():
 
 def test_compiled_queries_parse(mini_store):
     import pyoxigraph as ox
+
     for check in compile_shapes(shapes_graph(mini_store), IRIS.prefixes()):
         ox.Store().query(check.query)

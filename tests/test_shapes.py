@@ -9,15 +9,14 @@ from __future__ import annotations
 import pyshacl
 import pytest
 import rdflib
-from rdflib.namespace import OWL, RDF, RDFS
-
-from coopgraph.knowledge.build import build_into, run_reasoning, run_validation, shapes_graph, label_lookup
-from coopgraph.formats import RDF_FORMATS
-from coopgraph.namespaces import Iris
-from coopgraph.store.embedded import OxigraphStore
-from coopgraph.knowledge.validation import SUPPORTED, compile_shapes, read_shapes, validate_with_pyshacl
+from rdflib.namespace import OWL, RDF
 
 from conftest import ROOT
+from coopgraph.formats import RDF_FORMATS
+from coopgraph.knowledge.build import build_into, label_lookup, run_reasoning, run_validation, shapes_graph
+from coopgraph.knowledge.validation import SUPPORTED, compile_shapes, read_shapes, validate_with_pyshacl
+from coopgraph.namespaces import Iris
+from coopgraph.store.embedded import OxigraphStore
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 CG = rdflib.Namespace("https://w3id.org/coopgraph/ontology#")
@@ -45,13 +44,15 @@ def test_shapes_are_valid_shacl(shapes):
 
 def test_shapes_pass_pyshacl_meta_validation(shapes, onto):
     # meta_shacl=True makes pySHACL check the shapes against SHACL-for-SHACL before validating
-    conforms, _, text = pyshacl.validate(onto, shacl_graph=shapes, meta_shacl=True, inference="none",
-                                         allow_warnings=True, advanced=True)
+    conforms, _, text = pyshacl.validate(
+        onto, shacl_graph=shapes, meta_shacl=True, inference="none", allow_warnings=True, advanced=True
+    )
     assert isinstance(conforms, bool), text
 
 
 def _shacl_shacl() -> rdflib.Graph:
     from importlib.resources import files
+
     return rdflib.Graph().parse(files("pyshacl") / "assets" / "shacl-shacl.ttl")
 
 
@@ -68,9 +69,20 @@ def test_one_node_shape_per_class(shapes, onto):
 
 
 def test_only_the_supported_subset_is_used(shapes):
-    used = {str(p)[len(str(SH)):] for _, p, _ in shapes if str(p).startswith(str(SH))}
-    allowed = SUPPORTED | {"path", "property", "message", "severity", "prefixes", "declare", "prefix",
-                           "namespace", "select", "inversePath", "flags"}
+    used = {str(p)[len(str(SH)) :] for _, p, _ in shapes if str(p).startswith(str(SH))}
+    allowed = SUPPORTED | {
+        "path",
+        "property",
+        "message",
+        "severity",
+        "prefixes",
+        "declare",
+        "prefix",
+        "namespace",
+        "select",
+        "inversePath",
+        "flags",
+    }
     assert used <= allowed, used - allowed
     read_shapes(shapes)  # raises on anything the compiler refuses
     assert compile_shapes(shapes, IRIS.prefixes())
@@ -121,16 +133,20 @@ city:bad-code a cg:Municipality ; rdfs:label "Bad code"@en , "悪い"@ja ;
     cg:isInPrefecture <https://w3id.org/coopgraph/id/prefecture/aichi> ;
     cg:isInCountry <https://w3id.org/coopgraph/id/country/japan> ;
     cg:municipalityCode "7203" ; dct:source src:S1 .
-city:bad-qid a cg:Municipality ; rdfs:label "Bad item"@en ; cg:isInCountry <https://w3id.org/coopgraph/id/country/italy> ;
+city:bad-qid a cg:Municipality ; rdfs:label "Bad item"@en ;
+    cg:isInCountry <https://w3id.org/coopgraph/id/country/italy> ;
     cg:wikidata <http://www.wikidata.org/entity/X12> ; geo:lat "45.0"^^xsd:decimal ; dct:source src:S1 .
-city:no-english a cg:Municipality ; rdfs:label "英語なし"@ja ; cg:isInCountry <https://w3id.org/coopgraph/id/country/italy> ;
+city:no-english a cg:Municipality ; rdfs:label "英語なし"@ja ;
+    cg:isInCountry <https://w3id.org/coopgraph/id/country/italy> ;
     dct:source src:S1 .
-city:no-source a cg:Municipality ; rdfs:label "No source"@en ; cg:isInCountry <https://w3id.org/coopgraph/id/country/italy> .
+city:no-source a cg:Municipality ; rdfs:label "No source"@en ;
+    cg:isInCountry <https://w3id.org/coopgraph/id/country/italy> .
 pairing:one-sided a cg:Pairing ; rdfs:label "One-sided"@en ;
     cg:hasEuSideParticipant city:essen ; cg:startYear "2017"^^xsd:gYear ;
     schema:startDate "2023"^^xsd:gYear ; schema:endDate "2021-11"^^xsd:gYearMonth ; dct:source src:S1 .
 pairing:wrong-side a cg:Pairing ; rdfs:label "Wrong side"@en ; cg:isPairingIn programme:iuc ;
-    cg:hasEuSideParticipant city:kyoto ; cg:hasJapanSideParticipant city:turin ; cg:selectionDate "2021-09-24"^^xsd:date ;
+    cg:hasEuSideParticipant city:kyoto ; cg:hasJapanSideParticipant city:turin ;
+    cg:selectionDate "2021-09-24"^^xsd:date ;
     cg:hasTheme city:nowhere ; dct:source src:S1 .
 <https://w3id.org/coopgraph/id/claim/bad> a cg:Claim ; rdfs:label "Bad claim"@en ; cg:isClaimAbout programme:iurc ;
     cg:claimedProperty cg:numberOfEuSideParticipants ; cg:claimedValue "12"^^xsd:integer ; cg:isRetained true ;
@@ -160,7 +176,7 @@ def broken_store(curated_settings):
 def results_by_focus(report) -> dict[str, list]:
     out: dict[str, list] = {}
     for r in report.results:
-        out.setdefault(r.focus.value[len(ID):], []).append(r)
+        out.setdefault(r.focus.value[len(ID) :], []).append(r)
     return out
 
 
@@ -169,15 +185,20 @@ def test_broken_sample_is_caught_with_plain_messages(broken_store):
     found = results_by_focus(report)
     for focus, message in EXPECTED.items():
         assert any(r.message.startswith(message) and r.severity == "Violation" for r in found.get(focus, [])), (
-            focus, [r.message for r in found.get(focus, [])])
+            focus,
+            [r.message for r in found.get(focus, [])],
+        )
     one_sided = {r.message for r in found["pairing/one-sided"]}
     assert any(m.startswith("Name the one programme") for m in one_sided)
     assert any(m.startswith("The end date (2021-11) is before the start date") for m in one_sided)
-    assert any(m.startswith("An EU-side participant must not be a Japanese authority")
-               for m in (r.message for r in found["pairing/wrong-side"]))
+    assert any(
+        m.startswith("An EU-side participant must not be a Japanese authority")
+        for m in (r.message for r in found["pairing/wrong-side"])
+    )
     assert any(r.component == "ClassConstraintComponent" for r in found["pairing/wrong-side"])
-    assert any(m.startswith("Give the latitude and the longitude together")
-               for m in (r.message for r in found["city/bad-qid"]))
+    assert any(
+        m.startswith("Give the latitude and the longitude together") for m in (r.message for r in found["city/bad-qid"])
+    )
     # nothing else in the curated graph is reported as a violation
     assert set(focus for focus, rs in found.items() if any(r.severity == "Violation" for r in rs)) == set(EXPECTED)
 
@@ -186,7 +207,8 @@ def test_both_engines_agree_on_the_broken_sample(broken_store):
     graph = rdflib.Graph()
     for name in broken_store.view("asserted"):
         graph.parse(data=broken_store.dump(RDF_FORMATS["ntriples"], graph=name), format="nt")
-    reference = validate_with_pyshacl(graph, shapes_graph(broken_store), labels=label_lookup(broken_store),
-                                      prefixes=IRIS.prefixes())
+    reference = validate_with_pyshacl(
+        graph, shapes_graph(broken_store), labels=label_lookup(broken_store), prefixes=IRIS.prefixes()
+    )
     ours = run_validation(broken_store)
     assert sorted(r.key() for r in ours.results) == sorted(r.key() for r in reference.results)

@@ -20,8 +20,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
-from rdflib.compare import isomorphic
 import requests
+from rdflib.compare import isomorphic
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
@@ -29,8 +29,7 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 from conftest import LiveServer
 
 # Leaves out blank nodes (labels differ between stores) and the build's own metadata (time, version).
-PATTERN = ('?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o) '
-           '&& !STRSTARTS(STR(?s), "https://w3id.org/coopgraph/graph/"))')
+PATTERN = '?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o) && !STRSTARTS(STR(?s), "https://w3id.org/coopgraph/graph/"))'
 SELECT = f"SELECT ?s ?p ?o WHERE {{ {PATTERN} }} ORDER BY ?s ?p ?o LIMIT 300"
 CONSTRUCT = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {PATTERN} }} ORDER BY ?s ?p ?o LIMIT 300"
 ASK_TRUE = "ASK { ?s ?p ?o }"
@@ -100,6 +99,7 @@ def json_rows(body: dict, variables) -> list[tuple]:
         if "datatype" in binding:
             return rdflib.Literal(binding["value"], datatype=rdflib.URIRef(binding["datatype"]))
         return rdflib.Literal(binding["value"])
+
     assert body["head"]["vars"] == list(variables)
     return [tuple(term(b[v]) for v in variables) for b in body["results"]["bindings"]]
 
@@ -117,7 +117,8 @@ def xml_rows(document, variables) -> list[tuple]:
                 row[binding.getAttribute("name")] = rdflib.Literal(text, lang=node.getAttribute("xml:lang"))
             elif node.getAttribute("datatype"):
                 row[binding.getAttribute("name")] = rdflib.Literal(
-                    text, datatype=rdflib.URIRef(node.getAttribute("datatype")))
+                    text, datatype=rdflib.URIRef(node.getAttribute("datatype"))
+                )
             else:
                 row[binding.getAttribute("name")] = rdflib.Literal(text)
         rows.append(tuple(row[v] for v in variables))
@@ -165,8 +166,11 @@ def test_select_through_rdflib_sparqlstore_equals_in_process(server, expected_ro
 def test_ask_through_sparqlwrapper(server, reference, method, fmt):
     for query in (ASK_TRUE, ASK_FALSE):
         converted = wrapper(server, METHODS[method][0], fmt, query).query().convert()
-        value = converted["boolean"] if fmt == JSON else \
-            converted.getElementsByTagName("boolean")[0].firstChild.data == "true"
+        value = (
+            converted["boolean"]
+            if fmt == JSON
+            else converted.getElementsByTagName("boolean")[0].firstChild.data == "true"
+        )
         assert value is reference.query(query).value
 
 
@@ -193,11 +197,12 @@ def test_construct_through_rdflib_sparqlstore_equals_in_process(server, expected
     assert isomorphic(graph, expected_graph)
 
 
-@pytest.mark.parametrize("accept, parse_as", [("application/n-triples", "nt"), ("application/n-quads", "nquads"),
-                                              ("application/trig", "trig")])
+@pytest.mark.parametrize(
+    "accept, parse_as",
+    [("application/n-triples", "nt"), ("application/n-quads", "nquads"), ("application/trig", "trig")],
+)
 def test_construct_in_line_and_quad_formats(server, expected_graph, accept, parse_as):
-    response = requests.post(server.url + "/sparql", data={"query": CONSTRUCT}, headers={"Accept": accept},
-                             timeout=30)
+    response = requests.post(server.url + "/sparql", data={"query": CONSTRUCT}, headers={"Accept": accept}, timeout=30)
     assert response.headers["Content-Type"].split(";")[0] == accept
     dataset = rdflib.Dataset()
     dataset.parse(data=response.content, format=parse_as)
@@ -218,19 +223,30 @@ def test_malformed_query_is_a_400_with_its_position(server):
     assert body["details"]["line"] == 3 and "column" in body["details"]
 
 
-@pytest.mark.parametrize("request_kwargs", [
-    {"params": {"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"}},
-    {"params": {"query": "SELECT * WHERE { SERVICE ?where { ?s ?p ?o } }"}},
-    {"params": {"query": "LOAD <http://127.0.0.1:9/data.ttl>"}},
-    {"params": {"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}},
-    {"method": "POST", "data": "CLEAR ALL", "headers": {"Content-Type": "application/sparql-update"}},
-    {"method": "POST", "data": {"update": "DROP ALL"}},
-    {"method": "POST", "data": "<urn:a> <urn:b> <urn:c> .", "headers": {"Content-Type": "text/turtle"},
-     "params": {"graph": "urn:g"}},
-    {"method": "PUT", "data": "<urn:a> <urn:b> <urn:c> .", "headers": {"Content-Type": "text/turtle"},
-     "params": {"default": ""}},
-    {"method": "DELETE", "params": {"graph": "urn:g"}},
-])
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"params": {"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"}},
+        {"params": {"query": "SELECT * WHERE { SERVICE ?where { ?s ?p ?o } }"}},
+        {"params": {"query": "LOAD <http://127.0.0.1:9/data.ttl>"}},
+        {"params": {"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}},
+        {"method": "POST", "data": "CLEAR ALL", "headers": {"Content-Type": "application/sparql-update"}},
+        {"method": "POST", "data": {"update": "DROP ALL"}},
+        {
+            "method": "POST",
+            "data": "<urn:a> <urn:b> <urn:c> .",
+            "headers": {"Content-Type": "text/turtle"},
+            "params": {"graph": "urn:g"},
+        },
+        {
+            "method": "PUT",
+            "data": "<urn:a> <urn:b> <urn:c> .",
+            "headers": {"Content-Type": "text/turtle"},
+            "params": {"default": ""},
+        },
+        {"method": "DELETE", "params": {"graph": "urn:g"}},
+    ],
+)
 def test_service_load_update_and_graph_store_writes_are_refused(server, request_kwargs):
     kwargs = dict(request_kwargs)
     method = kwargs.pop("method", "GET")
@@ -252,8 +268,11 @@ def test_update_through_sparqlwrapper_is_refused(server):
 def test_the_service_description_parses_and_names_the_real_url(server, reference):
     url = server.url + "/sparql"
     sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
-    for accept, parse_as in (("text/turtle", "turtle"), ("application/ld+json", "json-ld"),
-                             ("application/rdf+xml", "xml")):
+    for accept, parse_as in (
+        ("text/turtle", "turtle"),
+        ("application/ld+json", "json-ld"),
+        ("application/rdf+xml", "xml"),
+    ):
         response = requests.get(url, headers={"Accept": accept}, timeout=30)
         assert response.headers["Content-Type"].split(";")[0] == accept
         graph = rdflib.Graph().parse(data=response.content, format=parse_as)
@@ -270,33 +289,40 @@ def test_repeated_requests_are_answered_304(server):
     url = server.url + "/sparql"
     first = requests.get(url, params={"query": ASK_TRUE}, timeout=30)
     assert first.status_code == 200 and first.headers["ETag"] and first.headers["Last-Modified"]
-    again = requests.get(url, params={"query": ASK_TRUE}, headers={"If-None-Match": first.headers["ETag"]},
-                         timeout=30)
+    again = requests.get(url, params={"query": ASK_TRUE}, headers={"If-None-Match": first.headers["ETag"]}, timeout=30)
     assert again.status_code == 304 and again.content == b""
-    since = requests.get(url, params={"query": ASK_TRUE}, headers={"If-Modified-Since": first.headers["Last-Modified"]},
-                         timeout=30)
+    since = requests.get(
+        url, params={"query": ASK_TRUE}, headers={"If-Modified-Since": first.headers["Last-Modified"]}, timeout=30
+    )
     assert since.status_code == 304
-    other = requests.get(url, params={"query": ASK_FALSE}, headers={"If-None-Match": first.headers["ETag"]},
-                         timeout=30)
+    other = requests.get(url, params={"query": ASK_FALSE}, headers={"If-None-Match": first.headers["ETag"]}, timeout=30)
     assert other.status_code == 200
 
 
 def test_query_answers_carry_server_timing_and_cors(server):
-    response = requests.post(server.url + "/sparql", data={"query": SELECT}, headers={"Origin": "https://example.org"},
-                             timeout=30)
+    response = requests.post(
+        server.url + "/sparql", data={"query": SELECT}, headers={"Origin": "https://example.org"}, timeout=30
+    )
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "total;dur=" in response.headers["Server-Timing"]
-    preflight = requests.options(server.url + "/sparql", headers={
-        "Origin": "https://example.org", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "Content-Type"}, timeout=30)
+    preflight = requests.options(
+        server.url + "/sparql",
+        headers={
+            "Origin": "https://example.org",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Content-Type",
+        },
+        timeout=30,
+    )
     assert preflight.status_code == 200
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
     assert "Content-Type" in preflight.headers["Access-Control-Allow-Headers"]
 
 
 def test_a_browser_gets_yasgui_from_our_own_package(server):
-    page = requests.get(server.url + "/sparql", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
-                        timeout=30)
+    page = requests.get(
+        server.url + "/sparql", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}, timeout=30
+    )
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
     assert "/static/yasgui/yasgui.min.js" in page.text and "https://" not in page.text.split("<main")[0]
     script = requests.get(server.url + "/static/yasgui/yasgui.min.js", timeout=30)
@@ -305,8 +331,10 @@ def test_a_browser_gets_yasgui_from_our_own_package(server):
 
 @pytest.fixture(scope="module")
 def short_limit_server(built_folder):
-    server = LiveServer(["serve", "--store", str(built_folder), "--workers", "1", "--threads", "4"],
-                        env={"COOPGRAPH_QUERY_TIMEOUT": "1.5"})
+    server = LiveServer(
+        ["serve", "--store", str(built_folder), "--workers", "1", "--threads", "4"],
+        env={"COOPGRAPH_QUERY_TIMEOUT": "1.5"},
+    )
     yield server
     server.stop()
 
@@ -437,15 +465,18 @@ def test_a_live_server_logs_one_line_per_request(built_folder):
             time.sleep(0.1)
         lines = _access_lines(log_path, marker)
         assert len(lines) == 20
-        assert all('"GET /sparql?query=ASK' in line and '" 200 ' in line and line.rstrip().endswith("ms")
-                   for line in lines)
+        assert all(
+            '"GET /sparql?query=ASK' in line and '" 200 ' in line and line.rstrip().endswith("ms") for line in lines
+        )
     finally:
         server.stop()
 
 
 def test_access_log_lines_still_waiting_are_written_when_the_server_stops(built_folder):
-    server = LiveServer(["serve", "--store", str(built_folder), "--workers", "2", "--threads", "4"],
-                        env={"COOPGRAPH_ACCESS_LOG_FLUSH_SECONDS": "600"})
+    server = LiveServer(
+        ["serve", "--store", str(built_folder), "--workers", "2", "--threads", "4"],
+        env={"COOPGRAPH_ACCESS_LOG_FLUSH_SECONDS": "600"},
+    )
     log_path = server.log.name
     marker = os.urandom(6).hex()
     try:
@@ -464,7 +495,7 @@ def test_serving_other_files_loads_them_outside_the_server_so_workers_stop_clean
     server = LiveServer(["serve", "--data", str(data), "--workers", "2", "--threads", "2"])
     log_path = server.log.name
     try:
-        answer = requests.get(server.url + "/sparql", params={"query": "ASK { ?s ?p \"A town\" }"}, timeout=30)
+        answer = requests.get(server.url + "/sparql", params={"query": 'ASK { ?s ?p "A town" }'}, timeout=30)
         assert answer.json()["boolean"] is True
     finally:
         server.stop()
@@ -477,7 +508,11 @@ def test_serving_other_files_loads_them_outside_the_server_so_workers_stop_clean
 def test_serving_a_broken_file_says_where_it_breaks(tmp_path):
     broken = tmp_path / "broken.ttl"
     broken.write_text('<urn:x:a> <urn:x:b> "unterminated .\n', encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "coopgraph.cli", "serve", "--data", str(broken), "--port", "1"],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "coopgraph.cli", "serve", "--data", str(broken), "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 2
     assert "broken.ttl, line 1" in run.stderr and "column" in run.stderr

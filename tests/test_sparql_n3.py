@@ -34,6 +34,5 @@ def test_accept_text_n3_is_answered_as_turtle_under_that_type(client):
 
 
 def test_n3_for_a_select_is_not_acceptable(client):
-    response = client.get("/sparql", query_string={"query": f"SELECT ?c WHERE {{ ?c a <{MINI}City> }}",
-                                                   "format": "n3"})
+    response = client.get("/sparql", query_string={"query": f"SELECT ?c WHERE {{ ?c a <{MINI}City> }}", "format": "n3"})
     assert response.status_code == 406

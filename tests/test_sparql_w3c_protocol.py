@@ -28,10 +28,20 @@ HT = rdflib.Namespace("http://www.w3.org/2011/http#")
 CNT = rdflib.Namespace("http://www.w3.org/2011/content#")
 HTS = rdflib.Namespace("http://www.w3.org/2011/http-statusCodes#")
 SRX = "{http://www.w3.org/2005/sparql-results#}"
-RESULT_TYPES = {"application/sparql-results+json", "application/sparql-results+xml", "text/csv",
-                "text/tab-separated-values"}
-RDF_TYPES = {"text/turtle": "turtle", "application/rdf+xml": "xml", "application/n-triples": "nt",
-             "application/ld+json": "json-ld", "application/n-quads": "nquads", "application/trig": "trig"}
+RESULT_TYPES = {
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+    "text/csv",
+    "text/tab-separated-values",
+}
+RDF_TYPES = {
+    "text/turtle": "turtle",
+    "application/rdf+xml": "xml",
+    "application/n-triples": "nt",
+    "application/ld+json": "json-ld",
+    "application/n-quads": "nquads",
+    "application/trig": "trig",
+}
 
 
 def load_manifest(path: Path) -> list[tuple[str, list[dict]]]:
@@ -56,15 +66,17 @@ def load_manifest(path: Path) -> list[tuple[str, list[dict]]]:
                 data = str(graph.value(body, CNT.chars)).encode(encoding)
             resp = graph.value(req, HT.resp)
             expected_boolean = graph.value(resp, MF.expectedBoolean)
-            steps.append({
-                "method": str(graph.value(req, HT.methodName)),
-                "path": str(graph.value(req, HT.absolutePath)),
-                "headers": headers,
-                "data": data,
-                "status": {str(s).rsplit("StatusCode", 1)[1] for s in graph.objects(resp, MF.expectedStatus)},
-                "format": str(graph.value(resp, MF.expectedFormat) or "") or None,
-                "boolean": None if expected_boolean is None else expected_boolean.toPython(),
-            })
+            steps.append(
+                {
+                    "method": str(graph.value(req, HT.methodName)),
+                    "path": str(graph.value(req, HT.absolutePath)),
+                    "headers": headers,
+                    "data": data,
+                    "status": {str(s).rsplit("StatusCode", 1)[1] for s in graph.objects(resp, MF.expectedStatus)},
+                    "format": str(graph.value(resp, MF.expectedFormat) or "") or None,
+                    "boolean": None if expected_boolean is None else expected_boolean.toPython(),
+                }
+            )
         tests.append((str(entry).rsplit("#", 1)[1], steps))
     return tests
 
@@ -73,8 +85,9 @@ TESTS = load_manifest(SUITE / "manifest.ttl")
 
 
 def _scratch_server(*extra: str) -> LiveServer:
-    return LiveServer(["serve", "--data", str(SUITE / "protocol-dataset.trig"), "--workers", "1", "--threads", "4",
-                       *extra])
+    return LiveServer(
+        ["serve", "--data", str(SUITE / "protocol-dataset.trig"), "--workers", "1", "--threads", "4", *extra]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -100,9 +113,8 @@ def read_only_server():
 
 def send(server, step: dict) -> requests.Response:
     # The manifest's paths start with /sparql/; the endpoint here is /sparql.
-    path = "/sparql" + step["path"][len("/sparql/"):]
-    return requests.request(step["method"], server.url + path, headers=step["headers"], data=step["data"],
-                            timeout=30)
+    path = "/sparql" + step["path"][len("/sparql/") :]
+    return requests.request(step["method"], server.url + path, headers=step["headers"], data=step["data"], timeout=30)
 
 
 def parse_boolean(response: requests.Response) -> bool:
@@ -167,8 +179,11 @@ def test_without_update_the_endpoint_refuses_updates_and_keeps_the_data(read_onl
     assert response.status_code == 403, response.text
     assert json.loads(response.content)["error"] == "forbidden"
     # and nothing changed: data1 is still in its graph
-    check = requests.get(read_only_server.url + "/sparql", params={
-        "query": "ASK { GRAPH <http://kasei.us/2009/09/sparql/data/data1.rdf> { ?s ?p ?o } }"}, timeout=30)
+    check = requests.get(
+        read_only_server.url + "/sparql",
+        params={"query": "ASK { GRAPH <http://kasei.us/2009/09/sparql/data/data1.rdf> { ?s ?p ?o } }"},
+        timeout=30,
+    )
     assert check.json()["boolean"] is True
 
 

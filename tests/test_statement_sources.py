@@ -40,11 +40,16 @@ def curated_files() -> dict[str, rdflib.Graph]:
 def records(graph: rdflib.Graph):
     """(subject, predicate, object, sources) of every statement record in a graph."""
     for node in graph.subjects(RDF.type, RDF.Statement):
-        yield (graph.value(node, RDF.subject), graph.value(node, RDF.predicate), graph.value(node, RDF.object),
-               set(graph.objects(node, DCT.source)))
+        yield (
+            graph.value(node, RDF.subject),
+            graph.value(node, RDF.predicate),
+            graph.value(node, RDF.object),
+            set(graph.objects(node, DCT.source)),
+        )
 
 
 # --- the records ------------------------------------------------------------------------
+
 
 def test_every_record_names_an_asserted_statement_and_only_sources_its_resource_cites(curated_files):
     """No invented attribution: a statement's sources are among those its resource already cites.
@@ -66,8 +71,11 @@ def test_every_record_names_an_asserted_statement_and_only_sources_its_resource_
 
 def test_the_spa_dates_name_the_rows_of_the_fact_sheet(curated_files):
     """The SPA cites 11 sources; each of its dates names only the row that gives it (facts.md section 3)."""
-    by_fact = {(str(p), str(o)): {str(s).rsplit("/", 1)[-1] for s in sources}
-               for s, p, o, sources in records(curated_files["statement-sources"]) if str(s) == SPA}
+    by_fact = {
+        (str(p), str(o)): {str(s).rsplit("/", 1)[-1] for s in sources}
+        for s, p, o, sources in records(curated_files["statement-sources"])
+        if str(s) == SPA
+    }
     assert by_fact[(CG + "entryIntoForceDate", "2025-01-01")] == {"S5", "S6"}
     assert by_fact[(CG + "provisionalApplicationDate", "2019-02-01")] == {"S4", "S11"}
     assert by_fact[(CG + "signingDate", "2018-07-17")] == {"S3", "S13"}
@@ -83,9 +91,12 @@ def test_records_are_plain_rdf_that_survives_every_export_format(built_store):
         back = ox.Store()
         back.load(text, RDF_FORMATS[name].oxigraph)
         assert len(back) == expected, name
-        assert bool(back.query(
-            "ASK { ?r <http://www.w3.org/1999/02/22-rdf-syntax-ns#subject> ?s ; "
-            "<http://purl.org/dc/terms/source> ?src }"))
+        assert bool(
+            back.query(
+                "ASK { ?r <http://www.w3.org/1999/02/22-rdf-syntax-ns#subject> ?s ; "
+                "<http://purl.org/dc/terms/source> ?src }"
+            )
+        )
 
 
 def test_a_record_asserts_nothing_and_the_reasoner_ignores_it(built_store):
@@ -100,6 +111,7 @@ def test_a_record_asserts_nothing_and_the_reasoner_ignores_it(built_store):
 
 # --- coverage -----------------------------------------------------------------------------
 
+
 def test_build_prints_the_coverage_and_the_check_lists_exactly_the_rest(built_store, tmp_path):
     coverage = statement_coverage(built_store)
     assert coverage.statements > 2000 and coverage.share >= 0.85
@@ -107,15 +119,20 @@ def test_build_prints_the_coverage_and_the_check_lists_exactly_the_rest(built_st
     assert len(unsourced) == coverage.unsourced
     result = CliRunner().invoke(cli, ["--root", str(ROOT), "build", "--store", "memory"], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
-    assert (f"Statement sources: {coverage.sourced:,} of {coverage.statements:,} statements "
-            f"({coverage.share:.1%})") in result.stdout
+    assert (
+        f"Statement sources: {coverage.sourced:,} of {coverage.statements:,} statements ({coverage.share:.1%})"
+    ) in result.stdout
 
 
 def test_build_fails_below_the_minimum_share(curated_settings):
     with pytest.raises(NotConforming, match="too few statements name their source"):
         build(curated_settings.with_overrides(min_statement_source_share=0.999))
-    result = CliRunner().invoke(cli, ["--root", str(ROOT), "build", "--store", "memory"],
-                                env={"COOPGRAPH_MIN_STATEMENT_SOURCE_SHARE": "0.999"}, catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        ["--root", str(ROOT), "build", "--store", "memory"],
+        env={"COOPGRAPH_MIN_STATEMENT_SOURCE_SHARE": "0.999"},
+        catch_exceptions=False,
+    )
     assert result.exit_code != 0 and "too few statements name their source" in result.stderr
 
 
@@ -143,14 +160,14 @@ def test_the_check_catches_a_statement_without_a_record():
 
 # --- the stored query, over a real server ---------------------------------------------
 
+
 def test_statement_sources_query_gives_each_fact_its_sources(live_server):
     url = live_server.url + "/api/queries/statement-sources/results"
     answer = requests.get(url, params={"subject": SPA, "predicate": CG + "entryIntoForceDate"}, timeout=30)
     assert answer.status_code == 200
     rows = answer.json()["rows"]
     assert {row["source"]["value"].rsplit("/", 1)[-1] for row in rows} == {"S5", "S6"}
-    assert all(row["object"]["value"] == "2025-01-01" and row["sourceLabel"]["value"].startswith("S")
-               for row in rows)
+    assert all(row["object"]["value"] == "2025-01-01" and row["sourceLabel"]["value"].startswith("S") for row in rows)
     everything = requests.get(url, params={"subject": SPA}, timeout=30).json()["rows"]
     predicates = {row["predicate"]["value"] for row in everything}
     assert {CG + "signingDate", CG + "entryIntoForceDate", CG + "celexNumber"} <= predicates
@@ -170,10 +187,11 @@ def test_only_high_confidence_wikidata_links_can_be_selected(live_server):
 
 # --- pages --------------------------------------------------------------------------------
 
+
 def test_each_fact_row_of_a_page_names_its_sources(client):
     html = client.get("/id/agreement/spa", headers={"Accept": "text/html"}).get_data(as_text=True)
-    row = html[html.index('href="/ontology#entryIntoForceDate"'):]
-    row = row[:row.index("</tr>")]
+    row = html[html.index('href="/ontology#entryIntoForceDate"') :]
+    row = row[: row.index("</tr>")]
     assert 'href="/id/source/S5"' in row and 'href="/id/source/S6"' in row
     assert 'href="/id/source/S3"' not in row
 
@@ -188,6 +206,7 @@ def test_a_medium_confidence_wikidata_link_says_so_on_the_page_and_in_the_json_t
 
 
 # --- contributions ------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def validator(built_store):
@@ -219,15 +238,18 @@ def test_a_contributed_statement_without_a_source_is_refused_with_a_readable_mes
 
 
 def test_a_record_or_the_subjects_source_in_the_contribution_is_enough(validator):
-    record = NEW_FACT + ('[] a rdf:Statement ; rdf:subject city:kobe ; rdf:predicate skos:altLabel ; '
-                         'rdf:object "Kobe City"@en ; dct:source src:S14 .\n')
+    record = NEW_FACT + (
+        "[] a rdf:Statement ; rdf:subject city:kobe ; rdf:predicate skos:altLabel ; "
+        'rdf:object "Kobe City"@en ; dct:source src:S14 .\n'
+    )
     assert not check(validator, record).has_violations
     assert not check(validator, NEW_FACT + "city:kobe dct:source src:S14 .\n").has_violations
 
 
 def test_a_record_without_a_source_fails_the_shape(validator):
-    record = NEW_FACT + ('[] a rdf:Statement ; rdf:subject city:kobe ; rdf:predicate skos:altLabel ; '
-                         'rdf:object "Kobe City"@en .\n')
+    record = NEW_FACT + (
+        '[] a rdf:Statement ; rdf:subject city:kobe ; rdf:predicate skos:altLabel ; rdf:object "Kobe City"@en .\n'
+    )
     report = check(validator, record)
     messages = [r.message for r in report.violations]
     assert any("Name the source(s) of this statement" in m for m in messages)
@@ -243,14 +265,18 @@ def test_the_ledger_keeps_each_contributed_statement_with_its_source(curated_set
     turtle = RDF_FORMATS["turtle"]
     with pytest.raises(NotConforming):
         submit(store, (PREFIXES + NEW_FACT).encode(), turtle, contributor="Ada", description="No source given")
-    record_text = NEW_FACT + ('[] a rdf:Statement ; rdf:subject city:kobe ; rdf:predicate skos:altLabel ; '
-                              'rdf:object "Kobe City"@en ; dct:source src:S14 .\n')
-    record, _ = submit(store, (PREFIXES + record_text).encode(), turtle, contributor="Ada",
-                       description="Kobe's English name, from S14")
+    record_text = NEW_FACT + (
+        "[] a rdf:Statement ; rdf:subject city:kobe ; rdf:predicate skos:altLabel ; "
+        'rdf:object "Kobe City"@en ; dct:source src:S14 .\n'
+    )
+    record, _ = submit(
+        store, (PREFIXES + record_text).encode(), turtle, contributor="Ada", description="Kobe's English name, from S14"
+    )
     assert store.count(record.graph) == 6
     queries, _ = load_stored_queries(curated_settings.queries_dir, curated_settings.iris.prefixes())
     query = queries["statement-sources"]
-    result, _ = run_stored_query(store, query, {"subject": ID + "city/kobe",
-                                                "predicate": "http://www.w3.org/2004/02/skos/core#altLabel"})
+    result, _ = run_stored_query(
+        store, query, {"subject": ID + "city/kobe", "predicate": "http://www.w3.org/2004/02/skos/core#altLabel"}
+    )
     rows = [{k: getattr(v, "value", v) for k, v in row.items()} for row in result.dicts()]
     assert {row["source"] for row in rows if row["object"] == "Kobe City"} == {ID + "source/S14"}

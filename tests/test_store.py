@@ -8,8 +8,8 @@ import pytest
 from coopgraph.errors import QuerySyntaxError, RdfSyntaxError, UsageError
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.namespaces import Iris
-from coopgraph.store.embedded import OxigraphStore
 from coopgraph.store.base import view_graphs
+from coopgraph.store.embedded import OxigraphStore
 from coopgraph.store.spec import open_spec
 
 EX = "https://example.org/mini#"
@@ -19,8 +19,14 @@ IRIS = Iris()
 
 def test_each_part_has_its_own_named_graph(mini_store):
     graphs = set(mini_store.graphs())
-    assert graphs == {IRIS.ontology_graph, IRIS.shapes_graph, IRIS.inferred_graph, IRIS.meta_graph,
-                      IRIS.data_graph("places"), IRIS.data_graph("pairings")}
+    assert graphs == {
+        IRIS.ontology_graph,
+        IRIS.shapes_graph,
+        IRIS.inferred_graph,
+        IRIS.meta_graph,
+        IRIS.data_graph("places"),
+        IRIS.data_graph("pairings"),
+    }
 
 
 def test_default_graph_is_the_union_without_the_shapes(mini_store):
@@ -28,8 +34,10 @@ def test_default_graph_is_the_union_without_the_shapes(mini_store):
     assert not mini_store.ask(shapes)
     assert mini_store.ask(shapes, default_graphs=[IRIS.shapes_graph])
     # data from two files and the ontology meet in the default graph
-    assert mini_store.ask(f"ASK {{ <{ID}pairing/alpha-gamma> <{EX}participant> ?c . ?c <{EX}code> ?code . "
-                          f"<{EX}City> a <http://www.w3.org/2002/07/owl#Class> }}")
+    assert mini_store.ask(
+        f"ASK {{ <{ID}pairing/alpha-gamma> <{EX}participant> ?c . ?c <{EX}code> ?code . "
+        f"<{EX}City> a <http://www.w3.org/2002/07/owl#Class> }}"
+    )
 
 
 def test_asserted_view_leaves_out_the_inferred_triples(mini_store):
@@ -50,15 +58,17 @@ def test_views_are_computed_from_the_graph_list():
 
 def test_bindings_are_values_not_text(mini_store):
     query = "SELECT ?s WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
-    assert mini_store.select(query, bindings={"label": ox.Literal("Alpha", language="en")}) == \
-        [{"s": ox.NamedNode(ID + "city/alpha")}]
+    assert mini_store.select(query, bindings={"label": ox.Literal("Alpha", language="en")}) == [
+        {"s": ox.NamedNode(ID + "city/alpha")}
+    ]
     hostile = ox.Literal('Alpha"@en } UNION { ?s ?p ?o } #')
     assert mini_store.select(query, bindings={"label": hostile}) == []
 
 
 def test_bound_variable_need_not_be_projected(mini_store):
-    rows = mini_store.select(f"SELECT ?code WHERE {{ ?city <{EX}code> ?code }}",
-                             bindings={"city": ox.NamedNode(ID + "city/alpha")})
+    rows = mini_store.select(
+        f"SELECT ?code WHERE {{ ?city <{EX}code> ?code }}", bindings={"city": ox.NamedNode(ID + "city/alpha")}
+    )
     assert [r["code"].value for r in rows] == ["01234"]
 
 
@@ -86,10 +96,9 @@ def test_replace_graphs_is_all_or_nothing():
     store = OxigraphStore(IRIS)
     store.replace_graphs({"urn:g:1": b'<urn:a> <urn:b> "1" .'}, RDF_FORMATS["ntriples"])
     with pytest.raises(SyntaxError):
-        store.replace_graphs({"urn:g:1": b'<urn:a> <urn:b> "2" .', "urn:g:2": b"<urn:broken"},
-                             RDF_FORMATS["ntriples"])
+        store.replace_graphs({"urn:g:1": b'<urn:a> <urn:b> "2" .', "urn:g:2": b"<urn:broken"}, RDF_FORMATS["ntriples"])
     assert store.count("urn:g:1") == 1 and store.count("urn:g:2") == 0
-    store.replace_graphs({"urn:g:2": b'<urn:x> <urn:y> <urn:z> .'}, RDF_FORMATS["ntriples"], drop=["urn:g:1"])
+    store.replace_graphs({"urn:g:2": b"<urn:x> <urn:y> <urn:z> ."}, RDF_FORMATS["ntriples"], drop=["urn:g:1"])
     assert store.graphs() == ["urn:g:2"]
 
 

@@ -1,7 +1,8 @@
-"""The store contract, on every backend: the embedded pyoxigraph store, a remote Virtuoso, a remote Oxigraph server.
+"""The store contract, on every backend: the embedded store, a remote Virtuoso, a remote Oxigraph server.
 
 Each test runs with the same assertions on all three (the ``virtuoso`` ones skip when Virtuoso
-is not installed, the ``oxigraph_server`` ones when the ``oxigraph`` command is not). What only a remote store has (server time limits, server row caps,
+is not installed, the ``oxigraph_server`` ones when the ``oxigraph`` command is not). What
+only a remote store has (server time limits, server row caps,
 credentials, an unreachable server) is tested at the end.
 """
 
@@ -17,18 +18,16 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from coopgraph.knowledge.build import build, build_into, label_lookup, run_reasoning, run_validation, shapes_graph
-from coopgraph.errors import (Forbidden, QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError,
-                              StoreError)
+from conftest import MINI, MINI_BASE, ROOT, SAMPLES, free_port, make_settings
+from coopgraph.errors import Forbidden, QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError
 from coopgraph.formats import RDF_FORMATS
+from coopgraph.knowledge.build import build, build_into, label_lookup, run_reasoning, run_validation, shapes_graph
+from coopgraph.knowledge.validation import validate_with_pyshacl
 from coopgraph.namespaces import OWL, RDFS, XSD, Iris
 from coopgraph.queries import load_stored_queries, run_stored_query
-from coopgraph.store.remote import RemoteStore
 from coopgraph.sparql import with_dataset
+from coopgraph.store.remote import RemoteStore
 from coopgraph.store.spec import open_spec
-from coopgraph.knowledge.validation import validate_with_pyshacl
-
-from conftest import MINI, MINI_BASE, ROOT, SAMPLES, free_port, make_settings
 
 EX = "https://example.org/mini#"
 IRIS = Iris(MINI_BASE)
@@ -96,10 +95,17 @@ def answer(result, cell=canonical):
 
 # --- the built miniature graph ---------------------------------------------------------------
 
+
 def test_each_part_has_its_own_named_graph(mini_any):
     store, _ = mini_any
-    assert set(store.graphs()) == {IRIS.ontology_graph, IRIS.shapes_graph, IRIS.inferred_graph, IRIS.meta_graph,
-                                   IRIS.data_graph("places"), IRIS.data_graph("pairings")}
+    assert set(store.graphs()) == {
+        IRIS.ontology_graph,
+        IRIS.shapes_graph,
+        IRIS.inferred_graph,
+        IRIS.meta_graph,
+        IRIS.data_graph("places"),
+        IRIS.data_graph("pairings"),
+    }
 
 
 def test_graph_patterns_see_our_graphs_only(mini_any):
@@ -113,8 +119,9 @@ def test_default_graph_is_the_union_without_the_shapes(mini_any):
     shapes = "ASK { ?s a <http://www.w3.org/ns/shacl#NodeShape> }"
     assert not store.ask(shapes)
     assert store.ask(shapes, default_graphs=[IRIS.shapes_graph])
-    assert store.ask(f"ASK {{ <{ID}pairing/alpha-gamma> <{EX}participant> ?c . ?c <{EX}code> ?code . "
-                     f"<{EX}City> a <{OWL}Class> }}")
+    assert store.ask(
+        f"ASK {{ <{ID}pairing/alpha-gamma> <{EX}participant> ?c . ?c <{EX}code> ?code . <{EX}City> a <{OWL}Class> }}"
+    )
     assert not store.ask("ASK { ?s ?p ?o }", default_graphs=[])
 
 
@@ -144,19 +151,22 @@ def test_answers_equal_the_embedded_store(mini_any, mini_reference):
     described = {str(t) for t in store.query(f"DESCRIBE <{ID}city/alpha>").triples}
     assert {str(t) for t in mini_reference.query(f"DESCRIBE <{ID}city/alpha>").triples} <= described
     for view in ("asserted", "inferred"):
-        assert answer(store.query(everything, default_graphs=store.view(view))) == \
-            answer(mini_reference.query(everything, default_graphs=mini_reference.view(view)))
+        assert answer(store.query(everything, default_graphs=store.view(view))) == answer(
+            mini_reference.query(everything, default_graphs=mini_reference.view(view))
+        )
 
 
 def test_bindings_are_values_not_text(mini_any):
     store, _ = mini_any
     query = f"SELECT ?s WHERE {{ ?s <{RDFS}label> ?label }}"
-    assert store.select(query, bindings={"label": ox.Literal("Alpha", language="en")}) == \
-        [{"s": ox.NamedNode(ID + "city/alpha")}]
+    assert store.select(query, bindings={"label": ox.Literal("Alpha", language="en")}) == [
+        {"s": ox.NamedNode(ID + "city/alpha")}
+    ]
     hostile = ox.Literal('Alpha"@en } UNION { ?s ?p ?o } #')
     assert store.select(query, bindings={"label": hostile}) == []
-    rows = store.select(f"SELECT ?code WHERE {{ ?city <{EX}code> ?code }}",
-                        bindings={"city": ox.NamedNode(ID + "city/alpha")})
+    rows = store.select(
+        f"SELECT ?code WHERE {{ ?city <{EX}code> ?code }}", bindings={"city": ox.NamedNode(ID + "city/alpha")}
+    )
     assert [r["code"].value for r in rows] == ["01234"]
 
 
@@ -208,6 +218,7 @@ def test_iter_triples_groups_by_subject(mini_any):
 
 # --- reasoning and validation give the reference tools' answers on every backend -------------
 
+
 def _owlrl_entailments(store) -> set[tuple]:
     graph = rdflib.Graph()
     for name in store.view("asserted"):
@@ -216,9 +227,11 @@ def _owlrl_entailments(store) -> set[tuple]:
     before = set(graph)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
     trivial = {OWL + "Thing", RDFS + "Resource", OWL + "NamedIndividual"}
-    return {(str(s), str(p), str(o)) for s, p, o in set(graph) - before
-            if isinstance(s, rdflib.URIRef) and str(s).startswith(ID) and str(p) != OWL + "sameAs"
-            and str(o) not in trivial}
+    return {
+        (str(s), str(p), str(o))
+        for s, p, o in set(graph) - before
+        if isinstance(s, rdflib.URIRef) and str(s).startswith(ID) and str(p) != OWL + "sameAs" and str(o) not in trivial
+    }
 
 
 def test_reasoning_equals_owlrl(mini_any):
@@ -231,20 +244,23 @@ def test_reasoning_equals_owlrl(mini_any):
 def test_validation_equals_pyshacl_on_broken_data(backend, store_factory):
     store = store_factory(backend)
     build_into(store, make_settings(MINI))
-    store.replace_graphs({store.iris.data_graph("broken"): (SAMPLES / "mini-broken.ttl").read_bytes()},
-                         RDF_FORMATS["turtle"])
+    store.replace_graphs(
+        {store.iris.data_graph("broken"): (SAMPLES / "mini-broken.ttl").read_bytes()}, RDF_FORMATS["turtle"]
+    )
     run_reasoning(store)
     ours = run_validation(store)
     data = rdflib.Graph()
     for name in store.view("asserted"):
         data.parse(data=store.dump(NT, graph=name), format="nt")
-    reference = validate_with_pyshacl(data, shapes_graph(store), labels=label_lookup(store),
-                                      prefixes=store.iris.prefixes())
+    reference = validate_with_pyshacl(
+        data, shapes_graph(store), labels=label_lookup(store), prefixes=store.iris.prefixes()
+    )
     assert ours.has_violations and len(ours.results) > 5
     assert sorted(r.key() for r in ours.results) == sorted(r.key() for r in reference.results)
 
 
 # --- writing -----------------------------------------------------------------------------------
+
 
 def test_replace_graphs_is_all_or_nothing(any_store):
     store = any_store
@@ -269,8 +285,11 @@ def test_terms_survive_the_round_trip(any_store):
     store.replace_graphs({graph: data}, RDF_FORMATS["turtle"])
     rows = store.select("SELECT ?o WHERE { <urn:s> <urn:p> ?o }")
     values = {row["o"] for row in rows if not isinstance(row["o"], ox.BlankNode)}
-    reference = {q.object for q in ox.parse(data, format=ox.RdfFormat.TURTLE)
-                 if not isinstance(q.object, ox.BlankNode) and not isinstance(q.subject, ox.BlankNode)}
+    reference = {
+        q.object
+        for q in ox.parse(data, format=ox.RdfFormat.TURTLE)
+        if not isinstance(q.object, ox.BlankNode) and not isinstance(q.subject, ox.BlankNode)
+    }
     assert values == reference
     blank = [row["o"] for row in rows if isinstance(row["o"], ox.BlankNode)]
     assert len(blank) == 1
@@ -283,8 +302,9 @@ def test_terms_survive_the_round_trip(any_store):
 def test_dump_and_bulk_load_a_graph(any_store, mini_reference, tmp_path):
     store = any_store
     path = tmp_path / "places.ttl"
-    path.write_bytes(mini_reference.dump(RDF_FORMATS["turtle"], graph=IRIS.data_graph("places"),
-                                         prefixes=IRIS.prefixes()))
+    path.write_bytes(
+        mini_reference.dump(RDF_FORMATS["turtle"], graph=IRIS.data_graph("places"), prefixes=IRIS.prefixes())
+    )
     copy = store.iris.graph_base + "copy"
     store.bulk_load_file(copy, path, RDF_FORMATS["turtle"])
     store.bulk_load_file(copy, path, RDF_FORMATS["turtle"])  # adds: the same triples again
@@ -301,18 +321,20 @@ def test_updates_and_version(any_store):
     meta = store.iris.meta_graph
     store.update(f'INSERT DATA {{ GRAPH <{meta}> {{ <{meta}> <http://purl.org/dc/terms/hasVersion> "v1" }} }}')
     assert store.version() == "v1"
-    store.update(f'DELETE WHERE {{ GRAPH <{meta}> {{ ?s ?p ?o }} }}')
+    store.update(f"DELETE WHERE {{ GRAPH <{meta}> {{ ?s ?p ?o }} }}")
     assert store.version() != "v1"
 
 
 # --- what only a remote store has ----------------------------------------------------------------
 
+
 @pytest.mark.virtuoso
 def test_remote_time_limit_stops_the_query(store_factory):
     store = store_factory("virtuoso")
     graph = store.iris.graph_base + "big"
-    store.replace_graphs({graph: [ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(str(i)))
-                                  for i in range(2000)]})
+    store.replace_graphs(
+        {graph: [ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(str(i))) for i in range(2000)]}
+    )
     started = time.monotonic()
     with pytest.raises(QueryTimeout):
         store.query("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }", timeout=1)
@@ -328,11 +350,17 @@ def test_remote_time_limit_on_oxigraph_server_answers_the_caller(oxigraph_server
     one), so the test runs it on a private server of its own, stopped at the end.
     """
     from coopgraph.store.oxigraph_server import LocalOxigraph
+
     with LocalOxigraph(tmp_path / "busy", timeout_seconds=5) as server:
         store = server.open_store(Iris("https://busy.example.org/coopgraph/"))
         graph = store.iris.graph_base + "big"
-        store.replace_graphs({graph: [ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"),
-                                              ox.Literal(str(i))) for i in range(2000)]})
+        store.replace_graphs(
+            {
+                graph: [
+                    ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(str(i))) for i in range(2000)
+                ]
+            }
+        )
         started = time.monotonic()
         with pytest.raises(QueryTimeout):
             store.query("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }", timeout=1)
@@ -346,8 +374,9 @@ def test_server_row_cap_is_flagged_and_paged_around(store_factory, virtuoso):
     store = store_factory("virtuoso")
     graph = store.iris.graph_base + "many"
     size = virtuoso.max_rows + 1500
-    store.replace_graphs({graph: [ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(str(i)))
-                                  for i in range(size)]})
+    store.replace_graphs(
+        {graph: [ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(str(i))) for i in range(size)]}
+    )
     assert store.count(graph) == size
     everything = "SELECT ?s WHERE { ?s ?p ?o }"
     with pytest.raises(StoreError) as caught:
@@ -363,8 +392,9 @@ def test_writes_past_virtuosos_transaction_limit_still_land_whole(store_factory,
     store = store_factory("virtuoso")
     source, copy = store.iris.graph_base + "source", store.iris.graph_base + "copy"
     size = 30_000  # well past the fixture's 2 MB TransactionAfterImageLimit, in one request
-    store.replace_graphs({source: [ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(f"v{i}"))
-                                   for i in range(size)]})
+    store.replace_graphs(
+        {source: [ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(f"v{i}")) for i in range(size)]}
+    )
     store.update(f"INSERT {{ GRAPH <{copy}> {{ ?s <urn:q> ?o }} }} WHERE {{ GRAPH <{source}> {{ ?s ?p ?o }} }}")
     assert store.count(source) == store.count(copy) == size
 
@@ -387,15 +417,26 @@ def test_an_unreachable_store_says_so():
     assert "cannot reach" in caught.value.message and "sparql+http://" in caught.value.hint
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("SELECT * WHERE { ?s ?p ?o }", "SELECT *\nFROM <urn:d> FROM NAMED <urn:n> WHERE { ?s ?p ?o }"),
-    ("SELECT * FROM <urn:old> FROM NAMED <urn:old2> { ?s ?p ?o } LIMIT 1",
-     "SELECT *\nFROM <urn:d> FROM NAMED <urn:n> { ?s ?p ?o } LIMIT 1"),
-    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "CONSTRUCT { ?s ?p ?o }\nFROM <urn:d> FROM NAMED <urn:n> WHERE { ?s ?p ?o }"),
-    ("CONSTRUCT WHERE { ?s ?p ?o }", "CONSTRUCT\nFROM <urn:d> FROM NAMED <urn:n> WHERE { ?s ?p ?o }"),
-    ("DESCRIBE <urn:x> LIMIT 3", "DESCRIBE <urn:x>\nFROM <urn:d> FROM NAMED <urn:n> LIMIT 3"),
-    ("PREFIX from: <urn:f#> ASK { ?s from:x ?o }", "PREFIX from: <urn:f#> ASK\nFROM <urn:d> FROM NAMED <urn:n> { ?s from:x ?o }"),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", "SELECT *\nFROM <urn:d> FROM NAMED <urn:n> WHERE { ?s ?p ?o }"),
+        (
+            "SELECT * FROM <urn:old> FROM NAMED <urn:old2> { ?s ?p ?o } LIMIT 1",
+            "SELECT *\nFROM <urn:d> FROM NAMED <urn:n> { ?s ?p ?o } LIMIT 1",
+        ),
+        (
+            "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+            "CONSTRUCT { ?s ?p ?o }\nFROM <urn:d> FROM NAMED <urn:n> WHERE { ?s ?p ?o }",
+        ),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", "CONSTRUCT\nFROM <urn:d> FROM NAMED <urn:n> WHERE { ?s ?p ?o }"),
+        ("DESCRIBE <urn:x> LIMIT 3", "DESCRIBE <urn:x>\nFROM <urn:d> FROM NAMED <urn:n> LIMIT 3"),
+        (
+            "PREFIX from: <urn:f#> ASK { ?s from:x ?o }",
+            "PREFIX from: <urn:f#> ASK\nFROM <urn:d> FROM NAMED <urn:n> { ?s from:x ?o }",
+        ),
+    ],
+)
 def test_the_dataset_is_named_in_the_query_text(query, expected):
     assert with_dataset(query, ["urn:d"], ["urn:n"]) == expected
     ox.Store().query(expected)  # still valid SPARQL
@@ -430,29 +471,55 @@ def test_curated_build_on_every_backend_answers_the_competency_questions_alike(c
             assert remote and name in VIRTUOSO_DEFECTS, f"{name}: {exc}"
             continue
         if remote and name in VIRTUOSO_DEFECTS:
-            assert answer(ours, text) != answer(reference, text), \
+            assert answer(ours, text) != answer(reference, text), (
                 f"{name}: Virtuoso now answers like the embedded store; drop it from VIRTUOSO_DEFECTS"
+            )
         else:
             assert answer(ours, text) == answer(reference, text), name
 
 
 @pytest.mark.virtuoso
 def test_cli_builds_into_virtuoso_and_queries_it(virtuoso, tmp_path):
-    env = {"COOPGRAPH_STORE": virtuoso.store_spec, "COOPGRAPH_STORE_USER": virtuoso.user,
-           "COOPGRAPH_STORE_PASSWORD": virtuoso.password, "PATH": "/usr/bin:/bin"}
+    env = {
+        "COOPGRAPH_STORE": virtuoso.store_spec,
+        "COOPGRAPH_STORE_USER": virtuoso.user,
+        "COOPGRAPH_STORE_PASSWORD": virtuoso.password,
+        "PATH": "/usr/bin:/bin",
+    }
     base = ["--root", str(MINI), "--base-iri", "https://cli.example.org/coopgraph/"]
-    built = subprocess.run([sys.executable, "-m", "coopgraph.cli", *base, "build"], env=env,
-                           capture_output=True, text=True, timeout=120)
+    built = subprocess.run(
+        [sys.executable, "-m", "coopgraph.cli", *base, "build"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert built.returncode == 0, built.stderr
     assert "https://cli.example.org/coopgraph/graph/inferred" in built.stdout
-    asked = subprocess.run([sys.executable, "-m", "coopgraph.cli", *base, "query", "--name", "labels",
-                            "--param", "language=ja", "--format", "csv"], env=env,
-                           capture_output=True, text=True, timeout=60)
+    asked = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coopgraph.cli",
+            *base,
+            "query",
+            "--name",
+            "labels",
+            "--param",
+            "language=ja",
+            "--format",
+            "csv",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert asked.returncode == 0, asked.stderr
     assert "アルファ" in asked.stdout and "ベータ" in asked.stdout
-    wrong = subprocess.run([sys.executable, "-m", "coopgraph.cli", *base, "build"],
-                           env={**env, "COOPGRAPH_STORE_PASSWORD": "wrong"}, capture_output=True, text=True,
-                           timeout=120)
+    wrong = subprocess.run(
+        [sys.executable, "-m", "coopgraph.cli", *base, "build"],
+        env={**env, "COOPGRAPH_STORE_PASSWORD": "wrong"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert wrong.returncode == 2 and "credentials" in wrong.stderr
 
 
@@ -460,19 +527,39 @@ def test_cli_builds_into_virtuoso_and_queries_it(virtuoso, tmp_path):
 def test_cli_options_name_the_update_endpoint_and_user(virtuoso, tmp_path):
     """--store-user and --store-update-url reach the backend (the password only from the environment)."""
     env = {"COOPGRAPH_STORE_PASSWORD": virtuoso.password, "PATH": "/usr/bin:/bin"}
-    base = [sys.executable, "-m", "coopgraph.cli", "--root", str(MINI),
-            "--base-iri", "https://cli-options.example.org/coopgraph/", "--store-user", virtuoso.user]
+    base = [
+        sys.executable,
+        "-m",
+        "coopgraph.cli",
+        "--root",
+        str(MINI),
+        "--base-iri",
+        "https://cli-options.example.org/coopgraph/",
+        "--store-user",
+        virtuoso.user,
+    ]
     query_url = virtuoso.store_spec.removeprefix("sparql+")
     update_url = query_url.rsplit("/", 1)[0] + "/sparql-auth"
-    built = subprocess.run([*base, "--store-update-url", update_url, "build", "--store", virtuoso.store_spec],
-                           env=env, capture_output=True, text=True, timeout=120)
+    built = subprocess.run(
+        [*base, "--store-update-url", update_url, "build", "--store", virtuoso.store_spec],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert built.returncode == 0, built.stderr
     assert "https://cli-options.example.org/coopgraph/graph/inferred" in built.stdout
 
     from coopgraph.store.virtuoso import free_port
+
     nowhere = f"http://127.0.0.1:{free_port()}/sparql"
-    refused = subprocess.run([*base, "--store-update-url", nowhere, "build", "--store", virtuoso.store_spec],
-                             env=env, capture_output=True, text=True, timeout=120)
+    refused = subprocess.run(
+        [*base, "--store-update-url", nowhere, "build", "--store", virtuoso.store_spec],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert refused.returncode != 0 and nowhere in refused.stderr, refused.stderr
 
 
@@ -485,27 +572,40 @@ def test_a_contribution_round_trip_on_every_backend(backend, backend_settings):
     from coopgraph.web import create_app
 
     base = f"https://c{uuid.uuid4().hex[:10]}.example.org/coopgraph/"
-    settings = backend_settings(backend, MINI, base_iri=base, contributor_tokens={"tok-ada": "Ada Testville"},
-                                maintainer_tokens={"tok-max": "Max Maintainer"})
+    settings = backend_settings(
+        backend,
+        MINI,
+        base_iri=base,
+        contributor_tokens={"tok-ada": "Ada Testville"},
+        maintainer_tokens={"tok-max": "Max Maintainer"},
+    )
     built, _ = build(settings)
     built.close()
     pairing = f"{base}id/pairing/backend-test"
-    data = (f'<{pairing}> a <https://example.org/mini#Pairing> ; '
-            f'<http://www.w3.org/2000/01/rdf-schema#label> "Backend test pairing"@en ;\n'
-            f'  <https://example.org/mini#participant> <{base}id/city/alpha>, <{base}id/city/gamma> ; '
-            f'<https://example.org/mini#euParticipant> <{base}id/city/gamma> .\n').encode()
+    data = (
+        f"<{pairing}> a <https://example.org/mini#Pairing> ; "
+        f'<http://www.w3.org/2000/01/rdf-schema#label> "Backend test pairing"@en ;\n'
+        f"  <https://example.org/mini#participant> <{base}id/city/alpha>, <{base}id/city/gamma> ; "
+        f"<https://example.org/mini#euParticipant> <{base}id/city/gamma> .\n"
+    ).encode()
     app = create_app(settings)
     client = app.test_client()
 
     def ask(query: str) -> bool:
-        answer = client.get("/sparql", query_string={"query": query}, headers={"Accept": "application/sparql-results+json"})
+        answer = client.get(
+            "/sparql", query_string={"query": query}, headers={"Accept": "application/sparql-results+json"}
+        )
         assert answer.status_code == 200, answer.get_data(as_text=True)
         return _json.loads(answer.data)["boolean"]
 
     before = client.get("/sparql", query_string={"query": "ASK {}"}).headers["ETag"]
-    answer = client.post("/api/contributions", data=data, content_type="text/turtle",
-                         query_string={"description": "A made-up pairing for a backend test"},
-                         headers={"Authorization": "Bearer tok-ada"})
+    answer = client.post(
+        "/api/contributions",
+        data=data,
+        content_type="text/turtle",
+        query_string={"description": "A made-up pairing for a backend test"},
+        headers={"Authorization": "Bearer tok-ada"},
+    )
     assert answer.status_code == 201, answer.get_json()
     cid = answer.get_json()["id"]
     assert client.get("/sparql", query_string={"query": "ASK {}"}).headers["ETag"] != before, "a write changes the ETag"
@@ -513,10 +613,15 @@ def test_a_contribution_round_trip_on_every_backend(backend, backend_settings):
     # the inverse property's entailment, and the provenance record
     assert ask(f"ASK {{ <{base}id/city/alpha> <https://example.org/mini#pairing> <{pairing}> }}")
     iris = settings.iris
-    assert ask(f"ASK {{ GRAPH <{iris.provenance_graph}> {{ <{iris.contribution_graph(cid)}> "
-               f"<http://www.w3.org/ns/prov#wasAttributedTo> ?agent }} }}")
-    withdrawn = client.delete(f"/api/contributions/{cid}", headers={"Authorization": "Bearer tok-max"},
-                              query_string={"reason": "end of the test"})
+    assert ask(
+        f"ASK {{ GRAPH <{iris.provenance_graph}> {{ <{iris.contribution_graph(cid)}> "
+        f"<http://www.w3.org/ns/prov#wasAttributedTo> ?agent }} }}"
+    )
+    withdrawn = client.delete(
+        f"/api/contributions/{cid}",
+        headers={"Authorization": "Bearer tok-max"},
+        query_string={"reason": "end of the test"},
+    )
     assert withdrawn.status_code == 200, withdrawn.get_json()
     assert not ask(f"ASK {{ <{pairing}> ?p ?o }}")
     assert not ask(f"ASK {{ <{base}id/city/alpha> <https://example.org/mini#pairing> <{pairing}> }}")
@@ -546,6 +651,7 @@ def test_a_graph_the_server_will_not_send_whole_is_read_by_predicate(store_facto
         if predicate is None:
             raise StoreError("the SPARQL store failed: FRVEC: array in for vectored over max vector length")
         return whole_or_part(graph, predicate)
+
     monkeypatch.setattr(store, "_graph_document", refuse_whole)
     got = set(store.iter_triples(graph))
     assert got == {quad.triple for quad in ox.parse(sent, format=ox.RdfFormat.N_TRIPLES)}
@@ -557,13 +663,30 @@ def test_cli_builds_into_oxigraph_server_from_its_query_url_alone(oxigraph_serve
     """Given only ``--store sparql+http://.../query``, updates go to /update and loads to /store (Oxigraph's names)."""
     env = {"COOPGRAPH_STORE": oxigraph_server.store_spec, "PATH": "/usr/bin:/bin"}
     base = ["--root", str(MINI), "--base-iri", "https://cli-oxigraph.example.org/coopgraph/"]
-    built = subprocess.run([sys.executable, "-m", "coopgraph.cli", *base, "build"], env=env,
-                           capture_output=True, text=True, timeout=120)
+    built = subprocess.run(
+        [sys.executable, "-m", "coopgraph.cli", *base, "build"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert built.returncode == 0, built.stderr
     assert "https://cli-oxigraph.example.org/coopgraph/graph/inferred" in built.stdout
-    asked = subprocess.run([sys.executable, "-m", "coopgraph.cli", *base, "query", "--name", "labels",
-                            "--param", "language=ja", "--format", "csv"], env=env,
-                           capture_output=True, text=True, timeout=60)
+    asked = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coopgraph.cli",
+            *base,
+            "query",
+            "--name",
+            "labels",
+            "--param",
+            "language=ja",
+            "--format",
+            "csv",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert asked.returncode == 0, asked.stderr
     assert "アルファ" in asked.stdout and "ベータ" in asked.stdout
     store = oxigraph_server.open_store(Iris("https://cli-oxigraph.example.org/coopgraph/"))

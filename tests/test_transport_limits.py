@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import os
 import socket
 import time
 
 import pytest
 import requests
 
-from coopgraph.knowledge.build import build
-
 from conftest import MINI, LiveServer, make_settings
+from coopgraph.knowledge.build import build
 from test_contributions import CONTRIBUTORS, pairing
 
 TOKEN = "tok-ada"
@@ -41,11 +39,17 @@ def home(tmp_path_factory):
 
 
 def serve(served_folder, home, *, workers="2", threads="4", **env):
-    settings = {"COOPGRAPH_CONTRIBUTOR_TOKENS": json.dumps(CONTRIBUTORS),
-                "COOPGRAPH_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT), "COOPGRAPH_MAX_REQUEST_BYTES": str(QUERY_LIMIT),
-                "HOME": str(home), "XDG_RUNTIME_DIR": "", **env}
-    return LiveServer(["serve", "--store", str(served_folder), "--workers", workers, "--threads", threads],
-                      env=settings, cwd=MINI)
+    settings = {
+        "COOPGRAPH_CONTRIBUTOR_TOKENS": json.dumps(CONTRIBUTORS),
+        "COOPGRAPH_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT),
+        "COOPGRAPH_MAX_REQUEST_BYTES": str(QUERY_LIMIT),
+        "HOME": str(home),
+        "XDG_RUNTIME_DIR": "",
+        **env,
+    }
+    return LiveServer(
+        ["serve", "--store", str(served_folder), "--workers", workers, "--threads", threads], env=settings, cwd=MINI
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,17 +59,24 @@ def server(served_folder, home):
     live.stop()
 
 
-def chunked_request(server, method: str, target: str, body: bytes, content_type: str,
-                    headers: dict | None = None, chunk: int = 50_000) -> tuple[int, dict, bytes]:
+def chunked_request(
+    server, method: str, target: str, body: bytes, content_type: str, headers: dict | None = None, chunk: int = 50_000
+) -> tuple[int, dict, bytes]:
     """Send ``body`` with ``Transfer-Encoding: chunked`` over a raw socket; return status, headers, body."""
-    head = [f"{method} {target} HTTP/1.1", f"Host: 127.0.0.1:{server.port}", f"Content-Type: {content_type}",
-            "Transfer-Encoding: chunked", "Accept: application/json", "Connection: close"]
+    head = [
+        f"{method} {target} HTTP/1.1",
+        f"Host: 127.0.0.1:{server.port}",
+        f"Content-Type: {content_type}",
+        "Transfer-Encoding: chunked",
+        "Accept: application/json",
+        "Connection: close",
+    ]
     head += [f"{name}: {value}" for name, value in (headers or {}).items()]
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
         sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
         try:
             for start in range(0, len(body), chunk):
-                piece = body[start:start + chunk]
+                piece = body[start : start + chunk]
                 sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
             sock.sendall(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
@@ -100,11 +111,13 @@ def contributions(server) -> list[str]:
 
 # --- bodies -------------------------------------------------------------------------------------
 
+
 def test_a_chunked_contribution_over_the_limit_is_413_and_nothing_is_stored(server):
     before = contributions(server)
     body = padded(pairing("chunked-big", "Chunked big"), UPLOAD_LIMIT + 150_000)
-    status, headers, payload = chunked_request(server, "POST", "/api/contributions?description=big", body,
-                                               "text/turtle", {"Authorization": f"Bearer {TOKEN}"})
+    status, headers, payload = chunked_request(
+        server, "POST", "/api/contributions?description=big", body, "text/turtle", {"Authorization": f"Bearer {TOKEN}"}
+    )
     assert status == 413, payload
     error = json.loads(payload)
     assert error["error"] == "payload-too-large" and error["status"] == 413
@@ -115,16 +128,24 @@ def test_a_chunked_contribution_just_over_the_upload_limit_is_413(server):
     """Under the site's largest body (an upload in a form) but over the upload limit: refused by its part."""
     before = contributions(server)
     body = padded(pairing("chunked-edge", "Chunked edge"), UPLOAD_LIMIT + 10)
-    status, _, payload = chunked_request(server, "POST", "/api/contributions?description=edge", body,
-                                         "text/turtle", {"Authorization": f"Bearer {TOKEN}"})
+    status, _, payload = chunked_request(
+        server, "POST", "/api/contributions?description=edge", body, "text/turtle", {"Authorization": f"Bearer {TOKEN}"}
+    )
     assert status == 413, payload
     assert contributions(server) == before
 
 
 def test_a_chunked_contribution_under_the_limit_is_stored_whole(server):
     body = padded(pairing("chunked-small", "Chunked small"), UPLOAD_LIMIT - 1_000)
-    status, _, payload = chunked_request(server, "POST", "/api/contributions?description=small", body,
-                                         "text/turtle", {"Authorization": f"Bearer {TOKEN}"}, chunk=7_001)
+    status, _, payload = chunked_request(
+        server,
+        "POST",
+        "/api/contributions?description=small",
+        body,
+        "text/turtle",
+        {"Authorization": f"Bearer {TOKEN}"},
+        chunk=7_001,
+    )
     assert status == 201, payload
     accepted = json.loads(payload)
     assert accepted["bytes"] == len(body)
@@ -147,10 +168,17 @@ def test_chunked_validation_under_the_limit_is_validated(server):
 def test_a_chunked_multipart_upload_over_the_limit_is_413(server):
     boundary = "----coopgraph-test"
     document = padded(pairing("multipart-big", "Multipart big"), UPLOAD_LIMIT + 100)
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.ttl\"\r\n"
-            f"Content-Type: text/turtle\r\n\r\n").encode() + document + f"\r\n--{boundary}--\r\n".encode()
-    status, _, payload = chunked_request(server, "POST", "/api/validate", body,
-                                         f"multipart/form-data; boundary={boundary}")
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.ttl"\r\n'
+            f"Content-Type: text/turtle\r\n\r\n"
+        ).encode()
+        + document
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    status, _, payload = chunked_request(
+        server, "POST", "/api/validate", body, f"multipart/form-data; boundary={boundary}"
+    )
     assert status == 413, payload
 
 
@@ -168,6 +196,7 @@ def test_a_chunked_query_over_the_request_limit_is_413_and_under_it_is_answered(
 
 # --- the control socket -------------------------------------------------------------------------
 
+
 def test_two_servers_at_once_share_no_control_socket(served_folder, home, server):
     second = serve(served_folder, home, workers="1", threads="2")
     try:
@@ -180,6 +209,7 @@ def test_two_servers_at_once_share_no_control_socket(served_folder, home, server
 
 
 # --- slow senders -------------------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_a_hundred_slow_senders_do_not_hold_the_threads_others_need(server):
@@ -204,7 +234,7 @@ def test_a_hundred_slow_senders_do_not_hold_the_threads_others_need(server):
             for index, sender in enumerate(senders):
                 sock, sent = sender
                 try:
-                    sock.send(request_bytes[sent % (len(request_bytes) - 4):][:1])
+                    sock.send(request_bytes[sent % (len(request_bytes) - 4) :][:1])
                     sender[1] += 1
                 except OSError:  # the server closed it (too slow): a new slow sender takes its place
                     closed_by_server += 1
@@ -240,8 +270,9 @@ def test_a_request_sent_too_slowly_gets_408_and_is_closed(served_folder, home):
         with requests.Session() as session:
             assert all(session.get(live.url + "/health", timeout=10).status_code == 200 for _ in range(5))
         with socket.create_connection(("127.0.0.1", live.port), timeout=10) as sock:
-            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n"
-                         b"Connection: close\r\n\r\n")
+            sock.sendall(
+                b"GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
             answer = b""
             while len(answer) < 100_000:
                 data = sock.recv(4096)
@@ -255,18 +286,34 @@ def test_a_request_sent_too_slowly_gets_408_and_is_closed(served_folder, home):
 
 # --- fair sharing -------------------------------------------------------------------------------
 
+
 def test_runaway_queries_of_one_client_leave_room_for_another(served_folder, home):
     """Eight runaway queries from one client: beyond its share they get 429; a light client is answered."""
-    live = serve(served_folder, home, COOPGRAPH_QUERY_TIMEOUT="3", COOPGRAPH_CLIENT_WAIT_SECONDS="1",
-                 COOPGRAPH_MAX_QUERIES_PER_CLIENT="2", COOPGRAPH_TRUSTED_PROXIES="127.0.0.1")
+    live = serve(
+        served_folder,
+        home,
+        COOPGRAPH_QUERY_TIMEOUT="3",
+        COOPGRAPH_CLIENT_WAIT_SECONDS="1",
+        COOPGRAPH_MAX_QUERIES_PER_CLIENT="2",
+        COOPGRAPH_TRUSTED_PROXIES="127.0.0.1",
+    )
     try:
+
         def runaway(_):
-            return requests.get(live.url + "/sparql", params={"query": RUNAWAY}, timeout=30,
-                                headers={"X-Forwarded-For": "192.0.2.1", "Connection": "close"})
+            return requests.get(
+                live.url + "/sparql",
+                params={"query": RUNAWAY},
+                timeout=30,
+                headers={"X-Forwarded-For": "192.0.2.1", "Connection": "close"},
+            )
 
         def light():
-            return requests.get(live.url + "/sparql", params={"query": CHEAP}, timeout=30,
-                                headers={"X-Forwarded-For": "192.0.2.2", "Connection": "close"})
+            return requests.get(
+                live.url + "/sparql",
+                params={"query": CHEAP},
+                timeout=30,
+                headers={"X-Forwarded-For": "192.0.2.2", "Connection": "close"},
+            )
 
         workers_before = {light().headers["X-Coopgraph-Worker"] for _ in range(10)}
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
@@ -280,8 +327,9 @@ def test_runaway_queries_of_one_client_leave_room_for_another(served_folder, hom
         assert refused, [a.status_code for a in heavy_answers]
         assert all(int(a.headers["Retry-After"]) >= 1 and a.json()["error"] == "too-many-requests" for a in refused)
         assert {a.status_code for a in heavy_answers} <= {429, 503}
-        assert light_answers and all(a.status_code == 200 for a in light_answers), \
-            [a.status_code for a in light_answers]
+        assert light_answers and all(a.status_code == 200 for a in light_answers), [
+            a.status_code for a in light_answers
+        ]
         # the runaway queries retired their workers (recycle isolation): fresh ones answer now
         deadline = time.monotonic() + 30
         workers_after: set = set()
@@ -303,8 +351,9 @@ def test_who_a_client_is(mini_settings):
 
     from coopgraph.web.fairshare import ClientIdentity
 
-    identify = ClientIdentity(mini_settings.with_overrides(contributor_tokens=CONTRIBUTORS,
-                                                           trusted_proxies="10.0.0.0/8"))
+    identify = ClientIdentity(
+        mini_settings.with_overrides(contributor_tokens=CONTRIBUTORS, trusted_proxies="10.0.0.0/8")
+    )
     app = Flask(__name__)
 
     def who(remote: str, **headers) -> str:

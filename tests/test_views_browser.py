@@ -16,16 +16,24 @@ import pytest
 from coopgraph.namespaces import ONTOLOGY
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "views"
 ID = "https://w3id.org/coopgraph/id/"
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
-                       reason="needs Chromium at /usr/bin/chromium (Debian package: chromium)"),
+    pytest.mark.skipif(
+        not os.access(CHROMIUM, os.X_OK), reason="needs Chromium at /usr/bin/chromium (Debian package: chromium)"
+    ),
 ]
 playwright_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (pip extra: test)")
 
@@ -78,6 +86,7 @@ def visit(browser, live_server):
     def open_page(path: str, size: str = "desktop") -> Visit:
         opened.append(Visit(browser, live_server.url, path, size))
         return opened[-1]
+
     yield open_page
     for page in opened:
         page.context.close()
@@ -96,8 +105,9 @@ def programme_members(store, programme: str) -> set[str]:
 
 
 def shown_nodes(page) -> set[str]:
-    return set(page.evaluate("window.coopgraphNetwork.nodes().filter(n => n.style('display') !== 'none')"
-                             ".map(n => n.id())"))
+    return set(
+        page.evaluate("window.coopgraphNetwork.nodes().filter(n => n.style('display') !== 'none').map(n => n.id())")
+    )
 
 
 def test_network_filters_by_programme_and_counts_what_the_graph_holds(visit, built_store):
@@ -131,10 +141,13 @@ def test_network_search_and_expand_a_node(visit):
     # a click on the node brings its neighbourhood from /network/neighbours.json
     page.page.locator("[data-network-canvas]").scroll_into_view_if_needed()
     page.page.wait_for_timeout(400)  # the search centres the node with a short animation
-    x, y = page.page.evaluate("""(iri) => {
+    x, y = page.page.evaluate(
+        """(iri) => {
         const cy = window.coopgraphNetwork, at = cy.getElementById(iri).renderedPosition();
         const box = cy.container().getBoundingClientRect();
-        return [box.left + at.x, box.top + at.y]; }""", ID + "city/koriyama")
+        return [box.left + at.x, box.top + at.y]; }""",
+        ID + "city/koriyama",
+    )
     with page.page.expect_response(lambda r: "/network/neighbours.json" in r.url) as answer:
         page.page.mouse.click(x, y)  # a real click on the node in the canvas
     neighbours = {n["id"] for n in answer.value.json()["nodes"]}
@@ -169,8 +182,9 @@ def test_timeline_groups_zoom_and_claims(visit):
     span = "() => { const w = window.coopgraphTimeline.getWindow(); return w.end - w.start; }"
     wide = page.page.evaluate(span)
     page.page.get_by_role("button", name="Zoom in").click()
-    page.page.wait_for_function("(wide) => { const w = window.coopgraphTimeline.getWindow(); "
-                                "return w.end - w.start < wide * 0.9; }", arg=wide)
+    page.page.wait_for_function(
+        "(wide) => { const w = window.coopgraphTimeline.getWindow(); return w.end - w.start < wide * 0.9; }", arg=wide
+    )
     page.assert_clean()
 
 

@@ -21,10 +21,13 @@ def test_health_reports_version_and_size(mini_app, mini_store):
     assert body == {"status": "ok", "version": mini_store.version(), "triples": mini_store.count()}
 
 
-@pytest.mark.parametrize("path, status, code", [
-    ("/no/such/page", 404, "not-found"),
-    ("/sparql?query=SELECT%20*%20WHERE%20%7B", 400, "query-syntax-error"),
-])
+@pytest.mark.parametrize(
+    "path, status, code",
+    [
+        ("/no/such/page", 404, "not-found"),
+        ("/sparql?query=SELECT%20*%20WHERE%20%7B", 400, "query-syntax-error"),
+    ],
+)
 def test_one_json_error_shape(mini_app, path, status, code):
     response = mini_app.test_client().get(path, headers={"Accept": "application/json"})
     body = response.get_json()

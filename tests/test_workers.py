@@ -14,17 +14,16 @@ import time
 import pytest
 import requests
 
-from coopgraph.knowledge.build import build
+from conftest import BACKENDS, MINI, LiveServer, make_settings
 from coopgraph.formats import RDF_FORMATS
+from coopgraph.knowledge.build import build
 from coopgraph.namespaces import Iris
 from coopgraph.store.remote import GRAPH_LIST_SECONDS
 from coopgraph.store.snapshots import SnapshotStore
 
-from conftest import BACKENDS, MINI, LiveServer, make_settings
-
 BASE = "https://workers.example.org/coopgraph/"
 IRIS = Iris(BASE)
-ASK = "ASK { <urn:coopgraph:test:written> <urn:coopgraph:test:by> \"the one writer\" }"
+ASK = 'ASK { <urn:coopgraph:test:written> <urn:coopgraph:test:by> "the one writer" }'
 
 
 def answers_by_worker(url: str, workers: int, attempts: int = 200) -> dict[str, list[bool]]:
@@ -53,17 +52,25 @@ def test_every_worker_serves_the_shared_store_and_sees_a_write(backend, tmp_path
         writer, _ = build(settings)
         writer.replace_graphs({}, drop=[g for g in writer.graphs() if IRIS.is_contribution_graph(g)])
         env = {"COOPGRAPH_STORE_USER": settings.store_user, "COOPGRAPH_STORE_PASSWORD": settings.store_password}
-    server = LiveServer(["serve", "--store", settings.store, "--workers", "2", "--threads", "2"],
-                        env={"COOPGRAPH_BASE_IRI": BASE, **env}, cwd=MINI)
+    server = LiveServer(
+        ["serve", "--store", settings.store, "--workers", "2", "--threads", "2"],
+        env={"COOPGRAPH_BASE_IRI": BASE, **env},
+        cwd=MINI,
+    )
     try:
         before = answers_by_worker(server.url, 2)
         assert len(before) == 2, "both workers should have answered"
         assert not any(answer for answers in before.values() for answer in answers)
 
         with writer.writer() as store:  # the one writer: a contribution lands in its own graph
-            store.replace_graphs({IRIS.contribution_graph("workers-test"):
-                                  b'<urn:coopgraph:test:written> <urn:coopgraph:test:by> "the one writer" .'},
-                                 RDF_FORMATS["ntriples"])
+            store.replace_graphs(
+                {
+                    IRIS.contribution_graph(
+                        "workers-test"
+                    ): b'<urn:coopgraph:test:written> <urn:coopgraph:test:by> "the one writer" .'
+                },
+                RDF_FORMATS["ntriples"],
+            )
 
         if backend != "oxigraph":  # each worker renews its list of the database's graphs every few seconds
             time.sleep(GRAPH_LIST_SECONDS)

@@ -21,17 +21,24 @@ LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 
 
 def test_using_graph_uri_becomes_using_before_every_where():
-    text = ("INSERT { GRAPH <http://g> { ?s a <http://T> } } WHERE { ?s ?p ?o } ;\n"
-            "DELETE WHERE { GRAPH <http://g> { ?s ?p 'WHERE' } } ;\n"
-            "DELETE { ?s ?p ?o } WHERE { ?s ?p ?o FILTER EXISTS { ?s ?p ?o } }")
+    text = (
+        "INSERT { GRAPH <http://g> { ?s a <http://T> } } WHERE { ?s ?p ?o } ;\n"
+        "DELETE WHERE { GRAPH <http://g> { ?s ?p 'WHERE' } } ;\n"
+        "DELETE { ?s ?p ?o } WHERE { ?s ?p ?o FILTER EXISTS { ?s ?p ?o } }"
+    )
     rewritten = with_using(text, ["http://a"], ["http://b"])
     assert rewritten.count("USING <http://a> USING NAMED <http://b> WHERE") == 2
     assert "DELETE WHERE" in rewritten and "'WHERE'" in rewritten
     assert with_using(text, [], []) == text
 
 
-@pytest.mark.parametrize("text", ["WITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
-                                  "INSERT { ?s ?p ?o } USING <http://x> WHERE { ?s ?p ?o }"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "WITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+        "INSERT { ?s ?p ?o } USING <http://x> WHERE { ?s ?p ?o }",
+    ],
+)
 def test_using_graph_uri_and_the_updates_own_dataset_conflict(text):
     with pytest.raises(UsageError):
         with_using(text, ["http://a"], [])
@@ -96,15 +103,20 @@ def memory_client(mini_settings):
 def test_a_refused_update_leaves_an_in_memory_store_as_it_was(memory_client):
     client, store = memory_client
     before = store.count()
-    bad = (f"INSERT DATA {{ GRAPH <https://w3id.org/coopgraph/graph/data/x> {{ <{ID}pairing/p> a <{EX}Pairing> ; "
-           f"<{EX}participant> <{ID}city/alpha> }} }}")
-    response = client.post("/sparql", data=bad, content_type="application/sparql-update",
-                           headers={"Authorization": "Bearer m"})
+    bad = (
+        f"INSERT DATA {{ GRAPH <https://w3id.org/coopgraph/graph/data/x> {{ <{ID}pairing/p> a <{EX}Pairing> ; "
+        f"<{EX}participant> <{ID}city/alpha> }} }}"
+    )
+    response = client.post(
+        "/sparql", data=bad, content_type="application/sparql-update", headers={"Authorization": "Bearer m"}
+    )
     assert response.status_code == 422
     assert json.loads(response.data)["details"]["report"]["hasViolations"] is True
     assert store.count() == before
-    good = (f"INSERT DATA {{ GRAPH <https://w3id.org/coopgraph/graph/data/x> {{ <{ID}city/q> a <{EX}City> ; "
-            f"<http://www.w3.org/2000/01/rdf-schema#label> \"Q\"@en }} }}")
+    good = (
+        f"INSERT DATA {{ GRAPH <https://w3id.org/coopgraph/graph/data/x> {{ <{ID}city/q> a <{EX}City> ; "
+        f'<http://www.w3.org/2000/01/rdf-schema#label> "Q"@en }} }}'
+    )
     response = client.post("/sparql", data={"update": good}, headers={"Authorization": "Bearer m"})
     assert response.status_code == 200, response.get_json()
     assert store.ask(f"ASK {{ <{ID}city/q> a <{EX}Place> }}")  # reasoned
@@ -120,8 +132,9 @@ def test_the_service_description_names_update_and_the_graph_store(memory_client)
 def test_the_setting_alone_cannot_open_a_public_server_to_anyone(tmp_path):
     data = tmp_path / "d.ttl"
     data.write_text("<http://a> <http://b> <http://c> .\n")
-    result = CliRunner().invoke(cli, ["serve", "--data", str(data), "--host", "0.0.0.0"],
-                                env={"COOPGRAPH_SPARQL_UPDATE": "anyone"})
+    result = CliRunner().invoke(
+        cli, ["serve", "--data", str(data), "--host", "0.0.0.0"], env={"COOPGRAPH_SPARQL_UPDATE": "anyone"}
+    )
     assert result.exit_code == 2
     assert "anyone on the network" in result.output
 
@@ -143,8 +156,7 @@ def test_the_curated_store_needs_a_token_even_when_anyone_may_write(mini_setting
 def test_writes_on_each_backend_apply_or_leave_nothing(kind, backend_settings):
     """The same update, refused and accepted, on the embedded store and on a remote one (Virtuoso)."""
     base = f"https://w{uuid.uuid4().hex[:10]}.example.org/coopgraph/"
-    settings = backend_settings(kind, MINI, base_iri=base, sparql_update="maintainers",
-                                maintainer_tokens={"m": "Max"})
+    settings = backend_settings(kind, MINI, base_iri=base, sparql_update="maintainers", maintainer_tokens={"m": "Max"})
     store, _ = build(settings)
     app = create_app(settings, store=store)
     app.config["TESTING"] = True

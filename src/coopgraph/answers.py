@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+
 import pyoxigraph as ox
 
 from . import formats
@@ -39,21 +40,31 @@ class AnswerFormat:
         return f"{self.media_type}; charset=utf-8" if text else self.media_type
 
 
-ANSWER_FORMATS: dict[str, AnswerFormat] = {f.name: f for f in (
-    AnswerFormat("json", "application/json", ".json", ("select", "ask"), "JSON (with labels)"),
-    AnswerFormat("csv", "text/csv", ".csv", ("select",), "CSV"),
-    AnswerFormat("tsv", "text/tab-separated-values", ".tsv", ("select",), "TSV"),
-    AnswerFormat("sparql-json", "application/sparql-results+json", ".srj", ("select", "ask"), "SPARQL JSON"),
-    AnswerFormat("sparql-xml", "application/sparql-results+xml", ".srx", ("select", "ask"), "SPARQL XML"),
-    AnswerFormat("jsonld", "application/ld+json", ".jsonld", ("graph",), "JSON-LD"),
-    AnswerFormat("turtle", "text/turtle", ".ttl", ("graph",), "Turtle"),
-    AnswerFormat("ntriples", "application/n-triples", ".nt", ("graph",), "N-Triples"),
-    AnswerFormat("rdfxml", "application/rdf+xml", ".rdf", ("graph",), "RDF/XML"),
-)}
+ANSWER_FORMATS: dict[str, AnswerFormat] = {
+    f.name: f
+    for f in (
+        AnswerFormat("json", "application/json", ".json", ("select", "ask"), "JSON (with labels)"),
+        AnswerFormat("csv", "text/csv", ".csv", ("select",), "CSV"),
+        AnswerFormat("tsv", "text/tab-separated-values", ".tsv", ("select",), "TSV"),
+        AnswerFormat("sparql-json", "application/sparql-results+json", ".srj", ("select", "ask"), "SPARQL JSON"),
+        AnswerFormat("sparql-xml", "application/sparql-results+xml", ".srx", ("select", "ask"), "SPARQL XML"),
+        AnswerFormat("jsonld", "application/ld+json", ".jsonld", ("graph",), "JSON-LD"),
+        AnswerFormat("turtle", "text/turtle", ".ttl", ("graph",), "Turtle"),
+        AnswerFormat("ntriples", "application/n-triples", ".nt", ("graph",), "N-Triples"),
+        AnswerFormat("rdfxml", "application/rdf+xml", ".rdf", ("graph",), "RDF/XML"),
+    )
+}
 
 #: Other names people type for the same formats.
-ANSWER_ALIASES = {"srj": "sparql-json", "srx": "sparql-xml", "xml": "sparql-xml", "ttl": "turtle",
-                  "json-ld": "jsonld", "nt": "ntriples", "rdf": "rdfxml"}
+ANSWER_ALIASES = {
+    "srj": "sparql-json",
+    "srx": "sparql-xml",
+    "xml": "sparql-xml",
+    "ttl": "turtle",
+    "json-ld": "jsonld",
+    "nt": "ntriples",
+    "rdf": "rdfxml",
+}
 
 FORMS = {"SELECT": "select", "ASK": "ask", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
 
@@ -86,12 +97,16 @@ def answer_format(name: str, kind: str) -> AnswerFormat:
     if key not in ANSWER_FORMATS:
         raise ParameterError("format", f"'{name[:40]}' is not a format of stored-query answers", expected=expected)
     if key not in fitting:
-        raise ParameterError("format", f"a {kind.upper() if kind != 'graph' else 'CONSTRUCT/DESCRIBE'} answer "
-                                       f"cannot be written as {key}", expected=expected)
+        raise ParameterError(
+            "format",
+            f"a {kind.upper() if kind != 'graph' else 'CONSTRUCT/DESCRIBE'} answer cannot be written as {key}",
+            expected=expected,
+        )
     return ANSWER_FORMATS[key]
 
 
 # --- the JSON shape ---------------------------------------------------------------------
+
 
 def cell(term, labels: dict[str, str]) -> dict | None:
     """One cell of the JSON shape: the term's type and value, an IRI's label, a literal's datatype or language."""
@@ -118,15 +133,28 @@ def page_iris(result) -> list:
     return [term for row in result.rows for term in row if isinstance(term, ox.NamedNode)]
 
 
-def answer_json(query: StoredQuery, result, bindings: dict, *, labels: dict[str, str], limit: int | None,
-                offset: int, has_more: bool, links: dict[str, str | None] | None = None) -> dict:
+def answer_json(
+    query: StoredQuery,
+    result,
+    bindings: dict,
+    *,
+    labels: dict[str, str],
+    limit: int | None,
+    offset: int,
+    has_more: bool,
+    links: dict[str, str | None] | None = None,
+) -> dict:
     """Build the documented JSON shape of a SELECT or ASK answer.
 
     ``links`` holds the ``next``/``prev`` URLs (None where there is no such page); the
     command line, which has no URLs, passes none and the keys are left out.
     """
-    body = {"query": query.name, "title": query.title, "form": query.form.lower(),
-            "parameters": {name: term_text(term) for name, term in bindings.items()}}
+    body = {
+        "query": query.name,
+        "title": query.title,
+        "form": query.form.lower(),
+        "parameters": {name: term_text(term) for name, term in bindings.items()},
+    }
     if result.kind == "ask":
         body["boolean"] = bool(result.value)
         return body
@@ -139,15 +167,27 @@ def answer_json(query: StoredQuery, result, bindings: dict, *, labels: dict[str,
     return body
 
 
-def render(query: StoredQuery, result, bindings: dict, fmt: AnswerFormat, *, store=None,
-           languages: tuple[str, ...] = ("en",), limit: int | None = None, offset: int = 0, has_more: bool = False,
-           links: dict[str, str | None] | None = None, prefixes: dict[str, str] | None = None,
-           timeout: float | None = None) -> bytes:
+def render(
+    query: StoredQuery,
+    result,
+    bindings: dict,
+    fmt: AnswerFormat,
+    *,
+    store=None,
+    languages: tuple[str, ...] = ("en",),
+    limit: int | None = None,
+    offset: int = 0,
+    has_more: bool = False,
+    links: dict[str, str | None] | None = None,
+    prefixes: dict[str, str] | None = None,
+    timeout: float | None = None,
+) -> bytes:
     """Write an answer in a format; the JSON shape fetches the labels of the page's IRIs (one query)."""
     if fmt.name == "json":
         labels = fetch_labels(store, page_iris(result), languages, timeout=timeout) if store is not None else {}
-        body = answer_json(query, result, bindings, labels=labels, limit=limit, offset=offset,
-                           has_more=has_more, links=links)
+        body = answer_json(
+            query, result, bindings, labels=labels, limit=limit, offset=offset, has_more=has_more, links=links
+        )
         return json.dumps(body, ensure_ascii=False).encode("utf-8")
     if result.kind == "graph":
         return formats.serialize_triples(result.triples, formats.RDF_FORMATS[fmt.name], prefixes)
@@ -155,4 +195,3 @@ def render(query: StoredQuery, result, bindings: dict, fmt: AnswerFormat, *, sto
     if result.kind == "ask":
         return formats.serialize_ask(result.value, results_format)
     return formats.serialize_select(result.variables, result.rows, results_format)
-

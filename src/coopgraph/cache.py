@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class PerVersion:
@@ -52,7 +53,7 @@ class Answers:
     def __init__(self, max_entries: int = 512, max_bytes: int = 256 * 1024):
         self.max_entries, self.max_bytes = max_entries, max_bytes
         self._lock = threading.Lock()
-        self._entries: "OrderedDict[str, Any]" = OrderedDict()
+        self._entries: OrderedDict[str, Any] = OrderedDict()
 
     def get(self, key: str):
         with self._lock:

@@ -25,9 +25,9 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS, *, at: int | None = None) -> 
         return text
     if at is not None:
         start = max(0, min(at - limit // 2, len(text) - limit))
-        return ("…" if start > 0 else "") + text[start:start + limit] + ("…" if start + limit < len(text) else "")
+        return ("…" if start > 0 else "") + text[start : start + limit] + ("…" if start + limit < len(text) else "")
     head = limit * 2 // 3
-    return text[:head] + "…" + text[len(text) - (limit - head):]
+    return text[:head] + "…" + text[len(text) - (limit - head) :]
 
 
 def _clip_details(details: dict) -> dict:
@@ -175,13 +175,24 @@ class SyntaxProblem(CoopgraphError):
     exit_code = 2
     code = "syntax-error"
 
-    def __init__(self, message: str, *, source: str | None = None, line: int | None = None,
-                 column: int | None = None, hint: str | None = None):
-        where = ", ".join(part for part in (
-            source,
-            f"line {line}" if line is not None else None,
-            f"column {column}" if column is not None else None,
-        ) if part)
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str | None = None,
+    ):
+        where = ", ".join(
+            part
+            for part in (
+                source,
+                f"line {line}" if line is not None else None,
+                f"column {column}" if column is not None else None,
+            )
+            if part
+        )
         full = f"{where}: {message}" if where else message
         details = {k: v for k, v in (("source", source), ("line", line), ("column", column)) if v is not None}
         super().__init__(full, hint=hint, details=details)
@@ -241,9 +252,11 @@ class ParameterError(UsageError):
     code = "invalid-parameter"
 
     def __init__(self, name: str, message: str, *, expected: str | None = None):
-        super().__init__(f"parameter '{excerpt(name, 100)}': {message}",
-                         hint=f"Expected {expected}." if expected else None,
-                         details={"parameter": name, **({"expected": expected} if expected else {})})
+        super().__init__(
+            f"parameter '{excerpt(name, 100)}': {message}",
+            hint=f"Expected {expected}." if expected else None,
+            details={"parameter": name, **({"expected": expected} if expected else {})},
+        )
         self.name = name
 
 
@@ -288,6 +301,7 @@ class StoreError(CoopgraphError):
 
 
 # --- errors that cross a process boundary ----------------------------------------------
+
 
 def error_reply(exc: CoopgraphError) -> tuple:
     """What a child process sends back for an error: plain values, picklable whatever the class."""

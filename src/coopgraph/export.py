@@ -15,8 +15,8 @@ import pyoxigraph as ox
 
 from .formats import RDF_FORMATS, RdfFormatInfo
 from .jsonld import Context, build_context, write_jsonld
-from .store.embedded import OxigraphStore
 from .store.base import Store
+from .store.embedded import OxigraphStore
 
 CHUNK = 50_000
 

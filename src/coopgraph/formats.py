@@ -12,8 +12,8 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 
@@ -32,18 +32,30 @@ class RdfFormatInfo:
     aliases: tuple[str, ...] = ()
 
 
-RDF_FORMATS: dict[str, RdfFormatInfo] = {f.name: f for f in (
-    RdfFormatInfo("turtle", "text/turtle", (".ttl",), ox.RdfFormat.TURTLE, aliases=("application/x-turtle",)),
-    RdfFormatInfo("jsonld", "application/ld+json", (".jsonld", ".json"), ox.RdfFormat.JSON_LD),
-    RdfFormatInfo("ntriples", "application/n-triples", (".nt",), ox.RdfFormat.N_TRIPLES),
-    RdfFormatInfo("rdfxml", "application/rdf+xml", (".rdf", ".owl", ".xml"), ox.RdfFormat.RDF_XML),
-    RdfFormatInfo("nquads", "application/n-quads", (".nq",), ox.RdfFormat.N_QUADS, quads=True),
-    RdfFormatInfo("trig", "application/trig", (".trig",), ox.RdfFormat.TRIG, quads=True),
-)}
+RDF_FORMATS: dict[str, RdfFormatInfo] = {
+    f.name: f
+    for f in (
+        RdfFormatInfo("turtle", "text/turtle", (".ttl",), ox.RdfFormat.TURTLE, aliases=("application/x-turtle",)),
+        RdfFormatInfo("jsonld", "application/ld+json", (".jsonld", ".json"), ox.RdfFormat.JSON_LD),
+        RdfFormatInfo("ntriples", "application/n-triples", (".nt",), ox.RdfFormat.N_TRIPLES),
+        RdfFormatInfo("rdfxml", "application/rdf+xml", (".rdf", ".owl", ".xml"), ox.RdfFormat.RDF_XML),
+        RdfFormatInfo("nquads", "application/n-quads", (".nq",), ox.RdfFormat.N_QUADS, quads=True),
+        RdfFormatInfo("trig", "application/trig", (".trig",), ox.RdfFormat.TRIG, quads=True),
+    )
+}
 
 #: Short names users type, mapped to canonical format names.
-FORMAT_ALIASES = {"ttl": "turtle", "json-ld": "jsonld", "nt": "ntriples", "xml": "rdfxml", "rdf": "rdfxml",
-                  "owl": "rdfxml", "nq": "nquads", "n-triples": "ntriples", "n-quads": "nquads"}
+FORMAT_ALIASES = {
+    "ttl": "turtle",
+    "json-ld": "jsonld",
+    "nt": "ntriples",
+    "xml": "rdfxml",
+    "rdf": "rdfxml",
+    "owl": "rdfxml",
+    "nq": "nquads",
+    "n-triples": "ntriples",
+    "n-quads": "nquads",
+}
 
 
 @dataclass(frozen=True)
@@ -54,12 +66,15 @@ class ResultFormatInfo:
     oxigraph: ox.QueryResultsFormat | None
 
 
-RESULT_FORMATS: dict[str, ResultFormatInfo] = {f.name: f for f in (
-    ResultFormatInfo("json", "application/sparql-results+json", ".srj", ox.QueryResultsFormat.JSON),
-    ResultFormatInfo("xml", "application/sparql-results+xml", ".srx", ox.QueryResultsFormat.XML),
-    ResultFormatInfo("csv", "text/csv", ".csv", ox.QueryResultsFormat.CSV),
-    ResultFormatInfo("tsv", "text/tab-separated-values", ".tsv", ox.QueryResultsFormat.TSV),
-)}
+RESULT_FORMATS: dict[str, ResultFormatInfo] = {
+    f.name: f
+    for f in (
+        ResultFormatInfo("json", "application/sparql-results+json", ".srj", ox.QueryResultsFormat.JSON),
+        ResultFormatInfo("xml", "application/sparql-results+xml", ".srx", ox.QueryResultsFormat.XML),
+        ResultFormatInfo("csv", "text/csv", ".csv", ox.QueryResultsFormat.CSV),
+        ResultFormatInfo("tsv", "text/tab-separated-values", ".tsv", ox.QueryResultsFormat.TSV),
+    )
+}
 
 
 def rdf_format(name: str) -> RdfFormatInfo:
@@ -71,8 +86,7 @@ def rdf_format(name: str) -> RdfFormatInfo:
     for info in RDF_FORMATS.values():
         if key == info.media_type or key in info.aliases or "." + key in info.extensions:
             return info
-    raise UsageError(f"unknown RDF format '{name}'",
-                     hint=f"Use one of: {', '.join(RDF_FORMATS)}.")
+    raise UsageError(f"unknown RDF format '{name}'", hint=f"Use one of: {', '.join(RDF_FORMATS)}.")
 
 
 def guess_rdf_format(filename: str) -> RdfFormatInfo:
@@ -81,8 +95,10 @@ def guess_rdf_format(filename: str) -> RdfFormatInfo:
     for info in RDF_FORMATS.values():
         if any(lower.endswith(ext) for ext in info.extensions):
             return info
-    raise UsageError(f"cannot tell the RDF format of '{filename}' from its extension",
-                     hint="Name the format with --format (turtle, jsonld, ntriples, rdfxml, trig, nquads).")
+    raise UsageError(
+        f"cannot tell the RDF format of '{filename}' from its extension",
+        hint="Name the format with --format (turtle, jsonld, ntriples, rdfxml, trig, nquads).",
+    )
 
 
 def media_type_format(media_type: str) -> RdfFormatInfo | None:
@@ -107,9 +123,15 @@ def syntax_position(message: str) -> tuple[int | None, int | None]:
     return (int(line) if line else None, int(column) if column else None)
 
 
-def parse_rdf(data: bytes | str, fmt: RdfFormatInfo, *, base_iri: str | None = None,
-              source: str = "<input>", to_graph: ox.NamedNode | None = None,
-              max_depth: int | None = DEFAULT_MAX_RDF_DEPTH) -> list[ox.Quad]:
+def parse_rdf(
+    data: bytes | str,
+    fmt: RdfFormatInfo,
+    *,
+    base_iri: str | None = None,
+    source: str = "<input>",
+    to_graph: ox.NamedNode | None = None,
+    max_depth: int | None = DEFAULT_MAX_RDF_DEPTH,
+) -> list[ox.Quad]:
     """Parse a document into quads, turning syntax errors into :class:`RdfSyntaxError`.
 
     Triples go to ``to_graph`` (the default graph if None); quads keep their graph.
@@ -125,13 +147,20 @@ def parse_rdf(data: bytes | str, fmt: RdfFormatInfo, *, base_iri: str | None = N
         message = str(exc)
         line, column = (exc.lineno, exc.offset) if exc.lineno else syntax_position(message)
         if "LoadDocumentCallback" in message or "remote context" in message.lower():
-            raise RdfSyntaxError("the JSON-LD document refers to a remote @context, which is never fetched",
-                                 source=source,
-                                 hint="Inline the @context object in the document.") from exc
+            raise RdfSyntaxError(
+                "the JSON-LD document refers to a remote @context, which is never fetched",
+                source=source,
+                hint="Inline the @context object in the document.",
+            ) from exc
         if line is None and fmt.name == "rdfxml":
             line, column = _locate_xml_error(data, fmt, base_iri, message)
-        raise RdfSyntaxError(_clean_parser_message(message), source=source, line=line, column=column,
-                             hint=f"Fix the {fmt.name} syntax at that place and try again.") from exc
+        raise RdfSyntaxError(
+            _clean_parser_message(message),
+            source=source,
+            line=line,
+            column=column,
+            hint=f"Fix the {fmt.name} syntax at that place and try again.",
+        ) from exc
     except ValueError as exc:
         raise RdfSyntaxError(str(exc), source=source) from exc
     if to_graph is not None and not fmt.quads:
@@ -157,6 +186,7 @@ def screen_xml(data: bytes | str, *, source: str = "<input>") -> None:
     entities (no handler is set), and its errors carry the line and column.
     """
     from xml.parsers import expat
+
     raw = data.encode("utf-8") if isinstance(data, str) else data
     limit = max(XML_EXPANSION_FLOOR, XML_EXPANSION_FACTOR * len(raw))
     total = 0
@@ -173,10 +203,14 @@ def screen_xml(data: bytes | str, *, source: str = "<input>") -> None:
 
     def declared(name, is_parameter, value, base, system_id, public_id, notation) -> None:
         if system_id is not None or public_id is not None:
-            raise RdfSyntaxError(f"the document declares an external XML entity '{name}' "
-                                 f"({system_id or public_id}), which is never loaded", source=source,
-                                 line=parser.CurrentLineNumber, column=parser.CurrentColumnNumber + 1,
-                                 hint="Write the text out in the document instead.")
+            raise RdfSyntaxError(
+                f"the document declares an external XML entity '{name}' "
+                f"({system_id or public_id}), which is never loaded",
+                source=source,
+                line=parser.CurrentLineNumber,
+                column=parser.CurrentColumnNumber + 1,
+                hint="Write the text out in the document instead.",
+            )
 
     parser = expat.ParserCreate()
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
@@ -186,14 +220,21 @@ def screen_xml(data: bytes | str, *, source: str = "<input>") -> None:
     try:
         parser.Parse(raw, True)
     except _Expanded:
-        raise RdfSyntaxError(f"the XML entities of this document expand to more than {limit:,} characters",
-                             source=source, line=parser.CurrentLineNumber,
-                             column=parser.CurrentColumnNumber + 1,
-                             hint="Write the text out instead of using nested XML entities.") from None
+        raise RdfSyntaxError(
+            f"the XML entities of this document expand to more than {limit:,} characters",
+            source=source,
+            line=parser.CurrentLineNumber,
+            column=parser.CurrentColumnNumber + 1,
+            hint="Write the text out instead of using nested XML entities.",
+        ) from None
     except expat.ExpatError as exc:
-        raise RdfSyntaxError(expat.errors.messages.get(exc.code, "the XML is not well formed"),
-                             source=source, line=exc.lineno, column=exc.offset + 1,
-                             hint="Fix the XML at that place and try again.") from None
+        raise RdfSyntaxError(
+            expat.errors.messages.get(exc.code, "the XML is not well formed"),
+            source=source,
+            line=exc.lineno,
+            column=exc.offset + 1,
+            hint="Fix the XML at that place and try again.",
+        ) from None
 
 
 class _LineByLine(io.RawIOBase):
@@ -209,17 +250,18 @@ class _LineByLine(io.RawIOBase):
     def readinto(self, buffer) -> int:
         if self.line >= len(self._lines):
             return 0
-        chunk = self._lines[self.line][:len(buffer)]
+        chunk = self._lines[self.line][: len(buffer)]
         if len(chunk) == len(self._lines[self.line]):
             self.line += 1
         else:
-            self._lines[self.line] = self._lines[self.line][len(chunk):]
-        buffer[:len(chunk)] = chunk
+            self._lines[self.line] = self._lines[self.line][len(chunk) :]
+        buffer[: len(chunk)] = chunk
         return len(chunk)
 
 
-def _locate_xml_error(data: bytes | str, fmt: RdfFormatInfo, base_iri: str | None,
-                      message: str) -> tuple[int | None, int | None]:
+def _locate_xml_error(
+    data: bytes | str, fmt: RdfFormatInfo, base_iri: str | None, message: str
+) -> tuple[int | None, int | None]:
     """Find where pyoxigraph's RDF/XML parser failed: it says what, not where.
 
     Parsing again one line at a time gives the line; the column is that of the value
@@ -255,7 +297,8 @@ def _clean_parser_message(message: str) -> str:
 #: and character references to any of them.
 _NOT_XML = re.compile(
     rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]"
-    rb"|&#(?:0*(?:[0-8]|1[124-9]|2\d|3[01]|65534|65535)|[xX]0*(?:[0-8bcefBCEF]|1[0-9a-fA-F]|[fF]{3}[eEfF]));")
+    rb"|&#(?:0*(?:[0-8]|1[124-9]|2\d|3[01]|65534|65535)|[xX]0*(?:[0-8bcefBCEF]|1[0-9a-fA-F]|[fF]{3}[eEfF]));"
+)
 XML_REPLACEMENT = "\ufffd".encode("utf-8")
 
 
@@ -275,8 +318,13 @@ _XSD = b"http://www.w3.org/2001/XMLSchema#"
 
 
 def _typed_number(match: re.Match) -> bytes:
-    kind = b"double" if match.group(3) else b"decimal" if match.group(2) is not None or \
-        match.group(1)[1:2] == b"." else b"integer"
+    kind = (
+        b"double"
+        if match.group(3)
+        else b"decimal"
+        if match.group(2) is not None or match.group(1)[1:2] == b"."
+        else b"integer"
+    )
     return b'"' + match.group(1) + b'"^^<' + _XSD + kind + b">"
 
 
@@ -290,11 +338,13 @@ def tsv_for_every_reader(data: bytes) -> bytes:
     return _SIGNED_NUMBER.sub(_typed_number, data)
 
 
-def serialize_triples(triples: Iterable[ox.Triple], fmt: RdfFormatInfo,
-                      prefixes: dict[str, str] | None = None) -> bytes:
+def serialize_triples(
+    triples: Iterable[ox.Triple], fmt: RdfFormatInfo, prefixes: dict[str, str] | None = None
+) -> bytes:
     """Serialise triples (a CONSTRUCT answer, a resource description) in an RDF format."""
     if fmt.name == "jsonld":
         from .jsonld import compact_triples
+
         return compact_triples(triples)
     kwargs = {"prefixes": prefixes} if prefixes and fmt.name in ("turtle", "trig", "rdfxml") else {}
     data = ox.serialize(list(triples), format=fmt.oxigraph, **kwargs)
@@ -302,6 +352,7 @@ def serialize_triples(triples: Iterable[ox.Triple], fmt: RdfFormatInfo,
 
 
 # --- SPARQL query results -----------------------------------------------------------
+
 
 def term_to_json(term) -> dict:
     """Encode one RDF term as a SPARQL 1.1 JSON results binding."""
@@ -317,17 +368,22 @@ def term_to_json(term) -> dict:
             out["datatype"] = term.datatype.value
         return out
     if isinstance(term, ox.Triple):
-        return {"type": "triple", "value": {"subject": term_to_json(term.subject),
-                                            "predicate": term_to_json(term.predicate),
-                                            "object": term_to_json(term.object)}}
+        return {
+            "type": "triple",
+            "value": {
+                "subject": term_to_json(term.subject),
+                "predicate": term_to_json(term.predicate),
+                "object": term_to_json(term.object),
+            },
+        }
     raise TypeError(f"not an RDF term: {term!r}")
 
 
 def select_to_json(variables: list[str], rows: Iterable[tuple]) -> bytes:
-    bindings = [{var: term_to_json(value) for var, value in zip(variables, row) if value is not None}
-                for row in rows]
-    return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}},
-                      ensure_ascii=False).encode("utf-8")
+    bindings = [{var: term_to_json(value) for var, value in zip(variables, row) if value is not None} for row in rows]
+    return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}}, ensure_ascii=False).encode(
+        "utf-8"
+    )
 
 
 def ask_to_json(value: bool) -> bytes:
@@ -371,7 +427,7 @@ def compact_iri(iri: str, prefixes: dict[str, str]) -> str:
             best = prefix
     if best is None:
         return f"<{iri}>"
-    return f"{best}:{iri[len(prefixes[best]):]}"
+    return f"{best}:{iri[len(prefixes[best]) :]}"
 
 
 def term_display(term, prefixes: dict[str, str] | None = None) -> str:
@@ -417,7 +473,7 @@ def rows_as_csv(variables: list[str], rows: Iterable[tuple], delimiter: str = ",
 
 def iter_chunks(data: bytes, size: int = 1 << 16) -> Iterator[bytes]:
     for start in range(0, len(data), size):
-        yield data[start:start + size]
+        yield data[start : start + size]
 
 
 def negotiate(accept: str | None, offered: list[str]) -> str:
@@ -464,6 +520,8 @@ def negotiate(accept: str | None, offered: list[str]) -> str:
         if best_key is None or key > best_key:
             best, best_key = media_type, key
     if best is None:
-        raise NotAcceptable(f"none of the requested media types ({accept}) can be produced here",
-                            hint=f"Ask for one of: {', '.join(offered)}.")
+        raise NotAcceptable(
+            f"none of the requested media types ({accept}) can be produced here",
+            hint=f"Ask for one of: {', '.join(offered)}.",
+        )
     return best

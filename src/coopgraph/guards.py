@@ -199,11 +199,13 @@ def check_query(text: str, max_depth: int | None = DEFAULT_MAX_QUERY_DEPTH) -> N
             f"the query nests more than {max_depth} levels deep (groups, brackets and unary operators; "
             f"line {line}); the limit is the max_query_depth setting",
             hint="Flatten the query: fewer nested groups, parentheses or repeated operators.",
-            details={"limit": max_depth, "setting": "max_query_depth", "line": line})
+            details={"limit": max_depth, "setting": "max_query_depth", "line": line},
+        )
 
 
-def check_rdf(data: bytes | str, format_name: str, max_depth: int | None = DEFAULT_MAX_RDF_DEPTH,
-              *, source: str = "<input>") -> None:
+def check_rdf(
+    data: bytes | str, format_name: str, max_depth: int | None = DEFAULT_MAX_RDF_DEPTH, *, source: str = "<input>"
+) -> None:
     """Refuse an RDF document (any format taken anywhere) that nests deeper than ``max_depth``.
 
     Turtle, TriG, N-Triples and N-Quads count ``[ ( {`` and ``<<``; JSON-LD the JSON
@@ -226,4 +228,5 @@ def check_rdf(data: bytes | str, format_name: str, max_depth: int | None = DEFAU
             f"{source}: the {format_name} document nests more than {max_depth} levels deep ({what}); "
             "the limit is the max_rdf_depth setting",
             hint="Flatten the data: give nested resources their own IRIs and describe them at the top level.",
-            details={"limit": max_depth, "setting": "max_rdf_depth", "source": source})
+            details={"limit": max_depth, "setting": "max_rdf_depth", "source": source},
+        )

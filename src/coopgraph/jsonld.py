@@ -11,8 +11,9 @@ checks the round trip); the context is embedded, so nothing is ever fetched to r
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Iterable, Iterator
+from typing import IO
 
 import pyoxigraph as ox
 
@@ -85,8 +86,11 @@ class Context:
             if definition.coercion == "@language":
                 entry["@container"] = "@language"
             elif definition.coercion is not None:
-                entry["@type"] = definition.coercion if definition.coercion == "@id" else \
-                    self.compact(definition.coercion, use_terms=False)
+                entry["@type"] = (
+                    definition.coercion
+                    if definition.coercion == "@id"
+                    else self.compact(definition.coercion, use_terms=False)
+                )
             context[definition.term] = entry
         return context
 
@@ -106,7 +110,7 @@ class Context:
             candidates = sorted([*candidates, *self._short], key=lambda pn: -len(pn[1]))
         for prefix, ns in candidates:  # longest namespace first: the first that fits wins
             if iri.startswith(ns):
-                local = iri[len(ns):]
+                local = iri[len(ns) :]
                 if local and not local.startswith("//") and ":" not in local.split("/")[0]:
                     out = f"{prefix}:{local}"
                     break
@@ -200,8 +204,11 @@ def _literal_object(term: ox.Literal, context: Context) -> dict:
 
 def node_object(subject, pairs: list[tuple], context: Context) -> dict:
     """Compact one subject's (predicate, object) pairs into a JSON-LD node object."""
-    node: dict = {"@id": f"_:{subject.value}" if isinstance(subject, ox.BlankNode)
-                  else context.compact(subject.value, use_terms=False)}
+    node: dict = {
+        "@id": f"_:{subject.value}"
+        if isinstance(subject, ox.BlankNode)
+        else context.compact(subject.value, use_terms=False)
+    }
     types: list[str] = []
     grouped: dict[str, list] = {}
     language_maps: dict[str, dict] = {}
@@ -215,13 +222,23 @@ def node_object(subject, pairs: list[tuple], context: Context) -> dict:
         if definition is not None and definition.coercion == "@language" and fits:
             entry = language_maps.setdefault(definition.term, {})
             existing = entry.get(obj.language)
-            entry[obj.language] = obj.value if existing is None else (
-                existing + [obj.value] if isinstance(existing, list) else [existing, obj.value])
+            entry[obj.language] = (
+                obj.value
+                if existing is None
+                else (existing + [obj.value] if isinstance(existing, list) else [existing, obj.value])
+            )
             continue
         if definition is not None and definition.coercion == "@language":
-            value, fits = _literal_object(obj, context) if isinstance(obj, ox.Literal) else \
-                ({"@id": context.compact(obj.value, use_terms=False)} if isinstance(obj, ox.NamedNode)
-                 else {"@id": f"_:{obj.value}"}), False
+            value, fits = (
+                _literal_object(obj, context)
+                if isinstance(obj, ox.Literal)
+                else (
+                    {"@id": context.compact(obj.value, use_terms=False)}
+                    if isinstance(obj, ox.NamedNode)
+                    else {"@id": f"_:{obj.value}"}
+                ),
+                False,
+            )
         key = definition.term if definition is not None and fits else context.compact(iri, use_terms=False)
         grouped.setdefault(key, []).append(value)
     if types:
@@ -289,6 +306,7 @@ def default_context() -> Context:
 def compact_triples(triples: Iterable[ox.Triple], context: Context | None = None) -> bytes:
     """Serialise a small set of triples (a query answer, a resource description) as JSON-LD."""
     import io
+
     ordered = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate)))
     buffer = io.BytesIO()
     write_jsonld(ordered, context or default_context(), buffer)

@@ -116,5 +116,5 @@ class Iris:
     def rewrite(self, iri: str) -> str:
         """Map an IRI written against the canonical base onto this deployment's base."""
         if self.base != CANONICAL_BASE and iri.startswith(CANONICAL_BASE):
-            return self.base + iri[len(CANONICAL_BASE):]
+            return self.base + iri[len(CANONICAL_BASE) :]
         return iri

@@ -16,9 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pyoxigraph as ox
 import yaml
@@ -32,14 +33,21 @@ log = logging.getLogger(__name__)
 
 PARAMETER_TYPES = ("iri", "string", "langstring", "integer", "decimal", "date", "year", "boolean")
 DEFAULT_DATATYPES = {
-    "integer": XSD + "integer", "decimal": XSD + "decimal", "date": XSD + "date",
-    "year": XSD + "gYear", "boolean": XSD + "boolean",
+    "integer": XSD + "integer",
+    "decimal": XSD + "decimal",
+    "date": XSD + "date",
+    "year": XSD + "gYear",
+    "boolean": XSD + "boolean",
 }
 EXPECTED = {
     "iri": "an absolute IRI (https://...) or a prefixed name such as id:city/koriyama",
-    "string": "a text", "langstring": "a text with a language tag, e.g. Kyoto@en",
-    "integer": "a whole number, e.g. 2017", "decimal": "a decimal number, e.g. 35.02",
-    "date": "a date as YYYY-MM-DD", "year": "a year as YYYY", "boolean": "true or false",
+    "string": "a text",
+    "langstring": "a text with a language tag, e.g. Kyoto@en",
+    "integer": "a whole number, e.g. 2017",
+    "decimal": "a decimal number, e.g. 35.02",
+    "date": "a date as YYYY-MM-DD",
+    "year": "a year as YYYY",
+    "boolean": "true or false",
 }
 _IRI_FORBIDDEN = re.compile(r'[\s<>"{}|^`\\]')
 _IRI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
@@ -53,12 +61,12 @@ class Parameter:
     required: bool = False
     default: str | None = None
     example: str | None = None
-    cls: str | None = None            # for iri: the class the value must be an instance of
-    enum: list[str] | None = None      # a fixed list of allowed values
-    enum_query: str | None = None      # a SELECT ?value ?label query giving the allowed values
-    datatype: str | None = None        # overrides the literal datatype of the type
-    language: str | None = None        # default language for langstring
-    label: str = ""                    # what a form calls the field (the name if empty)
+    cls: str | None = None  # for iri: the class the value must be an instance of
+    enum: list[str] | None = None  # a fixed list of allowed values
+    enum_query: str | None = None  # a SELECT ?value ?label query giving the allowed values
+    datatype: str | None = None  # overrides the literal datatype of the type
+    language: str | None = None  # default language for langstring
+    label: str = ""  # what a form calls the field (the name if empty)
     description_ja: str = ""
     enum_labels: dict[str, str] | None = None  # labels of fixed enumeration values, for dropdowns
 
@@ -112,18 +120,24 @@ class StoredQuery:
         for p in self.parameters:
             if p.name == name:
                 return p
-        raise ParameterError(name, "this query has no such parameter",
-                             expected=", ".join(p.name for p in self.parameters) or "no parameters")
+        raise ParameterError(
+            name,
+            "this query has no such parameter",
+            expected=", ".join(p.name for p in self.parameters) or "no parameters",
+        )
 
     def example_values(self) -> dict[str, str]:
         return {p.name: p.example for p in self.parameters if p.example is not None}
 
     def to_dict(self) -> dict:
         return {
-            "name": self.name, "title": self.title, "description": self.description,
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
             **({"title_ja": self.title_ja} if self.title_ja else {}),
             **({"description_ja": self.description_ja} if self.description_ja else {}),
-            "tags": self.tags, "form": self.form.lower(),
+            "tags": self.tags,
+            "form": self.form.lower(),
             "parameters": [p.to_dict() for p in self.parameters],
             **({"pagination": self.pagination} if self.pagination else {}),
             **({"columns": self.columns} if self.columns else {}),
@@ -169,8 +183,9 @@ def _text(value: Any, where: str, path: Path) -> tuple[str, str]:
     if isinstance(value, dict):
         unknown = set(value) - {"en", "ja"}
         if unknown:
-            raise StoredQueryError(str(path), f"{where} has unknown language(s) {', '.join(map(str, unknown))} "
-                                              "(give en and optionally ja)")
+            raise StoredQueryError(
+                str(path), f"{where} has unknown language(s) {', '.join(map(str, unknown))} (give en and optionally ja)"
+            )
         return str(value.get("en") or ""), str(value.get("ja") or "")
     if isinstance(value, (list, tuple)):
         raise StoredQueryError(str(path), f"{where} must be a text or a mapping {{en: ..., ja: ...}}")
@@ -198,8 +213,10 @@ def load_stored_query(path: Path, prefixes: Mapping[str, str] | None = None) -> 
     """Read one stored query, checking its header and its SPARQL; raise StoredQueryError."""
     prefixes = dict(PREFIXES if prefixes is None else prefixes)
     if not _QUERY_NAME.fullmatch(path.stem):
-        raise StoredQueryError(str(path), "the file name must be letters, digits, '-' or '_' followed by .rq "
-                                          "(it becomes the query's name in URLs)")
+        raise StoredQueryError(
+            str(path),
+            "the file name must be letters, digits, '-' or '_' followed by .rq (it becomes the query's name in URLs)",
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -228,8 +245,9 @@ def load_stored_query(path: Path, prefixes: Mapping[str, str] | None = None) -> 
         raw_params = {p.get("name"): p for p in raw_params if isinstance(p, dict)}
     if not isinstance(raw_params, dict):
         raise StoredQueryError(str(path), "parameters must be a mapping of name -> settings")
-    parameters = [_load_parameter(path, str(name), spec, variables, prologue(body), prefixes)
-                  for name, spec in raw_params.items()]
+    parameters = [
+        _load_parameter(path, str(name), spec, variables, prologue(body), prefixes) for name, spec in raw_params.items()
+    ]
     tags = header.get("tags") or []
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",") if t.strip()]
@@ -238,8 +256,7 @@ def load_stored_query(path: Path, prefixes: Mapping[str, str] | None = None) -> 
     description, description_ja = _text(header.get("description"), "description", path)
     description_ja = str(header.get("description_ja") or description_ja)
     pagination = header.get("pagination")
-    if pagination is not None and (isinstance(pagination, bool) or not isinstance(pagination, int)
-                                   or pagination <= 0):
+    if pagination is not None and (isinstance(pagination, bool) or not isinstance(pagination, int) or pagination <= 0):
         raise StoredQueryError(str(path), "pagination must be a positive whole number (the page size)")
     columns = header.get("columns") or {}
     if not isinstance(columns, dict) or not all(isinstance(v, str) and v.strip() for v in columns.values()):
@@ -247,10 +264,20 @@ def load_stored_query(path: Path, prefixes: Mapping[str, str] | None = None) -> 
     unknown = sorted(str(k) for k in columns if str(k) not in variables)
     if unknown:
         raise StoredQueryError(str(path), f"columns names variables the query does not have: {', '.join(unknown)}")
-    return StoredQuery(name=path.stem, path=path, title=title, description=description,
-                       description_ja=description_ja, title_ja=title_ja, text=body, form=form,
-                       tags=[str(t) for t in tags], parameters=parameters, pagination=pagination,
-                       columns={str(k): v.strip() for k, v in columns.items()})
+    return StoredQuery(
+        name=path.stem,
+        path=path,
+        title=title,
+        description=description,
+        description_ja=description_ja,
+        title_ja=title_ja,
+        text=body,
+        form=form,
+        tags=[str(t) for t in tags],
+        parameters=parameters,
+        pagination=pagination,
+        columns={str(k): v.strip() for k, v in columns.items()},
+    )
 
 
 def humanise(variable: str) -> str:
@@ -264,26 +291,44 @@ def without_comments(text: str) -> str:
     return "\n".join(line for line in text.strip().splitlines() if not line.lstrip().startswith("#"))
 
 
-def _load_parameter(path: Path, name: str, spec: Any, variables: set[str], query_prologue: str,
-                    prefixes: Mapping[str, str]) -> Parameter:
+def _load_parameter(
+    path: Path, name: str, spec: Any, variables: set[str], query_prologue: str, prefixes: Mapping[str, str]
+) -> Parameter:
     """Check one parameter's settings against the query and return it."""
     spec = spec or {}
     if not isinstance(spec, dict):
         raise StoredQueryError(str(path), f"parameter '{name}' must be a mapping")
     if not _VARIABLE_NAME.fullmatch(name):
-        raise StoredQueryError(str(path), f"parameter '{name}' must be named like a SPARQL variable "
-                                          "(letters, digits, '_')")
+        raise StoredQueryError(
+            str(path), f"parameter '{name}' must be named like a SPARQL variable (letters, digits, '_')"
+        )
     if name in RESERVED_NAMES:
-        raise StoredQueryError(str(path), f"parameter '{name}' has a reserved name "
-                                          f"({', '.join(RESERVED_NAMES)} control paging and formats); rename it")
+        raise StoredQueryError(
+            str(path),
+            f"parameter '{name}' has a reserved name "
+            f"({', '.join(RESERVED_NAMES)} control paging and formats); rename it",
+        )
     kind = str(spec.get("type", "string")).lower()
     if kind not in PARAMETER_TYPES:
-        raise StoredQueryError(str(path), f"parameter '{name}' has unknown type '{kind}' "
-                                          f"(use one of {', '.join(PARAMETER_TYPES)})")
+        raise StoredQueryError(
+            str(path), f"parameter '{name}' has unknown type '{kind}' (use one of {', '.join(PARAMETER_TYPES)})"
+        )
     if name not in variables:
         raise StoredQueryError(str(path), f"parameter '{name}' has no variable ?{name} in the query")
-    unknown = set(spec) - {"type", "description", "description_ja", "label", "required", "default", "example",
-                           "class", "enum", "enum_query", "datatype", "language"}
+    unknown = set(spec) - {
+        "type",
+        "description",
+        "description_ja",
+        "label",
+        "required",
+        "default",
+        "example",
+        "class",
+        "enum",
+        "enum_query",
+        "datatype",
+        "language",
+    }
     if unknown:
         raise StoredQueryError(str(path), f"parameter '{name}' has unknown setting(s) {', '.join(sorted(unknown))}")
     description, description_ja = _text(spec.get("description"), f"the description of '{name}'", path)
@@ -292,8 +337,11 @@ def _load_parameter(path: Path, name: str, spec: Any, variables: set[str], query
     if cls and kind != "iri":
         raise StoredQueryError(str(path), f"parameter '{name}' has a class but is not of type iri")
     parameter = Parameter(
-        name=name, type=kind, description=description,
-        description_ja=str(spec.get("description_ja") or description_ja), label=label,
+        name=name,
+        type=kind,
+        description=description,
+        description_ja=str(spec.get("description_ja") or description_ja),
+        label=label,
         required=bool(spec.get("required", False)),
         default=None if spec.get("default") is None else _scalar(spec.get("default")),
         example=None if spec.get("example") is None else _scalar(spec.get("example")),
@@ -307,15 +355,17 @@ def _load_parameter(path: Path, name: str, spec: Any, variables: set[str], query
             parameter.enum_labels = {_scalar(k): str(v) for k, v in enum.items()}
             enum = list(enum)
         if not isinstance(enum, list) or not enum:
-            raise StoredQueryError(str(path), f"the enum of parameter '{name}' must be a non-empty list "
-                                              "(or a mapping of value -> label)")
+            raise StoredQueryError(
+                str(path), f"the enum of parameter '{name}' must be a non-empty list (or a mapping of value -> label)"
+            )
         values = []
         for value in enum:
             try:
                 term = _convert(parameter, _scalar(value), prefixes)
             except ParameterError as exc:
-                raise StoredQueryError(str(path), f"the enum of parameter '{name}' holds an invalid value: "
-                                                  f"{exc.message}") from exc
+                raise StoredQueryError(
+                    str(path), f"the enum of parameter '{name}' holds an invalid value: {exc.message}"
+                ) from exc
             # IRIs are kept expanded, so a prefixed value and its full IRI are the same choice.
             values.append(term.value if kind == "iri" else _scalar(value))
         if parameter.enum_labels and kind == "iri":
@@ -329,8 +379,9 @@ def _load_parameter(path: Path, name: str, spec: Any, variables: set[str], query
             try:
                 to_term(parameter, value, prefixes)
             except ParameterError as exc:
-                raise StoredQueryError(str(path), f"the {label_} of parameter '{name}' is invalid: "
-                                                  f"{exc.message}") from exc
+                raise StoredQueryError(
+                    str(path), f"the {label_} of parameter '{name}' is invalid: {exc.message}"
+                ) from exc
     return parameter
 
 
@@ -345,8 +396,9 @@ def _check_enum_query(path: Path, name: str, text: str, query_prologue: str) -> 
     """Check a graph-drawn enumeration; it gets the stored query's prefixes, its own win."""
     full = f"{query_prologue}\n{text}" if query_prologue else text
     if sparql_text.query_form(full) != "SELECT" or "value" not in sparql_text.variables(full):
-        raise StoredQueryError(str(path), f"the enum_query of parameter '{name}' must be a SELECT giving "
-                                          "?value (and optionally ?label)")
+        raise StoredQueryError(
+            str(path), f"the enum_query of parameter '{name}' must be a SELECT giving ?value (and optionally ?label)"
+        )
     try:
         _check_syntax(path, full)
     except StoredQueryError as exc:
@@ -379,8 +431,9 @@ def _check_syntax(path: Path, body: str) -> None:
         raise StoredQueryError(str(path), f"the SPARQL cannot run: {exc}") from exc
 
 
-def load_stored_queries(folder: Path, prefixes: Mapping[str, str] | None = None
-                        ) -> tuple[dict[str, StoredQuery], list[StoredQueryError]]:
+def load_stored_queries(
+    folder: Path, prefixes: Mapping[str, str] | None = None
+) -> tuple[dict[str, StoredQuery], list[StoredQueryError]]:
     """Load every ``*.rq`` of a folder; broken ones are returned as errors and left out."""
     queries, errors = {}, []
     if not folder.is_dir():
@@ -398,7 +451,7 @@ def load_stored_queries(folder: Path, prefixes: Mapping[str, str] | None = None
 
 def _shown(raw: str, width: int = 80) -> str:
     """A user's value as quoted in an error message (shortened: messages are read, not parsed)."""
-    return raw if len(raw) <= width else raw[:width - 1] + "…"
+    return raw if len(raw) <= width else raw[: width - 1] + "…"
 
 
 def _convert(parameter: Parameter, raw: str, prefixes: Mapping[str, str]):
@@ -466,15 +519,22 @@ def to_term(parameter: Parameter, raw: str, prefixes: Mapping[str, str] | None =
     if parameter.enum is not None:
         allowed = [_convert(parameter, value, prefixes) for value in parameter.enum]
         if term not in allowed:
-            raise ParameterError(parameter.name, f"'{_shown(raw)}' is not one of the allowed values: "
-                                                 f"{', '.join(parameter.enum)}",
-                                 expected="one of " + ", ".join(parameter.enum))
+            raise ParameterError(
+                parameter.name,
+                f"'{_shown(raw)}' is not one of the allowed values: {', '.join(parameter.enum)}",
+                expected="one of " + ", ".join(parameter.enum),
+            )
     return term
 
 
-def bind_parameters(query: StoredQuery, raw: Mapping[str, Any], store=None,
-                    prefixes: Mapping[str, str] | None = None, *, timeout: float | None = None
-                    ) -> dict[str, object]:
+def bind_parameters(
+    query: StoredQuery,
+    raw: Mapping[str, Any],
+    store=None,
+    prefixes: Mapping[str, str] | None = None,
+    *,
+    timeout: float | None = None,
+) -> dict[str, object]:
     """Validate raw parameter values and return the bindings; unknown names are refused.
 
     With a store, IRIs of a parameter with a class must be instances of that class, and
@@ -484,8 +544,9 @@ def bind_parameters(query: StoredQuery, raw: Mapping[str, Any], store=None,
     known = {p.name for p in query.parameters}
     for name in raw:
         if name not in known:
-            raise ParameterError(name, "this query has no such parameter",
-                                 expected=", ".join(sorted(known)) or "no parameters")
+            raise ParameterError(
+                name, "this query has no such parameter", expected=", ".join(sorted(known)) or "no parameters"
+            )
     bindings = {}
     for parameter in query.parameters:
         value = raw.get(parameter.name)
@@ -504,15 +565,23 @@ def bind_parameters(query: StoredQuery, raw: Mapping[str, Any], store=None,
             is_instance = store.ask(
                 # `a/rdfs:subClassOf*` split in two: Virtuoso misses its zero-length case
                 f"ASK {{ {{ ?value a ?class }} UNION {{ ?value a/<{RDFS}subClassOf>+ ?class }} }}",
-                bindings={"value": term, "class": ox.NamedNode(parameter.cls)}, timeout=timeout)
+                bindings={"value": term, "class": ox.NamedNode(parameter.cls)},
+                timeout=timeout,
+            )
             if not is_instance:
-                raise ParameterError(parameter.name, f"<{_shown(term.value)}> is not a known {parameter.cls}",
-                                     expected=parameter.expected)
+                raise ParameterError(
+                    parameter.name,
+                    f"<{_shown(term.value)}> is not a known {parameter.cls}",
+                    expected=parameter.expected,
+                )
         if store is not None and parameter.enum_query:
             allowed = {row["value"] for row in store.select(parameter.enum_query, timeout=timeout) if "value" in row}
             if term not in allowed:
-                raise ParameterError(parameter.name, f"'{_shown(str(value))}' is not one of the allowed values",
-                                     expected=parameter.expected + ", one of the values the query's form offers")
+                raise ParameterError(
+                    parameter.name,
+                    f"'{_shown(str(value))}' is not one of the allowed values",
+                    expected=parameter.expected + ", one of the values the query's form offers",
+                )
         bindings[parameter.name] = term
     return bindings
 
@@ -538,8 +607,7 @@ def label_rank(literal, languages: tuple[str, ...]) -> int:
     return len(languages) + (0 if language == "" else 1)
 
 
-def fetch_labels(store, terms, languages: tuple[str, ...] = ("en",), *, timeout: float | None = None
-                 ) -> dict[str, str]:
+def fetch_labels(store, terms, languages: tuple[str, ...] = ("en",), *, timeout: float | None = None) -> dict[str, str]:
     """Return the best label of each IRI among ``terms``, in one query (IRI -> label).
 
     The IRIs come from the store's own answers and are written in their N-Triples form,
@@ -550,8 +618,9 @@ def fetch_labels(store, terms, languages: tuple[str, ...] = ("en",), *, timeout:
         return {}
     values = " ".join(str(ox.NamedNode(iri)) for iri in iris)
     predicates = "|".join(f"<{p}>" for p in LABEL_PROPERTIES)
-    rows = store.select(f"SELECT ?s ?l WHERE {{ VALUES ?s {{ {values} }} ?s {predicates} ?l FILTER(isLiteral(?l)) }}",
-                        timeout=timeout)
+    rows = store.select(
+        f"SELECT ?s ?l WHERE {{ VALUES ?s {{ {values} }} ?s {predicates} ?l FILTER(isLiteral(?l)) }}", timeout=timeout
+    )
     best: dict[str, tuple] = {}
     for row in rows:
         iri, label = row["s"].value, row["l"]
@@ -563,8 +632,15 @@ def fetch_labels(store, terms, languages: tuple[str, ...] = ("en",), *, timeout:
 
 # --- enumerations -----------------------------------------------------------------------
 
-def enumeration(parameter: Parameter, store, *, languages: tuple[str, ...] = ("en",), limit: int | None = None,
-                timeout: float | None = None) -> list[tuple[str, str]] | None:
+
+def enumeration(
+    parameter: Parameter,
+    store,
+    *,
+    languages: tuple[str, ...] = ("en",),
+    limit: int | None = None,
+    timeout: float | None = None,
+) -> list[tuple[str, str]] | None:
     """Return (value, label) choices for a parameter's dropdown, or None if it is free text.
 
     Fixed enumerations come from the header; graph-drawn ones from the parameter's
@@ -588,10 +664,13 @@ def enumeration(parameter: Parameter, store, *, languages: tuple[str, ...] = ("e
         missing = fetch_labels(store, [c[2] for c in choices if c[1] is None], languages, timeout=timeout)
         return [(value, label or missing.get(term.value, value)) for value, label, term in choices]
     if parameter.cls:
-        rows = store.select(f"SELECT DISTINCT ?value WHERE {{ {{ ?value a ?class }} UNION "
-                            f"{{ ?value a/<{RDFS}subClassOf>+ ?class }} FILTER(isIRI(?value)) }}",
-                            bindings={"class": ox.NamedNode(parameter.cls)},
-                            timeout=timeout, max_rows=None if limit is None else limit + 1)
+        rows = store.select(
+            f"SELECT DISTINCT ?value WHERE {{ {{ ?value a ?class }} UNION "
+            f"{{ ?value a/<{RDFS}subClassOf>+ ?class }} FILTER(isIRI(?value)) }}",
+            bindings={"class": ox.NamedNode(parameter.cls)},
+            timeout=timeout,
+            max_rows=None if limit is None else limit + 1,
+        )
         values = [row["value"] for row in rows]
         if limit is not None and len(values) > limit:
             return None
@@ -603,8 +682,10 @@ def enumeration(parameter: Parameter, store, *, languages: tuple[str, ...] = ("e
 
 # --- running ----------------------------------------------------------------------------
 
-def parse_page(limit: str | int | None, offset: str | int | None, *, max_rows: int | None = None
-               ) -> tuple[int | None, int]:
+
+def parse_page(
+    limit: str | int | None, offset: str | int | None, *, max_rows: int | None = None
+) -> tuple[int | None, int]:
     """Check the paging arguments of a request or command line; return (limit, offset)."""
     ceiling = f" up to {max_rows}" if max_rows else ""
 
@@ -616,16 +697,27 @@ def parse_page(limit: str | int | None, offset: str | int | None, *, max_rows: i
         if not re.fullmatch(r"[0-9]{1,12}", text) or int(text) < least:
             raise ParameterError(name, f"'{_shown(str(raw))}' is not {expected}", expected=expected)
         if name == "limit" and max_rows is not None and int(text) > max_rows:
-            raise ParameterError(name, f"{text} is more than the most rows one page may hold ({max_rows})",
-                                 expected=expected)
+            raise ParameterError(
+                name, f"{text} is more than the most rows one page may hold ({max_rows})", expected=expected
+            )
         return int(text)
+
     return whole("limit", limit, 1), whole("offset", offset, 0) or 0
 
 
-def run_stored_query(store, query: StoredQuery, raw: Mapping[str, Any] | None = None, *,
-                     limit: int | None = None, offset: int = 0, timeout: float | None = None,
-                     max_rows: int | None = None, prefixes: Mapping[str, str] | None = None,
-                     default_graphs: list[str] | None = None, bindings: Mapping[str, object] | None = None):
+def run_stored_query(
+    store,
+    query: StoredQuery,
+    raw: Mapping[str, Any] | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    timeout: float | None = None,
+    max_rows: int | None = None,
+    prefixes: Mapping[str, str] | None = None,
+    default_graphs: list[str] | None = None,
+    bindings: Mapping[str, object] | None = None,
+):
     """Bind the parameters and run the query; return (result, has_more).
 
     ``limit``/``offset`` page through the answer (the page size defaults to the header's
@@ -643,8 +735,9 @@ def run_stored_query(store, query: StoredQuery, raw: Mapping[str, Any] | None = 
         limit = min(limit, max_rows) if limit is not None else max_rows
     cap = None if limit is None else offset + limit + 1
     try:
-        result = store.query(query.text, bindings=bindings, timeout=timeout, max_rows=cap,
-                             default_graphs=default_graphs)
+        result = store.query(
+            query.text, bindings=bindings, timeout=timeout, max_rows=cap, default_graphs=default_graphs
+        )
     except QuerySyntaxError as exc:
         raise StoredQueryError(str(query.path), f"the SPARQL does not parse: {exc.message}") from exc
     has_more = False
@@ -667,5 +760,6 @@ def get_query(queries: Mapping[str, StoredQuery], name: str) -> StoredQuery:
     try:
         return queries[name]
     except KeyError:
-        raise NotFound(f"there is no stored query named '{name}'",
-                       hint=f"Known queries: {', '.join(sorted(queries)) or 'none'}.") from None
+        raise NotFound(
+            f"there is no stored query named '{name}'", hint=f"Known queries: {', '.join(sorted(queries)) or 'none'}."
+        ) from None

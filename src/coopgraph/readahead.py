@@ -26,10 +26,14 @@ RECV_BYTES = 64 * 1024
 #: A request head longer than this is handed over as it is: gunicorn refuses it with its own error.
 MAX_HEAD_BYTES = 64 * 1024
 
-_TIMEOUT_BODY = (b'{"error": "request-timeout", "status": 408, '
-                 b'"message": "the request was not sent in time; the connection is closed."}')
-TIMEOUT_ANSWER = (b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                  b"Content-Length: %d\r\n\r\n%s" % (len(_TIMEOUT_BODY), _TIMEOUT_BODY))
+_TIMEOUT_BODY = (
+    b'{"error": "request-timeout", "status": 408, '
+    b'"message": "the request was not sent in time; the connection is closed."}'
+)
+TIMEOUT_ANSWER = (
+    b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    b"Content-Length: %d\r\n\r\n%s" % (len(_TIMEOUT_BODY), _TIMEOUT_BODY)
+)
 
 READING, COMPLETE = "reading", "complete"
 
@@ -92,7 +96,7 @@ class RequestReader:
             line_end = self.buffer.find(b"\r\n", self.chunk_at)
             if line_end < 0:
                 return READING if len(self.buffer) - self.chunk_at <= 1024 else COMPLETE
-            size_text = bytes(self.buffer[self.chunk_at:line_end]).split(b";", 1)[0].strip()
+            size_text = bytes(self.buffer[self.chunk_at : line_end]).split(b";", 1)[0].strip()
             try:
                 size = int(size_text, 16)
             except ValueError:
@@ -144,8 +148,14 @@ class ReadAheadWorker(ThreadWorker):
     def finish_request(self, conn, fs):
         # A client may send its next request behind the last one: what gunicorn read ahead
         # goes through the same reading as a new request would.
-        if (self.alive and not fs.cancelled() and fs.exception() is None and fs.result() is True
-                and conn.parser is not None and conn.parser.unreader.buf.getvalue()):
+        if (
+            self.alive
+            and not fs.cancelled()
+            and fs.exception() is None
+            and fs.result() is True
+            and conn.parser is not None
+            and conn.parser.unreader.buf.getvalue()
+        ):
             self.read_request(conn, conn.parser.unreader.take_buffered())
             return
         super().finish_request(conn, fs)

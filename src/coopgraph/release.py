@@ -46,36 +46,62 @@ VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 class Artefact:
     """One kind of file a release holds, and how portals should call it."""
 
-    format: str           # an RDF format name, or "csv"
+    format: str  # an RDF format name, or "csv"
     suffix: str
     title: str
     description: str
-    media_type: str       # IANA media type of the (uncompressed) content
-    file_type: str        # code in the EU file-type authority table
+    media_type: str  # IANA media type of the (uncompressed) content
+    file_type: str  # code in the EU file-type authority table
     compress: str | None = None
-    view: str = "all"     # the graph view written (quad formats: every named graph)
+    view: str = "all"  # the graph view written (quad formats: every named graph)
 
 
 DUMPS: tuple[Artefact, ...] = (
-    Artefact("turtle", ".ttl", "Turtle dump",
-             "The whole graph (ontology, curated data and inferred triples, without the SHACL shapes) in Turtle.",
-             "text/turtle", "RDF_TURTLE"),
-    Artefact("ntriples", ".nt.gz", "N-Triples dump (gzip)",
-             "The whole graph (ontology, curated data and inferred triples, without the SHACL shapes) in "
-             "N-Triples, one triple per line, compressed with gzip.",
-             "application/n-triples", "RDF_N_TRIPLES", compress="gzip"),
-    Artefact("jsonld", ".jsonld", "JSON-LD dump",
-             "The whole graph (ontology, curated data and inferred triples, without the SHACL shapes) in JSON-LD, "
-             "compacted with the coopgraph context, which is embedded.",
-             "application/ld+json", "JSON_LD"),
-    Artefact("trig", ".trig", "TriG dump with named graphs",
-             "Every named graph (the ontology, one graph per data file, the inferred triples, the SHACL shapes "
-             "and the build's metadata) in TriG.",
-             "application/trig", "RDF_TRIG"),
-    Artefact("nquads", ".nq", "N-Quads dump with named graphs",
-             "Every named graph (the ontology, one graph per data file, the inferred triples, the SHACL shapes "
-             "and the build's metadata) in N-Quads, one quad per line.",
-             "application/n-quads", "RDF_N_QUADS"),
+    Artefact(
+        "turtle",
+        ".ttl",
+        "Turtle dump",
+        "The whole graph (ontology, curated data and inferred triples, without the SHACL shapes) in Turtle.",
+        "text/turtle",
+        "RDF_TURTLE",
+    ),
+    Artefact(
+        "ntriples",
+        ".nt.gz",
+        "N-Triples dump (gzip)",
+        "The whole graph (ontology, curated data and inferred triples, without the SHACL shapes) in "
+        "N-Triples, one triple per line, compressed with gzip.",
+        "application/n-triples",
+        "RDF_N_TRIPLES",
+        compress="gzip",
+    ),
+    Artefact(
+        "jsonld",
+        ".jsonld",
+        "JSON-LD dump",
+        "The whole graph (ontology, curated data and inferred triples, without the SHACL shapes) in JSON-LD, "
+        "compacted with the coopgraph context, which is embedded.",
+        "application/ld+json",
+        "JSON_LD",
+    ),
+    Artefact(
+        "trig",
+        ".trig",
+        "TriG dump with named graphs",
+        "Every named graph (the ontology, one graph per data file, the inferred triples, the SHACL shapes "
+        "and the build's metadata) in TriG.",
+        "application/trig",
+        "RDF_TRIG",
+    ),
+    Artefact(
+        "nquads",
+        ".nq",
+        "N-Quads dump with named graphs",
+        "Every named graph (the ontology, one graph per data file, the inferred triples, the SHACL shapes "
+        "and the build's metadata) in N-Quads, one quad per line.",
+        "application/n-quads",
+        "RDF_N_QUADS",
+    ),
 )
 
 #: The spreadsheet tables: a stored query each, in resources/tables/.
@@ -85,7 +111,7 @@ TABLES: tuple[str, ...] = ("pairings", "programmes", "cities", "documents")
 @dataclass(frozen=True)
 class ReleaseFile:
     name: str
-    kind: str             # "dump" or "table"
+    kind: str  # "dump" or "table"
     format: str
     title: str
     description: str
@@ -114,48 +140,68 @@ class Release:
         for item in self.files:
             if item.name == name:
                 return item
-        raise NotFound(f"release {self.version} has no file '{name}'",
-                       hint=f"Its files are: {', '.join(f.name for f in self.files)}.")
+        raise NotFound(
+            f"release {self.version} has no file '{name}'",
+            hint=f"Its files are: {', '.join(f.name for f in self.files)}.",
+        )
 
     @property
     def description_path(self) -> Path:
         return self.path / DESCRIPTION
 
     def to_dict(self) -> dict:
-        return {"version": self.version, "created": utc_timestamp(self.created), "graphVersion": self.graph_version,
-                "triples": self.triples, "description": DESCRIPTION, "checksums": CHECKSUMS,
-                "files": [f.to_dict() for f in self.files], "statistics": self.statistics}
+        return {
+            "version": self.version,
+            "created": utc_timestamp(self.created),
+            "graphVersion": self.graph_version,
+            "triples": self.triples,
+            "description": DESCRIPTION,
+            "checksums": CHECKSUMS,
+            "files": [f.to_dict() for f in self.files],
+            "statistics": self.statistics,
+        }
 
     @classmethod
-    def from_dict(cls, data: dict, path: Path) -> "Release":
-        return cls(version=str(data["version"]),
-                   created=dt.datetime.fromisoformat(str(data["created"]).replace("Z", "+00:00")),
-                   path=path, files=[ReleaseFile(**item) for item in data["files"]],
-                   graph_version=str(data.get("graphVersion", "")), triples=int(data.get("triples", 0)),
-                   statistics=data.get("statistics"))
+    def from_dict(cls, data: dict, path: Path) -> Release:
+        return cls(
+            version=str(data["version"]),
+            created=dt.datetime.fromisoformat(str(data["created"]).replace("Z", "+00:00")),
+            path=path,
+            files=[ReleaseFile(**item) for item in data["files"]],
+            graph_version=str(data.get("graphVersion", "")),
+            triples=int(data.get("triples", 0)),
+            statistics=data.get("statistics"),
+        )
 
 
 def check_version(version: str) -> str:
     """Refuse version names that could not be a folder and a URL segment as they are."""
     if not VERSION_PATTERN.match(version) or version in (".", ".."):
-        raise UsageError(f"'{version}' cannot name a release",
-                         hint="Use letters, digits, dots, hyphens and underscores (at most 64), "
-                              "starting with a letter or digit, e.g. 2025-06-30 or 1.2.0.")
+        raise UsageError(
+            f"'{version}' cannot name a release",
+            hint="Use letters, digits, dots, hyphens and underscores (at most 64), "
+            "starting with a letter or digit, e.g. 2025-06-30 or 1.2.0.",
+        )
     return version
 
 
-def release_target(settings: Settings, version: str | None = None, output: Path | None = None, *,
-                   force: bool = False, today: dt.date | None = None) -> tuple[str, Path]:
+def release_target(
+    settings: Settings,
+    version: str | None = None,
+    output: Path | None = None,
+    *,
+    force: bool = False,
+    today: dt.date | None = None,
+) -> tuple[str, Path]:
     """Return the release's name and folder; refuse to overwrite a release without ``force``.
 
     Callers check this before the (slow) work of building the graph.
     """
-    today = today or dt.datetime.now(dt.timezone.utc).date()
+    today = today or dt.datetime.now(dt.UTC).date()
     version = check_version(version or today.isoformat())
     target = Path(output) if output is not None else Path(settings.releases_dir) / version
     if target.exists() and (not target.is_dir() or any(target.iterdir())) and not force:
-        raise UsageError(f"{target} already exists",
-                         hint="Choose another --version, or replace it with --force.")
+        raise UsageError(f"{target} already exists", hint="Choose another --version, or replace it with --force.")
     return version, target
 
 
@@ -166,14 +212,21 @@ def table_queries() -> dict[str, StoredQuery]:
         return {name: load_stored_query(Path(path) / f"{name}.rq") for name in TABLES}
 
 
-def make_release(store: Store, settings: Settings, *, version: str | None = None, output: Path | None = None,
-                 force: bool = False, now: dt.datetime | None = None) -> Release:
+def make_release(
+    store: Store,
+    settings: Settings,
+    *,
+    version: str | None = None,
+    output: Path | None = None,
+    force: bool = False,
+    now: dt.datetime | None = None,
+) -> Release:
     """Write a release of the graph in ``store``; return it once it is complete in its folder.
 
     ``version`` defaults to today's date (UTC); the folder to ``settings.releases_dir /
     version``. An existing release is only replaced with ``force``.
     """
-    created = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
+    created = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     version, target = release_target(settings, version, output, force=force, today=created.date())
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f".{target.name}.partial")
@@ -187,17 +240,16 @@ def make_release(store: Store, settings: Settings, *, version: str | None = None
         queries = table_queries()
         for name in TABLES:
             release.files.append(_write_table(store, name, queries[name], staging, version))
-        description = describe_dataset(store, settings, release=release,
-                                       releases=list_releases(settings.releases_dir))
+        description = describe_dataset(store, settings, release=release, releases=list_releases(settings.releases_dir))
         release.triples = description.stats.triples
         release.statistics = description.stats.to_dict()
         (staging / DESCRIPTION).write_bytes(description.serialize(RDF_FORMATS["turtle"]))
         checksums = [(item.name, item.sha256) for item in release.files]
         checksums.append((DESCRIPTION, _sha256(staging / DESCRIPTION)))
-        (staging / CHECKSUMS).write_text("".join(f"{digest}  {name}\n" for name, digest in checksums),
-                                         encoding="ascii")
-        (staging / MANIFEST).write_text(json.dumps(release.to_dict(), indent=2, ensure_ascii=False) + "\n",
-                                        encoding="utf-8")
+        (staging / CHECKSUMS).write_text("".join(f"{digest}  {name}\n" for name, digest in checksums), encoding="ascii")
+        (staging / MANIFEST).write_text(
+            json.dumps(release.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -215,8 +267,16 @@ def _write_dump(store: Store, artefact: Artefact, folder: Path, version: str) ->
                 export(store, RDF_FORMATS[artefact.format], packed, view=artefact.view)
         else:
             export(store, RDF_FORMATS[artefact.format], raw, view=artefact.view)
-    return _describe_file(path, "dump", artefact.format, artefact.title, artefact.description,
-                          artefact.media_type, artefact.file_type, artefact.compress)
+    return _describe_file(
+        path,
+        "dump",
+        artefact.format,
+        artefact.title,
+        artefact.description,
+        artefact.media_type,
+        artefact.file_type,
+        artefact.compress,
+    )
 
 
 def _write_table(store: Store, name: str, query: StoredQuery, folder: Path, version: str) -> ReleaseFile:
@@ -236,15 +296,31 @@ def _write_table(store: Store, name: str, query: StoredQuery, folder: Path, vers
         writer.writerow(result.variables)
         for row in result.rows:
             writer.writerow(["" if term is None else term.value for term in row])
-    return _describe_file(path, "table", "csv", f"{query.title} (CSV)", query.description,
-                          "text/csv", "CSV")
+    return _describe_file(path, "table", "csv", f"{query.title} (CSV)", query.description, "text/csv", "CSV")
 
 
-def _describe_file(path: Path, kind: str, fmt: str, title: str, description: str, media_type: str,
-                   file_type: str, compress: str | None = None) -> ReleaseFile:
-    return ReleaseFile(name=path.name, kind=kind, format=fmt, title=title, description=description,
-                       media_type=media_type, file_type=file_type, bytes=path.stat().st_size,
-                       sha256=_sha256(path), compress=compress)
+def _describe_file(
+    path: Path,
+    kind: str,
+    fmt: str,
+    title: str,
+    description: str,
+    media_type: str,
+    file_type: str,
+    compress: str | None = None,
+) -> ReleaseFile:
+    return ReleaseFile(
+        name=path.name,
+        kind=kind,
+        format=fmt,
+        title=title,
+        description=description,
+        media_type=media_type,
+        file_type=file_type,
+        bytes=path.stat().st_size,
+        sha256=_sha256(path),
+        compress=compress,
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -253,6 +329,7 @@ def _sha256(path: Path) -> str:
 
 
 # --- reading releases back ---------------------------------------------------------------
+
 
 def read_release(path: Path) -> Release:
     """Read a release folder's manifest; raise LoadError when it is missing or broken."""
@@ -263,8 +340,9 @@ def read_release(path: Path) -> Release:
     except FileNotFoundError as exc:
         raise LoadError(f"{path} is not a release: it has no {MANIFEST}") from exc
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise LoadError(f"{manifest} cannot be read: {exc}",
-                        hint="Write the release again with `coopgraph release --force`.") from exc
+        raise LoadError(
+            f"{manifest} cannot be read: {exc}", hint="Write the release again with `coopgraph release --force`."
+        ) from exc
     return release
 
 
@@ -291,7 +369,7 @@ def release_of_graph(releases_dir: Path, graph_version: str) -> Release | None:
 
 def unused_version(releases_dir: Path, today: dt.date | None = None) -> str:
     """Today's date as a release name, or with a counter (``2026-12-02.2``) when that name is taken."""
-    today = today or dt.datetime.now(dt.timezone.utc).date()
+    today = today or dt.datetime.now(dt.UTC).date()
     name, counter = today.isoformat(), 1
     while (Path(releases_dir) / name).exists():
         counter += 1
@@ -307,6 +385,9 @@ def get_release(releases_dir: Path, version: str) -> Release:
     for release in releases:
         if release.version == version:
             return release
-    raise NotFound(f"there is no release '{version}'",
-                   hint="See /download for the releases." if releases else
-                   "No release has been made yet: run `coopgraph release`.")
+    raise NotFound(
+        f"there is no release '{version}'",
+        hint="See /download for the releases."
+        if releases
+        else "No release has been made yet: run `coopgraph release`.",
+    )

@@ -16,15 +16,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable
 
 import jaconv
 import pyoxigraph as ox
 
-from .describe.resource import ALT_LABEL_PREDICATES, LABEL_PREDICATES, SOURCE_PREDICATES, SUPPLIED_NAMES, LabelMap, \
-    fetch_labels, pick_label, values_block
+from .describe.resource import (
+    ALT_LABEL_PREDICATES,
+    LABEL_PREDICATES,
+    SOURCE_PREDICATES,
+    SUPPLIED_NAMES,
+    LabelMap,
+    fetch_labels,
+    pick_label,
+    values_block,
+)
 from .errors import UsageError
 from .namespaces import DCT, GEO, ONTOLOGY, OWL, RDF_TYPE, RDFS, SCHEMA, SKOS
 
@@ -42,14 +50,39 @@ NOT_PARTICIPATION = SOURCE_PREDICATES + (RDF_TYPE,)
 #: links (the network draws them), but no participation passes along them: the IUC
 #: pairing Koriyama-Essen is continued by an IURC pairing without taking part in IURC or
 #: in its successor's themes.
-SUCCESSION = tuple(ONTOLOGY + name for name in (
-    "continues", "isContinuedBy", "extends", "isExtendedBy", "follows", "isFollowedBy",
-    "hasPredecessor", "hasSuccessor"))
+SUCCESSION = tuple(
+    ONTOLOGY + name
+    for name in (
+        "continues",
+        "isContinuedBy",
+        "extends",
+        "isExtendedBy",
+        "follows",
+        "isFollowedBy",
+        "hasPredecessor",
+        "hasSuccessor",
+    )
+)
 
 MAX_LIMIT = 500
 
-_SPECIAL = str.maketrans({"ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ł": "l", "Ł": "l",
-                          "đ": "d", "Đ": "d", "ð": "d", "þ": "th", "ı": "i"})
+_SPECIAL = str.maketrans(
+    {
+        "ø": "o",
+        "Ø": "o",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "ı": "i",
+    }
+)
 _PUNCT = re.compile(r"[\s\-‐‑‒–—―_/\\.,;:'’‘\"“”()\[\]{}・、。「」『』（）]+")
 _LONG_VOWELS = re.compile(r"(?<=[aeiou])h(?![aeiou])|([aeiou])\1|ou")
 #: A folded query in kana only (fold turns hiragana into katakana; ー is the long-vowel mark).
@@ -155,24 +188,30 @@ class SearchIndex:
         self.id_base = id_base
 
     @classmethod
-    def build(cls, store) -> "SearchIndex":
+    def build(cls, store) -> SearchIndex:
         id_base = store.iris.id_base
         prefix = str(ox.Literal(id_base))
         entries: dict[str, Entry] = {}
         label_preds = set(LABEL_PREDICATES)
         rows = store.select(
             f"SELECT ?s ?p ?l WHERE {{ {values_block('p', LABEL_PREDICATES + ALT_LABEL_PREDICATES)} ?s ?p ?l "
-            f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), {prefix}) && isLiteral(?l)) }}")
+            f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), {prefix}) && isLiteral(?l)) }}"
+        )
         rank = {p: n for n, p in enumerate(LABEL_PREDICATES + ALT_LABEL_PREDICATES)}
         rows.sort(key=lambda r: rank.get(r["p"].value, 99))
         for row in rows:
             entry = entries.setdefault(row["s"].value, Entry(row["s"].value, [], []))
             (entry.labels if row["p"].value in label_preds else entry.alt_labels).append(row["l"])
-        classes = {r["c"].value for r in store.select(
-            "SELECT DISTINCT ?c WHERE { { ?c a <http://www.w3.org/2002/07/owl#Class> } "
-            "UNION { ?c a <http://www.w3.org/2000/01/rdf-schema#Class> } FILTER(isIRI(?c)) }")}
-        for row in store.select(f"SELECT ?s ?c WHERE {{ ?s a ?c FILTER(isIRI(?s) && isIRI(?c) && "
-                                f"STRSTARTS(STR(?s), {prefix})) }}"):
+        classes = {
+            r["c"].value
+            for r in store.select(
+                "SELECT DISTINCT ?c WHERE { { ?c a <http://www.w3.org/2002/07/owl#Class> } "
+                "UNION { ?c a <http://www.w3.org/2000/01/rdf-schema#Class> } FILTER(isIRI(?c)) }"
+            )
+        }
+        for row in store.select(
+            f"SELECT ?s ?c WHERE {{ ?s a ?c FILTER(isIRI(?s) && isIRI(?c) && STRSTARTS(STR(?s), {prefix})) }}"
+        ):
             entry = entries.get(row["s"].value)
             cls_iri = row["c"].value
             if entry is not None and cls_iri not in IGNORED_TYPES and (cls_iri in classes or not classes):
@@ -187,17 +226,28 @@ class SearchIndex:
                     getattr(entry, attribute).add(target)
         for entry in entries.values():
             texts = [lit.value for lit in entry.labels + entry.alt_labels]
-            texts.append(entry.iri[len(id_base):].replace("/", " "))
+            texts.append(entry.iri[len(id_base) :].replace("/", " "))
             entry.keys = [(f, fold_long_vowels(f)) for f in {fold(t) for t in texts} if f]
         wanted = {t for e in entries.values() for t in e.types | e.programmes | e.themes}
         return cls(entries, fetch_labels(store, wanted), id_base)
 
-    def search(self, query: str = "", *, types: Iterable[str] = (), programmes: Iterable[str] = (),
-               themes: Iterable[str] = (), lang: str = "en", limit: int = 50, offset: int = 0) -> SearchResult:
+    def search(
+        self,
+        query: str = "",
+        *,
+        types: Iterable[str] = (),
+        programmes: Iterable[str] = (),
+        themes: Iterable[str] = (),
+        lang: str = "en",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> SearchResult:
         """Match labels, filter by facets (all must hold), and count facet values over the matches."""
         if limit < 1 or limit > MAX_LIMIT or offset < 0:
-            raise UsageError(f"limit must be between 1 and {MAX_LIMIT} and offset not negative",
-                             hint="Page through results with limit and offset.")
+            raise UsageError(
+                f"limit must be between 1 and {MAX_LIMIT} and offset not negative",
+                hint="Page through results with limit and offset.",
+            )
         if len(query) > 200:
             raise UsageError("the search text is longer than 200 characters", hint="Search for a name.")
         needle = fold(query)
@@ -230,10 +280,15 @@ class SearchIndex:
                 for value in getattr(hit.entry, attribute):
                     counts[value] = counts.get(value, 0) + 1
             facets[name] = sorted(
-                (FacetValue(v, self.labels.label(v, lang) or v.rsplit("/", 1)[-1].rsplit("#", 1)[-1], n,
-                            v in wanted[name]) for v, n in counts.items()),
-                key=lambda f: (-f.count, f.label.lower()))
-        return SearchResult(query, len(hits), hits[offset:offset + limit], facets, offset, limit)
+                (
+                    FacetValue(
+                        v, self.labels.label(v, lang) or v.rsplit("/", 1)[-1].rsplit("#", 1)[-1], n, v in wanted[name]
+                    )
+                    for v, n in counts.items()
+                ),
+                key=lambda f: (-f.count, f.label.lower()),
+            )
+        return SearchResult(query, len(hits), hits[offset : offset + limit], facets, offset, limit)
 
     def label(self, iri: str, lang: str = "en") -> str | None:
         entry = self.entries.get(iri)
@@ -263,8 +318,10 @@ def resource_links(store, leave_out: Iterable[str] = ()) -> list[tuple[str, str]
 def instances_of(store, class_iris: Iterable[str]) -> set[str]:
     """Our resources that are instances of any of the classes (subclasses through inference)."""
     prefix = str(ox.Literal(store.iris.id_base))
-    rows = store.select(f"SELECT DISTINCT ?s WHERE {{ {values_block('c', list(class_iris))} ?s a ?c "
-                        f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), {prefix})) }}")
+    rows = store.select(
+        f"SELECT DISTINCT ?s WHERE {{ {values_block('c', list(class_iris))} ?s a ?c "
+        f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), {prefix})) }}"
+    )
     return {row["s"].value for row in rows}
 
 
@@ -273,8 +330,9 @@ def taking_part(links: list[tuple[str, str]], targets: set[str], hubs: set[str])
 
     It does when it is the target, links to it or from it, or when a third resource (a
     pairing, a meeting) links to both. ``links`` should leave out ``SUCCESSION`` links:
-    a pairing linking to the pairing it continues does not put that one in its programme. Resources in ``hubs`` never serve as that third
-    resource (a programme links to all its themes and all its cities, which would give
+    a pairing linking to the pairing it continues does not put that one in its programme.
+    Resources in ``hubs`` never serve as that third resource (a programme links to all its
+    themes and all its cities, which would give
     every city every theme of the programme), nor do resources linking to too many things.
     """
     out: dict[str, set[str]] = {}

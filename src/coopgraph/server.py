@@ -38,6 +38,7 @@ def prepare_store(settings: Settings, data_files: list[Path]) -> Settings:
     wait for background work no thread would ever do.
     """
     from .store.spec import store_spec
+
     spec = store_spec(settings)
     if not data_files and not spec.is_memory:
         spec.require_built()
@@ -47,8 +48,9 @@ def prepare_store(settings: Settings, data_files: list[Path]) -> Settings:
     path = folder / "store"
     spawn = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as child:
-        failure = child.submit(_fill_store, logging.getLogger().getEffectiveLevel(), settings, str(path),
-                               [str(f) for f in data_files]).result()
+        failure = child.submit(
+            _fill_store, logging.getLogger().getEffectiveLevel(), settings, str(path), [str(f) for f in data_files]
+        ).result()
     if failure is not None:
         raise rebuild_error(*failure[1:])
     return settings.with_overrides(store=str(path))
@@ -60,10 +62,13 @@ def _fill_store(log_level: int, settings: Settings, path: str, data_files: list[
     try:
         if data_files:
             from .knowledge.foreign import load_foreign_files
-            load_foreign_files(settings.iris, Path(path), [Path(f) for f in data_files],
-                               max_depth=settings.max_rdf_depth)
+
+            load_foreign_files(
+                settings.iris, Path(path), [Path(f) for f in data_files], max_depth=settings.max_rdf_depth
+            )
         else:
             from .knowledge.build import build
+
             store, _ = build(settings.with_overrides(store=path))
             store.close()
     except CoopgraphError as exc:
@@ -144,8 +149,9 @@ class BufferedAccessLog(logging.Handler):
                 for record in records:
                     target.handle(record)
                 continue
-            lines = [target.format(r) + target.terminator for r in records
-                     if r.levelno >= target.level and target.filter(r)]
+            lines = [
+                target.format(r) + target.terminator for r in records if r.levelno >= target.level and target.filter(r)
+            ]
             try:
                 with target.lock:
                     stream.write("".join(lines))
@@ -194,14 +200,19 @@ def update_mode(settings: Settings, host: str, scratch: bool) -> str:
     maintainers' writes when no maintainer token is configured.
     """
     from .contributions.writes import is_loopback
+
     if scratch:
         if not is_loopback(host) and not settings.maintainer_tokens:
-            raise UsageError(f"--update on {host} would let anyone on the network change the data",
-                             hint="Serve on 127.0.0.1, or configure maintainer_tokens (then writes need one).")
+            raise UsageError(
+                f"--update on {host} would let anyone on the network change the data",
+                hint="Serve on 127.0.0.1, or configure maintainer_tokens (then writes need one).",
+            )
         return "anyone"
     if not settings.maintainer_tokens:
-        raise UsageError("--update on the curated graph needs maintainer_tokens",
-                         hint="Configure maintainer_tokens; writes then need one of them.")
+        raise UsageError(
+            "--update on the curated graph needs maintainer_tokens",
+            hint="Configure maintainer_tokens; writes then need one of them.",
+        )
     return "maintainers"
 
 
@@ -212,9 +223,12 @@ def check_write_exposure(settings: Settings, host: str) -> None:
     setting alone must never open a public server to anyone's writes.
     """
     from .contributions.writes import check_mode, is_loopback
+
     if check_mode(settings.sparql_update) == "anyone" and not is_loopback(host) and not settings.maintainer_tokens:
-        raise UsageError(f"sparql_update = 'anyone' on {host} would let anyone on the network change the data",
-                         hint="Serve on 127.0.0.1, or configure maintainer_tokens (then writes need one).")
+        raise UsageError(
+            f"sparql_update = 'anyone' on {host} would let anyone on the network change the data",
+            hint="Serve on 127.0.0.1, or configure maintainer_tokens (then writes need one).",
+        )
 
 
 def announce_writes(settings: Settings, host: str, port: int) -> None:
@@ -227,13 +241,25 @@ def announce_writes(settings: Settings, host: str, port: int) -> None:
     else:
         who = "holders of a maintainer token"
     bar = "!" * 78
-    print(f"{bar}\n!! WRITES ARE ON: {who} may change the data with SPARQL Update\n"
-          f"!! (POST http://{host}:{port}/sparql) and the Graph Store Protocol (http://{host}:{port}/store).\n"
-          f"{bar}", file=sys.stderr, flush=True)
+    print(
+        f"{bar}\n!! WRITES ARE ON: {who} may change the data with SPARQL Update\n"
+        f"!! (POST http://{host}:{port}/sparql) and the Graph Store Protocol (http://{host}:{port}/store).\n"
+        f"{bar}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
-def serve(settings: Settings, *, host: str, port: int, workers: int = 2, threads: int = 4,
-          data_files: list[Path] | None = None, debug: bool = False) -> None:
+def serve(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int = 2,
+    threads: int = 4,
+    data_files: list[Path] | None = None,
+    debug: bool = False,
+) -> None:
     check_write_exposure(settings, host)
     settings = prepare_store(settings, list(data_files or []))
     announce_writes(settings, host, port)
@@ -242,6 +268,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 2, threads
         # or N workers would run (and, for small stores, hold in memory) 4N of them.
         settings = settings.with_overrides(query_workers=max(1, round(2 * (os.cpu_count() or 2) / max(1, workers))))
     from .web import create_app
+
     if debug:
         create_app(settings).run(host=host, port=port, debug=True, use_reloader=False)
         return
@@ -255,6 +282,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 2, threads
             # gunicorn's threaded worker, reading each request whole before a thread takes it
             from .readahead import worker_class
             from .web.uploads import largest_body
+
             self.cfg.set("worker_class", worker_class(settings.request_read_timeout, largest_body(settings)))
             self.cfg.set("timeout", int(max(30, settings.query_timeout * 3)))
             self.cfg.set("graceful_timeout", GRACEFUL_SECONDS)
@@ -276,6 +304,8 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 2, threads
             app.extensions["coopgraph"].store  # open it (and start its query processes) before the first request
             return app
 
-    print(f"coopgraph serving {settings.store} on http://{host}:{port}/ "
-          f"({workers} worker(s) x {threads} thread(s))", flush=True)
+    print(
+        f"coopgraph serving {settings.store} on http://{host}:{port}/ ({workers} worker(s) x {threads} thread(s))",
+        flush=True,
+    )
     Application().run()

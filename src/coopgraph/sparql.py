@@ -11,15 +11,19 @@ import functools
 import re
 from dataclasses import dataclass
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<comment>\#[^\n]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+               |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
   | (?P<iri><[^<>"{}|^`\\\s]*>)
   | (?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)
   | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*(?::[^\s{}();,.]*)?|:[^\s{}();,.]*)
   | (?P<punct>[{}();,.\[\]])
   | (?P<other>\S)
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
 QUERY_FORMS = ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE")
 UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD"}
@@ -90,7 +94,7 @@ def service_targets(text: str) -> list[str | None]:
     targets: list[str | None] = []
     for index, token in enumerate(toks):
         if token.kind == "word" and token.text.upper() == "SERVICE":
-            following = toks[index + 1:index + 3]
+            following = toks[index + 1 : index + 3]
             if following and following[0].kind == "word" and following[0].text.upper() == "SILENT":
                 following = following[1:]
             if following and following[0].kind == "iri":
@@ -125,7 +129,7 @@ def where_brace(text: str) -> int | None:
             if form_seen is None and word in QUERY_FORMS:
                 form_seen = word
             elif form_seen and depth == 0 and word == "WHERE":
-                for later in toks[index + 1:]:
+                for later in toks[index + 1 :]:
                     if later.text == "{":
                         return later.start
                 return None
@@ -167,7 +171,7 @@ def inject_values(text: str, bindings: dict) -> str:
     block = f" VALUES ({' '.join('?' + n for n in names)}) {{ ({row}) }} "
     offsets = [position] + joined_groups(text, position, set(names))
     for offset in sorted(offsets, reverse=True):
-        text = text[:offset + 1] + block + text[offset + 1:]
+        text = text[: offset + 1] + block + text[offset + 1 :]
     return text
 
 

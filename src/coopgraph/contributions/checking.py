@@ -39,28 +39,49 @@ from rdflib.namespace import SH
 from ..errors import ContributionRefused, QueryTimeout, UsageError
 from ..formats import RDF_FORMATS, RdfFormatInfo, parse_rdf
 from ..guards import DEFAULT_MAX_RDF_DEPTH
-from ..store.pool import InlineRunner, KillableRunner
-from ..namespaces import CANONICAL_BASE, OWL, RDF, RDF_TYPE, RDFS, SH as SH_NS, SHAPES, ONTOLOGY, XSD, Iris
-from ..store.embedded import OxigraphStore
-from ..store.base import Store
 from ..knowledge.validation import CompiledCheck, ValidationReport, ValidationResult, compile_shapes, validate_store
+from ..namespaces import CANONICAL_BASE, ONTOLOGY, OWL, RDF, RDF_TYPE, RDFS, SHAPES, XSD, Iris
+from ..namespaces import SH as SH_NS
+from ..store.base import Store
+from ..store.embedded import OxigraphStore
+from ..store.pool import InlineRunner, KillableRunner
 
 log = logging.getLogger(__name__)
 
 NT = RDF_FORMATS["ntriples"]
 
 #: Predicates that change the schema rather than describe resources: refused in contributions.
-SCHEMA_PREDICATES = frozenset({
-    RDFS + "subClassOf", RDFS + "subPropertyOf", RDFS + "domain", RDFS + "range",
-    OWL + "equivalentClass", OWL + "equivalentProperty", OWL + "inverseOf", OWL + "propertyChainAxiom",
-    OWL + "disjointWith", OWL + "unionOf", OWL + "intersectionOf",
-})
+SCHEMA_PREDICATES = frozenset(
+    {
+        RDFS + "subClassOf",
+        RDFS + "subPropertyOf",
+        RDFS + "domain",
+        RDFS + "range",
+        OWL + "equivalentClass",
+        OWL + "equivalentProperty",
+        OWL + "inverseOf",
+        OWL + "propertyChainAxiom",
+        OWL + "disjointWith",
+        OWL + "unionOf",
+        OWL + "intersectionOf",
+    }
+)
 #: Types that declare schema (classes, properties, shapes): refused in contributions.
-SCHEMA_TYPES = frozenset({
-    OWL + "Class", RDFS + "Class", RDF + "Property", OWL + "ObjectProperty", OWL + "DatatypeProperty",
-    OWL + "AnnotationProperty", OWL + "TransitiveProperty", OWL + "SymmetricProperty", OWL + "Ontology",
-    SH_NS + "NodeShape", SH_NS + "PropertyShape",
-})
+SCHEMA_TYPES = frozenset(
+    {
+        OWL + "Class",
+        RDFS + "Class",
+        RDF + "Property",
+        OWL + "ObjectProperty",
+        OWL + "DatatypeProperty",
+        OWL + "AnnotationProperty",
+        OWL + "TransitiveProperty",
+        OWL + "SymmetricProperty",
+        OWL + "Ontology",
+        SH_NS + "NodeShape",
+        SH_NS + "PropertyShape",
+    }
+)
 #: Namespaces whose terms a contribution may not describe.
 RESERVED_NAMESPACES = (ONTOLOGY, SHAPES, RDF, RDFS, OWL, XSD, SH_NS)
 
@@ -98,8 +119,14 @@ class Contribution:
         return self.subjects(), self.named()
 
 
-def parse_contribution(data: bytes, fmt: RdfFormatInfo, iris: Iris, source: str = "<upload>", *,
-                       max_depth: int | None = DEFAULT_MAX_RDF_DEPTH) -> Contribution:
+def parse_contribution(
+    data: bytes,
+    fmt: RdfFormatInfo,
+    iris: Iris,
+    source: str = "<upload>",
+    *,
+    max_depth: int | None = DEFAULT_MAX_RDF_DEPTH,
+) -> Contribution:
     """Parse contributed bytes (never fetching anything); syntax errors give line and column.
 
     Relative IRIs resolve against the resource base; IRIs written against the canonical
@@ -113,6 +140,7 @@ def parse_contribution(data: bytes, fmt: RdfFormatInfo, iris: Iris, source: str 
         raise UsageError("the contribution holds no triples", hint="Send at least one statement.")
     if iris.base != CANONICAL_BASE:
         from ..knowledge.loader import rewrite_quads
+
         quads = rewrite_quads(quads, iris)
     return Contribution(quads, data, fmt)
 
@@ -129,13 +157,16 @@ def check_scope(contribution: Contribution, iris: Iris, schema_terms: set[str] =
     for triple in contribution.triples:
         subject, predicate, obj = triple.subject, triple.predicate.value, triple.object
         if isinstance(subject, ox.NamedNode) and (subject.value.startswith(reserved) or subject.value in schema_terms):
-            problems.append(f"<{subject.value}> is part of the ontology, the shapes or the site's records "
-                            "and cannot be described by a contribution")
+            problems.append(
+                f"<{subject.value}> is part of the ontology, the shapes or the site's records "
+                "and cannot be described by a contribution"
+            )
         elif predicate in SCHEMA_PREDICATES:
             problems.append(f"<{predicate}> defines schema, which contributions do not change")
         elif predicate == RDF_TYPE and isinstance(obj, ox.NamedNode) and obj.value in SCHEMA_TYPES:
-            problems.append(f"declaring a {obj.value.rsplit('#', 1)[-1]} defines schema, "
-                            "which contributions do not change")
+            problems.append(
+                f"declaring a {obj.value.rsplit('#', 1)[-1]} defines schema, which contributions do not change"
+            )
         elif predicate.startswith(SH_NS):
             problems.append(f"<{predicate}> is a SHACL term; shapes are not contributed")
     if problems:
@@ -144,8 +175,9 @@ def check_scope(contribution: Contribution, iris: Iris, schema_terms: set[str] =
             f"the contribution says things contributions may not say: {unique[0]}"
             + (f" (and {len(unique) - 1} more)" if len(unique) > 1 else ""),
             hint="Contribute facts about resources (pairings, programmes, documents, places); "
-                 "changes to the ontology or the shapes go through the maintainers.",
-            details={"problems": unique[:20]})
+            "changes to the ontology or the shapes go through the maintainers.",
+            details={"problems": unique[:20]},
+        )
 
 
 # --- a source for every contributed statement ----------------------------------------
@@ -185,16 +217,25 @@ def statements_without_source(contribution: Contribution) -> list[ValidationResu
             continue
         if (t.subject, t.predicate.value, t.object) in recorded:
             continue
-        results.append(ValidationResult(
-            "Violation", t.subject, f"<{t.predicate.value}>", t.object,
-            f"Name the source of this statement (<{t.predicate.value}>): give the resource dct:source in the "
-            "contribution, or add a record [ a rdf:Statement ; rdf:subject …; rdf:predicate …; rdf:object …; "
-            "dct:source <a source of the register> ].",
-            STATEMENT_SOURCE_SHAPE, "StatementSourceConstraintComponent", path_iri=t.predicate.value))
+        results.append(
+            ValidationResult(
+                "Violation",
+                t.subject,
+                f"<{t.predicate.value}>",
+                t.object,
+                f"Name the source of this statement (<{t.predicate.value}>): give the resource dct:source in the "
+                "contribution, or add a record [ a rdf:Statement ; rdf:subject …; rdf:predicate …; rdf:object …; "
+                "dct:source <a source of the register> ].",
+                STATEMENT_SOURCE_SHAPE,
+                "StatementSourceConstraintComponent",
+                path_iri=t.predicate.value,
+            )
+        )
     return results
 
 
 # --- what the shapes need from the graph ------------------------------------------------
+
 
 @dataclass
 class Schema:
@@ -204,8 +245,8 @@ class Schema:
     ontology_nt: bytes
     shapes_nt: bytes
     checks: list[CompiledCheck]
-    terms: set[str]                          # subjects of the ontology and shapes graphs
-    inverse_predicates: set[str]             # predicates of sh:inversePath
+    terms: set[str]  # subjects of the ontology and shapes graphs
+    inverse_predicates: set[str]  # predicates of sh:inversePath
     sequences: list[list[tuple[str, bool]]]  # sequence paths: [(predicate, inverse?)]
 
 
@@ -248,9 +289,11 @@ def _excluded(iris: Iris) -> str:
 def _described(iris: Iris, nodes: set[str]) -> str:
     """Every asserted triple about the nodes, with the asserted types of their objects."""
     skip = _excluded(iris)
-    return (f"CONSTRUCT {{ ?x ?p ?o . ?o a ?t }} WHERE {{ VALUES ?x {{ {_values(nodes)} }} "
-            f"GRAPH ?g {{ ?x ?p ?o }} {skip} "
-            f"OPTIONAL {{ GRAPH ?g2 {{ ?o a ?t }} {skip.replace('?g', '?g2')} }} }}")
+    return (
+        f"CONSTRUCT {{ ?x ?p ?o . ?o a ?t }} WHERE {{ VALUES ?x {{ {_values(nodes)} }} "
+        f"GRAPH ?g {{ ?x ?p ?o }} {skip} "
+        f"OPTIONAL {{ GRAPH ?g2 {{ ?o a ?t }} {skip.replace('?g', '?g2')} }} }}"
+    )
 
 
 def _incoming(iris: Iris, nodes: set[str], predicates: set[str]) -> str:
@@ -261,15 +304,17 @@ def _incoming(iris: Iris, nodes: set[str], predicates: set[str]) -> str:
     """
     skip = _excluded(iris)
     pairs = " ".join(f"(<{x}> <{p}>)" for x in sorted(nodes) for p in sorted(predicates))
-    return (f"CONSTRUCT {{ ?s ?p ?x . ?s a ?t }} WHERE {{ VALUES (?x ?p) {{ {pairs} }} "
-            f"GRAPH ?g {{ ?s ?p ?x }} {skip} "
-            f"OPTIONAL {{ GRAPH ?g2 {{ ?s a ?t }} {skip.replace('?g', '?g2')} }} }}")
+    return (
+        f"CONSTRUCT {{ ?s ?p ?x . ?s a ?t }} WHERE {{ VALUES (?x ?p) {{ {pairs} }} "
+        f"GRAPH ?g {{ ?s ?p ?x }} {skip} "
+        f"OPTIONAL {{ GRAPH ?g2 {{ ?s a ?t }} {skip.replace('?g', '?g2')} }} }}"
+    )
 
 
 # --- parsing and the scratch validation (run in a worker process or inline) ---------------
 
-def parse_in_worker(cache: dict, data: bytes, format_name: str, base: str, source: str,
-                    max_depth: int | None) -> bytes:
+
+def parse_in_worker(cache: dict, data: bytes, format_name: str, base: str, source: str, max_depth: int | None) -> bytes:
     """Parse contributed bytes where a time and memory limit hold; return the quads as N-Quads.
 
     Why: parsing is driven by someone else's bytes (a JSON-LD document can cost hundreds
@@ -284,8 +329,9 @@ CONTRIBUTION_GRAPH = "urn:coopgraph:contribution"
 CONTEXT_GRAPH = "urn:coopgraph:context"
 
 
-def validate_in_scratch(cache: dict, base: str, schema: Schema | str, context_nt: bytes, contribution_nt: bytes,
-                        timeout: float | None) -> ValidationReport:
+def validate_in_scratch(
+    cache: dict, base: str, schema: Schema | str, context_nt: bytes, contribution_nt: bytes, timeout: float | None
+) -> ValidationReport:
     """Validate the contribution with its context in a scratch store holding the schema.
 
     ``schema`` is the :class:`Schema` the first time a worker sees it and its key after,
@@ -302,11 +348,16 @@ def validate_in_scratch(cache: dict, base: str, schema: Schema | str, context_nt
         raise LookupError("the worker does not hold this schema")
     schema, scratch = held
     from ..knowledge.build import label_lookup
+
     scratch.replace_graphs({CONTEXT_GRAPH: context_nt, CONTRIBUTION_GRAPH: contribution_nt}, NT)
     try:
-        return validate_store(scratch, schema.checks,
-                              default_graphs=[iris.ontology_graph, CONTEXT_GRAPH, CONTRIBUTION_GRAPH],
-                              labels=label_lookup(scratch), timeout=timeout)
+        return validate_store(
+            scratch,
+            schema.checks,
+            default_graphs=[iris.ontology_graph, CONTEXT_GRAPH, CONTRIBUTION_GRAPH],
+            labels=label_lookup(scratch),
+            timeout=timeout,
+        )
     finally:
         scratch.replace_graphs({}, drop=[CONTEXT_GRAPH, CONTRIBUTION_GRAPH])
 
@@ -321,8 +372,15 @@ class ContributionValidator:
     CONTRIBUTION_GRAPH = CONTRIBUTION_GRAPH
     CONTEXT_GRAPH = CONTEXT_GRAPH
 
-    def __init__(self, store: Store, *, isolated: bool = False, workers: int = 2,
-                 max_rdf_depth: int | None = DEFAULT_MAX_RDF_DEPTH, memory_bytes: int = 0):
+    def __init__(
+        self,
+        store: Store,
+        *,
+        isolated: bool = False,
+        workers: int = 2,
+        max_rdf_depth: int | None = DEFAULT_MAX_RDF_DEPTH,
+        memory_bytes: int = 0,
+    ):
         self.store = store
         self.iris = store.iris
         self.max_rdf_depth = max_rdf_depth
@@ -330,8 +388,9 @@ class ContributionValidator:
         self._schema: Schema | None = None
         self._runner = KillableRunner(workers, memory_bytes=memory_bytes) if isolated else InlineRunner()
 
-    def parse(self, data: bytes, fmt: RdfFormatInfo, *, source: str = "<upload>",
-              timeout: float | None = None) -> Contribution:
+    def parse(
+        self, data: bytes, fmt: RdfFormatInfo, *, source: str = "<upload>", timeout: float | None = None
+    ) -> Contribution:
         """Parse contributed bytes, in a worker process under the time and memory limits when isolated.
 
         Raises QueryTimeout (503) past ``timeout`` and PayloadTooLarge (413) when the
@@ -341,8 +400,9 @@ class ContributionValidator:
             return parse_contribution(data, fmt, self.iris, source, max_depth=self.max_rdf_depth)
         if not data.strip():  # said here, without a trip to a worker
             return parse_contribution(data, fmt, self.iris, source, max_depth=self.max_rdf_depth)
-        nquads = self._runner.call(parse_in_worker, data, fmt.name, self.iris.base, source, self.max_rdf_depth,
-                                   timeout=timeout, what="parsing")
+        nquads = self._runner.call(
+            parse_in_worker, data, fmt.name, self.iris.base, source, self.max_rdf_depth, timeout=timeout, what="parsing"
+        )
         quads = list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS)) if nquads else []
         return Contribution(quads, data, fmt)
 
@@ -358,16 +418,24 @@ class ContributionValidator:
             graph = rdflib.Graph()
             graph.parse(data=shapes, format="nt")
             terms = {str(s) for s in graph.subjects() if isinstance(s, rdflib.URIRef)}
-            terms |= {t.subject.value for t in ox.parse(ontology, format=ox.RdfFormat.N_TRIPLES)
-                      if isinstance(t.subject, ox.NamedNode)} if ontology else set()
+            terms |= (
+                {
+                    t.subject.value
+                    for t in ox.parse(ontology, format=ox.RdfFormat.N_TRIPLES)
+                    if isinstance(t.subject, ox.NamedNode)
+                }
+                if ontology
+                else set()
+            )
             inverse, sequences = path_needs(graph)
             checks = compile_shapes(graph, self.iris.prefixes(), focus_graph=CONTRIBUTION_GRAPH)
             self._schema = Schema(key, ontology, shapes, checks, terms, inverse, sequences)
         self._version = version
         return self._schema
 
-    def neighbourhood(self, contribution: Contribution, *, store: Store | None = None,
-                      timeout: float | None = None) -> list[ox.Triple]:
+    def neighbourhood(
+        self, contribution: Contribution, *, store: Store | None = None, timeout: float | None = None
+    ) -> list[ox.Triple]:
         """Read from the graph what the shapes need to judge the contribution (see the module docstring)."""
         store = store or self.store
         schema = self.schema()
@@ -379,34 +447,54 @@ class ContributionValidator:
             nodes = {n for n in nodes if n not in described and n not in schema.terms}
             if nodes:
                 described.update(nodes)
-                context.extend(store.query(_described(self.iris, nodes), default_graphs=[], named_graphs=None,
-                                           timeout=timeout).triples)
+                context.extend(
+                    store.query(
+                        _described(self.iris, nodes), default_graphs=[], named_graphs=None, timeout=timeout
+                    ).triples
+                )
 
         describe(contribution.named())
         subjects = contribution.subjects()
         if schema.inverse_predicates and subjects:
-            context.extend(store.query(_incoming(self.iris, subjects, schema.inverse_predicates), default_graphs=[],
-                                       named_graphs=None, timeout=timeout).triples)
+            context.extend(
+                store.query(
+                    _incoming(self.iris, subjects, schema.inverse_predicates),
+                    default_graphs=[],
+                    named_graphs=None,
+                    timeout=timeout,
+                ).triples
+            )
         for steps in schema.sequences:
             frontier = set(subjects)
             for predicate, inverse in steps[:-1]:
                 everything = known + context
                 if inverse:
-                    reached = {t.subject.value for t in everything if t.predicate.value == predicate
-                               and isinstance(t.object, ox.NamedNode) and t.object.value in frontier
-                               and isinstance(t.subject, ox.NamedNode)}
+                    reached = {
+                        t.subject.value
+                        for t in everything
+                        if t.predicate.value == predicate
+                        and isinstance(t.object, ox.NamedNode)
+                        and t.object.value in frontier
+                        and isinstance(t.subject, ox.NamedNode)
+                    }
                 else:
-                    reached = {t.object.value for t in everything if t.predicate.value == predicate
-                               and isinstance(t.subject, ox.NamedNode) and t.subject.value in frontier
-                               and isinstance(t.object, ox.NamedNode)}
+                    reached = {
+                        t.object.value
+                        for t in everything
+                        if t.predicate.value == predicate
+                        and isinstance(t.subject, ox.NamedNode)
+                        and t.subject.value in frontier
+                        and isinstance(t.object, ox.NamedNode)
+                    }
                 describe(reached)
                 frontier = reached
                 if not frontier:
                     break
         return context
 
-    def validate(self, contribution: Contribution, *, timeout: float | None = None,
-                 store: Store | None = None) -> ValidationReport:
+    def validate(
+        self, contribution: Contribution, *, timeout: float | None = None, store: Store | None = None
+    ) -> ValidationReport:
         """Validate a contribution against the store (or ``store``, e.g. the primary inside a write).
 
         Raises ContributionRefused for statements no contribution may make, and
@@ -432,17 +520,32 @@ class ContributionValidator:
 
     def _run(self, schema: Schema, context_nt: bytes, contribution_nt: bytes, timeout: float | None):
         if isinstance(self._runner, InlineRunner):
-            return self._runner.call(validate_in_scratch, self.iris.base, schema, context_nt, contribution_nt,
-                                     timeout)
+            return self._runner.call(validate_in_scratch, self.iris.base, schema, context_nt, contribution_nt, timeout)
         # A worker that has seen this schema gets its key only; one that has not gets it whole.
         try:
-            return self._runner.call(validate_in_scratch, self.iris.base, schema.key, context_nt,
-                                     contribution_nt, timeout, timeout=timeout, what="validation")
+            return self._runner.call(
+                validate_in_scratch,
+                self.iris.base,
+                schema.key,
+                context_nt,
+                contribution_nt,
+                timeout,
+                timeout=timeout,
+                what="validation",
+            )
         except RuntimeError as exc:
             if "LookupError" not in str(exc):
                 raise
-        return self._runner.call(validate_in_scratch, self.iris.base, schema, context_nt, contribution_nt,
-                                 timeout, timeout=timeout, what="validation")
+        return self._runner.call(
+            validate_in_scratch,
+            self.iris.base,
+            schema,
+            context_nt,
+            contribution_nt,
+            timeout,
+            timeout=timeout,
+            what="validation",
+        )
 
     def close(self) -> None:
         self._runner.close()

@@ -40,17 +40,17 @@ import re
 import threading
 import unicodedata
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 import pyoxigraph as ox
 
 from ..config import Settings
-from .checking import Contribution, ContributionValidator, parse_contribution
 from ..errors import Conflict, Forbidden, Gone, NotConforming, NotFound, Unauthorized, UsageError
 from ..formats import RdfFormatInfo
 from ..namespaces import DCAT, DCT, PROV, RDF_TYPE, RDFS, VOID, XSD, Iris
 from ..store.base import Store
+from .checking import Contribution, ContributionValidator
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ _WRITING = threading.RLock()
 
 
 # --- who may do what ------------------------------------------------------------------------
+
 
 def _match(tokens: Mapping[str, str], token: str) -> str | None:
     """Return the name configured for a token, comparing in constant time."""
@@ -85,11 +86,14 @@ def authenticate(settings: Settings, token: str | None, *, maintainer: bool = Fa
     Maintainers may also submit.
     """
     if not settings.contributor_tokens and not settings.maintainer_tokens:
-        raise Forbidden("contributions are switched off on this site",
-                        hint="The maintainers switch them on by configuring contributor_tokens.")
+        raise Forbidden(
+            "contributions are switched off on this site",
+            hint="The maintainers switch them on by configuring contributor_tokens.",
+        )
     if not token:
-        raise Unauthorized("this needs an API token",
-                           hint="Send it as 'Authorization: Bearer TOKEN' (ask the maintainers for one).")
+        raise Unauthorized(
+            "this needs an API token", hint="Send it as 'Authorization: Bearer TOKEN' (ask the maintainers for one)."
+        )
     name = _match(settings.maintainer_tokens, token)
     if name is not None:
         return name
@@ -101,6 +105,7 @@ def authenticate(settings: Settings, token: str | None, *, maintainer: bool = Fa
 
 
 # --- records --------------------------------------------------------------------------------
+
 
 @dataclass
 class ContributionRecord:
@@ -124,10 +129,19 @@ class ContributionRecord:
         return "withdrawn" if self.withdrawn else "accepted"
 
     def to_dict(self) -> dict:
-        body = {"id": self.id, "graph": self.graph, "status": self.status, "contributor": self.contributor,
-                "agent": self.agent, "submitted": self.submitted, "description": self.description,
-                "sha256": self.sha256, "mediaType": self.media_type, "bytes": self.byte_size,
-                "triples": self.triples}
+        body = {
+            "id": self.id,
+            "graph": self.graph,
+            "status": self.status,
+            "contributor": self.contributor,
+            "agent": self.agent,
+            "submitted": self.submitted,
+            "description": self.description,
+            "sha256": self.sha256,
+            "mediaType": self.media_type,
+            "bytes": self.byte_size,
+            "triples": self.triples,
+        }
         if self.withdrawn:
             body["withdrawn"] = self.withdrawn
             body["withdrawnBy"] = self.withdrawn_by
@@ -136,22 +150,24 @@ class ContributionRecord:
 
 def new_contribution_id(now: dt.datetime | None = None) -> str:
     """A new identifier: sortable by time, unique by its random part."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return now.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
 def contribution_id(iris: Iris, graph: str) -> str | None:
     """Return the id of a contribution graph IRI, or None for any other graph."""
     if graph.startswith(iris.contribution_base):
-        rest = graph[len(iris.contribution_base):]
+        rest = graph[len(iris.contribution_base) :]
         return rest if _ID.match(rest) else None
     return None
 
 
 def check_id(contribution_id_: str) -> str:
     if not _ID.match(contribution_id_ or ""):
-        raise NotFound(f"there is no contribution '{contribution_id_}'",
-                       hint="Contribution ids look like 20260101-120000-0a1b2c3d; GET /api/contributions lists them.")
+        raise NotFound(
+            f"there is no contribution '{contribution_id_}'",
+            hint="Contribution ids look like 20260101-120000-0a1b2c3d; GET /api/contributions lists them.",
+        )
     return contribution_id_
 
 
@@ -164,7 +180,7 @@ def agent_iri(iris: Iris, name: str) -> str:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -205,8 +221,9 @@ def provenance_record_triples(iris: Iris, record: ContributionRecord) -> list[ox
     ]
 
 
-def _withdrawal_triples(iris: Iris, record: ContributionRecord, maintainer: str, when: str,
-                        reason: str | None) -> list[ox.Triple]:
+def _withdrawal_triples(
+    iris: Iris, record: ContributionRecord, maintainer: str, when: str, reason: str | None
+) -> list[ox.Triple]:
     entity, activity, agent = _n(record.graph), _n(record.graph + "#withdrawal"), _n(agent_iri(iris, maintainer))
     T = ox.Triple
     triples = [
@@ -236,6 +253,7 @@ def _insert(triples_by_graph: Mapping[str, list[ox.Triple]]) -> str:
 def _recompute(store: Store) -> None:
     """Reason from scratch (after a withdrawal: removals cannot be handled incrementally)."""
     from ..knowledge.build import run_reasoning
+
     run_reasoning(store)
     store.bump_version()
 
@@ -244,27 +262,44 @@ def _reason_about(store: Store, graph: str, provenance: list[ox.Triple]) -> None
     """Add what follows from a new contribution and its provenance (incrementally: the cost follows its size)."""
     from ..knowledge.build import data_graphs
     from ..knowledge.reasoning import reason_added
+
     iris = store.iris
-    reason_added(store, [graph], data_graphs(store), ontology_graph=iris.ontology_graph,
-                 inferred_graph=iris.inferred_graph, added_triples=provenance)
+    reason_added(
+        store,
+        [graph],
+        data_graphs(store),
+        ontology_graph=iris.ontology_graph,
+        inferred_graph=iris.inferred_graph,
+        added_triples=provenance,
+    )
     store.bump_version()
 
 
 # --- submitting and withdrawing ----------------------------------------------------------
 
+
 def check_description(description: str | None) -> str:
     text = (description or "").strip()
     if not text:
-        raise UsageError("a contribution needs a description",
-                         hint="Say in a sentence what the data adds and where it comes from.")
+        raise UsageError(
+            "a contribution needs a description", hint="Say in a sentence what the data adds and where it comes from."
+        )
     if len(text) > MAX_DESCRIPTION:
         raise UsageError(f"the description is longer than {MAX_DESCRIPTION} characters")
     return text
 
 
-def submit(store: Store, data: bytes, fmt: RdfFormatInfo, *, contributor: str, description: str,
-           validator: ContributionValidator | None = None, timeout: float | None = None,
-           source: str = "<upload>"):
+def submit(
+    store: Store,
+    data: bytes,
+    fmt: RdfFormatInfo,
+    *,
+    contributor: str,
+    description: str,
+    validator: ContributionValidator | None = None,
+    timeout: float | None = None,
+    source: str = "<upload>",
+):
     """Validate contributed bytes and, if they have no violations, store them with their provenance.
 
     Returns ``(record, report)`` (the report may hold warnings). Raises NotConforming
@@ -293,8 +328,11 @@ def submit(store: Store, data: bytes, fmt: RdfFormatInfo, *, contributor: str, d
 def _refuse_violations(report) -> None:
     if report.has_violations:
         counts = report.counts()
-        raise NotConforming(f"the contribution does not conform to the shapes: {counts['Violation']} violation(s), "
-                            f"{counts['Warning']} warning(s); nothing was stored", report=report)
+        raise NotConforming(
+            f"the contribution does not conform to the shapes: {counts['Violation']} violation(s), "
+            f"{counts['Warning']} warning(s); nothing was stored",
+            report=report,
+        )
 
 
 def _new_record(store: Store, contribution: Contribution, contributor: str, description: str) -> ContributionRecord:
@@ -302,14 +340,24 @@ def _new_record(store: Store, contribution: Contribution, contributor: str, desc
     while True:
         new_id = new_contribution_id()
         graph = iris.contribution_graph(new_id)
-        if not store.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", default_graphs=[], named_graphs=[graph]) \
-                and not store.ask(f"ASK {{ GRAPH ?g {{ <{graph}> ?p ?o }} }}", default_graphs=[],
-                                  named_graphs=[iris.provenance_graph]):
+        if not store.ask(
+            f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", default_graphs=[], named_graphs=[graph]
+        ) and not store.ask(
+            f"ASK {{ GRAPH ?g {{ <{graph}> ?p ?o }} }}", default_graphs=[], named_graphs=[iris.provenance_graph]
+        ):
             break
     return ContributionRecord(
-        id=new_id, graph=graph, contributor=contributor, agent=agent_iri(iris, contributor), submitted=_now(),
-        sha256=contribution.sha256, description=description, triples=len(contribution.triples),
-        media_type=contribution.format.media_type, byte_size=len(contribution.raw))
+        id=new_id,
+        graph=graph,
+        contributor=contributor,
+        agent=agent_iri(iris, contributor),
+        submitted=_now(),
+        sha256=contribution.sha256,
+        description=description,
+        triples=len(contribution.triples),
+        media_type=contribution.format.media_type,
+        byte_size=len(contribution.raw),
+    )
 
 
 def dependents(store: Store, record: ContributionRecord) -> dict[str, list[str]]:
@@ -320,13 +368,16 @@ def dependents(store: Store, record: ContributionRecord) -> dict[str, list[str]]
     """
     iris = store.iris
     skip = f"<{iris.inferred_graph}>, <{iris.shapes_graph}>, <{iris.provenance_graph}>, <{iris.meta_graph}>"
-    rows = store.select(f"""SELECT DISTINCT ?g ?resource WHERE {{
+    rows = store.select(
+        f"""SELECT DISTINCT ?g ?resource WHERE {{
         {{ SELECT DISTINCT ?resource WHERE {{ GRAPH <{record.graph}> {{ ?resource a ?type }} }} }}
         FILTER NOT EXISTS {{ GRAPH ?elsewhere {{ ?resource a ?other }}
                              FILTER(?elsewhere != <{record.graph}> && ?elsewhere NOT IN ({skip})) }}
         GRAPH ?g {{ ?s ?p ?resource }}
         FILTER(?g != <{record.graph}> && ?g NOT IN ({skip}))
-    }} ORDER BY ?g ?resource""", default_graphs=[])
+    }} ORDER BY ?g ?resource""",
+        default_graphs=[],
+    )
     found: dict[str, list[str]] = {}
     for row in rows:
         found.setdefault(row["g"].value, []).append(row["resource"].value)
@@ -347,16 +398,21 @@ def withdraw(store: Store, contribution_id_: str, *, maintainer: str, reason: st
         depending = dependents(primary, record)
         if depending:
             names = [contribution_id(store.iris, g) or g for g in depending]
-            raise Conflict(f"other data refers to resources only contribution {record.id} describes: "
-                           + ", ".join(names),
-                           hint="Withdraw those contributions first (or correct the curated data).",
-                           details={"dependents": [{"graph": g, "contribution": contribution_id(store.iris, g),
-                                                    "resources": resources}
-                                                   for g, resources in depending.items()]})
+            raise Conflict(
+                f"other data refers to resources only contribution {record.id} describes: " + ", ".join(names),
+                hint="Withdraw those contributions first (or correct the curated data).",
+                details={
+                    "dependents": [
+                        {"graph": g, "contribution": contribution_id(store.iris, g), "resources": resources}
+                        for g, resources in depending.items()
+                    ]
+                },
+            )
         when = _now()
-        primary.update(f"DROP SILENT GRAPH <{record.graph}> ;\n"
-                       + _insert({store.iris.provenance_graph:
-                                  _withdrawal_triples(store.iris, record, maintainer, when, reason)}))
+        primary.update(
+            f"DROP SILENT GRAPH <{record.graph}> ;\n"
+            + _insert({store.iris.provenance_graph: _withdrawal_triples(store.iris, record, maintainer, when, reason)})
+        )
         _recompute(primary)
     record.withdrawn, record.withdrawn_by = when, maintainer
     log.info("contribution %s withdrawn by %s", contribution_id_, maintainer)
@@ -385,20 +441,31 @@ SELECT ?g ?id ?description ?time ?agent ?name ?sha ?format ?triples ?bytes ?with
 
 def _records(store: Store, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None) -> list[ContributionRecord]:
     iris = store.iris
-    rows = store.select(_RECORDS, bindings={**(bindings or {}), "pg": _n(iris.provenance_graph)},
-                        default_graphs=[], named_graphs=[iris.provenance_graph])
+    rows = store.select(
+        _RECORDS,
+        bindings={**(bindings or {}), "pg": _n(iris.provenance_graph)},
+        default_graphs=[],
+        named_graphs=[iris.provenance_graph],
+    )
     records: dict[str, ContributionRecord] = {}
     for row in rows:
         graph = row["g"].value
         if graph in records:
             continue
         records[graph] = ContributionRecord(
-            id=row["id"].value, graph=graph, contributor=row["name"].value, agent=row["agent"].value,
-            submitted=row["time"].value, sha256=row["sha"].value, description=row["description"].value,
-            triples=int(row["triples"].value), media_type=row["format"].value.removeprefix(IANA_MEDIA_TYPES),
+            id=row["id"].value,
+            graph=graph,
+            contributor=row["name"].value,
+            agent=row["agent"].value,
+            submitted=row["time"].value,
+            sha256=row["sha"].value,
+            description=row["description"].value,
+            triples=int(row["triples"].value),
+            media_type=row["format"].value.removeprefix(IANA_MEDIA_TYPES),
             byte_size=int(row["bytes"].value),
             withdrawn=row["withdrawn"].value if "withdrawn" in row else None,
-            withdrawn_by=row["withdrawnBy"].value if "withdrawnBy" in row else None)
+            withdrawn_by=row["withdrawnBy"].value if "withdrawnBy" in row else None,
+        )
     return list(records.values())
 
 
@@ -413,8 +480,9 @@ def get_contribution(store: Store, contribution_id_: str) -> ContributionRecord:
     check_id(contribution_id_)
     found = _records(store, {"g": _n(store.iris.contribution_graph(contribution_id_))})
     if not found:
-        raise NotFound(f"there is no contribution '{contribution_id_}'",
-                       hint="GET /api/contributions lists the contributions.")
+        raise NotFound(
+            f"there is no contribution '{contribution_id_}'", hint="GET /api/contributions lists the contributions."
+        )
     return found[0]
 
 
@@ -428,8 +496,10 @@ def provenance_triples(store: Store, record: ContributionRecord) -> list[ox.Trip
     """The provenance statements about one contribution (its entity, checksum, activities, agents)."""
     g = record.graph
     nodes = " ".join(f"<{g}{suffix}>" for suffix in ("", "#submission", "#sha256", "#withdrawal"))
-    query = (f"CONSTRUCT {{ ?s ?p ?o . ?a ?ap ?ao }} WHERE {{ {{ VALUES ?s {{ {nodes} }} ?s ?p ?o }} UNION "
-             f"{{ VALUES ?x {{ {nodes} }} ?x <{PROV}wasAssociatedWith>|<{PROV}wasAttributedTo> ?a . ?a ?ap ?ao }} }}")
+    query = (
+        f"CONSTRUCT {{ ?s ?p ?o . ?a ?ap ?ao }} WHERE {{ {{ VALUES ?s {{ {nodes} }} ?s ?p ?o }} UNION "
+        f"{{ VALUES ?x {{ {nodes} }} ?x <{PROV}wasAssociatedWith>|<{PROV}wasAttributedTo> ?a . ?a ?ap ?ao }} }}"
+    )
     return store.query(query, default_graphs=[store.iris.provenance_graph]).triples
 
 
@@ -459,18 +529,24 @@ def provenance_of_graphs(store: Store, graphs: Iterable[str]) -> dict[str, Contr
 def contributions_about(store: Store, iri: str) -> list[ContributionRecord]:
     """The accepted contributions that hold a statement about ``iri`` (as subject)."""
     iris = store.iris
-    rows = store.select(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
-                        f"FILTER(STRSTARTS(STR(?g), \"{iris.contribution_base}\")) }}",
-                        bindings={"s": _n(iri)}, default_graphs=[])
+    rows = store.select(
+        f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
+        f'FILTER(STRSTARTS(STR(?g), "{iris.contribution_base}")) }}',
+        bindings={"s": _n(iri)},
+        default_graphs=[],
+    )
     return list(provenance_of_graphs(store, [row["g"].value for row in rows]).values())
 
 
 def triples_with_sources(store: Store, iri: str) -> list[tuple[ox.Triple, str, ContributionRecord | None]]:
     """Every asserted statement about ``iri`` with the graph it is in and, for contributed ones, the record."""
     iris = store.iris
-    rows = store.select(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
-                        f"FILTER(?g != <{iris.inferred_graph}> && ?g != <{iris.shapes_graph}>) }} ORDER BY ?p ?o ?g",
-                        bindings={"s": _n(iri)}, default_graphs=[])
+    rows = store.select(
+        f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
+        f"FILTER(?g != <{iris.inferred_graph}> && ?g != <{iris.shapes_graph}>) }} ORDER BY ?p ?o ?g",
+        bindings={"s": _n(iri)},
+        default_graphs=[],
+    )
     records = provenance_of_graphs(store, {row["g"].value for row in rows})
     subject = _n(iri)
     return [(ox.Triple(subject, row["p"], row["o"]), row["g"].value, records.get(row["g"].value)) for row in rows]
@@ -480,8 +556,11 @@ def open_for_contributions(settings: Settings) -> Store:
     """Open a store folder for submissions from the command line (the serving store: locked, published)."""
     from ..store.snapshots import SnapshotStore
     from ..store.spec import store_spec
+
     spec = store_spec(settings)
     if not spec.is_folder:
-        raise UsageError("contributing without --server needs a store folder (--store PATH)",
-                         hint="Give --store PATH of a built store, or --server URL of a running site.")
+        raise UsageError(
+            "contributing without --server needs a store folder (--store PATH)",
+            hint="Give --store PATH of a built store, or --server URL of a running site.",
+        )
     return SnapshotStore(settings.iris, spec.path, workers=1, default_timeout=settings.query_timeout)

@@ -32,8 +32,8 @@ import logging
 import os
 import threading
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 
@@ -84,8 +84,10 @@ def authorize_write(settings: Settings, token: str | None, *, curated: bool = Fa
     """
     mode = check_mode(settings.sparql_update)
     if mode == "off":
-        raise Forbidden("this endpoint is read-only: SPARQL Update and Graph Store writes are switched off",
-                        hint="Download the data and load it into a store of your own to change it.")
+        raise Forbidden(
+            "this endpoint is read-only: SPARQL Update and Graph Store writes are switched off",
+            hint="Download the data and load it into a store of your own to change it.",
+        )
     if curated:
         mode = "maintainers"
     if token:
@@ -93,17 +95,19 @@ def authorize_write(settings: Settings, token: str | None, *, curated: bool = Fa
         if name is not None:
             return name
         if mode == "maintainers" and _match(settings.contributor_tokens, token) is not None:
-            raise Forbidden("writing with SPARQL Update or the Graph Store Protocol needs a maintainer's token",
-                            hint="Contributors submit data through /api/contributions.")
+            raise Forbidden(
+                "writing with SPARQL Update or the Graph Store Protocol needs a maintainer's token",
+                hint="Contributors submit data through /api/contributions.",
+            )
         if mode == "maintainers" or settings.maintainer_tokens:
             raise Unauthorized("the API token is not valid", hint="Check the token, or ask the maintainers for one.")
     if mode == "anyone" and not settings.maintainer_tokens:
         return ANONYMOUS
-    raise Unauthorized("writing needs a maintainer's API token",
-                       hint="Send it as 'Authorization: Bearer TOKEN'.")
+    raise Unauthorized("writing needs a maintainer's API token", hint="Send it as 'Authorization: Bearer TOKEN'.")
 
 
 # --- what an update may do ------------------------------------------------------------------
+
 
 def check_update_allowed(text: str, allowlist: Iterable[str]) -> None:
     """Refuse LOAD of, and SERVICE calls to, anything not on the allow-list (before any evaluation)."""
@@ -111,20 +115,24 @@ def check_update_allowed(text: str, allowlist: Iterable[str]) -> None:
     toks = tokens(text)
     for index, token in enumerate(toks):
         if token.kind == "word" and token.text.upper() == "LOAD":
-            following = toks[index + 1:index + 3]
+            following = toks[index + 1 : index + 3]
             if following and following[0].kind == "word" and following[0].text.upper() == "SILENT":
                 following = following[1:]
             target = following[0].text[1:-1] if following and following[0].kind == "iri" else None
             if target is None or target not in allowed:
-                raise QueryRefused(f"LOAD <{target}> is not allowed on this endpoint" if target else
-                                   "LOAD needs a full IRI in <...>",
-                                   hint="Only documents named in the service_allowlist setting may be loaded; "
-                                        "send the data itself with INSERT DATA or a Graph Store PUT/POST.")
+                raise QueryRefused(
+                    f"LOAD <{target}> is not allowed on this endpoint" if target else "LOAD needs a full IRI in <...>",
+                    hint="Only documents named in the service_allowlist setting may be loaded; "
+                    "send the data itself with INSERT DATA or a Graph Store PUT/POST.",
+                )
     for target in service_targets(text):
         if target is None or target not in allowed:
-            raise QueryRefused(f"SERVICE <{target}> is not allowed on this endpoint" if target else
-                               "SERVICE with a variable or prefixed endpoint is not allowed here",
-                               hint="Only endpoints named in the service_allowlist setting may be called.")
+            raise QueryRefused(
+                f"SERVICE <{target}> is not allowed on this endpoint"
+                if target
+                else "SERVICE with a variable or prefixed endpoint is not allowed here",
+                hint="Only endpoints named in the service_allowlist setting may be called.",
+            )
 
 
 def with_using(text: str, default_graphs: list[str], named_graphs: list[str]) -> str:
@@ -138,8 +146,10 @@ def with_using(text: str, default_graphs: list[str], named_graphs: list[str]) ->
     toks = tokens(text)
     words = [t.text.upper() if t.kind == "word" else None for t in toks]
     if "USING" in words or "WITH" in words:
-        raise UsageError("the request gives using-graph-uri/using-named-graph-uri and the update has its own "
-                         "USING or WITH", hint="Name the dataset in one place only.")
+        raise UsageError(
+            "the request gives using-graph-uri/using-named-graph-uri and the update has its own USING or WITH",
+            hint="Name the dataset in one place only.",
+        )
     clauses = "".join(f"USING <{g}> " for g in default_graphs) + "".join(f"USING NAMED <{g}> " for g in named_graphs)
     depth, cuts = 0, []
     for index, token in enumerate(toks):
@@ -158,6 +168,7 @@ def with_using(text: str, default_graphs: list[str], named_graphs: list[str]) ->
 
 # --- the ledger of maintainers' writes --------------------------------------------------------
 
+
 @dataclass
 class WriteRecord:
     """One maintainer's write, as the provenance graph keeps it."""
@@ -175,8 +186,14 @@ class WriteRecord:
     removed: list[str] | None = None
 
     def to_dict(self) -> dict:
-        body = {"id": self.id, "change": self.iri, "kind": self.kind, "by": self.maintainer, "at": self.when,
-                "sha256": self.sha256}
+        body = {
+            "id": self.id,
+            "change": self.iri,
+            "kind": self.kind,
+            "by": self.maintainer,
+            "at": self.when,
+            "sha256": self.sha256,
+        }
         if self.added is not None:
             body["added"], body["removed"] = len(self.added), len(self.removed or [])
         if self.graph:
@@ -190,14 +207,18 @@ def change_iri(iris: Iris, change_id: str) -> str:
 
 def _now() -> str:
     """The time of a write, to the microsecond: writes a moment apart must keep their order in the feed."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _record_triples(iris: Iris, record: WriteRecord) -> list[ox.Triple]:
     n = ox.NamedNode
     activity, agent, checksum = n(record.iri), n(agent_iri(iris, record.maintainer)), n(record.iri + "#sha256")
-    labels = {"update": "SPARQL Update", "put": "Graph Store PUT", "post": "Graph Store POST",
-              "delete": "Graph Store DELETE"}
+    labels = {
+        "update": "SPARQL Update",
+        "put": "Graph Store PUT",
+        "post": "Graph Store POST",
+        "delete": "Graph Store DELETE",
+    }
     T = ox.Triple
     triples = [
         T(activity, n(RDF_TYPE), n(PROV + "Activity")),
@@ -231,6 +252,7 @@ def _asserted_statements(store: Store) -> set[str]:
     Python set operation; blank nodes keep their labels within the store.
     """
     from ..knowledge.build import data_graphs
+
     iris = store.iris
     lines: set[str] = set()
     for graph in data_graphs(store):
@@ -243,6 +265,7 @@ def _asserted_statements(store: Store) -> set[str]:
 
 
 # --- the write itself ---------------------------------------------------------------------------
+
 
 def is_curated(store: Store) -> bool:
     """Whether the store is a curated build (it holds the shapes), whose writes are validated and recorded."""
@@ -295,22 +318,39 @@ def _write(store: Store, sparql: str, base_iri: str | None, record: WriteRecord,
     In memory and on a remote store the write runs here (the remote has its own limits).
     """
     from ..store.snapshots import SnapshotStore
+
     target = getattr(store, "wrapped", store)
     if not isinstance(target, SnapshotStore):
         return _write_here(store, sparql, base_iri, record, settings.validation_timeout)
-    outcome = _runner().call(_write_in_worker, store.iris.base, str(target.path), sparql, base_iri, record,
-                             settings.validation_timeout, timeout=settings.query_timeout + settings.validation_timeout,
-                             what="write")
+    outcome = _runner().call(
+        _write_in_worker,
+        store.iris.base,
+        str(target.path),
+        sparql,
+        base_iri,
+        record,
+        settings.validation_timeout,
+        timeout=settings.query_timeout + settings.validation_timeout,
+        what="write",
+    )
     if outcome[0] == "refused":
         raise NotConforming(outcome[1], report=_ReportBody(outcome[2]))
     log.info("%s %s by %s (%s)", record.kind, record.graph or "", record.maintainer, record.id)
     return outcome[1]
 
 
-def _write_in_worker(cache: dict, base: str, path: str, sparql: str, base_iri: str | None, record: WriteRecord,
-                     validation_timeout: float | None) -> tuple:
+def _write_in_worker(
+    cache: dict,
+    base: str,
+    path: str,
+    sparql: str,
+    base_iri: str | None,
+    record: WriteRecord,
+    validation_timeout: float | None,
+) -> tuple:
     """In the write worker: make the write through the store folder's own writer (lock, pending mark, publish)."""
     from ..store.snapshots import SnapshotStore
+
     store = cache.get(path)
     if store is None:
         store = cache[path] = SnapshotStore(Iris(base), path, workers=1)
@@ -320,11 +360,13 @@ def _write_in_worker(cache: dict, base: str, path: str, sparql: str, base_iri: s
         return ("refused", exc.message, exc.report.to_dict())
 
 
-def _write_here(store: Store, sparql: str, base_iri: str | None, record: WriteRecord,
-                validation_timeout: float | None) -> WriteRecord:
+def _write_here(
+    store: Store, sparql: str, base_iri: str | None, record: WriteRecord, validation_timeout: float | None
+) -> WriteRecord:
     """Apply one change in this process; on the curated store check, validate, reason and record it."""
     from ..knowledge.build import run_reasoning, run_validation
     from ..store.embedded import OxigraphStore
+
     iris = store.iris
     with _WRITING, store.writer() as primary, _undo_without_snapshots(primary):
         curated = is_curated(primary)
@@ -339,22 +381,28 @@ def _write_here(store: Store, sparql: str, base_iri: str | None, record: WriteRe
             after = _fingerprint(primary, _protected(iris))
             changed = [graph for graph in before if before[graph] != after[graph]]
             if changed:
-                raise Forbidden(f"the change would alter {', '.join(f'<{g}>' for g in changed)}, which only the "
-                                "build and the ledger write; nothing was stored",
-                                hint="Change ontology/ or shapes/ in the repository and rebuild; withdraw "
-                                     "contributions through /api/contributions.")
+                raise Forbidden(
+                    f"the change would alter {', '.join(f'<{g}>' for g in changed)}, which only the "
+                    "build and the ledger write; nothing was stored",
+                    hint="Change ontology/ or shapes/ in the repository and rebuild; withdraw "
+                    "contributions through /api/contributions.",
+                )
             statements_after = _asserted_statements(primary)
             record.added = sorted(statements_after - statements_before)
             record.removed = sorted(statements_before - statements_after)
             report = run_validation(primary, timeout=validation_timeout)
             if report.has_violations:
                 counts = report.counts()
-                raise NotConforming(f"the change does not conform to the shapes: {counts['Violation']} "
-                                    f"violation(s), {counts['Warning']} warning(s); nothing was stored",
-                                    report=report)
-            primary.update(f"INSERT DATA {{ GRAPH <{iris.provenance_graph}> {{\n"
-                           + ox.serialize(_record_triples(iris, record), format=ox.RdfFormat.N_TRIPLES).decode()
-                           + "} }")
+                raise NotConforming(
+                    f"the change does not conform to the shapes: {counts['Violation']} "
+                    f"violation(s), {counts['Warning']} warning(s); nothing was stored",
+                    report=report,
+                )
+            primary.update(
+                f"INSERT DATA {{ GRAPH <{iris.provenance_graph}> {{\n"
+                + ox.serialize(_record_triples(iris, record), format=ox.RdfFormat.N_TRIPLES).decode()
+                + "} }"
+            )
             run_reasoning(primary)
         primary.bump_version()
     log.info("%s %s by %s (%s)", record.kind, record.graph or "", record.maintainer, record.id)
@@ -371,6 +419,7 @@ def _undo_without_snapshots(primary: Store) -> Iterator[None]:
     store gets back each graph whose statements differ, and loses graphs the write made.
     """
     from ..store.embedded import OxigraphStore
+
     if isinstance(primary, OxigraphStore):
         if primary.path is not None:
             yield
@@ -389,24 +438,36 @@ def _undo_without_snapshots(primary: Store) -> Iterator[None]:
         yield
     except BaseException:
         after = set(primary.graphs())
-        changed = {graph: data for graph, data in before.items()
-                   if graph not in after or sorted(primary.dump(ntriples, graph=graph).splitlines())
-                   != sorted(data.splitlines())}
+        changed = {
+            graph: data
+            for graph, data in before.items()
+            if graph not in after
+            or sorted(primary.dump(ntriples, graph=graph).splitlines()) != sorted(data.splitlines())
+        }
         primary.replace_graphs(changed, ntriples, drop=sorted(after - set(before)))
         raise
 
 
-def _new_record(store: Store, kind: str, maintainer: str, sha256: str, *, text: str | None = None,
-                graph: str | None = None) -> WriteRecord:
-    now = dt.datetime.now(dt.timezone.utc)
+def _new_record(
+    store: Store, kind: str, maintainer: str, sha256: str, *, text: str | None = None, graph: str | None = None
+) -> WriteRecord:
+    now = dt.datetime.now(dt.UTC)
     change_id = now.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:8]
     if text is not None and len(text) > MAX_RECORDED_TEXT:
         text = text[:MAX_RECORDED_TEXT] + "\n# ... (cut; the checksum is of the whole text)"
     return WriteRecord(change_id, change_iri(store.iris, change_id), kind, maintainer, _now(), sha256, text, graph)
 
 
-def apply_update(store: Store, text: str, *, maintainer: str, settings: Settings, base_iri: str | None = None,
-                 using_graphs: list[str] | None = None, using_named_graphs: list[str] | None = None) -> WriteRecord:
+def apply_update(
+    store: Store,
+    text: str,
+    *,
+    maintainer: str,
+    settings: Settings,
+    base_iri: str | None = None,
+    using_graphs: list[str] | None = None,
+    using_named_graphs: list[str] | None = None,
+) -> WriteRecord:
     """Run a SPARQL 1.1 Update as one write (see the module docstring for what surrounds it)."""
     if not text.strip():
         raise UsageError("the update is empty", hint="Send INSERT DATA, DELETE/INSERT ... WHERE, CLEAR, DROP ...")
@@ -417,12 +478,15 @@ def apply_update(store: Store, text: str, *, maintainer: str, settings: Settings
     return _write(store, effective, base_iri, record, settings)
 
 
-def read_graph_document(data: bytes, fmt: RdfFormatInfo, *, settings: Settings, base_iri: str | None,
-                        source: str) -> list[ox.Triple]:
+def read_graph_document(
+    data: bytes, fmt: RdfFormatInfo, *, settings: Settings, base_iri: str | None, source: str
+) -> list[ox.Triple]:
     """Parse a Graph Store body into triples (quads formats are refused: a graph is written, not a dataset)."""
     if fmt.quads:
-        raise UsageError(f"a Graph Store request writes one graph; {fmt.name} holds a dataset",
-                         hint="Send Turtle, N-Triples, RDF/XML or JSON-LD.")
+        raise UsageError(
+            f"a Graph Store request writes one graph; {fmt.name} holds a dataset",
+            hint="Send Turtle, N-Triples, RDF/XML or JSON-LD.",
+        )
     quads = parse_rdf(data, fmt, base_iri=base_iri, source=source, max_depth=settings.max_rdf_depth)
     return [q.triple for q in quads]
 
@@ -438,8 +502,16 @@ def graph_exists(store: Store, graph: str | None) -> bool:
     return graph in store.graphs()
 
 
-def write_graph(store: Store, graph: str | None, triples: list[ox.Triple], *, replace: bool, maintainer: str,
-                settings: Settings, data: bytes = b"") -> WriteRecord:
+def write_graph(
+    store: Store,
+    graph: str | None,
+    triples: list[ox.Triple],
+    *,
+    replace: bool,
+    maintainer: str,
+    settings: Settings,
+    data: bytes = b"",
+) -> WriteRecord:
     """PUT (``replace``) or POST (merge) ``triples`` into a graph (None: the default graph), as one write."""
     body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8") if triples else ""
     statements = []
@@ -447,8 +519,7 @@ def write_graph(store: Store, graph: str | None, triples: list[ox.Triple], *, re
         statements.append(f"CLEAR SILENT GRAPH <{graph}>" if graph else "CLEAR SILENT DEFAULT")
     if body:
         statements.append("INSERT DATA { " + _graph_pattern(graph, body) + " }")
-    record = _new_record(store, "put" if replace else "post", maintainer, hashlib.sha256(data).hexdigest(),
-                         graph=graph)
+    record = _new_record(store, "put" if replace else "post", maintainer, hashlib.sha256(data).hexdigest(), graph=graph)
     return _write(store, " ;\n".join(statements), None, record, settings)
 
 
@@ -467,29 +538,53 @@ def graph_triples(store: Store, graph: str | None) -> list[ox.Triple]:
 def recent_writes(store: Store, limit: int = 100) -> list[dict]:
     """The newest maintainers' writes recorded in the provenance graph (for the changes feed)."""
     iris = store.iris
-    rows = store.select(f"""SELECT ?c ?id ?kind ?time ?name ?graph WHERE {{
+    rows = store.select(
+        f"""SELECT ?c ?id ?kind ?time ?name ?graph WHERE {{
         ?c a <{COOPGRAPH}MaintainerWrite> ; <{DCT}identifier> ?id ; <{DCT}type> ?kind ;
            <{PROV}endedAtTime> ?time ; <{PROV}wasAssociatedWith>/<{RDFS}label> ?name .
         OPTIONAL {{ ?c <{PROV}used> ?graph }} }} ORDER BY DESC(?time) DESC(?id) LIMIT {int(limit)}""",
-                        default_graphs=[iris.provenance_graph])
-    return [{"id": r["id"].value, "change": r["c"].value, "kind": r["kind"].value, "at": r["time"].value,
-             "by": r["name"].value, **({"graph": r["graph"].value} if "graph" in r else {})} for r in rows]
+        default_graphs=[iris.provenance_graph],
+    )
+    return [
+        {
+            "id": r["id"].value,
+            "change": r["c"].value,
+            "kind": r["kind"].value,
+            "at": r["time"].value,
+            "by": r["name"].value,
+            **({"graph": r["graph"].value} if "graph" in r else {}),
+        }
+        for r in rows
+    ]
 
 
 def writes_about(store: Store, iri: str) -> list[dict]:
     """The maintainers' writes whose diff mentions ``iri``, newest first, each with the lines about it."""
     needle = f"<{iri}>"
-    rows = store.select(f"""SELECT ?c ?id ?kind ?time ?name ?added ?removed WHERE {{
+    rows = store.select(
+        f"""SELECT ?c ?id ?kind ?time ?name ?added ?removed WHERE {{
         ?c a <{COOPGRAPH}MaintainerWrite> ; <{DCT}identifier> ?id ; <{DCT}type> ?kind ;
            <{PROV}endedAtTime> ?time ; <{PROV}wasAssociatedWith>/<{RDFS}label> ?name ;
            <{COOPGRAPH}addedStatements> ?added ; <{COOPGRAPH}removedStatements> ?removed .
         FILTER(CONTAINS(?added, ?needle) || CONTAINS(?removed, ?needle)) }} ORDER BY DESC(?time) DESC(?id)""",
-                        bindings={"needle": ox.Literal(needle)}, default_graphs=[store.iris.provenance_graph])
+        bindings={"needle": ox.Literal(needle)},
+        default_graphs=[store.iris.provenance_graph],
+    )
     found = []
     for row in rows:
+
         def about(text: str) -> list[str]:
             return [line for line in text.splitlines() if needle in line]
-        found.append({"id": row["id"].value, "change": row["c"].value, "kind": row["kind"].value,
-                      "at": row["time"].value, "by": row["name"].value,
-                      "added": about(row["added"].value), "removed": about(row["removed"].value)})
+
+        found.append(
+            {
+                "id": row["id"].value,
+                "change": row["c"].value,
+                "kind": row["kind"].value,
+                "at": row["time"].value,
+                "by": row["name"].value,
+                "added": about(row["added"].value),
+                "removed": about(row["removed"].value),
+            }
+        )
     return found

@@ -27,8 +27,8 @@ from ..config import Settings
 from ..formats import RdfFormatInfo, serialize_triples
 from ..jsonld import build_context, compact_triples
 from ..namespaces import DCAT, DCT, FOAF, ONTOLOGY, PREFIXES, RDF, RDFS, SKOS, VOID, XSD
-from .service import FORMAT_IRIS
 from ..store.base import Store
+from .service import FORMAT_IRIS
 from .void import LINK_TARGETS, VoidStatistics, compute_statistics
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,19 +42,32 @@ IANA = "https://www.iana.org/assignments/media-types/"
 
 #: Prefixes of the serialised description.
 DESCRIPTION_PREFIXES = {
-    "dcat": DCAT, "dct": DCT, "foaf": FOAF, "void": VOID, "spdx": SPDX, "vcard": VCARD,
-    "dcatap": DCATAP, "skos": SKOS, "rdfs": RDFS, "xsd": XSD, "cg": ONTOLOGY,
-    "filetype": AUTHORITY + "file-type/", "lang": AUTHORITY + "language/",
-    "datatheme": AUTHORITY + "data-theme/", "sd": "http://www.w3.org/ns/sparql-service-description#",
+    "dcat": DCAT,
+    "dct": DCT,
+    "foaf": FOAF,
+    "void": VOID,
+    "spdx": SPDX,
+    "vcard": VCARD,
+    "dcatap": DCATAP,
+    "skos": SKOS,
+    "rdfs": RDFS,
+    "xsd": XSD,
+    "cg": ONTOLOGY,
+    "filetype": AUTHORITY + "file-type/",
+    "lang": AUTHORITY + "language/",
+    "datatheme": AUTHORITY + "data-theme/",
+    "sd": "http://www.w3.org/ns/sparql-service-description#",
 }
 
 TITLE = "coopgraph: EU–Japan cooperation on regional and urban policy"
-DESCRIPTION = ("The linked-data knowledge graph of EU–Japan cooperation on regional and urban policy: "
-               "the parties and public bodies, the agreements and their provisions, the policy dialogues, "
-               "the programmes (World Cities, IUC, IURC and its Region-to-Region strand) with their city "
-               "and region pairings, the places, themes, documents and studies, every fact with its source. "
-               "It is an OWL ontology with curated data, SHACL shapes and what reasoning adds, each in its "
-               "own named graph.")
+DESCRIPTION = (
+    "The linked-data knowledge graph of EU–Japan cooperation on regional and urban policy: "
+    "the parties and public bodies, the agreements and their provisions, the policy dialogues, "
+    "the programmes (World Cities, IUC, IURC and its Region-to-Region strand) with their city "
+    "and region pairings, the places, themes, documents and studies, every fact with its source. "
+    "It is an OWL ontology with curated data, SHACL shapes and what reasoning adds, each in its "
+    "own named graph."
+)
 CATALOG_TITLE = "coopgraph catalogue"
 CATALOG_DESCRIPTION = "The datasets published by the coopgraph project: its knowledge graph, in releases."
 KEYWORDS = ("EU-Japan cooperation", "regional policy", "urban policy", "city pairings", "linked data")
@@ -70,7 +83,6 @@ LANGUAGES = {"en": "ENG", "ja": "JPN"}
 SHA256 = SPDX + "checksumAlgorithm_sha256"
 SPARQL_PROTOCOL = "https://www.w3.org/TR/sparql11-protocol/"
 GZIP = IANA + "application/gzip"
-
 
 
 def site_url(settings: Settings, request_root: str | None = None) -> str:
@@ -100,7 +112,7 @@ class Distribution:
 class DatasetDescription:
     """What the description says, kept as values so HTML pages and RDF come from one place."""
 
-    document: str          # the description document; its fragments name the nodes it describes
+    document: str  # the description document; its fragments name the nodes it describes
     site: str
     title: str
     description: str
@@ -156,9 +168,16 @@ class DatasetDescription:
         return serialize_triples(triples, fmt, DESCRIPTION_PREFIXES)
 
 
-def describe_dataset(store: Store, settings: Settings, *, release: "Release | None" = None,
-                     releases: list["Release"] = (), site: str | None = None,
-                     stats: VoidStatistics | None = None, timeout: float | None = None) -> DatasetDescription:
+def describe_dataset(
+    store: Store,
+    settings: Settings,
+    *,
+    release: Release | None = None,
+    releases: list[Release] = (),
+    site: str | None = None,
+    stats: VoidStatistics | None = None,
+    timeout: float | None = None,
+) -> DatasetDescription:
     """Describe the graph in ``store`` and the files of ``release`` (the newest of ``releases`` if None).
 
     ``releases`` gives the date the dataset was first issued; ``site`` is the public root
@@ -174,29 +193,48 @@ def describe_dataset(store: Store, settings: Settings, *, release: "Release | No
     stats = stats or compute_statistics(store, timeout=timeout)
     document = settings.iris.base + "dataset"
     description = DatasetDescription(
-        document=document, site=site, title=TITLE, description=DESCRIPTION,
+        document=document,
+        site=site,
+        title=TITLE,
+        description=DESCRIPTION,
         version=release.version if release else None,
-        issued=issued.date() if issued else None, modified=modified,
+        issued=issued.date() if issued else None,
+        modified=modified,
         catalog_modified=max([t for t in (modified, release.created if release else None) if t], default=None),
         contact_url=settings.contact_url or site,
-        spatial=_spatial(store, timeout), temporal=_temporal(store, timeout),
-        languages=_languages(store, timeout), stats=stats)
+        spatial=_spatial(store, timeout),
+        temporal=_temporal(store, timeout),
+        languages=_languages(store, timeout),
+        stats=stats,
+    )
     if release is not None:
         for item in release.files:
-            description.distributions.append(Distribution(
-                iri=description.node(f"{release.version}/{item.name}"), name=item.name, title=item.title,
-                description=item.description, download_url=f"{site}download/{release.version}/{item.name}",
-                media_type=item.media_type, file_type=item.file_type, bytes=item.bytes, sha256=item.sha256,
-                compress=item.compress, kind=item.kind, fmt=item.format, issued=release.created))
+            description.distributions.append(
+                Distribution(
+                    iri=description.node(f"{release.version}/{item.name}"),
+                    name=item.name,
+                    title=item.title,
+                    description=item.description,
+                    download_url=f"{site}download/{release.version}/{item.name}",
+                    media_type=item.media_type,
+                    file_type=item.file_type,
+                    bytes=item.bytes,
+                    sha256=item.sha256,
+                    compress=item.compress,
+                    kind=item.kind,
+                    fmt=item.format,
+                    issued=release.created,
+                )
+            )
     return description
 
 
 # --- what the graph tells about itself ---------------------------------------------------
 
+
 def _modified(store: Store) -> dt.datetime | None:
     """When the graph was last built (the meta graph's dct:modified)."""
-    rows = store.select(f"SELECT ?t WHERE {{ ?g <{DCT}modified> ?t }} LIMIT 1",
-                        default_graphs=[store.iris.meta_graph])
+    rows = store.select(f"SELECT ?t WHERE {{ ?g <{DCT}modified> ?t }} LIMIT 1", default_graphs=[store.iris.meta_graph])
     if not rows:
         return None
     try:
@@ -207,23 +245,33 @@ def _modified(store: Store) -> dt.datetime | None:
 
 def _spatial(store: Store, timeout: float | None) -> list[tuple[str, str]]:
     """The territories of the parties to the cooperation, as their Wikidata items."""
-    rows = store.select(f"""
+    rows = store.select(
+        f"""
         SELECT ?item (SAMPLE(?name) AS ?label) WHERE {{
           ?party a <{ONTOLOGY}Party> ; <{ONTOLOGY}wikidata> ?item .
           OPTIONAL {{ ?party <{RDFS}label> ?name FILTER(langMatches(lang(?name), "en")) }}
-        }} GROUP BY ?item ORDER BY ?item""", timeout=timeout)
-    return [(row["item"].value, row["label"].value if "label" in row else "") for row in rows
-            if isinstance(row.get("item"), ox.NamedNode)]
+        }} GROUP BY ?item ORDER BY ?item""",
+        timeout=timeout,
+    )
+    return [
+        (row["item"].value, row["label"].value if "label" in row else "")
+        for row in rows
+        if isinstance(row.get("item"), ox.NamedNode)
+    ]
 
 
 def _temporal(store: Store, timeout: float | None) -> tuple[dt.date, dt.date] | None:
     """The span of the dates stated on cooperation activities and agreements."""
-    rows = store.select(f"""
+    rows = store.select(
+        f"""
         SELECT DISTINCT ?value WHERE {{
           VALUES ?class {{ <{ONTOLOGY}CooperationActivity> <{ONTOLOGY}Agreement> }}
           ?thing a ?class ; ?property ?value .
-          FILTER(isLiteral(?value) && datatype(?value) IN (<{XSD}date>, <{XSD}dateTime>, <{XSD}gYear>, <{XSD}gYearMonth>))
-        }}""", timeout=timeout)
+          FILTER(isLiteral(?value)
+                 && datatype(?value) IN (<{XSD}date>, <{XSD}dateTime>, <{XSD}gYear>, <{XSD}gYearMonth>))
+        }}""",
+        timeout=timeout,
+    )
     spans = [span for row in rows if (span := _span(row["value"])) is not None]
     if not spans:
         return None
@@ -239,7 +287,7 @@ def _span(literal: ox.Literal) -> tuple[dt.date, dt.date] | None:
             return dt.date(year, 1, 1), dt.date(year, 12, 31)
         if kind == XSD + "gYearMonth":
             year, month = int(text[:4]), int(text[5:7])
-            last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1))
+            last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
             return dt.date(year, month, 1), last
         day = dt.date.fromisoformat(text[:10])
         return day, day
@@ -256,10 +304,11 @@ def _languages(store: Store, timeout: float | None) -> list[str]:
 
 def utc_timestamp(value: dt.datetime) -> str:
     """An xsd:dateTime in UTC to the second, as the descriptions and release manifests write it."""
-    return value.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return value.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 # --- the RDF -------------------------------------------------------------------------------
+
 
 class _Writer:
     """Turns a :class:`DatasetDescription` into triples."""
@@ -307,7 +356,9 @@ class _Writer:
         self.add(scheme, DCT + "title", en(THEME_SCHEME[1]))
         self.add(catalog, DCAT + "themeTaxonomy", scheme)
         for code in d.languages:
-            self.add(catalog, DCT + "language", self.typed_node(AUTHORITY + "language/" + code, DCT + "LinguisticSystem"))
+            self.add(
+                catalog, DCT + "language", self.typed_node(AUTHORITY + "language/" + code, DCT + "LinguisticSystem")
+            )
         for iri, label in d.spatial:
             self.add(catalog, DCT + "spatial", self.location(iri, label))
         self.dates(catalog, d.issued, d.catalog_modified)
@@ -392,8 +443,14 @@ class _Writer:
         d = self.d
         node = self.typed_node(d.node("sparql-service"), DCAT + "DataService")
         self.add(node, DCT + "title", en("coopgraph SPARQL endpoint"))
-        self.add(node, DCT + "description", en("Read-only SPARQL 1.1 endpoint over the whole graph "
-                                               "(every named graph but the shapes as the default graph)."))
+        self.add(
+            node,
+            DCT + "description",
+            en(
+                "Read-only SPARQL 1.1 endpoint over the whole graph "
+                "(every named graph but the shapes as the default graph)."
+            ),
+        )
         self.add(node, DCAT + "endpointURL", ox.NamedNode(d.sparql_endpoint))
         # The endpoint answers a request without a query with its SPARQL 1.1 Service Description.
         self.add(node, DCAT + "endpointDescription", ox.NamedNode(d.sparql_endpoint))
@@ -415,11 +472,14 @@ class _Writer:
         self.add(node, DCAT + "accessURL", ox.NamedNode(self.d.download_page))
         self.add(node, DCAT + "downloadURL", ox.NamedNode(item.download_url))
         self.add(node, DCAT + "mediaType", self.typed_node(IANA + item.media_type, DCT + "MediaType"))
-        self.add(node, DCT + "format", self.typed_node(AUTHORITY + "file-type/" + item.file_type,
-                                                       DCT + "MediaTypeOrExtent"))
+        self.add(
+            node, DCT + "format", self.typed_node(AUTHORITY + "file-type/" + item.file_type, DCT + "MediaTypeOrExtent")
+        )
         if item.compress == "gzip":
             self.add(node, DCAT + "compressFormat", self.typed_node(GZIP, DCT + "MediaType"))
-        self.add(node, DCAT + "byteSize", ox.Literal(str(item.bytes), datatype=ox.NamedNode(XSD + "nonNegativeInteger")))
+        self.add(
+            node, DCAT + "byteSize", ox.Literal(str(item.bytes), datatype=ox.NamedNode(XSD + "nonNegativeInteger"))
+        )
         checksum = self.blank()
         self.add(node, SPDX + "checksum", checksum)
         self.add(checksum, RDF + "type", ox.NamedNode(SPDX + "Checksum"))

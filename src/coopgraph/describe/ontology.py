@@ -13,12 +13,16 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .resource import DESCRIPTION_PREDICATES, LABEL_PREDICATES, fetch_labels, local_name, pick_label, values_block
 from ..namespaces import DCT, ONTOLOGY, OWL, RDF, RDF_TYPE, RDFS, SKOS
+from .resource import DESCRIPTION_PREDICATES, LABEL_PREDICATES, fetch_labels, local_name, pick_label, values_block
 
 CLASS_TYPES = (OWL + "Class", RDFS + "Class")
-PROPERTY_TYPES = {OWL + "ObjectProperty": "object", OWL + "DatatypeProperty": "datatype",
-                  OWL + "AnnotationProperty": "annotation", RDF + "Property": "property"}
+PROPERTY_TYPES = {
+    OWL + "ObjectProperty": "object",
+    OWL + "DatatypeProperty": "datatype",
+    OWL + "AnnotationProperty": "annotation",
+    RDF + "Property": "property",
+}
 INSTANCE_SAMPLE = 60
 USE_SAMPLE = 5
 
@@ -26,7 +30,7 @@ USE_SAMPLE = 5
 @dataclass
 class Term:
     iri: str
-    kind: str                                  # class | object | datatype | annotation | property
+    kind: str  # class | object | datatype | annotation | property
     labels: list = field(default_factory=list)
     definitions: list = field(default_factory=list)
     parents: list[str] = field(default_factory=list)
@@ -34,7 +38,7 @@ class Term:
     domains: list[str] = field(default_factory=list)
     ranges: list[str] = field(default_factory=list)
     inverses: list[str] = field(default_factory=list)
-    count: int = 0                             # instances (class) or uses (property)
+    count: int = 0  # instances (class) or uses (property)
     sample: list = field(default_factory=list)  # instance IRIs, or (subject, object) pairs
 
     @property
@@ -51,10 +55,10 @@ class Term:
 @dataclass
 class OntologyDoc:
     iri: str | None
-    metadata: dict[str, list]                  # predicate -> values of the owl:Ontology node
+    metadata: dict[str, list]  # predicate -> values of the owl:Ontology node
     classes: list[Term]
     properties: list[Term]
-    labels: dict[str, list]                    # labels of everything mentioned
+    labels: dict[str, list]  # labels of everything mentioned
 
     def term(self, iri: str) -> Term | None:
         for term in self.classes + self.properties:
@@ -73,7 +77,7 @@ class OntologyDoc:
 def anchor(iri: str) -> str:
     """A fragment id for a term: its local name for our namespace, a readable slug otherwise."""
     if iri.startswith(ONTOLOGY):
-        return iri[len(ONTOLOGY):]
+        return iri[len(ONTOLOGY) :]
     return re.sub(r"[^A-Za-z0-9_-]+", "-", iri.split("://", 1)[-1]).strip("-")
 
 
@@ -91,21 +95,32 @@ def ontology_doc(store) -> OntologyDoc:
         types = {t.value for t in props.get(RDF_TYPE, []) if isinstance(t, ox.NamedNode)}
         if OWL + "Ontology" in types:
             ontology_iri = iri
-        kind = "class" if types & set(CLASS_TYPES) else next(
-            (PROPERTY_TYPES[t] for t in PROPERTY_TYPES if t in types), None)
+        kind = (
+            "class"
+            if types & set(CLASS_TYPES)
+            else next((PROPERTY_TYPES[t] for t in PROPERTY_TYPES if t in types), None)
+        )
         if kind is None:
             continue
 
         def iri_values(predicate):
             return [v.value for v in props.get(predicate, []) if isinstance(v, ox.NamedNode)]
+
         terms[iri] = Term(
-            iri, kind,
+            iri,
+            kind,
             labels=[v for p in LABEL_PREDICATES for v in props.get(p, []) if isinstance(v, ox.Literal)],
-            definitions=[v for p in (SKOS + "definition", RDFS + "comment", DCT + "description")
-                         for v in props.get(p, []) if isinstance(v, ox.Literal)],
+            definitions=[
+                v
+                for p in (SKOS + "definition", RDFS + "comment", DCT + "description")
+                for v in props.get(p, [])
+                if isinstance(v, ox.Literal)
+            ],
             parents=iri_values(RDFS + "subClassOf" if kind == "class" else RDFS + "subPropertyOf"),
-            domains=iri_values(RDFS + "domain"), ranges=iri_values(RDFS + "range"),
-            inverses=iri_values(OWL + "inverseOf"))
+            domains=iri_values(RDFS + "domain"),
+            ranges=iri_values(RDFS + "range"),
+            inverses=iri_values(OWL + "inverseOf"),
+        )
     for term in terms.values():
         for parent in term.parents:
             if parent in terms:
@@ -118,13 +133,20 @@ def ontology_doc(store) -> OntologyDoc:
     _add_uses(store, terms)
     mentioned = set(terms) | {i for t in terms.values() for i in t.parents + t.domains + t.ranges + t.inverses}
     mentioned |= {i for t in terms.values() if t.kind == "class" for i in t.sample}
-    mentioned |= {x.value for t in terms.values() if t.kind != "class" for pair in t.sample for x in pair
-                  if isinstance(x, ox.NamedNode)}
+    mentioned |= {
+        x.value
+        for t in terms.values()
+        if t.kind != "class"
+        for pair in t.sample
+        for x in pair
+        if isinstance(x, ox.NamedNode)
+    }
     labels = fetch_labels(store, mentioned).literals
     metadata = facts.get(ontology_iri, {}) if ontology_iri else {}
 
     def order(term: Term):
         return ((term.label("en")[0] or local_name(term.iri)).lower(), term.iri)
+
     classes = sorted((t for t in terms.values() if t.kind == "class"), key=order)
     properties = sorted((t for t in terms.values() if t.kind != "class"), key=order)
     return OntologyDoc(ontology_iri, metadata, classes, properties, labels)
@@ -139,8 +161,10 @@ def _add_instances(store, terms: dict[str, Term]) -> None:
         terms[row["c"].value].count = int(row["n"].value)
     for iri in classes:
         if terms[iri].count:
-            rows = store.select(f"SELECT DISTINCT ?s WHERE {{ {values_block('c', [iri])} ?s a ?c "
-                                f"FILTER(isIRI(?s)) }} ORDER BY ?s LIMIT {INSTANCE_SAMPLE}")
+            rows = store.select(
+                f"SELECT DISTINCT ?s WHERE {{ {values_block('c', [iri])} ?s a ?c "
+                f"FILTER(isIRI(?s)) }} ORDER BY ?s LIMIT {INSTANCE_SAMPLE}"
+            )
             terms[iri].sample = [r["s"].value for r in rows]
 
 
@@ -153,8 +177,10 @@ def _add_uses(store, terms: dict[str, Term]) -> None:
         terms[row["p"].value].count = int(row["n"].value)
     for iri in properties:
         if terms[iri].count:
-            rows = store.select(f"SELECT ?s ?o WHERE {{ {values_block('p', [iri])} ?s ?p ?o FILTER(isIRI(?s)) }} "
-                                f"ORDER BY ?s ?o LIMIT {USE_SAMPLE}")
+            rows = store.select(
+                f"SELECT ?s ?o WHERE {{ {values_block('p', [iri])} ?s ?p ?o FILTER(isIRI(?s)) }} "
+                f"ORDER BY ?s ?o LIMIT {USE_SAMPLE}"
+            )
             terms[iri].sample = [(r["s"], r["o"]) for r in rows]
 
 
@@ -187,14 +213,18 @@ def instances(store, class_iri: str, limit: int = 50) -> tuple[list[tuple[str, l
     """A class's instances of ours (IRI and label literals), and how many there are."""
     prefix = str(ox.Literal(store.iris.id_base))
     block = values_block("c", [class_iri])
-    total = store.select(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {block} ?s a ?c "
-                         f"FILTER(STRSTARTS(STR(?s), {prefix})) }}")
-    rows = store.select(f"SELECT DISTINCT ?s WHERE {{ {block} ?s a ?c FILTER(isIRI(?s) && "
-                        f"STRSTARTS(STR(?s), {prefix})) }}")
+    total = store.select(
+        f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {block} ?s a ?c FILTER(STRSTARTS(STR(?s), {prefix})) }}"
+    )
+    rows = store.select(
+        f"SELECT DISTINCT ?s WHERE {{ {block} ?s a ?c FILTER(isIRI(?s) && STRSTARTS(STR(?s), {prefix})) }}"
+    )
     found = [r["s"].value for r in rows]
     labels = fetch_labels(store, found)
-    items = sorted(((iri, labels.literals.get(iri, [])) for iri in found),
-                   key=lambda item: ((pick_label(item[1], "en")[0] or item[0]).lower(), item[0]))
+    items = sorted(
+        ((iri, labels.literals.get(iri, [])) for iri in found),
+        key=lambda item: ((pick_label(item[1], "en")[0] or item[0]).lower(), item[0]),
+    )
     return items[:limit], int(total[0]["n"].value) if total else 0
 
 

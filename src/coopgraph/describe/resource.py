@@ -10,16 +10,16 @@ template over plain data and lets the same description serve the CLI or tests.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Iterable, Mapping
 
 import pyoxigraph as ox
 
 from ..errors import NotFound
-from .vocabulary import vocabulary_labels
 from ..namespaces import DCAT, DCT, FOAF, ONTOLOGY, OWL, PROV, RDF, RDF_TYPE, RDFS, SCHEMA, SKOS, Iris
+from .vocabulary import vocabulary_labels
 
 #: Predicates whose literal values name a resource, most preferred first.
 LABEL_PREDICATES = (SKOS + "prefLabel", RDFS + "label", DCT + "title", FOAF + "name", SCHEMA + "name")
@@ -31,12 +31,22 @@ DESCRIPTION_PREDICATES = (SKOS + "definition", DCT + "description", SCHEMA + "de
 #: Predicates whose value names the same thing in another dataset: only their objects are
 #: "identifiers elsewhere" (a language of the EU Publications Office as a document's
 #: dct:language is a value, not an identifier of the document).
-IDENTITY_PREDICATES = (OWL + "sameAs", SCHEMA + "sameAs", SKOS + "exactMatch", SKOS + "closeMatch",
-                       DCT + "identifier", ONTOLOGY + "wikidata", ONTOLOGY + "geonames", ONTOLOGY + "eurovoc",
-                       ONTOLOGY + "eurovocCloseMatch", ONTOLOGY + "eli")
+IDENTITY_PREDICATES = (
+    OWL + "sameAs",
+    SCHEMA + "sameAs",
+    SKOS + "exactMatch",
+    SKOS + "closeMatch",
+    DCT + "identifier",
+    ONTOLOGY + "wikidata",
+    ONTOLOGY + "geonames",
+    ONTOLOGY + "eurovoc",
+    ONTOLOGY + "eurovocCloseMatch",
+    ONTOLOGY + "eli",
+)
 #: Datatypes of literals that say when something happened (for the summary box).
-DATE_TYPES = tuple("http://www.w3.org/2001/XMLSchema#" + name
-                   for name in ("date", "dateTime", "gYear", "gYearMonth", "dateTimeStamp"))
+DATE_TYPES = tuple(
+    "http://www.w3.org/2001/XMLSchema#" + name for name in ("date", "dateTime", "gYear", "gYearMonth", "dateTimeStamp")
+)
 #: Classes whose instances answer "with whom" and "where" in the summary box.
 AGENT_CLASSES = (PROV + "Agent", FOAF + "Agent", ONTOLOGY + "Party")
 PLACE_CLASSES = (ONTOLOGY + "Place", DCT + "Location", SCHEMA + "Place")
@@ -44,9 +54,18 @@ SUMMARY_LIMIT = 8
 #: Predicates linking a resource (or a statement about it) to where its facts come from.
 SOURCE_PREDICATES = (DCT + "source", PROV + "wasDerivedFrom", PROV + "hadPrimarySource")
 #: Predicates whose value is the web address of a source document.
-URL_PREDICATES = (FOAF + "page", SCHEMA + "url", DCAT + "landingPage", DCAT + "accessURL",
-                  DCAT + "downloadURL", FOAF + "homepage", DCT + "identifier", RDFS + "seeAlso",
-                  PROV + "atLocation", ONTOLOGY + "url")
+URL_PREDICATES = (
+    FOAF + "page",
+    SCHEMA + "url",
+    DCAT + "landingPage",
+    DCAT + "accessURL",
+    DCAT + "downloadURL",
+    FOAF + "homepage",
+    DCT + "identifier",
+    RDFS + "seeAlso",
+    PROV + "atLocation",
+    ONTOLOGY + "url",
+)
 #: How strongly the sources support a resource's Wikidata item (one of the confidence levels).
 WIKIDATA_CONFIDENCE = ONTOLOGY + "wikidataConfidence"
 #: Reification vocabulary: a statement node names the fact a source supports.
@@ -61,19 +80,20 @@ LANGUAGES = ("en", "ja")
 #: app sets these from its message catalogue for each request, so a Japanese page names properties
 #: and themes in Japanese even where the ontology labels them in English only; the graph's own
 #: labels always win. Elsewhere (exports, the command line) there are none.
-SUPPLIED_NAMES: ContextVar[Mapping[str, Mapping[str, str]]] = ContextVar("supplied_names",
-                                                                         default=MappingProxyType({}))
+SUPPLIED_NAMES: ContextVar[Mapping[str, Mapping[str, str]]] = ContextVar("supplied_names", default=MappingProxyType({}))
 
 
 # --- labels --------------------------------------------------------------------------------
+
 
 def other_language(lang: str) -> str:
     """The language shown alongside the main one (Japanese beside English, and back)."""
     return "ja" if lang != "ja" else "en"
 
 
-def pick_label(literals: Iterable[ox.Literal], lang: str = "en", iri: str | None = None) \
-        -> tuple[str | None, str | None]:
+def pick_label(
+    literals: Iterable[ox.Literal], lang: str = "en", iri: str | None = None
+) -> tuple[str | None, str | None]:
     """Return (label in ``lang``, label in the other language), falling back sensibly.
 
     Without a label in ``lang``, a name supplied for ``iri`` (see :data:`SUPPLIED_NAMES`)
@@ -93,8 +113,13 @@ def pick_label(literals: Iterable[ox.Literal], lang: str = "en", iri: str | None
             return supplied, (second if second and second != supplied else None)
     if not by_lang:
         return None, None
-    main = by_lang.get(lang) or by_lang.get(other if lang != "en" else "") or by_lang.get("") \
-        or by_lang.get(other) or next(iter(by_lang.values()))
+    main = (
+        by_lang.get(lang)
+        or by_lang.get(other if lang != "en" else "")
+        or by_lang.get("")
+        or by_lang.get(other)
+        or next(iter(by_lang.values()))
+    )
     second = by_lang.get(other)
     return main, (second if second and second != main else None)
 
@@ -125,8 +150,9 @@ def any_of(predicates: Iterable[str], subject: str = "x", predicate: str = "p", 
     scan every triple of those predicates (60 ms for 200 subjects at 100k triples); one
     pattern per predicate is looked up by subject instead (4 ms).
     """
-    return " UNION ".join(f"{{ ?{subject} {ox.NamedNode(p)} ?{obj} BIND({ox.NamedNode(p)} AS ?{predicate}) }}"
-                          for p in predicates)
+    return " UNION ".join(
+        f"{{ ?{subject} {ox.NamedNode(p)} ?{obj} BIND({ox.NamedNode(p)} AS ?{predicate}) }}" for p in predicates
+    )
 
 
 def fetch_labels(store, iris: Iterable[str]) -> LabelMap:
@@ -139,9 +165,10 @@ def fetch_labels(store, iris: Iterable[str]) -> LabelMap:
     labels = LabelMap()
     rank = {p: n for n, p in enumerate(LABEL_PREDICATES)}
     for start in range(0, len(wanted), LABEL_BATCH):
-        batch = wanted[start:start + LABEL_BATCH]
+        batch = wanted[start : start + LABEL_BATCH]
         rows = store.select(
-            f"SELECT ?x ?p ?l WHERE {{ {values_block('x', batch)} {any_of(LABEL_PREDICATES)} FILTER(isLiteral(?l)) }}")
+            f"SELECT ?x ?p ?l WHERE {{ {values_block('x', batch)} {any_of(LABEL_PREDICATES)} FILTER(isLiteral(?l)) }}"
+        )
         rows.sort(key=lambda r: rank.get(r["p"].value, 99))
         for row in rows:
             labels.literals.setdefault(row["x"].value, []).append(row["l"])
@@ -154,13 +181,14 @@ def fetch_labels(store, iris: Iterable[str]) -> LabelMap:
 
 # --- named graphs ------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class GraphRef:
     """Where a fact comes from: a named graph and what kind of graph it is."""
 
     iri: str
-    kind: str   # data | contribution | inferred | ontology | meta | provenance | other
-    name: str   # the topic file stem, the contribution id, or the graph IRI
+    kind: str  # data | contribution | inferred | ontology | meta | provenance | other
+    name: str  # the topic file stem, the contribution id, or the graph IRI
 
     def to_dict(self) -> dict:
         return {"graph": self.iri, "kind": self.kind, "name": self.name}
@@ -177,14 +205,15 @@ def graph_ref(iris: Iris, graph: str) -> GraphRef:
     if graph == iris.provenance_graph:
         return GraphRef(graph, "provenance", "provenance")
     if graph.startswith(iris.contribution_base):
-        return GraphRef(graph, "contribution", graph[len(iris.contribution_base):])
+        return GraphRef(graph, "contribution", graph[len(iris.contribution_base) :])
     data_prefix = iris.graph_base + "data/"
     if graph.startswith(data_prefix):
-        return GraphRef(graph, "data", graph[len(data_prefix):])
+        return GraphRef(graph, "data", graph[len(data_prefix) :])
     return GraphRef(graph, "other", graph)
 
 
 # --- external identifiers ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ExternalId:
@@ -235,6 +264,7 @@ def external_id(predicate: str, term) -> ExternalId | None:
 
 # --- the description ---------------------------------------------------------------------
 
+
 @dataclass
 class Value:
     """One object (or, for inbound links, one subject) of a fact, with where it comes from."""
@@ -243,8 +273,8 @@ class Value:
     label: str | None = None
     other_label: str | None = None
     graphs: list[GraphRef] = field(default_factory=list)
-    nested: list["PropertyGroup"] = field(default_factory=list)   # the facts of a blank node
-    sources: list[str] = field(default_factory=list)               # sources of this very fact
+    nested: list[PropertyGroup] = field(default_factory=list)  # the facts of a blank node
+    sources: list[str] = field(default_factory=list)  # sources of this very fact
 
     @property
     def inferred(self) -> bool:
@@ -370,7 +400,9 @@ class Description:
 
     def to_dict(self) -> dict:
         return {
-            "iri": self.iri, "label": self.label, "otherLabel": self.other_label,
+            "iri": self.iri,
+            "label": self.label,
+            "otherLabel": self.other_label,
             "types": [v.to_dict() for v in self.types],
             "properties": [g.to_dict() for g in self.properties],
             "inbound": [g.to_dict() for g in self.inbound],
@@ -389,9 +421,9 @@ def _graph_rows(store, sparql: str, iri: str, *, max_rows: int | None = None):
 
 
 OUTBOUND = "SELECT ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
-NESTED = ("SELECT ?b ?p ?o ?g WHERE { GRAPH ?g { ?s ?p0 ?b . ?b ?p ?o } FILTER(isBlank(?b)) }")
+NESTED = "SELECT ?b ?p ?o ?g WHERE { GRAPH ?g { ?s ?p0 ?b . ?b ?p ?o } FILTER(isBlank(?b)) }"
 INBOUND = "SELECT ?x ?p ?g WHERE { GRAPH ?g { ?x ?p ?s } FILTER(!isBlank(?x)) }"
-INBOUND_NODES = ("SELECT ?b ?p ?o ?g WHERE { GRAPH ?g { ?b ?p0 ?s . ?b ?p ?o } FILTER(isBlank(?b)) }")
+INBOUND_NODES = "SELECT ?b ?p ?o ?g WHERE { GRAPH ?g { ?b ?p0 ?s . ?b ?p ?o } FILTER(isBlank(?b)) }"
 
 
 def exists(store, iri: str) -> bool:
@@ -407,8 +439,14 @@ def _group(pairs: dict[tuple[str, object], Value], labels: LabelMap, lang: str) 
     out = []
     for predicate, values in groups.items():
         main, second = labels.pair(predicate, lang)
-        values.sort(key=lambda v: (v.inferred, (v.label or _term_text(v.term)).lower(), _term_text(v.term),
-                                   v.language not in (lang, None)))
+        values.sort(
+            key=lambda v: (
+                v.inferred,
+                (v.label or _term_text(v.term)).lower(),
+                _term_text(v.term),
+                v.language not in (lang, None),
+            )
+        )
         out.append(PropertyGroup(predicate, main, second, values))
     out.sort(key=lambda g: (g.predicate != RDF_TYPE, (g.label or local_name(g.predicate)).lower()))
     return out
@@ -429,10 +467,10 @@ def describe(store, iri: str, lang: str = "en") -> Description:
     out_rows, _ = _graph_rows(store, OUTBOUND, iri)
     in_rows, truncated = _graph_rows(store, INBOUND, iri, max_rows=INBOUND_LIMIT)
     if not out_rows and not in_rows:
-        raise NotFound(f"nothing is known about <{iri}>",
-                       hint="Check the address, or search for the resource by name at /search.")
-    nested_rows = _graph_rows(store, NESTED, iri)[0] if any(isinstance(r["o"], ox.BlankNode) for r in out_rows) \
-        else []
+        raise NotFound(
+            f"nothing is known about <{iri}>", hint="Check the address, or search for the resource by name at /search."
+        )
+    nested_rows = _graph_rows(store, NESTED, iri)[0] if any(isinstance(r["o"], ox.BlankNode) for r in out_rows) else []
     node_rows = _graph_rows(store, INBOUND_NODES, iri)[0]
 
     # facts, merged across graphs
@@ -465,12 +503,12 @@ def describe(store, iri: str, lang: str = "en") -> Description:
 
     # which IRIs need labels
     wanted = {iri}
-    for (predicate, term) in list(outbound) + list(inbound):
+    for predicate, term in list(outbound) + list(inbound):
         wanted.add(predicate)
         if isinstance(term, ox.NamedNode):
             wanted.add(term.value)
     for facts in nested.values():
-        for (predicate, term) in facts:
+        for predicate, term in facts:
             wanted.add(predicate)
             if isinstance(term, ox.NamedNode):
                 wanted.add(term.value)
@@ -480,11 +518,11 @@ def describe(store, iri: str, lang: str = "en") -> Description:
         if isinstance(term, ox.NamedNode) and term.value not in source_iris:
             source_iris.append(term.value)
 
-    for (predicate, term) in outbound:
+    for predicate, term in outbound:
         if predicate in SOURCE_PREDICATES:
             add_source(term)
     for facts in nested.values():
-        for (predicate, term) in facts:
+        for predicate, term in facts:
             if predicate in SOURCE_PREDICATES:
                 add_source(term)
     # reified statements: the sources of one fact of this resource
@@ -519,8 +557,9 @@ def describe(store, iri: str, lang: str = "en") -> Description:
             for fact in facts.values():
                 dress(fact)
             value.nested = _group(facts, labels, lang)
-            value.sources = sorted({t.value for (p, t) in facts if p in SOURCE_PREDICATES
-                                    and isinstance(t, ox.NamedNode)})
+            value.sources = sorted(
+                {t.value for (p, t) in facts if p in SOURCE_PREDICATES and isinstance(t, ox.NamedNode)}
+            )
 
     label_literals = [term for (p, term) in outbound if p in LABEL_PREDICATES and isinstance(term, ox.Literal)]
     main, second = labels.pair(iri, lang)
@@ -533,13 +572,13 @@ def describe(store, iri: str, lang: str = "en") -> Description:
     descriptions = lead_texts([v for _, v in descriptions], lang)
     external = []
     seen = set()
-    for (predicate, term) in outbound:
+    for predicate, term in outbound:
         ext = external_id(predicate, term)
         if ext and ext.url not in seen:
             seen.add(ext.url)
             external.append(ext)
     for facts in nested.values():
-        for (predicate, term) in facts:
+        for predicate, term in facts:
             ext = external_id(predicate, term)
             if ext and ext.url not in seen:
                 seen.add(ext.url)
@@ -551,19 +590,33 @@ def describe(store, iri: str, lang: str = "en") -> Description:
         if group.predicate == RDF_TYPE:
             group.values.sort(key=lambda v: (v.inferred, -depth.get(v.term.value, 0), (v.label or "").lower()))
     return Description(
-        iri=iri, lang=lang, label=main, other_label=second, labels=label_literals,
-        types=types, descriptions=descriptions,
-        properties=properties, inbound=_group(inbound, labels, lang),
-        sources=source_refs(store, source_iris, labels, lang), external=external, graphs=all_graphs,
-        inbound_truncated=truncated, summary=summarise(store, types, outbound, labels, lang))
+        iri=iri,
+        lang=lang,
+        label=main,
+        other_label=second,
+        labels=label_literals,
+        types=types,
+        descriptions=descriptions,
+        properties=properties,
+        inbound=_group(inbound, labels, lang),
+        sources=source_refs(store, source_iris, labels, lang),
+        external=external,
+        graphs=all_graphs,
+        inbound_truncated=truncated,
+        summary=summarise(store, types, outbound, labels, lang),
+    )
 
 
-def _with_wikidata_confidence(external: list[ExternalId], outbound: dict, labels: LabelMap,
-                              lang: str) -> list[ExternalId]:
+def _with_wikidata_confidence(
+    external: list[ExternalId], outbound: dict, labels: LabelMap, lang: str
+) -> list[ExternalId]:
     """Name the confidence of the resource's Wikidata link next to it: some links rest on one source only
     (medium confidence), and a reader who follows one should know that."""
-    levels = [term.value for (predicate, term) in outbound
-              if predicate == WIKIDATA_CONFIDENCE and isinstance(term, ox.NamedNode)]
+    levels = [
+        term.value
+        for (predicate, term) in outbound
+        if predicate == WIKIDATA_CONFIDENCE and isinstance(term, ox.NamedNode)
+    ]
     if not levels:
         return external
     level = levels[0]
@@ -592,13 +645,16 @@ def class_depths(store, classes: list[str]) -> dict[str, int]:
     """How many superclasses each class has: the more, the more specific it is."""
     if not classes:
         return {}
-    rows = store.select(f"SELECT ?c (COUNT(DISTINCT ?super) AS ?n) WHERE {{ {values_block('c', classes)} "
-                        f"?c <{RDFS}subClassOf>+ ?super FILTER(?super != ?c) }} GROUP BY ?c")
+    rows = store.select(
+        f"SELECT ?c (COUNT(DISTINCT ?super) AS ?n) WHERE {{ {values_block('c', classes)} "
+        f"?c <{RDFS}subClassOf>+ ?super FILTER(?super != ?c) }} GROUP BY ?c"
+    )
     return {row["c"].value: int(row["n"].value) for row in rows}
 
 
-def summarise(store, types: list[Value], outbound: dict[tuple[str, object], Value], labels: LabelMap,
-              lang: str) -> Summary:
+def summarise(
+    store, types: list[Value], outbound: dict[tuple[str, object], Value], labels: LabelMap, lang: str
+) -> Summary:
     """Pick the facts a reader wants first: what it is, when, where and with whom.
 
     Stated facts only (the reasoner's copies, such as has-participant beside
@@ -619,11 +675,17 @@ def summarise(store, types: list[Value], outbound: dict[tuple[str, object], Valu
             through.setdefault(value.term.value, set()).add(predicate)
     if linked:
         predicates = sorted({p for ps in through.values() for p in ps})
-        to_places = {row["p"].value for row in store.select(
-            f"SELECT DISTINCT ?p WHERE {{ {values_block('p', predicates)} {values_block('c', PLACE_CLASSES)} "
-            f"?p <{RDFS}range>/<{RDFS}subClassOf>* ?c }}")}
-        rows = store.select(f"SELECT DISTINCT ?x ?c WHERE {{ {values_block('x', list(linked))} "
-                            f"{values_block('c', AGENT_CLASSES + PLACE_CLASSES)} ?x a ?c }}")
+        to_places = {
+            row["p"].value
+            for row in store.select(
+                f"SELECT DISTINCT ?p WHERE {{ {values_block('p', predicates)} {values_block('c', PLACE_CLASSES)} "
+                f"?p <{RDFS}range>/<{RDFS}subClassOf>* ?c }}"
+            )
+        }
+        rows = store.select(
+            f"SELECT DISTINCT ?x ?c WHERE {{ {values_block('x', list(linked))} "
+            f"{values_block('c', AGENT_CLASSES + PLACE_CLASSES)} ?x a ?c }}"
+        )
         kinds: dict[str, set[str]] = {}
         for row in rows:
             kinds.setdefault(row["x"].value, set()).add(row["c"].value)
@@ -646,7 +708,8 @@ def source_refs(store, source_iris: list[str], labels: LabelMap, lang: str) -> l
     if not source_iris:
         return []
     rows = store.select(
-        f"SELECT ?x ?p ?v WHERE {{ {values_block('x', source_iris)} {any_of(URL_PREDICATES, obj='v')} }}")
+        f"SELECT ?x ?p ?v WHERE {{ {values_block('x', source_iris)} {any_of(URL_PREDICATES, obj='v')} }}"
+    )
     urls: dict[str, str] = {}
     rank = {p: n for n, p in enumerate(URL_PREDICATES)}
     rows.sort(key=lambda r: rank.get(r["p"].value, 99))
@@ -688,10 +751,13 @@ def describe_triples(store, iri: str) -> list[ox.Triple]:
     # Each branch gets its own VALUES so the engine starts every branch from the resource.
     result = store.query(DESCRIBE_TRIPLES.replace("VALUES_S", values_block("s", [iri])))
     if not result.triples:
-        raise NotFound(f"nothing is known about <{iri}>",
-                       hint="Check the address, or search for the resource by name at /search.")
-    return sorted(set(result.triples), key=lambda t: (str(t.subject) != f"<{iri}>", str(t.subject),
-                                                       str(t.predicate), str(t.object)))
+        raise NotFound(
+            f"nothing is known about <{iri}>", hint="Check the address, or search for the resource by name at /search."
+        )
+    return sorted(
+        set(result.triples),
+        key=lambda t: (str(t.subject) != f"<{iri}>", str(t.subject), str(t.predicate), str(t.object)),
+    )
 
 
 def compact(iri: str, prefixes: Mapping[str, str]) -> str:
@@ -700,8 +766,21 @@ def compact(iri: str, prefixes: Mapping[str, str]) -> str:
     for prefix, ns in prefixes.items():
         if iri.startswith(ns) and len(iri) > len(ns) and (best is None or len(ns) > len(prefixes[best])):
             best = prefix
-    return f"{best}:{iri[len(prefixes[best]):]}" if best else iri
+    return f"{best}:{iri[len(prefixes[best]) :]}" if best else iri
 
 
-__all__ = ["describe", "describe_triples", "exists", "fetch_labels", "pick_label", "graph_ref", "external_id",
-           "Description", "Value", "PropertyGroup", "GraphRef", "LabelMap", "OWL"]
+__all__ = [
+    "describe",
+    "describe_triples",
+    "exists",
+    "fetch_labels",
+    "pick_label",
+    "graph_ref",
+    "external_id",
+    "Description",
+    "Value",
+    "PropertyGroup",
+    "GraphRef",
+    "LabelMap",
+    "OWL",
+]

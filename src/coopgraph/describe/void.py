@@ -17,12 +17,21 @@ from ..store.base import Store
 
 #: The datasets coopgraph links to, by the start of their IRIs (void:uriSpace).
 LINK_TARGETS: dict[str, dict[str, str]] = {
-    "wikidata": {"title": "Wikidata", "uri_space": "http://www.wikidata.org/entity/",
-                 "homepage": "https://www.wikidata.org/"},
-    "geonames": {"title": "GeoNames", "uri_space": "https://sws.geonames.org/",
-                 "homepage": "https://www.geonames.org/"},
-    "eurovoc": {"title": "EuroVoc", "uri_space": "http://eurovoc.europa.eu/",
-                "homepage": "https://op.europa.eu/en/web/eu-vocabularies/dataset/-/resource?uri=http://publications.europa.eu/resource/dataset/eurovoc"},
+    "wikidata": {
+        "title": "Wikidata",
+        "uri_space": "http://www.wikidata.org/entity/",
+        "homepage": "https://www.wikidata.org/",
+    },
+    "geonames": {
+        "title": "GeoNames",
+        "uri_space": "https://sws.geonames.org/",
+        "homepage": "https://www.geonames.org/",
+    },
+    "eurovoc": {
+        "title": "EuroVoc",
+        "uri_space": "http://eurovoc.europa.eu/",
+        "homepage": "https://op.europa.eu/en/web/eu-vocabularies/dataset/-/resource?uri=http://publications.europa.eu/resource/dataset/eurovoc",
+    },
 }
 
 #: Classes whose first instance serves as an example resource (when the ontology has them).
@@ -44,7 +53,7 @@ def count_published_triples(store: Store, timeout: float | None = None) -> int:
 class Linkset:
     """The links of one predicate from the graph into one other dataset."""
 
-    target: str       # a key of LINK_TARGETS
+    target: str  # a key of LINK_TARGETS
     predicate: str
     triples: int
 
@@ -56,32 +65,44 @@ class VoidStatistics:
     entities: int = 0
     distinct_subjects: int = 0
     distinct_objects: int = 0
-    classes: dict[str, int] = field(default_factory=dict)      # class IRI -> instances
-    properties: dict[str, int] = field(default_factory=dict)   # property IRI -> triples
+    classes: dict[str, int] = field(default_factory=dict)  # class IRI -> instances
+    properties: dict[str, int] = field(default_factory=dict)  # property IRI -> triples
     linksets: list[Linkset] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
     vocabularies: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "VoidStatistics":
+    def from_dict(cls, data: dict) -> VoidStatistics:
         """Read back :meth:`to_dict` (a release keeps its statistics in release.json)."""
-        return cls(uri_space=data["uriSpace"], triples=data["triples"], entities=data["entities"],
-                   distinct_subjects=data["distinctSubjects"], distinct_objects=data["distinctObjects"],
-                   classes={p["class"]: p["entities"] for p in data["classPartitions"]},
-                   properties={p["property"]: p["triples"] for p in data["propertyPartitions"]},
-                   linksets=[Linkset(ls["target"], ls["predicate"], ls["triples"]) for ls in data["linksets"]],
-                   examples=list(data["exampleResources"]), vocabularies=list(data["vocabularies"]))
+        return cls(
+            uri_space=data["uriSpace"],
+            triples=data["triples"],
+            entities=data["entities"],
+            distinct_subjects=data["distinctSubjects"],
+            distinct_objects=data["distinctObjects"],
+            classes={p["class"]: p["entities"] for p in data["classPartitions"]},
+            properties={p["property"]: p["triples"] for p in data["propertyPartitions"]},
+            linksets=[Linkset(ls["target"], ls["predicate"], ls["triples"]) for ls in data["linksets"]],
+            examples=list(data["exampleResources"]),
+            vocabularies=list(data["vocabularies"]),
+        )
 
     def to_dict(self) -> dict:
         return {
-            "uriSpace": self.uri_space, "triples": self.triples, "entities": self.entities,
-            "distinctSubjects": self.distinct_subjects, "distinctObjects": self.distinct_objects,
-            "classes": len(self.classes), "properties": len(self.properties),
+            "uriSpace": self.uri_space,
+            "triples": self.triples,
+            "entities": self.entities,
+            "distinctSubjects": self.distinct_subjects,
+            "distinctObjects": self.distinct_objects,
+            "classes": len(self.classes),
+            "properties": len(self.properties),
             "classPartitions": [{"class": c, "entities": n} for c, n in self.classes.items()],
             "propertyPartitions": [{"property": p, "triples": n} for p, n in self.properties.items()],
-            "linksets": [{"target": ls.target, "predicate": ls.predicate, "triples": ls.triples}
-                         for ls in self.linksets],
-            "exampleResources": self.examples, "vocabularies": self.vocabularies,
+            "linksets": [
+                {"target": ls.target, "predicate": ls.predicate, "triples": ls.triples} for ls in self.linksets
+            ],
+            "exampleResources": self.examples,
+            "vocabularies": self.vocabularies,
         }
 
 
@@ -96,8 +117,9 @@ def _counts(store: Store, sparql: str, graphs: list[str], timeout: float | None,
     return dict(sorted(pairs))
 
 
-def compute_statistics(store: Store, *, ontology_namespace: str = PREFIXES["cg"],
-                       timeout: float | None = None) -> VoidStatistics:
+def compute_statistics(
+    store: Store, *, ontology_namespace: str = PREFIXES["cg"], timeout: float | None = None
+) -> VoidStatistics:
     """Count what VoID reports about the published graph (the ``all`` view)."""
     graphs = store.view("all")
     uri_space = store.iris.id_base
@@ -105,17 +127,29 @@ def compute_statistics(store: Store, *, ontology_namespace: str = PREFIXES["cg"]
     stats.triples = count_published_triples(store, timeout)
     stats.distinct_subjects = _number(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }", graphs, timeout)
     stats.distinct_objects = _number(store, "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }", graphs, timeout)
-    stats.entities = _number(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o "
-                                    f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), {_string(uri_space)})) }}",
-                             graphs, timeout)
-    stats.classes = _counts(store, f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s <{RDF}type> ?c }} GROUP BY ?c",
-                            graphs, timeout, "c")
-    stats.properties = _counts(store, f"SELECT ?p (COUNT(*) AS ?n) WHERE {_DISTINCT_TRIPLES} GROUP BY ?p",
-                               graphs, timeout, "p")
+    stats.entities = _number(
+        store,
+        "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o "
+        f"FILTER(isIRI(?s) && STRSTARTS(STR(?s), {_string(uri_space)})) }}",
+        graphs,
+        timeout,
+    )
+    stats.classes = _counts(
+        store, f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s <{RDF}type> ?c }} GROUP BY ?c", graphs, timeout, "c"
+    )
+    stats.properties = _counts(
+        store, f"SELECT ?p (COUNT(*) AS ?n) WHERE {_DISTINCT_TRIPLES} GROUP BY ?p", graphs, timeout, "p"
+    )
     for target, info in LINK_TARGETS.items():
-        counts = _counts(store, "SELECT ?p (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o "
-                                f"FILTER(isIRI(?o) && STRSTARTS(STR(?o), {_string(info['uri_space'])})) }} }} "
-                                "GROUP BY ?p", graphs, timeout, "p")
+        counts = _counts(
+            store,
+            "SELECT ?p (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o "
+            f"FILTER(isIRI(?o) && STRSTARTS(STR(?o), {_string(info['uri_space'])})) }} }} "
+            "GROUP BY ?p",
+            graphs,
+            timeout,
+            "p",
+        )
         stats.linksets += [Linkset(target, predicate, n) for predicate, n in counts.items()]
     stats.examples = _examples(store, graphs, ontology_namespace, uri_space, timeout)
     stats.vocabularies = _vocabularies([*stats.classes, *stats.properties])
@@ -126,14 +160,20 @@ def _examples(store: Store, graphs: list[str], namespace: str, uri_space: str, t
     """The first instance (by IRI) of each main class; any first resources if the ontology has none of them."""
     examples = []
     for local in EXAMPLE_CLASSES:
-        rows = store.select(f"SELECT ?s WHERE {{ ?s <{RDF}type> <{namespace}{local}> "
-                            f"FILTER(STRSTARTS(STR(?s), {_string(uri_space)})) }} ORDER BY STR(?s) LIMIT 1",
-                            default_graphs=graphs, timeout=timeout)
+        rows = store.select(
+            f"SELECT ?s WHERE {{ ?s <{RDF}type> <{namespace}{local}> "
+            f"FILTER(STRSTARTS(STR(?s), {_string(uri_space)})) }} ORDER BY STR(?s) LIMIT 1",
+            default_graphs=graphs,
+            timeout=timeout,
+        )
         examples += [row["s"].value for row in rows]
     if not examples:
-        rows = store.select(f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "
-                            f"{_string(uri_space)})) }} ORDER BY STR(?s) LIMIT 3", default_graphs=graphs,
-                            timeout=timeout)
+        rows = store.select(
+            f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "
+            f"{_string(uri_space)})) }} ORDER BY STR(?s) LIMIT 3",
+            default_graphs=graphs,
+            timeout=timeout,
+        )
         examples = [row["s"].value for row in rows]
     return examples
 

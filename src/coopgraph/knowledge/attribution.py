@@ -39,8 +39,10 @@ class Coverage:
         return {"statements": self.statements, "sourced": self.sourced, "share": round(self.share, 4)}
 
     def to_text(self) -> str:
-        return (f"Statement sources: {self.sourced:,} of {self.statements:,} statements "
-                f"({self.share:.1%}) name their source; {self.unsourced:,} do not")
+        return (
+            f"Statement sources: {self.sourced:,} of {self.statements:,} statements "
+            f"({self.share:.1%}) name their source; {self.unsourced:,} do not"
+        )
 
 
 def counted_graphs(store: Store, iris: Iris) -> list[str]:
@@ -56,13 +58,14 @@ def coverage_queries(graphs: list[str], records_graph: str) -> tuple[str, str]:
     The second joins the records with the statements (one pass each) rather than asking EXISTS per statement.
     """
     values = " ".join(f"<{g}>" for g in graphs)
-    prologue = ("PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n"
-                "PREFIX dct: <http://purl.org/dc/terms/>\n")
-    statements = (f"VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?p != dct:source)")
+    prologue = "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\nPREFIX dct: <http://purl.org/dc/terms/>\n"
+    statements = f"VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?p != dct:source)"
     total = prologue + f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ {statements} }} }}"
-    sourced = prologue + (f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ "
-                          f"GRAPH <{records_graph}> {{ ?r rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; "
-                          f"dct:source ?source }} {statements} }} }}")
+    sourced = prologue + (
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ "
+        f"GRAPH <{records_graph}> {{ ?r rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; "
+        f"dct:source ?source }} {statements} }} }}"
+    )
     return total, sourced
 
 

@@ -13,9 +13,9 @@ import datetime as dt
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pyoxigraph as ox
 import rdflib
@@ -24,14 +24,14 @@ from ..config import Settings
 from ..errors import NotConforming
 from ..folders import swap_in
 from ..formats import RDF_FORMATS
-from .attribution import Coverage, has_records, statement_coverage
-from .loader import SourceFile, load_files, project_files
 from ..namespaces import DCT, PROV, RDFS, SKOS, XSD, Iris
 from ..queries import load_stored_queries
-from .reasoning import ReasoningReport, reason
-from ..store.embedded import OxigraphStore
 from ..store.base import Store
+from ..store.embedded import OxigraphStore
 from ..store.spec import open_store, store_spec
+from .attribution import Coverage, has_records, statement_coverage
+from .loader import SourceFile, load_files, project_files
+from .reasoning import ReasoningReport, reason
 from .validation import ValidationReport, class_hierarchy, compile_shapes, validate_store
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ class BuildReport:
     def sources_short(self) -> bool:
         """True when fewer statements name their source than the setting asks."""
         return self.coverage is not None and self.coverage.share < self.min_statement_source_share
+
     @property
     def ok(self) -> bool:
         return self.validation is None or not self.validation.has_violations
@@ -68,7 +69,9 @@ class BuildReport:
 
     def to_dict(self) -> dict:
         return {
-            "ok": self.ok, "version": self.version, "graphs": self.graphs,
+            "ok": self.ok,
+            "version": self.version,
+            "graphs": self.graphs,
             "steps": [{"step": name, "seconds": round(sec, 3)} for name, sec in self.steps],
             "inferred": self.reasoning.inferred if self.reasoning else None,
             "validation": self.validation.counts() if self.validation else None,
@@ -85,8 +88,10 @@ def label_lookup(store: Store) -> Callable[[object], str | None]:
     (a report may name thousands, and a remote store answers each request in
     milliseconds, not microseconds).
     """
-    query = (f"SELECT ?l WHERE {{ ?s <{RDFS}label>|<{SKOS}prefLabel> ?l }} "
-             "ORDER BY DESC(langMatches(lang(?l), 'en')) DESC(lang(?l) = '') LIMIT 1")
+    query = (
+        f"SELECT ?l WHERE {{ ?s <{RDFS}label>|<{SKOS}prefLabel> ?l }} "
+        "ORDER BY DESC(langMatches(lang(?l), 'en')) DESC(lang(?l) = '') LIMIT 1"
+    )
 
     def lookup(term) -> str | None:
         if not isinstance(term, ox.NamedNode):
@@ -103,9 +108,10 @@ def label_lookup(store: Store) -> Callable[[object], str | None]:
         iris = sorted({t.value for t in terms if isinstance(t, ox.NamedNode)})
         best: dict[str, ox.Literal] = {}
         for start in range(0, len(iris), 500):
-            values = " ".join(f"<{iri}>" for iri in iris[start:start + 500])
-            for row in store.select(f"SELECT ?s ?l WHERE {{ VALUES ?s {{ {values} }} "
-                                    f"?s <{RDFS}label>|<{SKOS}prefLabel> ?l }}"):
+            values = " ".join(f"<{iri}>" for iri in iris[start : start + 500])
+            for row in store.select(
+                f"SELECT ?s ?l WHERE {{ VALUES ?s {{ {values} }} ?s <{RDFS}label>|<{SKOS}prefLabel> ?l }}"
+            ):
                 label, subject = row["l"], row["s"].value
                 if isinstance(label, ox.Literal) and (subject not in best or rank(label) < rank(best[subject])):
                     best[subject] = label
@@ -132,8 +138,7 @@ def data_graphs(store: Store) -> list[str]:
 
 def run_reasoning(store: Store) -> ReasoningReport:
     iris = store.iris
-    return reason(store, data_graphs(store), ontology_graph=iris.ontology_graph,
-                  inferred_graph=iris.inferred_graph)
+    return reason(store, data_graphs(store), ontology_graph=iris.ontology_graph, inferred_graph=iris.inferred_graph)
 
 
 def run_validation(store: Store, *, timeout: float | None = None) -> ValidationReport:
@@ -155,8 +160,9 @@ def run_validation(store: Store, *, timeout: float | None = None) -> ValidationR
         target = OxigraphStore(store.iris)
         merged = ox.NamedNode(VALIDATION_GRAPH)
         for graph in graphs:
-            target.native.load(store.dump(RDF_FORMATS["ntriples"], graph=graph), format=ox.RdfFormat.N_TRIPLES,
-                               to_graph=merged)
+            target.native.load(
+                store.dump(RDF_FORMATS["ntriples"], graph=graph), format=ox.RdfFormat.N_TRIPLES, to_graph=merged
+            )
         graphs = [VALIDATION_GRAPH]
     try:
         checks = compile_shapes(shapes, store.iris.prefixes(), hierarchy=class_hierarchy(target, graphs))
@@ -169,22 +175,31 @@ def run_validation(store: Store, *, timeout: float | None = None) -> ValidationR
 def write_meta(store: Store, report: BuildReport) -> str:
     """Record the build's time and version in the meta graph; return the version."""
     iris = store.iris
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     version = now.strftime("%Y%m%dT%H%M%SZ") + f"-{store.count()}"
     meta = ox.NamedNode(iris.meta_graph)
     quads = [
         ox.Quad(meta, ox.NamedNode(DCT + "hasVersion"), ox.Literal(version), meta),
-        ox.Quad(meta, ox.NamedNode(DCT + "modified"),
-                ox.Literal(now.isoformat().replace("+00:00", "Z"), datatype=ox.NamedNode(XSD + "dateTime")), meta),
-        ox.Quad(meta, ox.NamedNode(PROV + "generatedAtTime"),
-                ox.Literal(now.isoformat().replace("+00:00", "Z"), datatype=ox.NamedNode(XSD + "dateTime")), meta),
+        ox.Quad(
+            meta,
+            ox.NamedNode(DCT + "modified"),
+            ox.Literal(now.isoformat().replace("+00:00", "Z"), datatype=ox.NamedNode(XSD + "dateTime")),
+            meta,
+        ),
+        ox.Quad(
+            meta,
+            ox.NamedNode(PROV + "generatedAtTime"),
+            ox.Literal(now.isoformat().replace("+00:00", "Z"), datatype=ox.NamedNode(XSD + "dateTime")),
+            meta,
+        ),
     ]
     store.replace_graphs({iris.meta_graph: quads})
     return version
 
 
-def build_into(store: Store, settings: Settings, *, progress: Progress | None = None,
-               validate: bool = True) -> BuildReport:
+def build_into(
+    store: Store, settings: Settings, *, progress: Progress | None = None, validate: bool = True
+) -> BuildReport:
     """Run every step against ``store``; raise NotConforming if the shapes report violations."""
     iris = store.iris
     report = BuildReport()
@@ -209,6 +224,7 @@ def build_into(store: Store, settings: Settings, *, progress: Progress | None = 
         load_files(store, files, iris, progress=on_file)
         if stale:
             store.replace_graphs({}, drop=stale)
+
     timed("load", load)
     report.reasoning = timed("reason", lambda: run_reasoning(store))
     if progress:
@@ -225,12 +241,16 @@ def build_into(store: Store, settings: Settings, *, progress: Progress | None = 
     report.version = write_meta(store, report)
     report.graphs = store.graph_counts()
     if not report.ok:
-        raise NotConforming(f"the data does not conform to the shapes: "
-                            f"{len(report.validation.violations)} violation(s)", report=report)
+        raise NotConforming(
+            f"the data does not conform to the shapes: {len(report.validation.violations)} violation(s)", report=report
+        )
     if report.sources_short:
-        raise NotConforming(f"too few statements name their source: {report.coverage.share:.1%}, "
-                            f"below the minimum of {report.min_statement_source_share:.1%} "
-                            f"(queries/checks/statement-without-source-violation.rq lists them)", report=report)
+        raise NotConforming(
+            f"too few statements name their source: {report.coverage.share:.1%}, "
+            f"below the minimum of {report.min_statement_source_share:.1%} "
+            f"(queries/checks/statement-without-source-violation.rq lists them)",
+            report=report,
+        )
     return report
 
 
@@ -256,6 +276,7 @@ def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None,
     write to the new store). Nothing accepted is lost to a rebuild.
     """
     from ..store.snapshots import publish_snapshot, write_lock
+
     iris = settings.iris
     staging = path.with_name(path.name + ".building")
     if staging.exists():
@@ -299,6 +320,7 @@ def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None,
 def _published_state(path: Path) -> str | None:
     """What identifies the state readers of a store folder see (its current snapshot)."""
     from ..store.snapshots import current_snapshot
+
     return current_snapshot(path)
 
 
@@ -311,6 +333,7 @@ def _carry_over_contributions(path: Path, fresh: OxigraphStore, iris: Iris) -> s
     (withdrawn meanwhile) are dropped from the new one.
     """
     from ..store.snapshots import snapshots_dir
+
     state = _published_state(path)
     if state is not None:
         old = OxigraphStore.wrap(iris, ox.Store.read_only(str(snapshots_dir(path) / state)))

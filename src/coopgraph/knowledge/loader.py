@@ -8,9 +8,9 @@ canonical base IRI; when a deployment uses another base they are rewritten on th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 import pyoxigraph as ox
 
@@ -49,17 +49,21 @@ def project_files(ontology_dir: Path, shapes_dir: Path, data_dir: Path, iris: Ir
     files += [SourceFile(p, iris.shapes_graph, "shapes") for p in rdf_files(shapes_dir)]
     files += [SourceFile(p, iris.data_graph(p.stem), "data") for p in rdf_files(data_dir)]
     if not any(f.kind == "ontology" for f in files):
-        raise LoadError(f"no ontology file found in {ontology_dir}",
-                        hint="Run coopgraph from the project folder, or set --root / COOPGRAPH_ROOT.")
+        raise LoadError(
+            f"no ontology file found in {ontology_dir}",
+            hint="Run coopgraph from the project folder, or set --root / COOPGRAPH_ROOT.",
+        )
     return files
 
 
 def rewrite_quads(quads: Iterable[ox.Quad], iris: Iris) -> list[ox.Quad]:
     """Map canonical-base IRIs onto the deployment's base."""
+
     def term(t):
         if isinstance(t, ox.NamedNode) and t.value.startswith(CANONICAL_BASE):
             return ox.NamedNode(iris.rewrite(t.value))
         return t
+
     return [ox.Quad(term(q.subject), q.predicate, term(q.object), term(q.graph_name)) for q in quads]
 
 
@@ -69,15 +73,17 @@ def read_file(source: SourceFile, iris: Iris) -> list[ox.Quad]:
         data = source.path.read_bytes()
     except OSError as exc:
         raise LoadError(f"cannot read {source.path}: {exc.strerror}") from exc
-    quads = parse_rdf(data, source.format, base_iri=iris.id_base, source=str(source.path),
-                      to_graph=ox.NamedNode(source.graph))
+    quads = parse_rdf(
+        data, source.format, base_iri=iris.id_base, source=str(source.path), to_graph=ox.NamedNode(source.graph)
+    )
     if source.format.quads:
         quads = [ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(source.graph)) for q in quads]
     return rewrite_quads(quads, iris) if iris.base != CANONICAL_BASE else quads
 
 
-def load_files(store, files: list[SourceFile], iris: Iris,
-               progress: Callable[[SourceFile], None] | None = None) -> dict[str, int]:
+def load_files(
+    store, files: list[SourceFile], iris: Iris, progress: Callable[[SourceFile], None] | None = None
+) -> dict[str, int]:
     """Load every file into its graph (replacing what the graph held); return triples per graph.
 
     Small files of a graph are loaded in one transaction; a large file (a benchmark dump,

@@ -32,35 +32,42 @@ PREFIX owl: <http://www.w3.org/2002/07/owl#>
 # condition on the atoms' variables). The conclusion is added to the inferred graph unless
 # it already holds in one of the graphs reasoned over.
 RULES: list[tuple[str, str, tuple[str, ...], str, str]] = [
-    ("cax-sco/cax-eqc",
-     "?c (rdfs:subClassOf|owl:equivalentClass|^owl:equivalentClass)+ ?d . FILTER(isIRI(?d) && ?c != ?d)",
-     ("?x a ?c",), "?x a ?d", ""),
-    ("prp-spo1/prp-eqp",
-     "?p (rdfs:subPropertyOf|owl:equivalentProperty|^owl:equivalentProperty)+ ?q . FILTER(isIRI(?q) && ?p != ?q)",
-     ("?x ?p ?y",), "?x ?q ?y", ""),
-    ("prp-dom",
-     "?p rdfs:domain ?c . FILTER(isIRI(?c))",
-     ("?x ?p ?y",), "?x a ?c", ""),
-    ("prp-rng",
-     "?p rdfs:range ?c . FILTER(isIRI(?c)) FILTER NOT EXISTS { ?c a rdfs:Datatype } "
-     "FILTER(!STRSTARTS(STR(?c), 'http://www.w3.org/2001/XMLSchema#') && ?c != rdfs:Literal && ?c != rdf:langString)",
-     ("?x ?p ?y",), "?y a ?c", "FILTER(!isLiteral(?y))"),
-    ("prp-inv1",
-     "?p owl:inverseOf ?q .",
-     ("?x ?p ?y",), "?y ?q ?x", "FILTER(!isLiteral(?y))"),
-    ("prp-inv2",
-     "?p owl:inverseOf ?q .",
-     ("?x ?q ?y",), "?y ?p ?x", "FILTER(!isLiteral(?y))"),
-    ("prp-symp",
-     "?p a owl:SymmetricProperty .",
-     ("?x ?p ?y",), "?y ?p ?x", "FILTER(!isLiteral(?y))"),
-    ("prp-trp",
-     "?p a owl:TransitiveProperty .",
-     ("?x ?p ?y", "?y ?p ?z"), "?x ?p ?z", ""),
-    ("prp-spo2",
-     "?p owl:propertyChainAxiom ?list . ?list rdf:first ?p1 ; rdf:rest ?rest . "
-     "?rest rdf:first ?p2 ; rdf:rest rdf:nil .",
-     ("?x ?p1 ?y", "?y ?p2 ?z"), "?x ?p ?z", ""),
+    (
+        "cax-sco/cax-eqc",
+        "?c (rdfs:subClassOf|owl:equivalentClass|^owl:equivalentClass)+ ?d . FILTER(isIRI(?d) && ?c != ?d)",
+        ("?x a ?c",),
+        "?x a ?d",
+        "",
+    ),
+    (
+        "prp-spo1/prp-eqp",
+        "?p (rdfs:subPropertyOf|owl:equivalentProperty|^owl:equivalentProperty)+ ?q . FILTER(isIRI(?q) && ?p != ?q)",
+        ("?x ?p ?y",),
+        "?x ?q ?y",
+        "",
+    ),
+    ("prp-dom", "?p rdfs:domain ?c . FILTER(isIRI(?c))", ("?x ?p ?y",), "?x a ?c", ""),
+    (
+        "prp-rng",
+        "?p rdfs:range ?c . FILTER(isIRI(?c)) FILTER NOT EXISTS { ?c a rdfs:Datatype } "
+        "FILTER(!STRSTARTS(STR(?c), 'http://www.w3.org/2001/XMLSchema#') "
+        "&& ?c != rdfs:Literal && ?c != rdf:langString)",
+        ("?x ?p ?y",),
+        "?y a ?c",
+        "FILTER(!isLiteral(?y))",
+    ),
+    ("prp-inv1", "?p owl:inverseOf ?q .", ("?x ?p ?y",), "?y ?q ?x", "FILTER(!isLiteral(?y))"),
+    ("prp-inv2", "?p owl:inverseOf ?q .", ("?x ?q ?y",), "?y ?p ?x", "FILTER(!isLiteral(?y))"),
+    ("prp-symp", "?p a owl:SymmetricProperty .", ("?x ?p ?y",), "?y ?p ?x", "FILTER(!isLiteral(?y))"),
+    ("prp-trp", "?p a owl:TransitiveProperty .", ("?x ?p ?y", "?y ?p ?z"), "?x ?p ?z", ""),
+    (
+        "prp-spo2",
+        "?p owl:propertyChainAxiom ?list . ?list rdf:first ?p1 ; rdf:rest ?rest . "
+        "?rest rdf:first ?p2 ; rdf:rest rdf:nil .",
+        ("?x ?p1 ?y", "?y ?p2 ?z"),
+        "?x ?p ?z",
+        "",
+    ),
 ]
 
 
@@ -76,10 +83,16 @@ class ReasoningReport:
 #: in Python rather than with a property path (Virtuoso evaluates `(a|b)+` with both ends
 #: open to nothing, and the ontology's hierarchy is small).
 HIERARCHY_EDGES: dict[str, tuple[str, str, str]] = {
-    "cax-sco/cax-eqc": ("{ ?c rdfs:subClassOf ?d } UNION { ?c owl:equivalentClass ?d } "
-                        "UNION { ?d owl:equivalentClass ?c }", "c", "d"),
-    "prp-spo1/prp-eqp": ("{ ?p rdfs:subPropertyOf ?q } UNION { ?p owl:equivalentProperty ?q } "
-                         "UNION { ?q owl:equivalentProperty ?p }", "p", "q"),
+    "cax-sco/cax-eqc": (
+        "{ ?c rdfs:subClassOf ?d } UNION { ?c owl:equivalentClass ?d } UNION { ?d owl:equivalentClass ?c }",
+        "c",
+        "d",
+    ),
+    "prp-spo1/prp-eqp": (
+        "{ ?p rdfs:subPropertyOf ?q } UNION { ?p owl:equivalentProperty ?q } UNION { ?q owl:equivalentProperty ?p }",
+        "p",
+        "q",
+    ),
 }
 
 _VARIABLE = re.compile(r"[?$]([A-Za-z_][A-Za-z0-9_]*)")
@@ -97,24 +110,32 @@ def schema_bindings(store, ontology_graph: str) -> dict[str, tuple[list[str], li
     construct the ontology does not use) is skipped altogether.
     """
     import pyoxigraph as ox
+
     out: dict[str, tuple[list[str], list[tuple]]] = {}
     for name, schema, atoms, conclusion, condition in RULES:
         variables = [v for v in _variables(schema) if v in set(_variables(" ".join(atoms) + conclusion))]
         if name in HIERARCHY_EDGES:
             edges_pattern, source, target = HIERARCHY_EDGES[name]
-            edges = store.select(f"{PREFIXES}SELECT DISTINCT ?{source} ?{target} WHERE {{ {edges_pattern} }}",
-                                 default_graphs=[ontology_graph], named_graphs=[])
-            rows = sorted(_closure([(e[source], e[target]) for e in edges if source in e and target in e]),
-                          key=str)
+            edges = store.select(
+                f"{PREFIXES}SELECT DISTINCT ?{source} ?{target} WHERE {{ {edges_pattern} }}",
+                default_graphs=[ontology_graph],
+                named_graphs=[],
+            )
+            rows = sorted(_closure([(e[source], e[target]) for e in edges if source in e and target in e]), key=str)
             rows = [(a, b) for a, b in rows if isinstance(b, ox.NamedNode) and a != b]
             variables = [source, target]
         else:
-            result = store.query(f"{PREFIXES}SELECT DISTINCT {' '.join('?' + v for v in variables)} "
-                                 f"WHERE {{ {schema} }}", default_graphs=[ontology_graph], named_graphs=[])
+            result = store.query(
+                f"{PREFIXES}SELECT DISTINCT {' '.join('?' + v for v in variables)} WHERE {{ {schema} }}",
+                default_graphs=[ontology_graph],
+                named_graphs=[],
+            )
             rows = [tuple(row) for row in result.rows]
         # VALUES cannot hold blank nodes; an anonymous class or property never appears in data anyway.
-        out[name] = (variables, [row for row in rows
-                                 if all(t is not None and not isinstance(t, ox.BlankNode) for t in row)])
+        out[name] = (
+            variables,
+            [row for row in rows if all(t is not None and not isinstance(t, ox.BlankNode) for t in row)],
+        )
     return out
 
 
@@ -136,9 +157,15 @@ def _closure(edges: list[tuple]) -> set[tuple]:
     return closed
 
 
-def rule_updates(data_graphs: list[str], ontology_graph: str, inferred_graph: str,
-                 bindings: dict[str, tuple[list[str], list[tuple]]] | None = None, *,
-                 delta_graph: str | None = None, new_graph: str | None = None) -> list[tuple[str, str]]:
+def rule_updates(
+    data_graphs: list[str],
+    ontology_graph: str,
+    inferred_graph: str,
+    bindings: dict[str, tuple[list[str], list[tuple]]] | None = None,
+    *,
+    delta_graph: str | None = None,
+    new_graph: str | None = None,
+) -> list[tuple[str, str]]:
     """Return (rule name, SPARQL update) for every rule over the given graphs.
 
     Without ``bindings`` each update finds its schema rows itself (a subquery on the
@@ -168,23 +195,31 @@ def rule_updates(data_graphs: list[str], ontology_graph: str, inferred_graph: st
         target = f"GRAPH <{inferred_graph}> {{ {conclusion} }}"
         if new_graph:
             target += f" GRAPH <{new_graph}> {{ {conclusion} }}"
-        for fresh in (range(len(atoms)) if delta_graph else [None]):
+        for fresh in range(len(atoms)) if delta_graph else [None]:
             matches = "\n  ".join(
-                f"GRAPH <{delta_graph}> {{ {atom} }}" if i == fresh else
-                f"GRAPH ?_g{i} {{ {atom} }} FILTER(?_g{i} IN ({graphs}))"
-                for i, atom in enumerate(atoms))
-            updates.append((name, f"""{PREFIXES}INSERT {{ {target} }}
+                f"GRAPH <{delta_graph}> {{ {atom} }}"
+                if i == fresh
+                else f"GRAPH ?_g{i} {{ {atom} }} FILTER(?_g{i} IN ({graphs}))"
+                for i, atom in enumerate(atoms)
+            )
+            updates.append(
+                (
+                    name,
+                    f"""{PREFIXES}INSERT {{ {target} }}
 WHERE {{
   {source}
   {matches}
   {condition}
   FILTER NOT EXISTS {{ GRAPH ?_h {{ {conclusion} }} FILTER(?_h IN ({graphs})) }}
-}}"""))
+}}""",
+                )
+            )
     return updates
 
 
-def reason(store, data_graphs: list[str], *, ontology_graph: str, inferred_graph: str,
-           max_rounds: int = 50) -> ReasoningReport:
+def reason(
+    store, data_graphs: list[str], *, ontology_graph: str, inferred_graph: str, max_rounds: int = 50
+) -> ReasoningReport:
     """Add to ``inferred_graph`` what the ontology entails from ``data_graphs``, to a fixpoint.
 
     The inferred graph is emptied first, so the result depends only on the current data.
@@ -203,8 +238,9 @@ def reason(store, data_graphs: list[str], *, ontology_graph: str, inferred_graph
             report.rounds = round_number
             new = scratch[round_number % 2]
             store.update(f"DROP SILENT GRAPH <{new}>")
-            for name, update in rule_updates(data_graphs, ontology_graph, inferred_graph, bindings,
-                                             delta_graph=previous, new_graph=new):
+            for name, update in rule_updates(
+                data_graphs, ontology_graph, inferred_graph, bindings, delta_graph=previous, new_graph=new
+            ):
                 store.update(update)
             added = store.count(new)
             report.per_round.append(added)
@@ -223,8 +259,12 @@ DELTA_GRAPH = "urn:coopgraph:reasoning:delta"
 NEXT_GRAPH = "urn:coopgraph:reasoning:next"
 
 
-def incremental_updates(data_graphs: list[str], ontology_graph: str, inferred_graph: str,
-                        bindings: dict[str, tuple[list[str], list[tuple]]] | None = None) -> list[tuple[str, str]]:
+def incremental_updates(
+    data_graphs: list[str],
+    ontology_graph: str,
+    inferred_graph: str,
+    bindings: dict[str, tuple[list[str], list[tuple]]] | None = None,
+) -> list[tuple[str, str]]:
     """Return (rule name, SPARQL update) applying each rule with at least one premise in the delta graph.
 
     Semi-naive evaluation: a conclusion new in this round needs a fact new in the last
@@ -232,8 +272,9 @@ def incremental_updates(data_graphs: list[str], ontology_graph: str, inferred_gr
     others from every data graph and the inferred graph. New conclusions go to the
     inferred graph and to the next delta.
     """
-    named = "".join(f"USING NAMED <{g}>\n" for g in dict.fromkeys([ontology_graph, DELTA_GRAPH, *data_graphs,
-                                                                    inferred_graph]))
+    named = "".join(
+        f"USING NAMED <{g}>\n" for g in dict.fromkeys([ontology_graph, DELTA_GRAPH, *data_graphs, inferred_graph])
+    )
 
     def anywhere(variable: str) -> str:
         return f"FILTER(?{variable} != <{ontology_graph}> && ?{variable} != <{DELTA_GRAPH}>)"
@@ -255,18 +296,31 @@ def incremental_updates(data_graphs: list[str], ontology_graph: str, inferred_gr
             parts = [f"GRAPH <{DELTA_GRAPH}> {{ {patterns[fresh]} }}"]
             parts += [f"GRAPH ?_g{i} {{ {p} }} {anywhere(f'_g{i}')}" for i, p in enumerate(patterns) if i != fresh]
             alternatives.append("{ " + " ".join(parts) + " }")
-        updates.append((name, f"""{PREFIXES}INSERT {{ GRAPH <{inferred_graph}> {{ {conclusion} }}
+        updates.append(
+            (
+                name,
+                f"""{PREFIXES}INSERT {{ GRAPH <{inferred_graph}> {{ {conclusion} }}
          GRAPH <{NEXT_GRAPH}> {{ {conclusion} }} }}
 {named}WHERE {{
   {source}
   {" UNION ".join(alternatives)} {condition}
-  FILTER NOT EXISTS {{ GRAPH ?_gc {{ {conclusion} }} {anywhere('_gc')} }}
-}}"""))
+  FILTER NOT EXISTS {{ GRAPH ?_gc {{ {conclusion} }} {anywhere("_gc")} }}
+}}""",
+            )
+        )
     return updates
 
 
-def reason_added(store, added_graphs: list[str], data_graphs: list[str], *, ontology_graph: str,
-                 inferred_graph: str, added_triples=(), max_rounds: int = 50) -> ReasoningReport:
+def reason_added(
+    store,
+    added_graphs: list[str],
+    data_graphs: list[str],
+    *,
+    ontology_graph: str,
+    inferred_graph: str,
+    added_triples=(),
+    max_rounds: int = 50,
+) -> ReasoningReport:
     """Bring ``inferred_graph`` up to date after ``added_graphs`` were added to the data.
 
     ``added_triples`` are further new facts, already stored in one of ``data_graphs``
@@ -283,17 +337,19 @@ def reason_added(store, added_graphs: list[str], data_graphs: list[str], *, onto
     data_graphs = [g for g in dict.fromkeys([*data_graphs, *added_graphs]) if g != inferred_graph]
     statements = [f"DROP SILENT GRAPH <{DELTA_GRAPH}>", f"DROP SILENT GRAPH <{NEXT_GRAPH}>"]
     for graph in added_graphs:
-        statements.append(f"DELETE {{ GRAPH <{inferred_graph}> {{ ?s ?p ?o }} }} "
-                          f"WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} GRAPH <{inferred_graph}> {{ ?s ?p ?o }} }}")
+        statements.append(
+            f"DELETE {{ GRAPH <{inferred_graph}> {{ ?s ?p ?o }} }} "
+            f"WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} GRAPH <{inferred_graph}> {{ ?s ?p ?o }} }}"
+        )
         statements.append(f"ADD SILENT <{graph}> TO <{DELTA_GRAPH}>")
     if added_triples:
         import pyoxigraph as ox
+
         body = ox.serialize(list(added_triples), format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
         statements.append(f"DELETE DATA {{ GRAPH <{inferred_graph}> {{\n{body}}} }}")
         statements.append(f"INSERT DATA {{ GRAPH <{DELTA_GRAPH}> {{\n{body}}} }}")
     store.update(" ;\n".join(statements))
-    updates = incremental_updates(data_graphs, ontology_graph, inferred_graph,
-                                  schema_bindings(store, ontology_graph))
+    updates = incremental_updates(data_graphs, ontology_graph, inferred_graph, schema_bindings(store, ontology_graph))
     report = ReasoningReport()
     try:
         for round_number in range(1, max_rounds + 1):

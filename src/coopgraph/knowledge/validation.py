@@ -16,8 +16,8 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import pyoxigraph as ox
 import rdflib
@@ -31,26 +31,47 @@ log = logging.getLogger(__name__)
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 
 SUPPORTED = {
-    "targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf",
-    "minCount", "maxCount", "datatype", "class", "nodeKind", "pattern", "languageIn",
-    "uniqueLang", "in", "hasValue", "minInclusive", "maxInclusive", "minExclusive",
-    "maxExclusive", "minLength", "maxLength", "lessThan", "lessThanOrEquals", "or", "sparql",
+    "targetClass",
+    "targetNode",
+    "targetSubjectsOf",
+    "targetObjectsOf",
+    "minCount",
+    "maxCount",
+    "datatype",
+    "class",
+    "nodeKind",
+    "pattern",
+    "languageIn",
+    "uniqueLang",
+    "in",
+    "hasValue",
+    "minInclusive",
+    "maxInclusive",
+    "minExclusive",
+    "maxExclusive",
+    "minLength",
+    "maxLength",
+    "lessThan",
+    "lessThanOrEquals",
+    "or",
+    "sparql",
 }
 
 
 # --- the report -----------------------------------------------------------------------
 
+
 @dataclass
 class ValidationResult:
-    severity: str                 # Violation, Warning or Info
-    focus: object                 # a pyoxigraph term
-    path: str | None              # the property path in SPARQL syntax, compacted for reading
-    value: object | None          # a pyoxigraph term or None
+    severity: str  # Violation, Warning or Info
+    focus: object  # a pyoxigraph term
+    path: str | None  # the property path in SPARQL syntax, compacted for reading
+    value: object | None  # a pyoxigraph term or None
     message: str
-    shape: str                    # the IRI (or blank node id) of the shape that failed
-    component: str                # the local name of the constraint component, e.g. MinCountConstraintComponent
+    shape: str  # the IRI (or blank node id) of the shape that failed
+    component: str  # the local name of the constraint component, e.g. MinCountConstraintComponent
     focus_label: str | None = None
-    path_iri: str | None = None   # the path as an IRI when it is a single predicate
+    path_iri: str | None = None  # the path as an IRI when it is a single predicate
 
     def key(self) -> tuple:
         """What two engines must agree on for the same data."""
@@ -106,16 +127,18 @@ class ValidationReport:
         return out
 
     def sorted_results(self) -> list[ValidationResult]:
-        return sorted(self.results, key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), _term_key(r.focus),
-                                                   r.path or "", r.message))
+        return sorted(
+            self.results, key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), _term_key(r.focus), r.path or "", r.message)
+        )
 
     def by_focus(self) -> list[tuple[object, str | None, list[ValidationResult]]]:
         """Group results by focus node: [(focus, label, results)], worst first."""
         groups: dict[tuple, list[ValidationResult]] = {}
         for r in self.sorted_results():
             groups.setdefault(_term_key(r.focus), []).append(r)
-        ordered = sorted(groups.values(), key=lambda rs: (min(SEVERITY_ORDER.get(r.severity, 9) for r in rs),
-                                                           _term_key(rs[0].focus)))
+        ordered = sorted(
+            groups.values(), key=lambda rs: (min(SEVERITY_ORDER.get(r.severity, 9) for r in rs), _term_key(rs[0].focus))
+        )
         return [(rs[0].focus, rs[0].focus_label, rs) for rs in ordered]
 
     def to_dict(self) -> dict:
@@ -137,20 +160,45 @@ class ValidationReport:
     def to_csv(self) -> bytes:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(["severity", "focus_node", "focus_label", "path", "value", "message", "source_shape",
-                         "constraint_component"])
+        writer.writerow(
+            [
+                "severity",
+                "focus_node",
+                "focus_label",
+                "path",
+                "value",
+                "message",
+                "source_shape",
+                "constraint_component",
+            ]
+        )
         for r in self.sorted_results():
-            writer.writerow([r.severity, _term_text(r.focus), r.focus_label or "", r.path or "",
-                             _term_text(r.value) if r.value is not None else "", r.message, r.shape, r.component])
+            writer.writerow(
+                [
+                    r.severity,
+                    _term_text(r.focus),
+                    r.focus_label or "",
+                    r.path or "",
+                    _term_text(r.value) if r.value is not None else "",
+                    r.message,
+                    r.shape,
+                    r.component,
+                ]
+            )
         return buffer.getvalue().encode("utf-8")
 
     def to_triples(self) -> list[ox.Triple]:
         """Return the standard sh:ValidationReport as triples."""
         sh = "http://www.w3.org/ns/shacl#"
         report = ox.BlankNode()
-        triples = [ox.Triple(report, ox.NamedNode(RDF.type), ox.NamedNode(sh + "ValidationReport")),
-                   ox.Triple(report, ox.NamedNode(sh + "conforms"),
-                             ox.Literal("true" if self.conforms else "false", datatype=ox.NamedNode(XSD.boolean)))]
+        triples = [
+            ox.Triple(report, ox.NamedNode(RDF.type), ox.NamedNode(sh + "ValidationReport")),
+            ox.Triple(
+                report,
+                ox.NamedNode(sh + "conforms"),
+                ox.Literal("true" if self.conforms else "false", datatype=ox.NamedNode(XSD.boolean)),
+            ),
+        ]
         for r in self.sorted_results():
             node = ox.BlankNode()
             triples += [
@@ -172,8 +220,11 @@ class ValidationReport:
         return triples
 
     def to_turtle(self) -> bytes:
-        return ox.serialize(self.to_triples(), format=ox.RdfFormat.TURTLE,
-                            prefixes={"sh": "http://www.w3.org/ns/shacl#", "xsd": str(XSD)})
+        return ox.serialize(
+            self.to_triples(),
+            format=ox.RdfFormat.TURTLE,
+            prefixes={"sh": "http://www.w3.org/ns/shacl#", "xsd": str(XSD)},
+        )
 
     def to_text(self, limit: int | None = 50) -> str:
         """A readable report for the terminal: label, property, message, grouped by focus node."""
@@ -222,10 +273,12 @@ def _term_json(term):
     if term is None:
         return None
     from ..formats import term_to_json
+
     return term_to_json(term)
 
 
 # --- reading shapes -------------------------------------------------------------------
+
 
 class UnsupportedShape(CoopgraphError):
     code = "unsupported-shape"
@@ -233,21 +286,21 @@ class UnsupportedShape(CoopgraphError):
 
 @dataclass
 class Constraint:
-    component: str                   # local name, e.g. "minCount"
-    value: object                    # the parameter (rdflib term or list)
+    component: str  # local name, e.g. "minCount"
+    value: object  # the parameter (rdflib term or list)
     extra: dict = field(default_factory=dict)
 
 
 @dataclass
 class Shape:
-    node: object                     # rdflib term of the shape
-    path: str | None                 # SPARQL property path (None for node-level constraints)
+    node: object  # rdflib term of the shape
+    path: str | None  # SPARQL property path (None for node-level constraints)
     path_display: str | None
     path_iri: str | None
     severity: str
     messages: list[str]
     constraints: list[Constraint]
-    targets: list[tuple[str, object]]   # (kind, value) from the node shape
+    targets: list[tuple[str, object]]  # (kind, value) from the node shape
 
 
 def _local(iri) -> str:
@@ -258,6 +311,7 @@ def _local(iri) -> str:
 def _path_sparql(graph: rdflib.Graph, path, prefixes: dict[str, str]) -> tuple[str, str, str | None]:
     """Return (SPARQL path, readable path, IRI if the path is one predicate)."""
     from ..formats import compact_iri
+
     if isinstance(path, rdflib.URIRef):
         return f"<{path}>", compact_iri(str(path), prefixes), str(path)
     inverse = graph.value(path, SH.inversePath)
@@ -286,16 +340,49 @@ def _pick_messages(graph: rdflib.Graph, node) -> list[str]:
 
 
 _PARAMETERS = {
-    SH.minCount: "minCount", SH.maxCount: "maxCount", SH.datatype: "datatype", SH["class"]: "class",
-    SH.nodeKind: "nodeKind", SH.pattern: "pattern", SH.languageIn: "languageIn", SH.uniqueLang: "uniqueLang",
-    SH["in"]: "in", SH.hasValue: "hasValue", SH.minInclusive: "minInclusive", SH.maxInclusive: "maxInclusive",
-    SH.minExclusive: "minExclusive", SH.maxExclusive: "maxExclusive", SH.minLength: "minLength",
-    SH.maxLength: "maxLength", SH.lessThan: "lessThan", SH.lessThanOrEquals: "lessThanOrEquals",
-    SH["or"]: "or", SH.sparql: "sparql",
+    SH.minCount: "minCount",
+    SH.maxCount: "maxCount",
+    SH.datatype: "datatype",
+    SH["class"]: "class",
+    SH.nodeKind: "nodeKind",
+    SH.pattern: "pattern",
+    SH.languageIn: "languageIn",
+    SH.uniqueLang: "uniqueLang",
+    SH["in"]: "in",
+    SH.hasValue: "hasValue",
+    SH.minInclusive: "minInclusive",
+    SH.maxInclusive: "maxInclusive",
+    SH.minExclusive: "minExclusive",
+    SH.maxExclusive: "maxExclusive",
+    SH.minLength: "minLength",
+    SH.maxLength: "maxLength",
+    SH.lessThan: "lessThan",
+    SH.lessThanOrEquals: "lessThanOrEquals",
+    SH["or"]: "or",
+    SH.sparql: "sparql",
 }
-_IGNORED = {SH.path, SH.message, SH.severity, SH.name, SH.description, SH.order, SH.group, SH.flags,
-            SH.deactivated, SH.property, SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf,
-            SH.prefixes, SH.declare, SH.defaultValue, RDF.type, RDFS.label, RDFS.comment}
+_IGNORED = {
+    SH.path,
+    SH.message,
+    SH.severity,
+    SH.name,
+    SH.description,
+    SH.order,
+    SH.group,
+    SH.flags,
+    SH.deactivated,
+    SH.property,
+    SH.targetClass,
+    SH.targetNode,
+    SH.targetSubjectsOf,
+    SH.targetObjectsOf,
+    SH.prefixes,
+    SH.declare,
+    SH.defaultValue,
+    RDF.type,
+    RDFS.label,
+    RDFS.comment,
+}
 
 
 def read_shapes(shapes: rdflib.Graph, prefixes: dict[str, str] | None = None) -> list[Shape]:
@@ -308,13 +395,18 @@ def read_shapes(shapes: rdflib.Graph, prefixes: dict[str, str] | None = None) ->
     for node_shape in sorted(node_shapes, key=str):
         if shapes.value(node_shape, SH.deactivated) == rdflib.Literal(True):
             continue
-        targets = [(_local(p), o) for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
-                   for o in shapes.objects(node_shape, p)]
+        targets = [
+            (_local(p), o)
+            for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+            for o in shapes.objects(node_shape, p)
+        ]
         if (node_shape, RDF.type, RDFS.Class) in shapes or (node_shape, RDF.type, rdflib.OWL.Class) in shapes:
             targets.append(("targetClass", node_shape))
         if not targets:
             continue
-        members = [(node_shape, None)] + [(p, shapes.value(p, SH.path)) for p in shapes.objects(node_shape, SH.property)]
+        members = [(node_shape, None)] + [
+            (p, shapes.value(p, SH.path)) for p in shapes.objects(node_shape, SH.property)
+        ]
         for shape_node, path in members:
             if shapes.value(shape_node, SH.deactivated) == rdflib.Literal(True):
                 continue
@@ -323,9 +415,11 @@ def read_shapes(shapes: rdflib.Graph, prefixes: dict[str, str] | None = None) ->
                 if predicate in _IGNORED:
                     continue
                 if predicate not in _PARAMETERS:
-                    raise UnsupportedShape(f"shape {shape_node} uses {predicate}, which coopgraph's SHACL engine "
-                                           "does not compile", hint="Use pySHACL (engine='pyshacl') or the "
-                                           "supported subset listed in coopgraph.knowledge.validation.SUPPORTED.")
+                    raise UnsupportedShape(
+                        f"shape {shape_node} uses {predicate}, which coopgraph's SHACL engine does not compile",
+                        hint="Use pySHACL (engine='pyshacl') or the "
+                        "supported subset listed in coopgraph.knowledge.validation.SUPPORTED.",
+                    )
                 name = _PARAMETERS[predicate]
                 if name in ("in", "languageIn"):
                     value = list(Collection(shapes, obj))
@@ -347,13 +441,23 @@ def read_shapes(shapes: rdflib.Graph, prefixes: dict[str, str] | None = None) ->
             else:
                 sparql_path = display = path_iri = None
             severity = shapes.value(shape_node, SH.severity)
-            out.append(Shape(shape_node, sparql_path, display, path_iri,
-                             _local(severity) if severity is not None else "Violation",
-                             _pick_messages(shapes, shape_node), constraints, targets))
+            out.append(
+                Shape(
+                    shape_node,
+                    sparql_path,
+                    display,
+                    path_iri,
+                    _local(severity) if severity is not None else "Violation",
+                    _pick_messages(shapes, shape_node),
+                    constraints,
+                    targets,
+                )
+            )
     return out
 
 
 # --- compiling to SPARQL ---------------------------------------------------------------
+
 
 def _n3(term) -> str:
     if isinstance(term, rdflib.term.Identifier):
@@ -373,8 +477,11 @@ def class_hierarchy(store, default_graphs: list[str] | None = None) -> Hierarchy
     gets ``*`` and ``+`` wrong inside NOT EXISTS and subqueries).
     """
     import pyoxigraph as ox
-    rows = store.select("SELECT DISTINCT ?sub ?super WHERE { ?sub <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?super }",
-                        default_graphs=default_graphs)
+
+    rows = store.select(
+        "SELECT DISTINCT ?sub ?super WHERE { ?sub <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?super }",
+        default_graphs=default_graphs,
+    )
     children: dict[str, set[str]] = {}
     for row in rows:
         sub, sup = row.get("sub"), row.get("super")
@@ -404,12 +511,15 @@ def _instance_of(variable: str, cls, hierarchy: Hierarchy | None = None) -> str:
         if len(classes) == 1:
             return f"{{ {variable} a <{classes[0]}> }}"
         return f"{{ VALUES ?_class {{ {' '.join(f'<{c}>' for c in classes)} }} {variable} a ?_class }}"
-    return (f"{{ {variable} a {_n3(cls)} }} UNION "
-            f"{{ {variable} a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>+ {_n3(cls)} }}")
+    return (
+        f"{{ {variable} a {_n3(cls)} }} UNION "
+        f"{{ {variable} a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>+ {_n3(cls)} }}"
+    )
 
 
-def _target_pattern(targets: list[tuple[str, object]], focus_graph: str | None = None,
-                    hierarchy: Hierarchy | None = None) -> str:
+def _target_pattern(
+    targets: list[tuple[str, object]], focus_graph: str | None = None, hierarchy: Hierarchy | None = None
+) -> str:
     parts = []
     for kind, value in targets:
         if kind == "targetClass":
@@ -432,8 +542,15 @@ _LEXICAL = {
     str(XSD.positiveInteger): r"^\+?0*[1-9][0-9]*$",
 }
 
-_CASTABLE = {str(XSD.integer), str(XSD.decimal), str(XSD.double), str(XSD.float), str(XSD.boolean),
-             str(XSD.date), str(XSD.dateTime)}
+_CASTABLE = {
+    str(XSD.integer),
+    str(XSD.decimal),
+    str(XSD.double),
+    str(XSD.float),
+    str(XSD.boolean),
+    str(XSD.date),
+    str(XSD.dateTime),
+}
 
 
 def _value_filter(c: Constraint, hierarchy: Hierarchy | None = None) -> str | None:
@@ -451,10 +568,14 @@ def _value_filter(c: Constraint, hierarchy: Hierarchy | None = None) -> str | No
     if name == "class":
         return f"NOT EXISTS {{ {_instance_of('?value', v, hierarchy)} }}"
     if name == "nodeKind":
-        kinds = {"IRI": "isIRI(?value)", "BlankNode": "isBlank(?value)", "Literal": "isLiteral(?value)",
-                 "BlankNodeOrIRI": "(isIRI(?value) || isBlank(?value))",
-                 "IRIOrLiteral": "(isIRI(?value) || isLiteral(?value))",
-                 "BlankNodeOrLiteral": "(isBlank(?value) || isLiteral(?value))"}
+        kinds = {
+            "IRI": "isIRI(?value)",
+            "BlankNode": "isBlank(?value)",
+            "Literal": "isLiteral(?value)",
+            "BlankNodeOrIRI": "(isIRI(?value) || isBlank(?value))",
+            "IRIOrLiteral": "(isIRI(?value) || isLiteral(?value))",
+            "BlankNodeOrLiteral": "(isBlank(?value) || isLiteral(?value))",
+        }
         return f"!{kinds[_local(v)]}"
     if name == "pattern":
         flags = c.extra.get("flags", "")
@@ -483,14 +604,16 @@ def _cast_check(datatype: str) -> str:
 
     A failed cast is an error, and an error leaves the BIND variable unbound.
     """
-    return f"BIND(IF(isLiteral(?value) && datatype(?value) = <{datatype}>, <{datatype}>(STR(?value)), ?_unbound) AS ?_ok)"
+    return (
+        f"BIND(IF(isLiteral(?value) && datatype(?value) = <{datatype}>, <{datatype}>(STR(?value)), ?_unbound) AS ?_ok)"
+    )
 
 
 @dataclass
 class CompiledCheck:
     shape: Shape
     constraint: Constraint
-    component: str                   # full component local name
+    component: str  # full component local name
     query: str
     default_message: str
     messages: list[str] = field(default_factory=list)
@@ -501,22 +624,35 @@ def _component_name(name: str) -> str:
 
 
 _DEFAULT_MESSAGES = {
-    "minCount": "Fewer than {0} values", "maxCount": "More than {0} values",
-    "datatype": "Value is not a literal of datatype {0}", "class": "Value is not an instance of {0}",
-    "nodeKind": "Value is not of node kind {0}", "pattern": "Value does not match the pattern {0}",
-    "languageIn": "Language tag not allowed", "uniqueLang": "More than one value shares a language tag",
-    "in": "Value is not one of the allowed values", "hasValue": "Missing expected value {0}",
-    "minInclusive": "Value is less than {0}", "maxInclusive": "Value is greater than {0}",
-    "minExclusive": "Value is not greater than {0}", "maxExclusive": "Value is not less than {0}",
-    "minLength": "Value is shorter than {0} characters", "maxLength": "Value is longer than {0} characters",
+    "minCount": "Fewer than {0} values",
+    "maxCount": "More than {0} values",
+    "datatype": "Value is not a literal of datatype {0}",
+    "class": "Value is not an instance of {0}",
+    "nodeKind": "Value is not of node kind {0}",
+    "pattern": "Value does not match the pattern {0}",
+    "languageIn": "Language tag not allowed",
+    "uniqueLang": "More than one value shares a language tag",
+    "in": "Value is not one of the allowed values",
+    "hasValue": "Missing expected value {0}",
+    "minInclusive": "Value is less than {0}",
+    "maxInclusive": "Value is greater than {0}",
+    "minExclusive": "Value is not greater than {0}",
+    "maxExclusive": "Value is not less than {0}",
+    "minLength": "Value is shorter than {0} characters",
+    "maxLength": "Value is longer than {0} characters",
     "lessThan": "Value is not less than the value of {0}",
     "lessThanOrEquals": "Value is not less than or equal to the value of {0}",
-    "or": "Value has none of the allowed datatypes", "sparql": "SPARQL constraint not satisfied",
+    "or": "Value has none of the allowed datatypes",
+    "sparql": "SPARQL constraint not satisfied",
 }
 
 
-def compile_shapes(shapes_graph: rdflib.Graph, prefixes: dict[str, str] | None = None,
-                   focus_graph: str | None = None, hierarchy: Hierarchy | None = None) -> list[CompiledCheck]:
+def compile_shapes(
+    shapes_graph: rdflib.Graph,
+    prefixes: dict[str, str] | None = None,
+    focus_graph: str | None = None,
+    hierarchy: Hierarchy | None = None,
+) -> list[CompiledCheck]:
     """Compile every constraint of the shapes into one SPARQL SELECT over all focus nodes.
 
     With ``focus_graph``, only focus nodes that are subjects in that named graph are
@@ -531,25 +667,35 @@ def compile_shapes(shapes_graph: rdflib.Graph, prefixes: dict[str, str] | None =
         for c in shape.constraints:
             name = c.component
             if name == "minCount":
-                query = (f"SELECT ?this WHERE {{ {target} OPTIONAL {{ ?this {shape.path} ?value }} }} "
-                         f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {int(c.value)})")
+                query = (
+                    f"SELECT ?this WHERE {{ {target} OPTIONAL {{ ?this {shape.path} ?value }} }} "
+                    f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {int(c.value)})"
+                )
             elif name == "maxCount":
-                query = (f"SELECT ?this WHERE {{ {target} ?this {shape.path} ?value . }} "
-                         f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {int(c.value)})")
+                query = (
+                    f"SELECT ?this WHERE {{ {target} ?this {shape.path} ?value . }} "
+                    f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {int(c.value)})"
+                )
             elif name == "uniqueLang":
                 if not bool(c.value.toPython() if hasattr(c.value, "toPython") else c.value):
                     continue
-                query = (f"SELECT DISTINCT ?this WHERE {{ {target} ?this {shape.path} ?value, ?_other . "
-                         f"FILTER(!sameTerm(?value, ?_other) && lang(?value) != '' && lang(?value) = lang(?_other)) }}")
+                query = (
+                    f"SELECT DISTINCT ?this WHERE {{ {target} ?this {shape.path} ?value, ?_other . "
+                    f"FILTER(!sameTerm(?value, ?_other) && lang(?value) != '' && lang(?value) = lang(?_other)) }}"
+                )
             elif name == "hasValue":
                 if shape.path:
-                    query = f"SELECT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {shape.path} {_n3(c.value)} }} }}"
+                    query = (
+                        f"SELECT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {shape.path} {_n3(c.value)} }} }}"
+                    )
                 else:
                     query = f"SELECT ?this WHERE {{ {target} FILTER(!sameTerm(?this, {_n3(c.value)})) }}"
             elif name in ("lessThan", "lessThanOrEquals"):
                 op = "<" if name == "lessThan" else "<="
-                query = (f"SELECT ?this ?value WHERE {{ {target} {values} ?this {_n3(c.value)} ?_other . "
-                         f"FILTER(!COALESCE(?value {op} ?_other, false)) }}")
+                query = (
+                    f"SELECT ?this ?value WHERE {{ {target} {values} ?this {_n3(c.value)} ?_other . "
+                    f"FILTER(!COALESCE(?value {op} ?_other, false)) }}"
+                )
             elif name == "sparql":
                 query = _sparql_constraint(shapes_graph, c.value, target)
                 if query is None:
@@ -564,8 +710,16 @@ def compile_shapes(shapes_graph: rdflib.Graph, prefixes: dict[str, str] | None =
             shown = ", ".join(str(x) for x in param) if isinstance(param, list) else str(param)
             default = _DEFAULT_MESSAGES.get(name, name).format(shown)
             messages = _pick_messages(shapes_graph, c.value) if name == "sparql" else []
-            checks.append(CompiledCheck(shape, c, _component_name(name if name != "sparql" else "SPARQL"),
-                                        query, default, messages or shape.messages))
+            checks.append(
+                CompiledCheck(
+                    shape,
+                    c,
+                    _component_name(name if name != "sparql" else "SPARQL"),
+                    query,
+                    default,
+                    messages or shape.messages,
+                )
+            )
     return checks
 
 
@@ -587,8 +741,8 @@ def _sparql_constraint(shapes: rdflib.Graph, node, target: str) -> str | None:
     body_start = re.search(r"\bSELECT\b", text, re.IGNORECASE)
     if body_start is None:
         raise UnsupportedShape(f"SPARQL constraint {node} is not a SELECT query")
-    head = text[:body_start.start()]
-    inner = text[body_start.start():]
+    head = text[: body_start.start()]
+    inner = text[body_start.start() :]
     # PREFIX declarations inside the query text move to the prologue of the wrapper.
     prologue += re.findall(r"PREFIX\s+\S*:\s*<[^>]*>", head, re.IGNORECASE)
     return "\n".join(prologue) + f"\nSELECT * WHERE {{ {target} {{ {inner} }} }}"
@@ -599,8 +753,14 @@ def _sparql_constraint(shapes: rdflib.Graph, node, target: str) -> str | None:
 LabelFunction = Callable[[object], str | None]
 
 
-def validate_store(store, checks: list[CompiledCheck], *, default_graphs: list[str] | None = None,
-                   labels: LabelFunction | None = None, timeout: float | None = None) -> ValidationReport:
+def validate_store(
+    store,
+    checks: list[CompiledCheck],
+    *,
+    default_graphs: list[str] | None = None,
+    labels: LabelFunction | None = None,
+    timeout: float | None = None,
+) -> ValidationReport:
     """Run compiled checks against the store's data (the union of ``default_graphs``)."""
     started = time.perf_counter()
     deadline = time.monotonic() + timeout if timeout else None
@@ -611,6 +771,7 @@ def validate_store(store, checks: list[CompiledCheck], *, default_graphs: list[s
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 from ..errors import QueryTimeout
+
                 raise QueryTimeout(f"validation ran past its time limit of {timeout:g} s")
         answer = store.query(check.query, default_graphs=default_graphs, timeout=remaining)
         for row in answer.dicts():
@@ -632,14 +793,23 @@ def _result(check: CompiledCheck, row: dict) -> ValidationResult:
     message = messages[0] if messages else check.default_message
     message = _substitute(message, row)
     shape_id = f"_:{shape.node}" if isinstance(shape.node, rdflib.BNode) else str(shape.node)
-    return ValidationResult(shape.severity, row["this"], shape.path_display, value, message, shape_id,
-                            check.component, path_iri=shape.path_iri)
+    return ValidationResult(
+        shape.severity,
+        row["this"],
+        shape.path_display,
+        value,
+        message,
+        shape_id,
+        check.component,
+        path_iri=shape.path_iri,
+    )
 
 
 def _substitute(message: str, row: dict) -> str:
     def replace(match):
         term = row.get(match.group(1))
         return _term_text(term) if term is not None else match.group(0)
+
     return re.sub(r"\{[?$](\w+)\}", replace, message)
 
 
@@ -649,6 +819,7 @@ def _attach_labels(report: ValidationReport, labels: LabelFunction | None) -> No
     many = getattr(labels, "many", None)
     if many is not None:  # one query for every focus node rather than one each
         import pyoxigraph as ox
+
         found = many(r.focus for r in report.results)
         for r in report.results:
             r.focus_label = found.get(r.focus.value) if isinstance(r.focus, ox.NamedNode) else None
@@ -663,14 +834,21 @@ def _attach_labels(report: ValidationReport, labels: LabelFunction | None) -> No
 
 # --- the pySHACL reference -------------------------------------------------------------
 
-def validate_with_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph, *,
-                          labels: LabelFunction | None = None,
-                          prefixes: dict[str, str] | None = None) -> ValidationReport:
+
+def validate_with_pyshacl(
+    data: rdflib.Graph,
+    shapes: rdflib.Graph,
+    *,
+    labels: LabelFunction | None = None,
+    prefixes: dict[str, str] | None = None,
+) -> ValidationReport:
     """Validate with pySHACL (no inference: the caller passes data already reasoned over)."""
     import pyshacl
+
     started = time.perf_counter()
-    _, report_graph, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", advanced=True,
-                                          allow_warnings=True, do_owl_imports=False)
+    _, report_graph, _ = pyshacl.validate(
+        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True, do_owl_imports=False
+    )
     results = []
     for node in report_graph.subjects(RDF.type, SH.ValidationResult):
         path = report_graph.value(node, SH.resultPath)
@@ -683,16 +861,18 @@ def validate_with_pyshacl(data: rdflib.Graph, shapes: rdflib.Graph, *,
         messages = [m for m in report_graph.objects(node, SH.resultMessage)]
         english = [str(m) for m in messages if getattr(m, "language", None) in (None, "en")]
         shape = report_graph.value(node, SH.sourceShape)
-        results.append(ValidationResult(
-            severity=_local(report_graph.value(node, SH.resultSeverity)),
-            focus=to_oxigraph(report_graph.value(node, SH.focusNode)),
-            path=path_display,
-            value=to_oxigraph(report_graph.value(node, SH.value)),
-            message=(english or [str(m) for m in messages] or [""])[0],
-            shape=f"_:{shape}" if isinstance(shape, rdflib.BNode) else str(shape),
-            component=_local(report_graph.value(node, SH.sourceConstraintComponent)),
-            path_iri=path_iri,
-        ))
+        results.append(
+            ValidationResult(
+                severity=_local(report_graph.value(node, SH.resultSeverity)),
+                focus=to_oxigraph(report_graph.value(node, SH.focusNode)),
+                path=path_display,
+                value=to_oxigraph(report_graph.value(node, SH.value)),
+                message=(english or [str(m) for m in messages] or [""])[0],
+                shape=f"_:{shape}" if isinstance(shape, rdflib.BNode) else str(shape),
+                component=_local(report_graph.value(node, SH.sourceConstraintComponent)),
+                path_iri=path_iri,
+            )
+        )
     report = ValidationReport(results, engine="pyshacl")
     _attach_labels(report, labels)
     report.seconds = time.perf_counter() - started

@@ -19,14 +19,23 @@ import re
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterable, Iterator, Mapping
+from typing import IO
 
 import pyoxigraph as ox
 
 from ..errors import UsageError
-from ..formats import RdfFormatInfo, ResultFormatInfo, parse_rdf, rdf_format, serialize_ask, serialize_select, serialize_triples
+from ..formats import (
+    RdfFormatInfo,
+    ResultFormatInfo,
+    parse_rdf,
+    rdf_format,
+    serialize_ask,
+    serialize_select,
+    serialize_triples,
+)
 from ..guards import DEFAULT_MAX_QUERY_DEPTH, check_query
 from ..namespaces import DCT, XSD, Iris
 
@@ -35,6 +44,7 @@ log = logging.getLogger(__name__)
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
 # --- results ------------------------------------------------------------------------
+
 
 @dataclass
 class SelectResult:
@@ -79,15 +89,19 @@ QueryResult = SelectResult | AskResult | GraphResult
 class SerializedResult:
     """A query answer already written in its output format (see :meth:`Store.query_serialized`)."""
 
-    kind: str               # select | ask | graph
+    kind: str  # select | ask | graph
     data: bytes
     truncated: bool = False
     evaluation_seconds: float = 0.0
     serialization_seconds: float = 0.0
 
 
-def serialize_result(result: QueryResult, result_format: ResultFormatInfo, rdf_format: RdfFormatInfo,
-                     prefixes: Mapping[str, str] | None = None) -> bytes:
+def serialize_result(
+    result: QueryResult,
+    result_format: ResultFormatInfo,
+    rdf_format: RdfFormatInfo,
+    prefixes: Mapping[str, str] | None = None,
+) -> bytes:
     """Write any query answer: results formats for SELECT/ASK, RDF formats for graphs."""
     if isinstance(result, SelectResult):
         return serialize_select(result.variables, result.rows, result_format)
@@ -119,6 +133,7 @@ def view_graphs(graphs: Iterable[str], iris: Iris, view: str = "all") -> list[st
 
 # --- the interface ------------------------------------------------------------------
 
+
 class Store(ABC):
     """Where the graph lives. Every method is safe to call from several threads."""
 
@@ -135,10 +150,17 @@ class Store(ABC):
 
     # reading
     @abstractmethod
-    def query(self, sparql: str, *, default_graphs: list[str] | None = None,
-              named_graphs: list[str] | None = None, bindings: Mapping[str, Term] | None = None,
-              timeout: float | None = None, max_rows: int | None = None,
-              base_iri: str | None = None) -> QueryResult:
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        bindings: Mapping[str, Term] | None = None,
+        timeout: float | None = None,
+        max_rows: int | None = None,
+        base_iri: str | None = None,
+    ) -> QueryResult:
         """Run a SPARQL query.
 
         ``default_graphs=None`` means the union of every graph but the shapes (see
@@ -151,8 +173,15 @@ class Store(ABC):
         passes its own URL, as the Protocol suggests).
         """
 
-    def query_serialized(self, sparql: str, *, result_format: ResultFormatInfo, rdf_format: RdfFormatInfo,
-                         prefixes: Mapping[str, str] | None = None, **options) -> "SerializedResult":
+    def query_serialized(
+        self,
+        sparql: str,
+        *,
+        result_format: ResultFormatInfo,
+        rdf_format: RdfFormatInfo,
+        prefixes: Mapping[str, str] | None = None,
+        **options,
+    ) -> SerializedResult:
         """Run a query and return its answer already written in a format.
 
         SELECT and ASK answers are written in ``result_format``, CONSTRUCT and DESCRIBE in
@@ -165,8 +194,9 @@ class Store(ABC):
         result = self.query(sparql, **options)
         evaluated = time.perf_counter()
         data = serialize_result(result, result_format, rdf_format, prefixes)
-        return SerializedResult(result.kind, data, getattr(result, "truncated", False),
-                                evaluated - started, time.perf_counter() - evaluated)
+        return SerializedResult(
+            result.kind, data, getattr(result, "truncated", False), evaluated - started, time.perf_counter() - evaluated
+        )
 
     @abstractmethod
     def graphs(self) -> list[str]:
@@ -177,8 +207,14 @@ class Store(ABC):
         """Return the number of triples in one graph, or quads in the whole store."""
 
     @abstractmethod
-    def dump(self, fmt: RdfFormatInfo, *, graph: str | None = None,
-             output: IO[bytes] | None = None, prefixes: dict[str, str] | None = None) -> bytes | None:
+    def dump(
+        self,
+        fmt: RdfFormatInfo,
+        *,
+        graph: str | None = None,
+        output: IO[bytes] | None = None,
+        prefixes: dict[str, str] | None = None,
+    ) -> bytes | None:
         """Serialise one graph (triple formats) or the whole dataset (quad formats)."""
 
     def iter_triples(self, graph: str) -> Iterator[ox.Triple]:
@@ -188,8 +224,9 @@ class Store(ABC):
 
     # writing
     @abstractmethod
-    def replace_graphs(self, graphs: Mapping[str, bytes | list[ox.Quad]], fmt: RdfFormatInfo | None = None,
-                       *, drop: Iterable[str] = ()) -> None:
+    def replace_graphs(
+        self, graphs: Mapping[str, bytes | list[ox.Quad]], fmt: RdfFormatInfo | None = None, *, drop: Iterable[str] = ()
+    ) -> None:
         """Atomically replace the content of the given graphs and drop others.
 
         Values are documents in ``fmt`` or lists of quads (their graph is ignored). Either
@@ -198,8 +235,9 @@ class Store(ABC):
 
     def bulk_load_file(self, graph: str, path: Path, fmt: RdfFormatInfo, *, base_iri: str | None = None) -> None:
         """Add a large file to a graph; backends stream it where they can (not atomic)."""
-        self.replace_graphs({graph: [*self._existing(graph), *parse_rdf(path.read_bytes(), fmt, base_iri=base_iri,
-                                                                         source=str(path))]})
+        self.replace_graphs(
+            {graph: [*self._existing(graph), *parse_rdf(path.read_bytes(), fmt, base_iri=base_iri, source=str(path))]}
+        )
 
     def _existing(self, graph: str) -> list:
         result = self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", default_graphs=[graph])
@@ -213,7 +251,7 @@ class Store(ABC):
         """Release the store's files or connections."""
 
     @contextlib.contextmanager
-    def writer(self) -> Iterator["Store"]:
+    def writer(self) -> Iterator[Store]:
         """Group writes that must become visible together (one snapshot on serving stores).
 
         The embedded and remote stores write through themselves; the serving store
@@ -231,14 +269,15 @@ class Store(ABC):
 
         No triple count in it (unlike the build's): counting a large store reads all of it.
         """
-        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         version = now.replace("-", "").replace(":", "") + f"-c{uuid.uuid4().hex[:8]}"
         meta = f"<{self.iris.meta_graph}>"
         self.update(
             f"DELETE WHERE {{ GRAPH {meta} {{ {meta} <{DCT}hasVersion> ?v }} }} ;\n"
             f"DELETE WHERE {{ GRAPH {meta} {{ {meta} <{DCT}modified> ?m }} }} ;\n"
-            f"INSERT DATA {{ GRAPH {meta} {{ {meta} <{DCT}hasVersion> \"{version}\" . "
-            f"{meta} <{DCT}modified> \"{now}\"^^<{XSD}dateTime> }} }}")
+            f'INSERT DATA {{ GRAPH {meta} {{ {meta} <{DCT}hasVersion> "{version}" . '
+            f'{meta} <{DCT}modified> "{now}"^^<{XSD}dateTime> }} }}'
+        )
         return version
 
     # conveniences built on the above
@@ -262,7 +301,9 @@ class Store(ABC):
         """Return a token that changes whenever the content changes (for ETags)."""
         rows = self.select(
             "SELECT ?v WHERE { GRAPH ?g { ?g <http://purl.org/dc/terms/hasVersion> ?v } }",
-            default_graphs=[], named_graphs=[self.iris.meta_graph])
+            default_graphs=[],
+            named_graphs=[self.iris.meta_graph],
+        )
         if rows:
             return rows[0]["v"].value
         return f"n{self.count()}"
@@ -271,13 +312,15 @@ class Store(ABC):
         """Return when the content was last built (dct:modified in the meta graph), if recorded."""
         rows = self.select(
             "SELECT ?m WHERE { GRAPH ?g { ?g <http://purl.org/dc/terms/modified> ?m } }",
-            default_graphs=[], named_graphs=[self.iris.meta_graph])
+            default_graphs=[],
+            named_graphs=[self.iris.meta_graph],
+        )
         for row in rows:
             try:
                 value = dt.datetime.fromisoformat(row["m"].value.replace("Z", "+00:00"))
             except ValueError:
                 continue
-            return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+            return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
         return None
 
     def graph_counts(self) -> dict[str, int]:
@@ -286,12 +329,14 @@ class Store(ABC):
 
 def has_dataset_clause(sparql: str) -> bool:
     from ..sparql import has_dataset_clause as lexical
+
     return lexical(sparql)
 
 
 def bind_values(sparql: str, bindings: Mapping[str, Term]) -> str:
     """Bind variables to terms (see :func:`coopgraph.sparql.inject_values`)."""
     from ..sparql import inject_values
+
     if any(isinstance(v, ox.BlankNode) for v in bindings.values()):
         raise UsageError("a blank node cannot be bound as a query value")
     try:
@@ -305,5 +350,18 @@ def query_message(message: str) -> str:
     return re.sub(r"^error at \d+:\d+:\s*", "", message)
 
 
-__all__ = ["Store", "SelectResult", "AskResult", "GraphResult", "QueryResult", "SerializedResult", "Term",
-           "view_graphs", "VIEWS", "rdf_format", "bind_values", "has_dataset_clause", "query_message"]
+__all__ = [
+    "Store",
+    "SelectResult",
+    "AskResult",
+    "GraphResult",
+    "QueryResult",
+    "SerializedResult",
+    "Term",
+    "view_graphs",
+    "VIEWS",
+    "rdf_format",
+    "bind_values",
+    "has_dataset_clause",
+    "query_message",
+]

@@ -14,13 +14,22 @@ import pyoxigraph as ox
 from ..errors import QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError, UsageError
 from ..formats import serialize_ask, syntax_position, tsv_for_every_reader, xml_safe
 from ..namespaces import Iris
-from .base import (AskResult, GraphResult, QueryResult, SelectResult, SerializedResult, Store, bind_values,
-                   has_dataset_clause,
-                   query_message)
+from .base import (
+    AskResult,
+    GraphResult,
+    QueryResult,
+    SelectResult,
+    SerializedResult,
+    Store,
+    bind_values,
+    has_dataset_clause,
+    query_message,
+)
 
 log = logging.getLogger(__name__)
 
 # --- the embedded pyoxigraph backend ---------------------------------------------------
+
 
 class OxigraphStore(Store):
     """pyoxigraph, in memory (``path=None``) or in a folder on disk (RocksDB).
@@ -46,11 +55,13 @@ class OxigraphStore(Store):
                     db.mkdir(parents=True, exist_ok=True)
                     self._ox = ox.Store(str(db))
         except OSError as exc:
-            raise StoreError(f"cannot open the store at {self.path}: {exc}",
-                             hint="Check that the folder exists, is writable, and that no other "
-                                  "coopgraph process has it open for writing.") from exc
+            raise StoreError(
+                f"cannot open the store at {self.path}: {exc}",
+                hint="Check that the folder exists, is writable, and that no other "
+                "coopgraph process has it open for writing.",
+            ) from exc
 
-    def serving_copy(self) -> "OxigraphStore":
+    def serving_copy(self) -> OxigraphStore:
         """A read-only copy in memory whose default graph also holds the 'all' view.
 
         pyoxigraph answers a query over a list of default graphs with one index scan per
@@ -62,12 +73,14 @@ class OxigraphStore(Store):
         memory.bulk_extend(self.native.quads_for_pattern(None, None, None, None))
         default = ox.DefaultGraph()
         for graph in self.view("all"):
-            memory.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default)
-                               for q in self.native.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+            memory.bulk_extend(
+                ox.Quad(q.subject, q.predicate, q.object, default)
+                for q in self.native.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+            )
         return OxigraphStore.wrap(self.iris, memory, union_in_default_graph=True)
 
     @classmethod
-    def wrap(cls, iris: Iris, store: ox.Store, *, union_in_default_graph: bool = False) -> "OxigraphStore":
+    def wrap(cls, iris: Iris, store: ox.Store, *, union_in_default_graph: bool = False) -> OxigraphStore:
         """Wrap an already opened pyoxigraph store (used by query workers), read-only.
 
         ``union_in_default_graph`` says the store's default graph already holds the 'all'
@@ -87,15 +100,36 @@ class OxigraphStore(Store):
         """The pyoxigraph store itself, for bulk operations inside the core."""
         return self._ox
 
-    def query(self, sparql, *, default_graphs=None, named_graphs=None, bindings=None,
-              timeout=None, max_rows=None, base_iri=None):
+    def query(
+        self,
+        sparql,
+        *,
+        default_graphs=None,
+        named_graphs=None,
+        bindings=None,
+        timeout=None,
+        max_rows=None,
+        base_iri=None,
+    ):
         deadline = time.monotonic() + timeout if timeout else None
         with _query_errors():
             answer = self._evaluate(sparql, default_graphs, named_graphs, bindings, base_iri)
             return _collect(answer, max_rows, deadline, timeout)
 
-    def query_serialized(self, sparql, *, result_format, rdf_format, prefixes=None, default_graphs=None,
-                         named_graphs=None, bindings=None, timeout=None, max_rows=None, base_iri=None):
+    def query_serialized(
+        self,
+        sparql,
+        *,
+        result_format,
+        rdf_format,
+        prefixes=None,
+        default_graphs=None,
+        named_graphs=None,
+        bindings=None,
+        timeout=None,
+        max_rows=None,
+        base_iri=None,
+    ):
         """Let pyoxigraph write SELECT answers itself (in Rust) where the row cap can still be kept.
 
         Writing SPARQL JSON from Python costs several times the evaluation of a small join,
@@ -105,8 +139,7 @@ class OxigraphStore(Store):
         soft time limit (``timeout``), the capped path is used throughout: only it checks
         the clock between rows.
         """
-        options = dict(default_graphs=default_graphs, named_graphs=named_graphs, bindings=bindings,
-                       base_iri=base_iri)
+        options = dict(default_graphs=default_graphs, named_graphs=named_graphs, bindings=bindings, base_iri=base_iri)
         if timeout is None and result_format.name in _OVER_CAP:
             started = time.perf_counter()
             with _query_errors():
@@ -129,10 +162,16 @@ class OxigraphStore(Store):
                 elif isinstance(answer, ox.QueryBoolean):
                     evaluated = time.perf_counter()
                     data = serialize_ask(bool(answer), result_format)
-                    return SerializedResult("ask", data, False, evaluated - started,
-                                            time.perf_counter() - evaluated)
-        return super().query_serialized(sparql, result_format=result_format, rdf_format=rdf_format,
-                                        prefixes=prefixes, timeout=timeout, max_rows=max_rows, **options)
+                    return SerializedResult("ask", data, False, evaluated - started, time.perf_counter() - evaluated)
+        return super().query_serialized(
+            sparql,
+            result_format=result_format,
+            rdf_format=rdf_format,
+            prefixes=prefixes,
+            timeout=timeout,
+            max_rows=max_rows,
+            **options,
+        )
 
     def _evaluate(self, sparql, default_graphs, named_graphs, bindings, base_iri):
         """Start evaluating a query on the right dataset; pyoxigraph answers lazily."""
@@ -163,8 +202,7 @@ class OxigraphStore(Store):
         return [ox.NamedNode(g) for g in self.view("all")]
 
     def graphs(self):
-        return [g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode)
-                and self._has_triples(g)]
+        return [g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode) and self._has_triples(g)]
 
     def _has_triples(self, graph: ox.NamedNode) -> bool:
         return next(iter(self._ox.quads_for_pattern(None, None, None, graph)), None) is not None
@@ -176,8 +214,7 @@ class OxigraphStore(Store):
     def count(self, graph=None):
         if graph is None:
             return len(self._ox)
-        result = self._ox.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
-                                default_graph=ox.NamedNode(graph))
+        result = self._ox.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=ox.NamedNode(graph))
         return int(next(iter(result))["n"].value)
 
     def dump(self, fmt, *, graph=None, output=None, prefixes=None):
@@ -249,8 +286,9 @@ def _query_errors():
         yield
     except SyntaxError as exc:
         line, column = syntax_position(str(exc))
-        raise QuerySyntaxError(query_message(str(exc)), line=line, column=column,
-                               hint="Fix the SPARQL at that place and send it again.") from exc
+        raise QuerySyntaxError(
+            query_message(str(exc)), line=line, column=column, hint="Fix the SPARQL at that place and send it again."
+        ) from exc
     except (OSError, ValueError, TypeError) as exc:
         raise QueryFailed(f"the query could not be evaluated: {exc}") from exc
 
@@ -311,8 +349,9 @@ def _query_errors():
         yield
     except SyntaxError as exc:
         line, column = syntax_position(str(exc))
-        raise QuerySyntaxError(query_message(str(exc)), line=line, column=column,
-                               hint="Fix the SPARQL at that place and send it again.") from exc
+        raise QuerySyntaxError(
+            query_message(str(exc)), line=line, column=column, hint="Fix the SPARQL at that place and send it again."
+        ) from exc
     except (OSError, ValueError, TypeError) as exc:
         raise QueryFailed(f"the query could not be evaluated: {exc}") from exc
 
@@ -378,8 +417,10 @@ def _collect(answer, max_rows: int | None, deadline: float | None, timeout: floa
 
     def check(count: int) -> None:
         if deadline is not None and count % 256 == 0 and time.monotonic() > deadline:
-            raise QueryTimeout(f"the query ran past its time limit of {timeout:g} s and was stopped",
-                               hint="Narrow it down (more specific patterns, a LIMIT) and try again.")
+            raise QueryTimeout(
+                f"the query ran past its time limit of {timeout:g} s and was stopped",
+                hint="Narrow it down (more specific patterns, a LIMIT) and try again.",
+            )
 
     def drain(items, convert):
         out, truncated = [], False

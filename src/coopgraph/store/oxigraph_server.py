@@ -77,6 +77,7 @@ class LocalOxigraph:
 
     def open_store(self, iris: Iris | None = None, **options):
         from .remote import RemoteStore
+
         return RemoteStore(iris or Iris(), self.endpoint, **options)
 
     def start(self, timeout: float = 60) -> LocalOxigraph:
@@ -88,8 +89,14 @@ class LocalOxigraph:
         if self.timeout_seconds:
             command += ["--timeout-s", str(self.timeout_seconds)]
         log = open(self.folder / "console.log", "ab")
-        self.process = subprocess.Popen(command, cwd=self.folder, stdout=log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(
+            command,
+            cwd=self.folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         log.close()
         try:
             self._wait_ready(timeout)
@@ -102,8 +109,7 @@ class LocalOxigraph:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise StoreError(f"Oxigraph server exited at start (code {self.process.returncode}): "
-                                 f"{self.log_tail()}")
+                raise StoreError(f"Oxigraph server exited at start (code {self.process.returncode}): {self.log_tail()}")
             try:
                 response = requests.post(self.endpoint, data={"query": "ASK { }"}, timeout=2)
                 if response.status_code == 200:
@@ -152,17 +158,22 @@ class LocalOxigraph:
 
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a developer convenience
     import argparse
+
     parser = argparse.ArgumentParser(description="Run a private Oxigraph server for coopgraph on 127.0.0.1.")
     parser.add_argument("folder", help="folder for the database (created)")
     args = parser.parse_args(argv)
 
     def stop(signum, frame):  # SIGTERM too: a shell's background job ignores Ctrl-C
         raise KeyboardInterrupt
+
     signal.signal(signal.SIGTERM, stop)
     with LocalOxigraph(args.folder) as server:
-        print(f"Oxigraph server runs (pid {server.process.pid}).\n"
-              f"  COOPGRAPH_STORE={server.store_spec}\n"
-              "Ctrl-C (or SIGTERM) stops it.", flush=True)
+        print(
+            f"Oxigraph server runs (pid {server.process.pid}).\n"
+            f"  COOPGRAPH_STORE={server.store_spec}\n"
+            "Ctrl-C (or SIGTERM) stops it.",
+            flush=True,
+        )
         try:
             while server.process.poll() is None:
                 time.sleep(1)

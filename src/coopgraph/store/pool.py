@@ -29,7 +29,8 @@ import resource
 import signal
 import threading
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import errors
 from ..errors import CoopgraphError, PayloadTooLarge, QueryTimeout, error_reply, rebuild_error
@@ -58,8 +59,9 @@ def _prepare(cache: dict, preparation: Preparation | None) -> None:
         log.exception("a worker could not prepare with %s", getattr(func, "__name__", func))
 
 
-def _worker_main(conn, memory_bytes: int = 0,
-                 preparation: Preparation | None = None) -> None:  # pragma: no cover - runs in a child process
+def _worker_main(
+    conn, memory_bytes: int = 0, preparation: Preparation | None = None
+) -> None:  # pragma: no cover - runs in a child process
     if memory_bytes > 0:
         # The limit covers the whole address space of this process, so work that needs
         # more fails here, never in the web worker.
@@ -87,9 +89,11 @@ def _worker_main(conn, memory_bytes: int = 0,
 
 
 def _out_of_memory(memory_bytes: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"reading and checking the data needed more memory than the {memory_bytes:,} bytes "
-                           "its process may use (the validation_memory_bytes setting)",
-                           hint="Send less data at once, or flatter data.")
+    return PayloadTooLarge(
+        f"reading and checking the data needed more memory than the {memory_bytes:,} bytes "
+        "its process may use (the validation_memory_bytes setting)",
+        hint="Send less data at once, or flatter data.",
+    )
 
 
 class _Worker:
@@ -138,9 +142,14 @@ class KillableRunner:
     MemoryError or native code ends the worker, and the caller's process is untouched.
     """
 
-    def __init__(self, workers: int = 2, *, memory_bytes: int = 0,
-                 prepare: Callable[[], Preparation | None] | None = None,
-                 timeout_hint: str = DEFAULT_TIMEOUT_HINT):
+    def __init__(
+        self,
+        workers: int = 2,
+        *,
+        memory_bytes: int = 0,
+        prepare: Callable[[], Preparation | None] | None = None,
+        timeout_hint: str = DEFAULT_TIMEOUT_HINT,
+    ):
         self.max_workers = workers
         self.memory_bytes = memory_bytes
         self.prepare = prepare
@@ -174,6 +183,7 @@ class KillableRunner:
 
     def warm_up(self) -> None:
         """Start all the workers now, in the background, so the first calls do not wait for them."""
+
         def start() -> None:
             while True:
                 with self._lock:
@@ -188,6 +198,7 @@ class KillableRunner:
                     log.exception("could not start a worker process")
                     return
                 self._idle.put(worker)
+
         threading.Thread(target=start, name="pool-warm-up", daemon=True).start()
 
     def call(self, func: Callable, *args, timeout: float | None = None, what: str = "work"):
@@ -202,8 +213,9 @@ class KillableRunner:
             if not worker.conn.poll(timeout):
                 self._discard(worker)
                 worker = None
-                raise QueryTimeout(f"the {what} ran past its time limit of {timeout:g} s and was stopped",
-                                   hint=self.timeout_hint)
+                raise QueryTimeout(
+                    f"the {what} ran past its time limit of {timeout:g} s and was stopped", hint=self.timeout_hint
+                )
             reply = worker.conn.recv()
         except (EOFError, OSError, BrokenPipeError) as exc:
             exitcode = None
@@ -213,10 +225,12 @@ class KillableRunner:
                 worker = None
             if self.memory_bytes > 0 and exitcode is not None and -exitcode in _OUT_OF_MEMORY_SIGNALS:
                 log.warning("a %s worker ended with signal %d under its memory limit", what, -exitcode)
-                raise PayloadTooLarge(f"the process reading and checking the data ended (signal {-exitcode}): "
-                                      f"it needed more than the {self.memory_bytes:,} bytes of memory it may use "
-                                      "(the validation_memory_bytes setting), or more stack",
-                                      hint="Send less data at once, or flatter data.") from exc
+                raise PayloadTooLarge(
+                    f"the process reading and checking the data ended (signal {-exitcode}): "
+                    f"it needed more than the {self.memory_bytes:,} bytes of memory it may use "
+                    "(the validation_memory_bytes setting), or more stack",
+                    hint="Send less data at once, or flatter data.",
+                ) from exc
             raise errors.StoreError(f"the {what} worker stopped unexpectedly: {exc}") from exc
         finally:
             if worker is not None:
@@ -260,9 +274,13 @@ class ThreadRunner:
     the threads: functions run here keep it consistent themselves.
     """
 
-    def __init__(self, on_runaway: Callable[[], None], *,
-                 prepare: Callable[[], Preparation | None] | None = None,
-                 timeout_hint: str = DEFAULT_TIMEOUT_HINT):
+    def __init__(
+        self,
+        on_runaway: Callable[[], None],
+        *,
+        prepare: Callable[[], Preparation | None] | None = None,
+        timeout_hint: str = DEFAULT_TIMEOUT_HINT,
+    ):
         self.on_runaway = on_runaway
         self.prepare = prepare
         self.timeout_hint = timeout_hint
@@ -296,8 +314,9 @@ class ThreadRunner:
         self._jobs.put((func, args, done, box))
         if not done.wait(timeout):
             self.on_runaway()
-            raise QueryTimeout(f"the {what} ran past its time limit of {timeout:g} s and was stopped",
-                               hint=self.timeout_hint)
+            raise QueryTimeout(
+                f"the {what} ran past its time limit of {timeout:g} s and was stopped", hint=self.timeout_hint
+            )
         succeeded, value = box[0]
         if succeeded:
             return value

@@ -38,7 +38,7 @@ import re
 import threading
 import time
 import uuid
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pyoxigraph as ox
@@ -96,16 +96,27 @@ class RemoteStore(Store):
     graphs of the database are coopgraph's (default: those under the graph base).
     """
 
-    def __init__(self, iris: Iris, endpoint_url: str, update_url: str | None = None,
-                 user: str | None = None, password: str | None = None, *,
-                 graph_store_url: str | bool | None = None, default_timeout: float | None = None,
-                 connect_timeout: float = 10.0, graph_prefixes: Iterable[str] | None = None,
-                 chunk_triples: int = CHUNK_TRIPLES, dialect: str | None = None,
-                 graph_list_seconds: float = GRAPH_LIST_SECONDS):
+    def __init__(
+        self,
+        iris: Iris,
+        endpoint_url: str,
+        update_url: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        *,
+        graph_store_url: str | bool | None = None,
+        default_timeout: float | None = None,
+        connect_timeout: float = 10.0,
+        graph_prefixes: Iterable[str] | None = None,
+        chunk_triples: int = CHUNK_TRIPLES,
+        dialect: str | None = None,
+        graph_list_seconds: float = GRAPH_LIST_SECONDS,
+    ):
         super().__init__(iris)
         if not endpoint_url.startswith(("http://", "https://")):
-            raise UsageError(f"not an HTTP(S) SPARQL endpoint: {endpoint_url}",
-                             hint="Use --store sparql+http://host:port/sparql")
+            raise UsageError(
+                f"not an HTTP(S) SPARQL endpoint: {endpoint_url}", hint="Use --store sparql+http://host:port/sparql"
+            )
         self.endpoint_url = endpoint_url
         self._update_url = update_url or None
         self._graph_store_url = graph_store_url
@@ -139,12 +150,14 @@ class RemoteStore(Store):
                 self._sessions.append(session)
         return session
 
-    def _request(self, method: str, url: str, *, timeout: float | None = None, stream: bool = False,
-                 **kwargs) -> requests.Response:
+    def _request(
+        self, method: str, url: str, *, timeout: float | None = None, stream: bool = False, **kwargs
+    ) -> requests.Response:
         read_timeout = timeout + GRACE if timeout else None
         try:
-            response = self.session.request(method, url, auth=self.auth, stream=stream,
-                                            timeout=(self.connect_timeout, read_timeout), **kwargs)
+            response = self.session.request(
+                method, url, auth=self.auth, stream=stream, timeout=(self.connect_timeout, read_timeout), **kwargs
+            )
         except requests.Timeout as exc:
             if isinstance(exc, requests.ConnectTimeout):
                 raise self._unreachable(url, exc) from exc
@@ -161,9 +174,11 @@ class RemoteStore(Store):
         return response
 
     def _unreachable(self, url: str, exc: Exception) -> StoreError:
-        return StoreError(f"cannot reach the SPARQL store at {url}: {exc.__class__.__name__}",
-                          hint="Check that the server runs and that --store names its SPARQL endpoint, "
-                               "e.g. sparql+http://127.0.0.1:8890/sparql.")
+        return StoreError(
+            f"cannot reach the SPARQL store at {url}: {exc.__class__.__name__}",
+            hint="Check that the server runs and that --store names its SPARQL endpoint, "
+            "e.g. sparql+http://127.0.0.1:8890/sparql.",
+        )
 
     def _error(self, response: requests.Response) -> Exception:
         text = response.text or ""
@@ -175,22 +190,28 @@ class RemoteStore(Store):
         message = re.sub(r"^Virtuoso \w+ Error ", "", message)
         status = response.status_code
         if status == 401:
-            return StoreError(f"the SPARQL store at {response.url} asks for credentials",
-                              hint="Set store_user and store_password (COOPGRAPH_STORE_USER / "
-                                   "COOPGRAPH_STORE_PASSWORD).")
+            return StoreError(
+                f"the SPARQL store at {response.url} asks for credentials",
+                hint="Set store_user and store_password (COOPGRAPH_STORE_USER / COOPGRAPH_STORE_PASSWORD).",
+            )
         if status == 403 or "SR186" in message or "permission" in message.lower():
-            return Forbidden(f"the SPARQL store refused the request: {message}",
-                             hint="Give credentials of a user with write rights (store_user, store_password) "
-                                  "or a separate update endpoint (store_update_url).")
+            return Forbidden(
+                f"the SPARQL store refused the request: {message}",
+                hint="Give credentials of a user with write rights (store_user, store_password) "
+                "or a separate update endpoint (store_update_url).",
+            )
         if "estimated execution time" in message.lower():
-            return QueryTimeout(f"the SPARQL store refused the query as too long to run: {message}",
-                                hint="Narrow it down (more specific patterns, a LIMIT) and try again.")
+            return QueryTimeout(
+                f"the SPARQL store refused the query as too long to run: {message}",
+                hint="Narrow it down (more specific patterns, a LIMIT) and try again.",
+            )
         # SR203: Virtuoso cancelled the statement itself when its own time limit passed (seen under load,
         # instead of the "anytime" partial answer)
-        if "S1T00" in message or "SR203" in message or "timed out" in message.lower() \
-                or "timeout" in message.lower():
-            return QueryTimeout(f"the SPARQL store stopped the query: {message}",
-                                hint="Narrow it down (more specific patterns, a LIMIT) and try again.")
+        if "S1T00" in message or "SR203" in message or "timed out" in message.lower() or "timeout" in message.lower():
+            return QueryTimeout(
+                f"the SPARQL store stopped the query: {message}",
+                hint="Narrow it down (more specific patterns, a LIMIT) and try again.",
+            )
         if re.match(r"^(37000|42000)? ?(SP030|SP031)", message) or "syntax error" in message.lower():
             line = re.search(r"line (\d+)", message)
             return QuerySyntaxError(message, line=int(line.group(1)) if line else None)
@@ -202,8 +223,7 @@ class RemoteStore(Store):
     def dialect(self) -> str:
         """``virtuoso``, ``oxigraph`` or ``generic``, from the server's ``Server`` header (one probe at most)."""
         if self._dialect is None:
-            self._request("POST", self.endpoint_url, data={"query": "ASK { }"},
-                          headers={"Accept": RESULTS_XML}).close()
+            self._request("POST", self.endpoint_url, data={"query": "ASK { }"}, headers={"Accept": RESULTS_XML}).close()
         return self._dialect
 
     @property
@@ -244,14 +264,28 @@ class RemoteStore(Store):
             ox.Store().query(sparql)
         except SyntaxError as exc:
             from .base import query_message
+
             line, column = syntax_position(str(exc))
-            raise QuerySyntaxError(query_message(str(exc)), line=line, column=column,
-                                   hint="Fix the SPARQL at that place and send it again.") from exc
+            raise QuerySyntaxError(
+                query_message(str(exc)),
+                line=line,
+                column=column,
+                hint="Fix the SPARQL at that place and send it again.",
+            ) from exc
         except (ValueError, TypeError, OSError):
             pass  # evaluation problems on the empty store say nothing about the server
 
-    def query(self, sparql, *, default_graphs=None, named_graphs=None, bindings=None, timeout=None, max_rows=None,
-              base_iri=None):
+    def query(
+        self,
+        sparql,
+        *,
+        default_graphs=None,
+        named_graphs=None,
+        bindings=None,
+        timeout=None,
+        max_rows=None,
+        base_iri=None,
+    ):
         if bindings:
             sparql = bind_values(sparql, bindings)
         if base_iri:
@@ -303,14 +337,15 @@ class RemoteStore(Store):
                 raise StoreError(f"the SPARQL store sent an unreadable answer: {exc}") from exc
             if cap is not None and not truncated:
                 if max_rows is None:
-                    raise StoreError(f"the SPARQL store cut the answer at {cap} rows (its own row limit)",
-                                     hint="Raise the server's limit (Virtuoso: [SPARQL] ResultSetMaxRows in "
-                                          "virtuoso.ini) or page with LIMIT/OFFSET.")
+                    raise StoreError(
+                        f"the SPARQL store cut the answer at {cap} rows (its own row limit)",
+                        hint="Raise the server's limit (Virtuoso: [SPARQL] ResultSetMaxRows in "
+                        "virtuoso.ini) or page with LIMIT/OFFSET.",
+                    )
                 truncated = True
             return SelectResult(variables, rows, truncated)
 
-    def _post_query(self, text: str, accept: str, timeout: float | None, *,
-                    stream: bool = False) -> requests.Response:
+    def _post_query(self, text: str, accept: str, timeout: float | None, *, stream: bool = False) -> requests.Response:
         """Send a query; ``stream`` leaves a large answer on the wire to be parsed as it arrives.
 
         Answers that are not streamed are read whole, which hands the connection back to
@@ -321,8 +356,9 @@ class RemoteStore(Store):
         if timeout and self.dialect == "virtuoso":
             data["timeout"] = str(max(1, int(timeout * 1000)))
         started = time.monotonic()
-        response = self._request("POST", self.endpoint_url, data=data, headers={"Accept": accept},
-                                 timeout=timeout, stream=stream)
+        response = self._request(
+            "POST", self.endpoint_url, data=data, headers={"Accept": accept}, timeout=timeout, stream=stream
+        )
         if response.headers.get("X-SQL-State", "").startswith("S1T"):
             # Virtuoso's "anytime" answer: whatever it found before the limit. Partial is wrong.
             response.close()
@@ -337,7 +373,8 @@ class RemoteStore(Store):
     def _parse_graph(self, response: requests.Response, stream: bool = False) -> Iterator[ox.Quad]:
         media = response.headers.get("Content-Type", NTRIPLES).split(";")[0].strip()
         fmt = {"text/turtle": ox.RdfFormat.TURTLE, "application/rdf+xml": ox.RdfFormat.RDF_XML}.get(
-            media, ox.RdfFormat.N_TRIPLES)
+            media, ox.RdfFormat.N_TRIPLES
+        )
         if stream:
             response.raw.decode_content = True
         try:
@@ -371,11 +408,13 @@ class RemoteStore(Store):
             graphs = self.graphs()
             if not graphs:
                 return 0
-            rows = self.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
-                              default_graphs=[], named_graphs=graphs).rows
+            rows = self.query(
+                "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", default_graphs=[], named_graphs=graphs
+            ).rows
         else:
-            rows = self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graphs=[graph],
-                              named_graphs=[]).rows
+            rows = self.query(
+                "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graphs=[graph], named_graphs=[]
+            ).rows
         return int(rows[0][0].value)
 
     def _fetch_graph(self, graph: str) -> Iterator[ox.Triple]:
@@ -403,8 +442,7 @@ class RemoteStore(Store):
         gsp = self.graph_store_url
         if gsp and predicate is None:
             # bulk reads (exports, dumps) have no time limit: their size, not a runaway query, makes them long
-            response = self._request("GET", gsp, params={"graph": graph}, headers={"Accept": NTRIPLES},
-                                     stream=True)
+            response = self._request("GET", gsp, params={"graph": graph}, headers={"Accept": NTRIPLES}, stream=True)
         else:
             p = "?p" if predicate is None else str(predicate)
             text = with_dataset(f"CONSTRUCT {{ ?s {p} ?o }} WHERE {{ ?s {p} ?o }}", [graph], [EMPTY_GRAPH])
@@ -414,11 +452,21 @@ class RemoteStore(Store):
                 yield quad.triple
 
     def _graph_by_predicate(self, graph: str) -> Iterator[ox.Triple]:
-        predicates = [row[0] for row in self.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }", default_graphs=[graph],
-                                                   named_graphs=[]).rows]
+        predicates = [
+            row[0]
+            for row in self.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }", default_graphs=[graph], named_graphs=[]).rows
+        ]
         for predicate in predicates:
-            expected = int(self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graphs=[graph],
-                                      named_graphs=[], bindings={"p": predicate}).rows[0][0].value)
+            expected = int(
+                self.query(
+                    "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                    default_graphs=[graph],
+                    named_graphs=[],
+                    bindings={"p": predicate},
+                )
+                .rows[0][0]
+                .value
+            )
             try:
                 triples = list(self._graph_document(graph, predicate))
             except QueryTimeout:
@@ -426,12 +474,14 @@ class RemoteStore(Store):
             except (StoreError, QueryFailed):
                 triples = []
             if len(triples) < expected:  # cut at the server's row limit, or refused: page by what came
-                triples = list(self._paged_graph(graph, page=len(triples) or 500_000, expected=expected,
-                                                 predicate=predicate))
+                triples = list(
+                    self._paged_graph(graph, page=len(triples) or 500_000, expected=expected, predicate=predicate)
+                )
             yield from triples
 
-    def _paged_graph(self, graph: str, page: int, expected: int,
-                     predicate: ox.NamedNode | None = None) -> Iterator[ox.Triple]:
+    def _paged_graph(
+        self, graph: str, page: int, expected: int, predicate: ox.NamedNode | None = None
+    ) -> Iterator[ox.Triple]:
         """Page through a graph the server will not send whole.
 
         The ORDER BY sits in a subquery because Virtuoso refuses an ordered LIMIT/OFFSET
@@ -440,8 +490,12 @@ class RemoteStore(Store):
         offset = 0
         where = f"?s {predicate} ?o . BIND({predicate} AS ?p)" if predicate is not None else "?s ?p ?o"
         while offset < expected:
-            text = with_dataset(f"SELECT ?s ?p ?o WHERE {{ {{ SELECT ?s ?p ?o WHERE {{ {where} }} "
-                                f"ORDER BY ?s ?p ?o }} }} LIMIT {page} OFFSET {offset}", [graph], [EMPTY_GRAPH])
+            text = with_dataset(
+                f"SELECT ?s ?p ?o WHERE {{ {{ SELECT ?s ?p ?o WHERE {{ {where} }} "
+                f"ORDER BY ?s ?p ?o }} }} LIMIT {page} OFFSET {offset}",
+                [graph],
+                [EMPTY_GRAPH],
+            )
             with self._post_query(text, RESULTS_XML, None) as response:
                 answer = ox.parse_query_results(self._body(response), format=ox.QueryResultsFormat.XML)
                 got = 0
@@ -467,8 +521,11 @@ class RemoteStore(Store):
         if fmt.quads:
             if graph is not None:
                 raise UsageError(f"{fmt.name} holds a whole dataset; dump one graph as Turtle or N-Triples instead")
-            items = (ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g))
-                     for g in self.graphs() for t in self._fetch_graph(g))
+            items = (
+                ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g))
+                for g in self.graphs()
+                for t in self._fetch_graph(g)
+            )
         else:
             if graph is None:
                 return ox.serialize([], output, fmt.oxigraph, **kwargs)
@@ -495,18 +552,25 @@ class RemoteStore(Store):
 
     def _send_update(self, sparql: str) -> None:
         try:
-            self._request("POST", self.update_url, data={"update": sparql},
-                          headers={"Accept": f"{RESULTS_XML}, */*;q=0.1"}).close()
+            self._request(
+                "POST", self.update_url, data={"update": sparql}, headers={"Accept": f"{RESULTS_XML}, */*;q=0.1"}
+            ).close()
         except StoreError as exc:
             if self.dialect != "virtuoso" or "SR325" not in exc.message:
                 raise
             # Virtuoso caps what one transaction may change (TransactionAfterImageLimit); past it
             # the update is run again row by row. Our updates are idempotent (an INSERT that
             # skips what holds, DROP, MOVE), so running one again completes it.
-            log.warning("Virtuoso's transaction limit was reached; running the update without a transaction "
-                        "(raise TransactionAfterImageLimit in virtuoso.ini to keep it atomic)")
-            self._request("POST", self.update_url, data={"update": "DEFINE sql:log-enable 3\n" + sparql},
-                          headers={"Accept": f"{RESULTS_XML}, */*;q=0.1"}).close()
+            log.warning(
+                "Virtuoso's transaction limit was reached; running the update without a transaction "
+                "(raise TransactionAfterImageLimit in virtuoso.ini to keep it atomic)"
+            )
+            self._request(
+                "POST",
+                self.update_url,
+                data={"update": "DEFINE sql:log-enable 3\n" + sparql},
+                headers={"Accept": f"{RESULTS_XML}, */*;q=0.1"},
+            ).close()
 
     def replace_graphs(self, graphs, fmt=None, *, drop=()):
         staged: dict[str, str] = {}
@@ -581,8 +645,9 @@ class RemoteStore(Store):
         except StoreError as exc:
             # Virtuoso caps what one transaction may change (TransactionAfterImageLimit): the piece
             # was rolled back whole, so send it again in halves (blank nodes must stay together)
-            splittable = not any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
-                                 for t in triples)
+            splittable = not any(
+                isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples
+            )
             if "SR325" not in exc.message or len(triples) < 2 or not splittable:
                 raise
             half = len(triples) // 2
@@ -612,8 +677,10 @@ def _escape(text: str) -> str:
 
 def _timeout_error(timeout: float | None) -> QueryTimeout:
     limit = f" of {timeout:g} s" if timeout else ""
-    return QueryTimeout(f"the query ran past its time limit{limit} and was stopped",
-                        hint="Narrow it down (more specific patterns, a LIMIT) and try again.")
+    return QueryTimeout(
+        f"the query ran past its time limit{limit} and was stopped",
+        hint="Narrow it down (more specific patterns, a LIMIT) and try again.",
+    )
 
 
 __all__ = ["RemoteStore"]

@@ -38,16 +38,16 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pyoxigraph as ox
 
 from ..errors import CoopgraphError, QueryFailed, StoreError
 from ..formats import RDF_FORMATS, RESULT_FORMATS, select_to_json
 from ..namespaces import Iris
-from .embedded import OxigraphStore
 from .base import AskResult, GraphResult, SelectResult, SerializedResult, Store
+from .embedded import OxigraphStore
 from .pool import KillableRunner, ThreadRunner
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ PENDING = "write.pending"
 
 
 # --- snapshots ---------------------------------------------------------------------------
+
 
 def snapshots_dir(path: Path) -> Path:
     return Path(path) / "snapshots"
@@ -187,8 +188,9 @@ def write_lock(path: Path) -> Iterator[None]:
             # The folder is being swapped by a rebuild (never create it here: that would
             # make the swap fail); it is back in a moment.
             if waited > 30:
-                raise StoreError(f"the store folder {path} does not exist",
-                                 hint=f"Build it with `coopgraph build --store {path}`.") from None
+                raise StoreError(
+                    f"the store folder {path} does not exist", hint=f"Build it with `coopgraph build --store {path}`."
+                ) from None
             time.sleep(0.05)
             waited += 0.05
             continue
@@ -252,8 +254,10 @@ def restore_primary(path: Path) -> str:
     path = Path(path)
     name = current_snapshot(path)
     if name is None:
-        raise StoreError(f"the store at {path} has no published snapshot to roll back to",
-                         hint=f"Rebuild it with `coopgraph build --store {path}`.")
+        raise StoreError(
+            f"the store at {path} has no published snapshot to roll back to",
+            hint=f"Rebuild it with `coopgraph build --store {path}`.",
+        )
     fresh, stale = path / "db.restoring", path / "db.stale"
     for leftover in (fresh, stale):
         if leftover.exists():
@@ -309,6 +313,7 @@ def _snapshot_version(path: Path, name: str, iris: Iris) -> str | None:
 
 # --- the query workers: functions the process pool (store/pool.py) runs --------------------
 
+
 def _open_snapshot(iris: Iris, path: str, name: str, memory_max_quads: int, opened: dict) -> None:
     """Open a snapshot for queries; copy a small one into memory in the background.
 
@@ -338,14 +343,14 @@ def _open_snapshot(iris: Iris, path: str, name: str, memory_max_quads: int, open
             return
         if name in opened:
             opened[name] = memory
-            log.info("snapshot %s copied into memory in %.2f s; queries now read the copy",
-                     name, time.monotonic() - started)
+            log.info(
+                "snapshot %s copied into memory in %.2f s; queries now read the copy", name, time.monotonic() - started
+            )
 
     threading.Thread(target=copy, name=f"copy-{name}", daemon=True).start()
 
 
-def serve_snapshots(cache: dict, base: str, path: str, memory_max_quads: int = 0,
-                    snapshot: str | None = None) -> None:
+def serve_snapshots(cache: dict, base: str, path: str, memory_max_quads: int = 0, snapshot: str | None = None) -> None:
     """Prepare a query worker's cache: where the store is, and the current snapshot opened ahead of time.
 
     Runs once in each new query process of the pool (or once in this process, with
@@ -374,14 +379,29 @@ def answer_query(cache: dict, request: dict) -> tuple:
                 if snapshot not in opened:
                     _open_snapshot(cache["iris"], cache["path"], snapshot, cache["memory_max_quads"], opened)
                 store = opened[snapshot]
-        options = dict(default_graphs=request["default_graphs"], named_graphs=request["named_graphs"],
-                       max_rows=request["max_rows"], base_iri=request.get("base_iri"))
+        options = dict(
+            default_graphs=request["default_graphs"],
+            named_graphs=request["named_graphs"],
+            max_rows=request["max_rows"],
+            base_iri=request.get("base_iri"),
+        )
         if request.get("serialize"):
             result_format, rdf_format, prefixes = request["serialize"]
-            answer = store.query_serialized(request["sparql"], result_format=RESULT_FORMATS[result_format],
-                                            rdf_format=RDF_FORMATS[rdf_format], prefixes=prefixes, **options)
-            return ("serialized", answer.kind, answer.data, answer.truncated,
-                    answer.evaluation_seconds, answer.serialization_seconds)
+            answer = store.query_serialized(
+                request["sparql"],
+                result_format=RESULT_FORMATS[result_format],
+                rdf_format=RDF_FORMATS[rdf_format],
+                prefixes=prefixes,
+                **options,
+            )
+            return (
+                "serialized",
+                answer.kind,
+                answer.data,
+                answer.truncated,
+                answer.evaluation_seconds,
+                answer.serialization_seconds,
+            )
         result = store.query(request["sparql"], **options)
         if isinstance(result, SelectResult):
             return ("select", result.variables, select_to_json(result.variables, result.rows), result.truncated)
@@ -398,16 +418,27 @@ def answer_query(cache: dict, request: dict) -> tuple:
 #: What a client whose query ran out of time is told.
 QUERY_TIMEOUT_HINT = "Narrow it down (more specific patterns, a LIMIT) and try again."
 
+
 class SnapshotStore(Store):
     """A store folder served from snapshots, with hard query time limits."""
 
-    def __init__(self, iris: Iris, path: str | Path, *, workers: int = 4, default_timeout: float | None = None,
-                 memory_max_quads: int = 0, isolation: str = "process", on_runaway=None):
+    def __init__(
+        self,
+        iris: Iris,
+        path: str | Path,
+        *,
+        workers: int = 4,
+        default_timeout: float | None = None,
+        memory_max_quads: int = 0,
+        isolation: str = "process",
+        on_runaway=None,
+    ):
         super().__init__(iris)
         self.path = Path(path)
         if not (self.path / "db").is_dir():
-            raise StoreError(f"there is no built store at {self.path}",
-                             hint=f"Run `coopgraph build --store {self.path}` first.")
+            raise StoreError(
+                f"there is no built store at {self.path}", hint=f"Run `coopgraph build --store {self.path}` first."
+            )
         self.max_workers = workers
         self.default_timeout = default_timeout
         self.memory_max_quads = memory_max_quads
@@ -445,8 +476,12 @@ class SnapshotStore(Store):
         generation = self._generation.value()
         cached = self._pointer
         now = time.monotonic()
-        if (cached is not None and generation is not None and generation == cached[2]
-                and now - cached[3] < RECHECK_SECONDS):
+        if (
+            cached is not None
+            and generation is not None
+            and generation == cached[2]
+            and now - cached[3] < RECHECK_SECONDS
+        ):
             return cached[1]
         if (cached is None or now - cached[3] >= RECHECK_SECONDS) and self._generation.replaced():
             self._generation.remap()
@@ -461,8 +496,9 @@ class SnapshotStore(Store):
         else:
             name = current_snapshot(self.path)
             if name is None:
-                raise StoreError(f"the store at {self.path} has no published snapshot",
-                                 hint="Run `coopgraph build --store` again.")
+                raise StoreError(
+                    f"the store at {self.path} has no published snapshot", hint="Run `coopgraph build --store` again."
+                )
         # the counter was read before the pointer: a publication in between is seen next time
         self._pointer = (key, name, generation, now)
         return name
@@ -509,10 +545,13 @@ class SnapshotStore(Store):
 
     def version(self):
         """The build's version; a store without one (``serve --data``) is versioned by its snapshot."""
+
         def compute(store):
             version = store.version()
-            return version if not version.startswith("n") or not version[1:].isdigit() \
-                else f"{version}-{self._state()[0]}"
+            return (
+                version if not version.startswith("n") or not version[1:].isdigit() else f"{version}-{self._state()[0]}"
+            )
+
         return self._cached("version", compute)
 
     def modified(self):
@@ -537,16 +576,32 @@ class SnapshotStore(Store):
 
     def _request(self, sparql, default_graphs, named_graphs, bindings, max_rows, base_iri) -> dict:
         from .base import bind_values
+
         self.guard_query(sparql)
         if bindings:
             sparql = bind_values(sparql, bindings)
         # default_graphs=None travels as is: the worker works out the 'all' view (or the
         # query's own FROM) on its snapshot, once per snapshot.
-        return {"snapshot": self.snapshot_name(), "sparql": sparql, "default_graphs": default_graphs,
-                "named_graphs": named_graphs, "max_rows": max_rows, "base_iri": base_iri}
+        return {
+            "snapshot": self.snapshot_name(),
+            "sparql": sparql,
+            "default_graphs": default_graphs,
+            "named_graphs": named_graphs,
+            "max_rows": max_rows,
+            "base_iri": base_iri,
+        }
 
-    def query(self, sparql, *, default_graphs=None, named_graphs=None, bindings=None, timeout=None, max_rows=None,
-              base_iri=None):
+    def query(
+        self,
+        sparql,
+        *,
+        default_graphs=None,
+        named_graphs=None,
+        bindings=None,
+        timeout=None,
+        max_rows=None,
+        base_iri=None,
+    ):
         request = self._request(sparql, default_graphs, named_graphs, bindings, max_rows, base_iri)
         reply = self._ask_worker(request, timeout if timeout is not None else self.default_timeout)
         kind = reply[0]
@@ -561,8 +616,20 @@ class SnapshotStore(Store):
         triples = [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)] if data else []
         return GraphResult(triples, truncated)
 
-    def query_serialized(self, sparql, *, result_format, rdf_format, prefixes=None, default_graphs=None,
-                         named_graphs=None, bindings=None, timeout=None, max_rows=None, base_iri=None):
+    def query_serialized(
+        self,
+        sparql,
+        *,
+        result_format,
+        rdf_format,
+        prefixes=None,
+        default_graphs=None,
+        named_graphs=None,
+        bindings=None,
+        timeout=None,
+        max_rows=None,
+        base_iri=None,
+    ):
         request = self._request(sparql, default_graphs, named_graphs, bindings, max_rows, base_iri)
         request["serialize"] = (result_format.name, rdf_format.name, dict(prefixes) if prefixes else None)
         reply = self._ask_worker(request, timeout if timeout is not None else self.default_timeout)

@@ -30,7 +30,7 @@ class StoreSpec:
     kind: str  # "memory", "folder" or "remote"
 
     @classmethod
-    def parse(cls, text: str | Path | None) -> "StoreSpec":
+    def parse(cls, text: str | Path | None) -> StoreSpec:
         """Read a store setting; anything that is neither ``memory`` nor ``sparql+http(s)://`` is a folder."""
         text = str(text) if text is not None else "memory"
         if text in MEMORY_NAMES:
@@ -59,7 +59,7 @@ class StoreSpec:
     @property
     def endpoint(self) -> str:
         """The SPARQL endpoint's http(s) URL (only for a remote store)."""
-        return self.text[len("sparql+"):]
+        return self.text[len("sparql+") :]
 
     @property
     def is_built(self) -> bool:
@@ -69,33 +69,43 @@ class StoreSpec:
     def require_built(self) -> None:
         """Refuse a folder that holds no built store, saying how to build one."""
         if not self.is_built:
-            raise LoadError(f"there is no built store at {self.text}",
-                            hint=f"Run `coopgraph build --store {self.text}` first.")
+            raise LoadError(
+                f"there is no built store at {self.text}", hint=f"Run `coopgraph build --store {self.text}` first."
+            )
 
 
-def store_spec(settings: "Settings") -> StoreSpec:
+def store_spec(settings: Settings) -> StoreSpec:
     """The store setting of ``settings``, parsed."""
     return StoreSpec.parse(settings.store)
 
 
-def open_store(settings: "Settings", *, read_only: bool = False, **options) -> Store:
+def open_store(settings: Settings, *, read_only: bool = False, **options) -> Store:
     """Open the store the settings name: a plain embedded store (memory, folder) or the remote one.
 
     Remote stores get the credentials and update endpoint of the settings; ``options`` go
     to the backend (e.g. ``default_timeout``). Serving a folder goes through snapshots
     instead (:func:`coopgraph.web.services.open_serving_store`).
     """
-    return open_spec(store_spec(settings), settings.iris, read_only=read_only, user=settings.store_user,
-                     password=settings.store_password, update_url=settings.store_update_url or None, **options)
+    return open_spec(
+        store_spec(settings),
+        settings.iris,
+        read_only=read_only,
+        user=settings.store_user,
+        password=settings.store_password,
+        update_url=settings.store_update_url or None,
+        **options,
+    )
 
 
 def open_spec(spec: StoreSpec | str | Path, iris: Iris, *, read_only: bool = False, **options) -> Store:
     """Open the store a specification names; ``options`` go to the remote backend only."""
     from .embedded import OxigraphStore
+
     spec = spec if isinstance(spec, StoreSpec) else StoreSpec.parse(spec)
     if spec.is_memory:
         return OxigraphStore(iris)
     if spec.is_remote:
         from .remote import RemoteStore
+
         return RemoteStore(iris, spec.endpoint, **options)
     return OxigraphStore(iris, spec.path, read_only=read_only)

@@ -26,8 +26,10 @@ import requests
 from ..errors import StoreError
 from ..namespaces import Iris
 
-INSTALL_HINT = ("Install Virtuoso Open Source: `sudo apt-get install -y virtuoso-opensource` "
-                "(Debian/Ubuntu); it provides virtuoso-t and isql-vt.")
+INSTALL_HINT = (
+    "Install Virtuoso Open Source: `sudo apt-get install -y virtuoso-opensource` "
+    "(Debian/Ubuntu); it provides virtuoso-t and isql-vt."
+)
 
 INI = """\
 ; written by coopgraph.store.virtuoso for a private, throwaway server
@@ -104,8 +106,16 @@ def free_port() -> int:
 class LocalVirtuoso:
     """One private Virtuoso process. Use as a context manager, or call start() and stop()."""
 
-    def __init__(self, folder: str | Path, *, buffers: int = 20_000, max_rows: int = 50_000,
-                 max_seconds: int = 600, query_mem: str = "1G", after_image_limit: int | None = None):
+    def __init__(
+        self,
+        folder: str | Path,
+        *,
+        buffers: int = 20_000,
+        max_rows: int = 50_000,
+        max_seconds: int = 600,
+        query_mem: str = "1G",
+        after_image_limit: int | None = None,
+    ):
         self.folder = Path(folder).resolve()
         self.buffers = buffers
         self.max_rows = max_rows
@@ -130,26 +140,41 @@ class LocalVirtuoso:
 
     def open_store(self, iris: Iris | None = None, **options):
         from .remote import RemoteStore
+
         return RemoteStore(iris or Iris(), self.endpoint, user=self.user, password=self.password, **options)
 
     def write_config(self) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         ini = self.folder / "virtuoso.ini"
-        ini.write_text(INI.format(folder=self.folder, sql_port=self.sql_port, http_port=self.http_port,
-                                  buffers=self.buffers, dirty_buffers=self.buffers * 3 // 4,
-                                  query_mem=self.query_mem, max_rows=self.max_rows, max_seconds=self.max_seconds,
-                                  after_image_limit=self.after_image_limit))
+        ini.write_text(
+            INI.format(
+                folder=self.folder,
+                sql_port=self.sql_port,
+                http_port=self.http_port,
+                buffers=self.buffers,
+                dirty_buffers=self.buffers * 3 // 4,
+                query_mem=self.query_mem,
+                max_rows=self.max_rows,
+                max_seconds=self.max_seconds,
+                after_image_limit=self.after_image_limit,
+            )
+        )
         return ini
 
-    def start(self, timeout: float = 120) -> "LocalVirtuoso":
+    def start(self, timeout: float = 120) -> LocalVirtuoso:
         binary = virtuoso_binary()
         if binary is None:
             raise StoreError("Virtuoso is not installed", hint=INSTALL_HINT)
         ini = self.write_config()
         log = open(self.folder / "console.log", "ab")
-        self.process = subprocess.Popen([binary, "+configfile", str(ini), "+foreground"], cwd=self.folder,
-                                        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            [binary, "+configfile", str(ini), "+foreground"],
+            cwd=self.folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         log.close()
         try:
             self._wait_ready(timeout)
@@ -191,8 +216,12 @@ class LocalVirtuoso:
         binary = isql_binary()
         if binary is None:
             raise StoreError("isql-vt (Virtuoso's SQL client) is not installed", hint=INSTALL_HINT)
-        result = subprocess.run([binary, f"127.0.0.1:{self.sql_port}", self.user, password or self.password,
-                                 f"EXEC={statements}"], capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [binary, f"127.0.0.1:{self.sql_port}", self.user, password or self.password, f"EXEC={statements}"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if result.returncode != 0 or "*** Error" in result.stdout + result.stderr:
             raise StoreError(f"isql failed: {(result.stdout + result.stderr).strip()[-500:]}")
         return result.stdout
@@ -227,7 +256,7 @@ class LocalVirtuoso:
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
 
-    def __enter__(self) -> "LocalVirtuoso":
+    def __enter__(self) -> LocalVirtuoso:
         return self.start() if self.process is None else self
 
     def __exit__(self, *exc) -> None:
@@ -236,6 +265,7 @@ class LocalVirtuoso:
 
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a developer convenience
     import argparse
+
     parser = argparse.ArgumentParser(description="Run a private Virtuoso for coopgraph on 127.0.0.1.")
     parser.add_argument("folder", help="folder for the database and virtuoso.ini (created)")
     parser.add_argument("--buffers", type=int, default=100_000, help="8 KiB pages of cache (default 100000)")
@@ -243,12 +273,16 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a develop
 
     def stop(signum, frame):  # SIGTERM too: a shell's background job ignores Ctrl-C
         raise KeyboardInterrupt
+
     signal.signal(signal.SIGTERM, stop)
     with LocalVirtuoso(args.folder, buffers=args.buffers, max_rows=10_000_000) as server:
-        print(f"Virtuoso runs (pid {server.process.pid}).\n"
-              f"  COOPGRAPH_STORE={server.store_spec}\n"
-              f"  COOPGRAPH_STORE_USER={server.user}\n  COOPGRAPH_STORE_PASSWORD={server.password}\n"
-              "Ctrl-C (or SIGTERM) stops it.", flush=True)
+        print(
+            f"Virtuoso runs (pid {server.process.pid}).\n"
+            f"  COOPGRAPH_STORE={server.store_spec}\n"
+            f"  COOPGRAPH_STORE_USER={server.user}\n  COOPGRAPH_STORE_PASSWORD={server.password}\n"
+            "Ctrl-C (or SIGTERM) stops it.",
+            flush=True,
+        )
         try:
             while server.process.poll() is None:
                 time.sleep(1)

@@ -45,6 +45,7 @@ _WKT_POINT = re.compile(r"POINT\s*\(\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\)", re.I
 
 # --- what the graph says --------------------------------------------------------------------
 
+
 @dataclass
 class Place:
     iri: str
@@ -73,17 +74,18 @@ class VisitLink:
     The Region-to-Region strand has no pairings: its regions and prefectures are linked
     only by study visits, so these are the strand's lines.
     """
+
     a: str
     b: str
     programme: str
-    visits: list[str]                # the visits, the most specific (fewest places) first
+    visits: list[str]  # the visits, the most specific (fewest places) first
 
 
 @dataclass
 class Pairing:
     iri: str
-    participants: list[str]          # located participants (IRIs of places)
-    unlocated: list[str]             # participants the graph gives no coordinates for
+    participants: list[str]  # located participants (IRIs of places)
+    unlocated: list[str]  # participants the graph gives no coordinates for
     programmes: list[str]
     labels: list = field(default_factory=list)
 
@@ -95,7 +97,7 @@ class Pairing:
 class MapData:
     places: dict[str, Place]
     pairings: list[Pairing]
-    unlocated: dict[str, list]       # participant IRI -> label literals
+    unlocated: dict[str, list]  # participant IRI -> label literals
     programme_labels: dict[str, list]
     #: places taking part in a programme (not only through pairings) without coordinates,
     #: with the programmes: the map cannot show them, so the page lists them
@@ -115,37 +117,80 @@ class MapData:
         features = []
         for place in sorted(self.places.values(), key=lambda p: p.iri):
             main, other = place.label(lang)
-            features.append({"type": "Feature", "id": place.iri,
-                             "geometry": {"type": "Point", "coordinates": [place.lon, place.lat]},
-                             "properties": {"kind": "place", "iri": place.iri, "label": main, "otherLabel": other,
-                                            "page": page_url(place.iri), "types": sorted(place.types),
-                                            "programmes": place.programmes, "seatPoint": place.seat_point,
-                                            "pointNote": _note(place.point_notes, lang)}})
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": place.iri,
+                    "geometry": {"type": "Point", "coordinates": [place.lon, place.lat]},
+                    "properties": {
+                        "kind": "place",
+                        "iri": place.iri,
+                        "label": main,
+                        "otherLabel": other,
+                        "page": page_url(place.iri),
+                        "types": sorted(place.types),
+                        "programmes": place.programmes,
+                        "seatPoint": place.seat_point,
+                        "pointNote": _note(place.point_notes, lang),
+                    },
+                }
+            )
         for pairing in self.pairings:
             main, other = pairing.label(lang)
             for a, b in segments(pairing):
                 pa, pb = self.places[a], self.places[b]
-                features.append({"type": "Feature", "id": f"{pairing.iri}#{a}|{b}",
-                                 "geometry": {"type": "LineString",
-                                              "coordinates": [[lon, lat] for lon, lat in great_circle(pa, pb)]},
-                                 "properties": {"kind": "pairing", "iri": pairing.iri, "label": main,
-                                                "otherLabel": other, "page": page_url(pairing.iri),
-                                                "participants": [a, b], "programmes": pairing.programmes}})
+                features.append(
+                    {
+                        "type": "Feature",
+                        "id": f"{pairing.iri}#{a}|{b}",
+                        "geometry": {
+                            "type": "LineString",
+                            "coordinates": [[lon, lat] for lon, lat in great_circle(pa, pb)],
+                        },
+                        "properties": {
+                            "kind": "pairing",
+                            "iri": pairing.iri,
+                            "label": main,
+                            "otherLabel": other,
+                            "page": page_url(pairing.iri),
+                            "participants": [a, b],
+                            "programmes": pairing.programmes,
+                        },
+                    }
+                )
         for link in self.visit_links:
             pa, pb = self.places[link.a], self.places[link.b]
             labels = [pick_label(self.visit_labels.get(v, []), lang, v)[0] for v in link.visits]
-            features.append({"type": "Feature", "id": f"{link.programme}#{link.a}|{link.b}",
-                             "geometry": {"type": "LineString",
-                                          "coordinates": [[lon, lat] for lon, lat in great_circle(pa, pb)]},
-                             "properties": {"kind": "visit", "iri": link.visits[0], "label": labels[0],
-                                            "labels": labels, "page": page_url(link.visits[0]),
-                                            "participants": [link.a, link.b], "programmes": [link.programme]}})
-        programmes = sorted({p for place in self.places.values() for p in place.programmes}
-                            | {p for pairing in self.pairings for p in pairing.programmes}
-                            | {link.programme for link in self.visit_links})
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": f"{link.programme}#{link.a}|{link.b}",
+                    "geometry": {
+                        "type": "LineString",
+                        "coordinates": [[lon, lat] for lon, lat in great_circle(pa, pb)],
+                    },
+                    "properties": {
+                        "kind": "visit",
+                        "iri": link.visits[0],
+                        "label": labels[0],
+                        "labels": labels,
+                        "page": page_url(link.visits[0]),
+                        "participants": [link.a, link.b],
+                        "programmes": [link.programme],
+                    },
+                }
+            )
+        programmes = sorted(
+            {p for place in self.places.values() for p in place.programmes}
+            | {p for pairing in self.pairings for p in pairing.programmes}
+            | {link.programme for link in self.visit_links}
+        )
         # a foreign member (RFC 7946 section 6.1): the programmes, in the order the map lists its layers
-        return {"type": "FeatureCollection", "features": features,
-                "programmes": [{"iri": p, "label": self.label_of(p, lang), "page": page_url(p)} for p in programmes]}
+        return {
+            "type": "FeatureCollection",
+            "features": features,
+            "programmes": [{"iri": p, "label": self.label_of(p, lang), "page": page_url(p)} for p in programmes],
+        }
 
 
 def _note(literals: list, lang: str) -> str | None:
@@ -188,12 +233,14 @@ def map_data(store) -> MapData:
     excluded = ", ".join(str(ox.NamedNode(p)) for p in SOURCE_PREDICATES + (RDF_TYPE,))
     rows = store.select(f"""
         SELECT ?pairing ?p ?o WHERE {{
-          {values_block('c', PAIRING_CLASSES)}
+          {values_block("c", PAIRING_CLASSES)}
           ?pairing a ?c ; ?p ?o .
           FILTER(isIRI(?pairing) && isIRI(?o) && STRSTARTS(STR(?o), {prefix}) && ?p NOT IN ({excluded}))
         }}""")
-    programmes = {r["t"].value for r in store.select(
-        f"SELECT DISTINCT ?t WHERE {{ {values_block('c', PROGRAMME_CLASSES)} ?t a ?c }}")}
+    programmes = {
+        r["t"].value
+        for r in store.select(f"SELECT DISTINCT ?t WHERE {{ {values_block('c', PROGRAMME_CLASSES)} ?t a ?c }}")
+    }
     links: dict[str, list[tuple[str, str]]] = {}
     for row in rows:
         links.setdefault(row["pairing"].value, []).append((row["p"].value, row["o"].value))
@@ -218,28 +265,46 @@ def map_data(store) -> MapData:
             place_programmes.setdefault(resource, set()).add(programme)
     used = {p for pairing in pairings for p in pairing.participants}
     shown = set(coords) if not pairings else used | {s for s in coords if s not in used}
-    labels = fetch_labels(store, shown | {p.iri for p in pairings}
-                          | {u for p in pairings for u in p.unlocated} | programmes | set(elsewhere))
+    labels = fetch_labels(
+        store,
+        shown | {p.iri for p in pairings} | {u for p in pairings for u in p.unlocated} | programmes | set(elsewhere),
+    )
     types: dict[str, set] = {}
     if shown:
         for row in store.select(f"SELECT ?s ?c WHERE {{ {values_block('s', sorted(shown))} ?s a ?c }}"):
             types.setdefault(row["s"].value, set()).add(row["c"].value)
     notes: dict[str, list] = {}
     if shown:
-        for row in store.select(f"""SELECT ?s ?note WHERE {{ {values_block('s', sorted(shown))}
+        for row in store.select(f"""SELECT ?s ?note WHERE {{ {values_block("s", sorted(shown))}
                                       ?s <{SKOS}note> ?note FILTER(CONTAINS(LCASE(STR(?note)), "point")) }}"""):
             notes.setdefault(row["s"].value, []).append(row["note"])
-    places = {iri: Place(iri, coords[iri][0], coords[iri][1], labels.literals.get(iri, []), types.get(iri, set()),
-                         sorted(place_programmes.get(iri, ())), notes.get(iri, []))
-              for iri in shown}
+    places = {
+        iri: Place(
+            iri,
+            coords[iri][0],
+            coords[iri][1],
+            labels.literals.get(iri, []),
+            types.get(iri, set()),
+            sorted(place_programmes.get(iri, ())),
+            notes.get(iri, []),
+        )
+        for iri in shown
+    }
     visit_links = _visit_links(store, prefix, places, pairings)
     visit_labels = fetch_labels(store, {v for link in visit_links for v in link.visits}).literals
     for pairing in pairings:
         pairing.labels = labels.literals.get(pairing.iri, [])
     unlocated = {u: labels.literals.get(u, []) for p in pairings for u in p.unlocated}
     unlocated.update({u: labels.literals.get(u, []) for u in elsewhere})
-    return MapData(places, pairings, unlocated, {p: labels.literals.get(p, []) for p in programmes},
-                   {u: sorted(progs) for u, progs in sorted(elsewhere.items())}, visit_links, visit_labels)
+    return MapData(
+        places,
+        pairings,
+        unlocated,
+        {p: labels.literals.get(p, []) for p in programmes},
+        {u: sorted(progs) for u, progs in sorted(elsewhere.items())},
+        visit_links,
+        visit_labels,
+    )
 
 
 def _visit_links(store, prefix: str, places: dict[str, Place], pairings: list[Pairing]) -> list[VisitLink]:
@@ -257,8 +322,12 @@ def _visit_links(store, prefix: str, places: dict[str, Place], pairings: list[Pa
           UNION {{ ?visit cg:isCarriedOutWithin+/cg:isPairingIn ?programme }}
           FILTER(isIRI(?visit) && ?visitor != ?host && STRSTARTS(STR(?visit), {prefix}))
         }}""")
-    paired = {(programme, frozenset(pair)) for pairing in pairings for programme in pairing.programmes
-              for pair in segments(pairing)}
+    paired = {
+        (programme, frozenset(pair))
+        for pairing in pairings
+        for programme in pairing.programmes
+        for pair in segments(pairing)
+    }
     size: dict[str, set[str]] = {}
     found: dict[tuple[str, frozenset], set[str]] = {}
     for row in rows:
@@ -284,9 +353,11 @@ def segments(pairing: Pairing) -> list[tuple[str, str]]:
 
 def great_circle(a: Place, b: Place, steps: int = 48) -> list[tuple[float, float]]:
     """Points (lon, lat) along the shortest path on the globe from a to b."""
+
     def vector(lat, lon):
         la, lo = math.radians(lat), math.radians(lon)
         return (math.cos(la) * math.cos(lo), math.cos(la) * math.sin(lo), math.sin(la))
+
     va, vb = vector(a.lat, a.lon), vector(b.lat, b.lon)
     omega = math.acos(max(-1.0, min(1.0, sum(x * y for x, y in zip(va, vb)))))
     if omega < 1e-9:
@@ -309,6 +380,7 @@ def great_circle(a: Place, b: Place, steps: int = 48) -> list[tuple[float, float
 
 
 # --- the world outline -------------------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=1)
 def world() -> list[tuple[str, list[list[tuple[float, float]]]]]:
@@ -373,8 +445,13 @@ def world_geojson(tolerance: float = 0.02) -> dict:
             if len(kept) >= 3:
                 polygons.append([kept + [kept[0]]])
         if polygons:
-            features.append({"type": "Feature", "properties": {"name": name},
-                             "geometry": {"type": "MultiPolygon", "coordinates": polygons}})
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"name": name},
+                    "geometry": {"type": "MultiPolygon", "coordinates": polygons},
+                }
+            )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -393,8 +470,9 @@ def country_of(lon: float, lat: float, tolerance: float = 0.3) -> str | None:
         for r in rings:
             xs = [p[0] for p in r]
             ys = [p[1] for p in r]
-            if not (min(xs) - tolerance <= lon <= max(xs) + tolerance
-                    and min(ys) - tolerance <= lat <= max(ys) + tolerance):
+            if not (
+                min(xs) - tolerance <= lon <= max(xs) + tolerance and min(ys) - tolerance <= lat <= max(ys) + tolerance
+            ):
                 continue
             if _inside(lon, lat, r):
                 return name
@@ -405,9 +483,10 @@ def country_of(lon: float, lat: float, tolerance: float = 0.3) -> str | None:
 
 # --- frames and projection --------------------------------------------------------------------
 
+
 @dataclass
 class Frame:
-    key: str                 # overview | europe | a country name | detail-N
+    key: str  # overview | europe | a country name | detail-N
     west: float
     south: float
     east: float
@@ -439,8 +518,7 @@ def _bbox(points: list[tuple[float, float]], pad: float, minimum: float) -> tupl
         mid = (east + west) / 2
         west, east = mid - half, mid + half
     # rounded, so the outline drawn from a URL carrying the frame matches the page exactly
-    return (round(max(-180, west), 2), round(max(-85, south), 2), round(min(180, east), 2),
-            round(min(85, north), 2))
+    return (round(max(-180, west), 2), round(max(-85, south), 2), round(min(180, east), 2), round(min(85, north), 2))
 
 
 def frames(data: MapData) -> list[Frame]:
@@ -514,6 +592,7 @@ def projection(west: float, south: float, east: float, north: float, width: int)
 
     def project(lon: float, lat: float) -> tuple[float, float]:
         return (lon - west) * cos_mid * k, (north - lat) * k
+
     return project, height
 
 
@@ -527,8 +606,12 @@ def outline(west: float, south: float, east: float, north: float, width: int) ->
         for r in rings:
             xs = [p[0] for p in r]
             ys = [p[1] for p in r]
-            if max(xs) < west - margin or min(xs) > east + margin or max(ys) < south - margin \
-                    or min(ys) > north + margin:
+            if (
+                max(xs) < west - margin
+                or min(xs) > east + margin
+                or max(ys) < south - margin
+                or min(ys) > north + margin
+            ):
                 continue
             projected = [project(lon, lat) for lon, lat in r]
             xs_px = [p[0] for p in projected]
@@ -588,10 +671,12 @@ def _place_labels(points: list[DrawnPoint], width: int, height: int, size: float
         if not point.label:
             continue
         text_width = sum(size if ord(ch) > 0x2E80 else size * 0.55 for ch in point.label)
-        options = [(point.x + 7, point.y + size * 0.35, "start", point.x + 7, point.x + 7 + text_width),
-                   (point.x - 7, point.y + size * 0.35, "end", point.x - 7 - text_width, point.x - 7),
-                   (point.x, point.y - 8, "middle", point.x - text_width / 2, point.x + text_width / 2),
-                   (point.x, point.y + size + 6, "middle", point.x - text_width / 2, point.x + text_width / 2)]
+        options = [
+            (point.x + 7, point.y + size * 0.35, "start", point.x + 7, point.x + 7 + text_width),
+            (point.x - 7, point.y + size * 0.35, "end", point.x - 7 - text_width, point.x - 7),
+            (point.x, point.y - 8, "middle", point.x - text_width / 2, point.x + text_width / 2),
+            (point.x, point.y + size + 6, "middle", point.x - text_width / 2, point.x + text_width / 2),
+        ]
         chosen = None
         for lx, ly, anchor, left, right in options:
             box = (left, ly - size, right, ly + 2)

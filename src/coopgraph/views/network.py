@@ -24,9 +24,20 @@ KIND_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("pairing", (ONTOLOGY + "Pairing", ONTOLOGY + "Partnership", ONTOLOGY + "Twinning")),
     ("theme", (ONTOLOGY + "Theme", SKOS + "Concept")),
     ("place", (ONTOLOGY + "Place", SCHEMA + "Place", DCT + "Location", GEO + "SpatialThing")),
-    ("organisation", (ONTOLOGY + "Party", ONTOLOGY + "PublicBody", ONTOLOGY + "Organisation", ONTOLOGY + "Person",
-                      ONTOLOGY + "LocalAuthority", FOAF + "Agent", ORG + "Organization", PROV + "Agent",
-                      SCHEMA + "Organization")),
+    (
+        "organisation",
+        (
+            ONTOLOGY + "Party",
+            ONTOLOGY + "PublicBody",
+            ONTOLOGY + "Organisation",
+            ONTOLOGY + "Person",
+            ONTOLOGY + "LocalAuthority",
+            FOAF + "Agent",
+            ORG + "Organization",
+            PROV + "Agent",
+            SCHEMA + "Organization",
+        ),
+    ),
     ("agreement", (ONTOLOGY + "Agreement", ONTOLOGY + "Provision")),
     ("event", (ONTOLOGY + "Event", ONTOLOGY + "Meeting", ONTOLOGY + "PolicyDialogue", ONTOLOGY + "LocalInitiative")),
     ("document", (ONTOLOGY + "Document", ONTOLOGY + "Study")),
@@ -39,7 +50,7 @@ class Node:
     iri: str
     kind: str
     labels: list = field(default_factory=list)
-    short: str | None = None                              # an abbreviation (IUC), when the data gives one
+    short: str | None = None  # an abbreviation (IUC), when the data gives one
     programmes: set[str] = field(default_factory=set)
     themes: set[str] = field(default_factory=set)
 
@@ -54,8 +65,10 @@ class Network:
     labels: LabelMap
 
     def by_kind(self, kind: str, lang: str = "en") -> list[Node]:
-        return sorted((n for n in self.nodes.values() if n.kind == kind),
-                      key=lambda n: ((n.label(lang)[0] or n.iri).lower(), n.iri))
+        return sorted(
+            (n for n in self.nodes.values() if n.kind == kind),
+            key=lambda n: ((n.label(lang)[0] or n.iri).lower(), n.iri),
+        )
 
     def neighbours(self, iri: str, kind: str | None = None) -> list[Node]:
         found = (self.nodes[other] for other in self.adjacent.get(iri, ()))
@@ -89,15 +102,27 @@ class Network:
     def core_edges(self) -> list[tuple[str, str]]:
         """The core's edges through its pairings (a programme's links to every city would hide them)."""
         core = self.core()
-        hubs = {iri for iri in core if self.nodes[iri].kind == "pairing"
-                or (self.nodes[iri].kind == "programme" and not self.neighbours(iri, "pairing"))}
+        hubs = {
+            iri
+            for iri in core
+            if self.nodes[iri].kind == "pairing"
+            or (self.nodes[iri].kind == "programme" and not self.neighbours(iri, "pairing"))
+        }
         return self.edges_among(core, hubs)
 
     def node_dict(self, node: Node, lang: str, page_url) -> dict:
         main, other = node.label(lang)
-        return {"id": node.iri, "kind": node.kind, "label": main, "otherLabel": other, "short": node.short,
-                "page": page_url(node.iri), "programmes": sorted(node.programmes), "themes": sorted(node.themes),
-                "degree": len(self.adjacent.get(node.iri, ()))}
+        return {
+            "id": node.iri,
+            "kind": node.kind,
+            "label": main,
+            "otherLabel": other,
+            "short": node.short,
+            "page": page_url(node.iri),
+            "programmes": sorted(node.programmes),
+            "themes": sorted(node.themes),
+            "degree": len(self.adjacent.get(node.iri, ())),
+        }
 
     def to_dict(self, lang: str = "en", page_url=lambda iri: iri) -> dict:
         """The core to start from, the filters' choices and an index of every node (for search)."""
@@ -111,18 +136,21 @@ class Network:
             "edges": [{"source": a, "target": b} for a, b in self.core_edges()],
             "kinds": [kind for kind in KINDS if any(n.kind == kind for n in self.nodes.values())],
             "programmes": choices("programme"),
-            "themes": [t for t in choices("theme")
-                       if any(t["id"] in self.nodes[iri].themes for iri in core)],
-            "index": [{"id": n.iri, "label": n.label(lang)[0], "kind": n.kind}
-                      for n in sorted(self.nodes.values(), key=lambda n: n.iri)],
+            "themes": [t for t in choices("theme") if any(t["id"] in self.nodes[iri].themes for iri in core)],
+            "index": [
+                {"id": n.iri, "label": n.label(lang)[0], "kind": n.kind}
+                for n in sorted(self.nodes.values(), key=lambda n: n.iri)
+            ],
         }
 
     def neighbourhood_dict(self, iri: str, lang: str = "en", page_url=lambda iri: iri) -> dict:
         """A node, its neighbours and the edges between it and them."""
         near = {iri} | {n.iri for n in self.neighbours(iri)}
-        return {"node": iri,
-                "nodes": [self.node_dict(self.nodes[i], lang, page_url) for i in sorted(near)],
-                "edges": [{"source": a, "target": b} for a, b in self.edges_among(near, {iri})]}
+        return {
+            "node": iri,
+            "nodes": [self.node_dict(self.nodes[i], lang, page_url) for i in sorted(near)],
+            "edges": [{"source": a, "target": b} for a, b in self.edges_among(near, {iri})],
+        }
 
 
 def network(store) -> Network:

@@ -53,14 +53,16 @@ class When:
     day: int = 0
 
     @classmethod
-    def parse(cls, text: str) -> "When | None":
+    def parse(cls, text: str) -> When | None:
         match = _DATE.match(text.strip())
         if not match:
             return None
         return cls(int(match.group(1)), int(match.group(2) or 0), int(match.group(3) or 0))
 
     def iso(self) -> str:
-        return f"{self.year:04d}" + (f"-{self.month:02d}" if self.month else "") + (f"-{self.day:02d}" if self.day else "")
+        return (
+            f"{self.year:04d}" + (f"-{self.month:02d}" if self.month else "") + (f"-{self.day:02d}" if self.day else "")
+        )
 
     def fraction(self) -> float:
         """The year as a decimal, for drawing (a year alone sits at its start)."""
@@ -83,9 +85,9 @@ class Item:
     labels: list
     types: list[str]
     moments: list[Moment] = field(default_factory=list)
-    asserted: list[str] = field(default_factory=list)   # the types the data states (most specific)
-    category: str = "other"                             # one of CATEGORIES
-    group: str = DIALOGUES                              # a programme's IRI, or DIALOGUES
+    asserted: list[str] = field(default_factory=list)  # the types the data states (most specific)
+    category: str = "other"  # one of CATEGORIES
+    group: str = DIALOGUES  # a programme's IRI, or DIALOGUES
 
     def label(self, lang: str) -> tuple[str | None, str | None]:
         return pick_label(self.labels, lang, self.iri)
@@ -112,7 +114,7 @@ class Item:
 @dataclass
 class Timeline:
     items: list[Item]
-    labels: LabelMap          # labels of the types and properties
+    labels: LabelMap  # labels of the types and properties
     first_year: int
     last_year: int
 
@@ -131,12 +133,15 @@ class Timeline:
 
     programmes: list[Item] = field(default_factory=list)  # the groups, in order of their start
 
-    def filtered(self, types: set[str], categories: set[str] = frozenset()) -> "Timeline":
+    def filtered(self, types: set[str], categories: set[str] = frozenset()) -> Timeline:
         """Only the items of these types and categories (either empty: no restriction)."""
         if not types and not categories:
             return self
-        kept = [i for i in self.items
-                if (not types or types & set(i.types)) and (not categories or i.category in categories)]
+        kept = [
+            i
+            for i in self.items
+            if (not types or types & set(i.types)) and (not categories or i.category in categories)
+        ]
         return Timeline(kept, self.labels, self.first_year, self.last_year, self.programmes)
 
     def categories(self) -> list[str]:
@@ -154,22 +159,49 @@ class Timeline:
 
     def to_dict(self, lang: str = "en", page_url=lambda iri: iri) -> dict:
         return {
-            "from": self.first_year, "to": self.last_year,
-            "events": [{"date": when.iso(), "iri": item.iri, "page": page_url(item.iri),
-                        "label": item.label(lang)[0], "otherLabel": item.label(lang)[1],
-                        "property": moment.predicate,
-                        "propertyLabel": self.labels.label(moment.predicate, lang) or local_name(moment.predicate),
-                        "role": moment.role, "types": item.types}
-                       for when, item, moment in self.entries()],
-            "periods": [{"iri": item.iri, "label": item.label(lang)[0], "start": item.start.iso(),
-                         "end": item.end.iso(), "types": item.types} for item in self.periods()],
-            "groups": [{"id": key, "label": programme.label(lang)[0] if programme else None}
-                       for key, programme, _ in self.groups()],
-            "items": [{"id": item.iri, "label": item.label(lang)[0], "page": page_url(item.iri),
-                       "group": item.group, "category": item.category, "claim": item.category == "claim",
-                       "start": (item.start if item.is_period else item.first).iso(),
-                       "end": item.end.iso() if item.is_period else None}
-                      for item in self.items],
+            "from": self.first_year,
+            "to": self.last_year,
+            "events": [
+                {
+                    "date": when.iso(),
+                    "iri": item.iri,
+                    "page": page_url(item.iri),
+                    "label": item.label(lang)[0],
+                    "otherLabel": item.label(lang)[1],
+                    "property": moment.predicate,
+                    "propertyLabel": self.labels.label(moment.predicate, lang) or local_name(moment.predicate),
+                    "role": moment.role,
+                    "types": item.types,
+                }
+                for when, item, moment in self.entries()
+            ],
+            "periods": [
+                {
+                    "iri": item.iri,
+                    "label": item.label(lang)[0],
+                    "start": item.start.iso(),
+                    "end": item.end.iso(),
+                    "types": item.types,
+                }
+                for item in self.periods()
+            ],
+            "groups": [
+                {"id": key, "label": programme.label(lang)[0] if programme else None}
+                for key, programme, _ in self.groups()
+            ],
+            "items": [
+                {
+                    "id": item.iri,
+                    "label": item.label(lang)[0],
+                    "page": page_url(item.iri),
+                    "group": item.group,
+                    "category": item.category,
+                    "claim": item.category == "claim",
+                    "start": (item.start if item.is_period else item.first).iso(),
+                    "end": item.end.iso() if item.is_period else None,
+                }
+                for item in self.items
+            ],
         }
 
 
@@ -189,7 +221,7 @@ def timeline(store, first_year: int = FIRST_YEAR) -> Timeline:
     excluded = ", ".join(str(ox.NamedNode(p)) for p in SOURCE_PREDICATES)
     rows = store.select(f"""
         SELECT ?s ?p ?d WHERE {{
-          {values_block('dt', DATE_TYPES)}
+          {values_block("dt", DATE_TYPES)}
           ?s ?p ?d . FILTER(isIRI(?s) && STRSTARTS(STR(?s), {prefix}) && isLiteral(?d) && DATATYPE(?d) = ?dt)
           FILTER NOT EXISTS {{ ?x ?sp ?s FILTER(?sp IN ({excluded})) }}
         }}""")
@@ -210,7 +242,9 @@ def timeline(store, first_year: int = FIRST_YEAR) -> Timeline:
             item.moments = [m for m in item.moments if m.when.year >= first_year or m.role == "start"]
             kept[iri] = item
     if kept:
-        for row in store.select(f"SELECT ?s ?c WHERE {{ {values_block('s', sorted(kept))} ?s a ?c FILTER(isIRI(?c)) }}"):
+        for row in store.select(
+            f"SELECT ?s ?c WHERE {{ {values_block('s', sorted(kept))} ?s a ?c FILTER(isIRI(?c)) }}"
+        ):
             kept[row["s"].value].types.append(row["c"].value)
         asserted = _asserted_types(store, sorted(kept))
         for iri, item in kept.items():
@@ -218,16 +252,22 @@ def timeline(store, first_year: int = FIRST_YEAR) -> Timeline:
             item.types = sorted(set(item.types), key=lambda t: (t not in asserted.get(iri, ()), t))
             item.asserted = sorted(asserted.get(iri, ()))
     group_iris = _place_in_groups(store, kept)
-    labels = fetch_labels(store, set(kept) | set(group_iris) | {t for i in kept.values() for t in i.types}
-                          | {m.predicate for i in kept.values() for m in i.moments})
+    labels = fetch_labels(
+        store,
+        set(kept)
+        | set(group_iris)
+        | {t for i in kept.values() for t in i.types}
+        | {m.predicate for i in kept.values() for m in i.moments},
+    )
     for iri, item in kept.items():
         item.labels = labels.literals.get(iri, [])
     # a programme without dates of its own still heads the group of its dated pairings
     groups = [kept.get(iri) or Item(iri, labels.literals.get(iri, []), []) for iri in group_iris]
     groups.sort(key=lambda p: (p.start or (p.first if p.moments else When(9999)), p.iri))
     years = [m.when.year for i in kept.values() for m in i.moments]
-    return Timeline(sorted(kept.values(), key=lambda i: (i.first, i.iri)), labels,
-                    first_year, max(years + [first_year]), groups)
+    return Timeline(
+        sorted(kept.values(), key=lambda i: (i.first, i.iri)), labels, first_year, max(years + [first_year]), groups
+    )
 
 
 def _place_in_groups(store, items: dict[str, Item]) -> list[str]:
@@ -264,8 +304,9 @@ def _place_in_groups(store, items: dict[str, Item]) -> list[str]:
     about = {}
     claims = [i for i in items.values() if i.category == "claim"]
     if claims:
-        for row in store.select(f"SELECT ?c ?r WHERE {{ {values_block('c', sorted(i.iri for i in claims))} "
-                                f"?c <{CLAIM_ABOUT}> ?r }}"):
+        for row in store.select(
+            f"SELECT ?c ?r WHERE {{ {values_block('c', sorted(i.iri for i in claims))} ?c <{CLAIM_ABOUT}> ?r }}"
+        ):
             about[row["c"].value] = row["r"].value
     for item in items.values():
         subject = about.get(item.iri, item.iri)

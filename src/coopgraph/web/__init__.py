@@ -6,7 +6,8 @@ validation) and back; it holds no logic of its own about RDF.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 
@@ -23,23 +24,41 @@ def blueprint_modules() -> list:
     Listed by hand so that a search for a blueprint finds where it is registered; the order
     is the order hooks (``before_request``, ``after_request``) and routes are installed in.
     """
-    from . import (changes, contributions, cors, dataset, health, openapi, pages, query_api, query_pages, resources,
-                   search, sparql, validate, views, writes)
-    return [query_api,      # /api/queries: the stored-query API
-            contributions,  # /api/contributions: the ledger of accepted contributions
-            changes,        # /changes: every contribution, withdrawal and maintainer's write (HTML, JSON, Atom)
-            cors,           # CORS headers for the API and the endpoint
-            search,         # /search
-            health,         # /health
-            openapi,        # /api, /api/openapi.json
-            pages,          # /, /ontology
-            dataset,        # /download, /dataset, /.well-known/void, /context.jsonld
-            query_pages,    # /queries: the stored queries as pages
-            resources,      # /id/..., /resource
-            sparql,         # /sparql
-            validate,       # /validate, /api/validate
-            views,          # /map, /timeline, /network
-            writes]         # /store: the Graph Store Protocol (SPARQL Update is on /sparql)
+    from . import (
+        changes,
+        contributions,
+        cors,
+        dataset,
+        health,
+        openapi,
+        pages,
+        query_api,
+        query_pages,
+        resources,
+        search,
+        sparql,
+        validate,
+        views,
+        writes,
+    )
+
+    return [
+        query_api,  # /api/queries: the stored-query API
+        contributions,  # /api/contributions: the ledger of accepted contributions
+        changes,  # /changes: every contribution, withdrawal and maintainer's write (HTML, JSON, Atom)
+        cors,  # CORS headers for the API and the endpoint
+        search,  # /search
+        health,  # /health
+        openapi,  # /api, /api/openapi.json
+        pages,  # /, /ontology
+        dataset,  # /download, /dataset, /.well-known/void, /context.jsonld
+        query_pages,  # /queries: the stored queries as pages
+        resources,  # /id/..., /resource
+        sparql,  # /sparql
+        validate,  # /validate, /api/validate
+        views,  # /map, /timeline, /network
+        writes,
+    ]  # /store: the Graph Store Protocol (SPARQL Update is on /sparql)
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None, store=None) -> Flask:
@@ -52,6 +71,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, store=None) -
     app.extensions["coopgraph"] = Services(settings, store)
 
     from . import errors
+
     errors.init_app(app)
     for module in blueprint_modules():
         app.register_blueprint(module.bp)

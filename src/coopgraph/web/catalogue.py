@@ -96,8 +96,10 @@ class Catalogue:
             for compact, name in names.items():
                 prefix, _, local = compact.partition(":")
                 if prefix not in prefixes:
-                    raise ConfigError(f"messages/{lang}.toml: [{table}] {compact!r} has an unknown prefix",
-                                      hint=f"Use one of: {', '.join(sorted(prefixes))}.")
+                    raise ConfigError(
+                        f"messages/{lang}.toml: [{table}] {compact!r} has an unknown prefix",
+                        hint=f"Use one of: {', '.join(sorted(prefixes))}.",
+                    )
                 out.setdefault(prefixes[prefix] + local, {})[lang] = name
         return out
 
@@ -110,8 +112,15 @@ def _check_message(source: str, key: str, message) -> None:
     """Refuse a message that is neither text nor a table of plural forms with an "other" form."""
     if isinstance(message, str):
         return
-    if isinstance(message, dict) and message and "other" in message \
-            and set(message) <= PLURAL_CATEGORIES and all(isinstance(v, str) for v in message.values()):
+    if (
+        isinstance(message, dict)
+        and message
+        and "other" in message
+        and set(message) <= PLURAL_CATEGORIES
+        and all(isinstance(v, str) for v in message.values())
+    ):
         return
-    raise ConfigError(f"{source}: message {key!r} must be text or a table of plural forms "
-                      f"({', '.join(sorted(PLURAL_CATEGORIES))}) that includes \"other\"")
+    raise ConfigError(
+        f"{source}: message {key!r} must be text or a table of plural forms "
+        f'({", ".join(sorted(PLURAL_CATEGORIES))}) that includes "other"'
+    )

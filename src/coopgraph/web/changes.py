@@ -35,8 +35,11 @@ def _limit() -> int:
 
 
 def _alternates() -> list[tuple[str, str, str]]:
-    return [(url_for("changes.as_json"), "application/json", "JSON"), (url_for("changes.as_atom"), ATOM, "Atom"),
-            (url_for("changes.feed"), "text/html", "HTML")]
+    return [
+        (url_for("changes.as_json"), "application/json", "JSON"),
+        (url_for("changes.as_atom"), ATOM, "Atom"),
+        (url_for("changes.feed"), "text/html", "HTML"),
+    ]
 
 
 def _finish(response: Response) -> Response:

@@ -71,9 +71,16 @@ def submit():
     name = core.authenticate(svc.settings, bearer_token())
     upload = read_upload(svc.settings)
     description = request.values.get("description")
-    record, report = core.submit(svc.store, upload.data, upload.format, contributor=name, description=description,
-                                 validator=validator(), timeout=svc.settings.validation_timeout,
-                                 source=upload.source)
+    record, report = core.submit(
+        svc.store,
+        upload.data,
+        upload.format,
+        contributor=name,
+        description=description,
+        validator=validator(),
+        timeout=svc.settings.validation_timeout,
+        source=upload.source,
+    )
     body = {**_record_json(record), "report": report.to_dict()}
     response = jsonify(body)
     response.status_code = 201
@@ -97,13 +104,17 @@ def one(contribution_id: str):
     store = services().store
     record = core.get_contribution(store, contribution_id)
     if record.withdrawn:
-        raise Gone(f"contribution {record.id} was withdrawn on {record.withdrawn}",
-                   hint="Its record stays in GET /api/contributions.")
+        raise Gone(
+            f"contribution {record.id} was withdrawn on {record.withdrawn}",
+            hint="Its record stays in GET /api/contributions.",
+        )
     asked = (request.args.get("format") or "").lower()
     if asked and asked not in ONE_TYPES:
         raise UsageError(f"unknown format '{asked}'", hint=f"Use one of: {', '.join(ONE_TYPES)}.")
-    name = asked or {v: k for k, v in ONE_TYPES.items()}[negotiate(request.headers.get("Accept"),
-                                                                   list(ONE_TYPES.values()))]
+    name = (
+        asked
+        or {v: k for k, v in ONE_TYPES.items()}[negotiate(request.headers.get("Accept"), list(ONE_TYPES.values()))]
+    )
     data = core.contribution_triples(store, record)
     provenance = core.provenance_triples(store, record)
     prefixes = services().iris.prefixes()
@@ -112,14 +123,15 @@ def one(contribution_id: str):
         response = jsonify(body)
     elif name in ("trig", "nquads"):
         quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(record.graph)) for t in data]
-        quads += [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(store.iris.provenance_graph))
-                  for t in provenance]
+        quads += [
+            ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(store.iris.provenance_graph)) for t in provenance
+        ]
         kwargs = {"prefixes": prefixes} if name == "trig" else {}
-        response = Response(ox.serialize(quads, format=RDF_FORMATS[name].oxigraph, **kwargs),
-                            mimetype=ONE_TYPES[name])
+        response = Response(ox.serialize(quads, format=RDF_FORMATS[name].oxigraph, **kwargs), mimetype=ONE_TYPES[name])
     else:
-        response = Response(serialize_triples([*data, *provenance], RDF_FORMATS[name], prefixes),
-                            mimetype=ONE_TYPES[name])
+        response = Response(
+            serialize_triples([*data, *provenance], RDF_FORMATS[name], prefixes), mimetype=ONE_TYPES[name]
+        )
     response.headers["Vary"] = "Accept"
     return response
 

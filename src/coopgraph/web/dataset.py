@@ -15,18 +15,17 @@ import threading
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, send_file, url_for
 
 from ..describe.dataset import DatasetDescription, describe_dataset, site_url
+from ..describe.void import VoidStatistics
 from ..errors import NotFound, UsageError
 from ..export import context_for
 from ..formats import negotiate, rdf_format
 from ..release import CHECKSUMS, DESCRIPTION, MANIFEST, Release, get_release, list_releases
-from ..describe.void import VoidStatistics
 from .services import services
 
 bp = Blueprint("publish", __name__)
 
 #: The description's formats, by media type (HTML first: /dataset is a page for people too).
-DESCRIPTION_TYPES = ["text/html", "text/turtle", "application/ld+json", "application/rdf+xml",
-                     "application/n-triples"]
+DESCRIPTION_TYPES = ["text/html", "text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples"]
 #: Files of a release folder that are not in its file list but are served too.
 EXTRA_FILES = {DESCRIPTION: "text/turtle", CHECKSUMS: "text/plain", MANIFEST: "application/json"}
 CACHE_SECONDS = 300
@@ -38,14 +37,29 @@ def _releases() -> list[Release]:
 
 # --- /download ----------------------------------------------------------------------------
 
+
 def _release_dict(release: Release) -> dict:
     base = url_for("publish.download_release", version=release.version, _external=True)
     return {
-        "version": release.version, "created": release.to_dict()["created"], "triples": release.triples,
-        "description": base + DESCRIPTION, "checksums": base + CHECKSUMS,
-        "files": [{"name": f.name, "title": f.title, "kind": f.kind, "format": f.format,
-                   "mediaType": f.media_type, "compress": f.compress, "bytes": f.bytes, "sha256": f.sha256,
-                   "url": base + f.name} for f in release.files],
+        "version": release.version,
+        "created": release.to_dict()["created"],
+        "triples": release.triples,
+        "description": base + DESCRIPTION,
+        "checksums": base + CHECKSUMS,
+        "files": [
+            {
+                "name": f.name,
+                "title": f.title,
+                "kind": f.kind,
+                "format": f.format,
+                "mediaType": f.media_type,
+                "compress": f.compress,
+                "bytes": f.bytes,
+                "sha256": f.sha256,
+                "url": base + f.name,
+            }
+            for f in release.files
+        ],
     }
 
 
@@ -65,8 +79,7 @@ def download():
 @bp.get("/download.json")
 def download_json():
     releases = _releases()
-    body = {"latest": releases[0].version if releases else None,
-            "releases": [_release_dict(r) for r in releases]}
+    body = {"latest": releases[0].version if releases else None, "releases": [_release_dict(r) for r in releases]}
     return jsonify(body)
 
 
@@ -87,14 +100,18 @@ def download_file(version: str, name: str):
         path, etag = release.path / item.name, item.sha256
         mimetype = "application/gzip" if item.compress == "gzip" else item.media_type
     if not path.is_file():
-        raise NotFound(f"the file {name} of release {release.version} is missing on the server",
-                       hint="The release folder is incomplete; write it again with `coopgraph release --force`.")
-    response = send_file(path, mimetype=mimetype, conditional=True, etag=etag or True,
-                         download_name=name, max_age=CACHE_SECONDS)
+        raise NotFound(
+            f"the file {name} of release {release.version} is missing on the server",
+            hint="The release folder is incomplete; write it again with `coopgraph release --force`.",
+        )
+    response = send_file(
+        path, mimetype=mimetype, conditional=True, etag=etag or True, download_name=name, max_age=CACHE_SECONDS
+    )
     return response
 
 
 # --- /dataset and /.well-known/void ----------------------------------------------------------
+
 
 class _DescriptionCache:
     """The latest description, kept until the graph, the releases or the site address change."""
@@ -115,16 +132,24 @@ class _DescriptionCache:
             if self.key != key:
                 # Counting a large graph takes a while: reuse what the release counted when it
                 # was made from the graph being served.
-                stats = next((VoidStatistics.from_dict(r.statistics) for r in releases[:1]
-                              if r.statistics and r.graph_version == version), None)
-                self.value = describe_dataset(store, svc.settings, releases=releases, site=site, stats=stats,
-                                              timeout=svc.settings.query_timeout)
+                stats = next(
+                    (
+                        VoidStatistics.from_dict(r.statistics)
+                        for r in releases[:1]
+                        if r.statistics and r.graph_version == version
+                    ),
+                    None,
+                )
+                self.value = describe_dataset(
+                    store, svc.settings, releases=releases, site=site, stats=stats, timeout=svc.settings.query_timeout
+                )
                 self.key = key
             return self.value
 
 
 def init_app(app) -> None:
     from .cors import expose
+
     app.extensions["coopgraph.description"] = _DescriptionCache()
     # Scripts resuming a download need the validators and the range of a partial answer.
     expose("ETag", "Last-Modified", "Content-Range", "Content-Length", "Accept-Ranges", "Link")
@@ -139,16 +164,25 @@ def _describe(offered: list[str]) -> Response:
     if requested:
         media_type = "text/html" if requested == "html" else rdf_format(requested).media_type
         if media_type not in offered:
-            raise UsageError(f"the description is not offered as {requested}",
-                             hint="Use html, turtle, jsonld, rdfxml or ntriples.")
+            raise UsageError(
+                f"the description is not offered as {requested}", hint="Use html, turtle, jsonld, rdfxml or ntriples."
+            )
     else:
         media_type = negotiate(request.headers.get("Accept"), offered)
     description = _description()
-    links = [f'<{request.path}?format={fmt.name}>; rel="alternate"; type="{fmt.media_type}"'
-             for fmt in (rdf_format(t) for t in offered if t != "text/html")]
+    links = [
+        f'<{request.path}?format={fmt.name}>; rel="alternate"; type="{fmt.media_type}"'
+        for fmt in (rdf_format(t) for t in offered if t != "text/html")
+    ]
     if media_type == "text/html":
-        response = Response(render_template("dataset.html", d=description, stats=description.stats,
-                                            formats=[rdf_format(t) for t in offered if t != "text/html"]))
+        response = Response(
+            render_template(
+                "dataset.html",
+                d=description,
+                stats=description.stats,
+                formats=[rdf_format(t) for t in offered if t != "text/html"],
+            )
+        )
     else:
         fmt = rdf_format(media_type)
         response = Response(description.serialize(fmt), mimetype=fmt.media_type)
@@ -174,6 +208,7 @@ def well_known_void():
 
 # --- /context.jsonld ---------------------------------------------------------------------------
 
+
 @bp.get("/context.jsonld")
 def context():
     """The JSON-LD context of the ontology (terms for classes and properties), for any origin."""
@@ -188,4 +223,3 @@ def context():
     response.cache_control.public = True
     response.cache_control.max_age = CACHE_SECONDS
     return response.make_conditional(request)
-

@@ -17,9 +17,18 @@ from ..errors import CoopgraphError
 
 log = logging.getLogger(__name__)
 
-WERKZEUG_CODES = {400: "bad-request", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-                  406: "not-acceptable", 413: "payload-too-large", 415: "unsupported-media-type",
-                  429: "too-many-requests", 500: "internal-error", 503: "unavailable"}
+WERKZEUG_CODES = {
+    400: "bad-request",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    429: "too-many-requests",
+    500: "internal-error",
+    503: "unavailable",
+}
 
 
 def wants_html() -> bool:
@@ -35,11 +44,13 @@ def error_response(body: dict, status: int) -> Response:
         page = error_page(body, status)
         if page is not None:
             return Response(page, status=status, mimetype="text/html")
-        text = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{status} "
-                f"{html.escape(body['error'])}</title></head><body><main><h1>{status}: "
-                f"{html.escape(body['error'].replace('-', ' '))}</h1><p>{html.escape(body['message'])}</p>"
-                + (f"<p>{html.escape(body['hint'])}</p>" if body.get("hint") else "")
-                + "<p><a href='/'>Home</a></p></main></body></html>")
+        text = (
+            f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{status} "
+            f"{html.escape(body['error'])}</title></head><body><main><h1>{status}: "
+            f"{html.escape(body['error'].replace('-', ' '))}</h1><p>{html.escape(body['message'])}</p>"
+            + (f"<p>{html.escape(body['hint'])}</p>" if body.get("hint") else "")
+            + "<p><a href='/'>Home</a></p></main></body></html>"
+        )
         return Response(text, status=status, mimetype="text/html")
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
@@ -71,8 +82,7 @@ def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         status = exc.code or 500
-        body = {"error": WERKZEUG_CODES.get(status, "error"), "status": status,
-                "message": exc.description or exc.name}
+        body = {"error": WERKZEUG_CODES.get(status, "error"), "status": status, "message": exc.description or exc.name}
         response = error_response(body, status)
         if status == 405 and exc.get_response().headers.get("Allow"):
             response.headers["Allow"] = exc.get_response().headers["Allow"]
@@ -81,5 +91,11 @@ def init_app(app) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unexpected error")
-        return error_response({"error": "internal-error", "status": 500,
-                               "message": "Something went wrong on our side; it has been logged."}, 500)
+        return error_response(
+            {
+                "error": "internal-error",
+                "status": 500,
+                "message": "Something went wrong on our side; it has been logged.",
+            },
+            500,
+        )

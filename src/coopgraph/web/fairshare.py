@@ -26,12 +26,13 @@ import ipaddress
 import math
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from flask import has_request_context, request
 
 from ..config import Settings
 from ..errors import ConfigError, TooManyRequests
+
 
 class QueryGate:
     """Counts the queries each client has under way and admits, queues or refuses the next one."""
@@ -95,7 +96,8 @@ class QueryGate:
         return TooManyRequests(
             f"you already have {self.per_client} queries under way here; the server shares its time between clients",
             retry_after=max(1, math.ceil(self.wait_seconds)),
-            hint="Wait for your running queries to finish before sending more.")
+            hint="Wait for your running queries to finish before sending more.",
+        )
 
 
 class FairShareStore:
@@ -145,8 +147,10 @@ class ClientIdentity:
         try:
             self.proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
         except ValueError as exc:
-            raise ConfigError(f"setting 'trusted_proxies' has an unusable entry: {exc}",
-                              hint="List addresses or networks such as 10.0.0.1 or 10.0.0.0/8.") from exc
+            raise ConfigError(
+                f"setting 'trusted_proxies' has an unusable entry: {exc}",
+                hint="List addresses or networks such as 10.0.0.1 or 10.0.0.0/8.",
+            ) from exc
 
     def _trusted(self, address: str) -> bool:
         try:

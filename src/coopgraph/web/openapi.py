@@ -17,24 +17,30 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 
 from .. import answers
 from ..queries import Parameter, StoredQuery, enumeration
-from .services import services
 from .query_paging import MAX_CHOICES
+from .services import services
 
 bp = Blueprint("openapi", __name__)
 
 ERROR_SCHEMA = {
-    "type": "object", "required": ["error", "status", "message"], "additionalProperties": False,
+    "type": "object",
+    "required": ["error", "status", "message"],
+    "additionalProperties": False,
     "properties": {
         "error": {"type": "string", "description": "A short machine-readable code, e.g. invalid-parameter."},
         "status": {"type": "integer", "description": "The HTTP status."},
         "message": {"type": "string", "description": "What went wrong."},
         "hint": {"type": "string", "description": "What to do about it."},
-        "details": {"type": "object", "description": "For a bad parameter: `parameter` (its name) and "
-                                                      "`expected` (the type it wants)."},
+        "details": {
+            "type": "object",
+            "description": "For a bad parameter: `parameter` (its name) and `expected` (the type it wants).",
+        },
     },
 }
 CELL_SCHEMA = {
-    "type": "object", "nullable": True, "required": ["type", "value"],
+    "type": "object",
+    "nullable": True,
+    "required": ["type", "value"],
     "description": "One value of a row; null when the variable is unbound.",
     "properties": {
         "type": {"type": "string", "enum": ["iri", "literal", "bnode", "triple"]},
@@ -45,32 +51,46 @@ CELL_SCHEMA = {
     },
 }
 HEAD_PROPERTIES = {
-    "query": {"type": "string"}, "title": {"type": "string"}, "form": {"type": "string"},
-    "parameters": {"type": "object", "additionalProperties": {"type": "string"},
-                   "description": "The values the query ran with (defaults included)."},
+    "query": {"type": "string"},
+    "title": {"type": "string"},
+    "form": {"type": "string"},
+    "parameters": {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "description": "The values the query ran with (defaults included).",
+    },
 }
 RESULTS_SCHEMA = {
-    "type": "object", "required": ["query", "columns", "rows", "offset", "hasMore", "next", "prev"],
+    "type": "object",
+    "required": ["query", "columns", "rows", "offset", "hasMore", "next", "prev"],
     "properties": {
         **HEAD_PROPERTIES,
         "columns": {"type": "array", "items": {"type": "string"}},
-        "rows": {"type": "array", "items": {"type": "object",
-                                            "additionalProperties": {"$ref": "#/components/schemas/Cell"}}},
-        "limit": {"type": "integer", "nullable": True}, "offset": {"type": "integer"},
+        "rows": {
+            "type": "array",
+            "items": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Cell"}},
+        },
+        "limit": {"type": "integer", "nullable": True},
+        "offset": {"type": "integer"},
         "hasMore": {"type": "boolean"},
         "next": {"type": "string", "nullable": True, "description": "URL of the next page."},
         "prev": {"type": "string", "nullable": True, "description": "URL of the previous page."},
     },
 }
-ASK_SCHEMA = {"type": "object", "required": ["query", "boolean"],
-              "properties": {**HEAD_PROPERTIES, "boolean": {"type": "boolean"}}}
+ASK_SCHEMA = {
+    "type": "object",
+    "required": ["query", "boolean"],
+    "properties": {**HEAD_PROPERTIES, "boolean": {"type": "boolean"}},
+}
 ANY_OBJECT = {"type": "object"}
 TEXT = {"type": "string"}
 
 
 def _error_response(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def parameter_schema(parameter: Parameter, choices: list[tuple[str, str]] | None) -> dict:
@@ -79,8 +99,9 @@ def parameter_schema(parameter: Parameter, choices: list[tuple[str, str]] | None
     schema: dict = {
         "iri": {"type": "string", "format": "uri"},
         "string": {"type": "string"},
-        "langstring": {"type": "string"} if parameter.language else
-                      {"type": "string", "pattern": r"^[\s\S]*@[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$"},
+        "langstring": {"type": "string"}
+        if parameter.language
+        else {"type": "string", "pattern": r"^[\s\S]*@[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$"},
         "integer": {"type": "integer"},
         "decimal": {"type": "number"},
         "date": {"type": "string", "format": "date"},
@@ -120,40 +141,66 @@ def operation(query: StoredQuery, operation_id: str, store, max_rows: int, timeo
     params = []
     for parameter in query.parameters:
         choices = enumeration(parameter, store, limit=MAX_CHOICES, timeout=timeout)
-        entry = {"name": parameter.name, "in": "query", "description": parameter_description(parameter, choices),
-                 "required": parameter.required and parameter.default is None,
-                 "schema": parameter_schema(parameter, choices)}
+        entry = {
+            "name": parameter.name,
+            "in": "query",
+            "description": parameter_description(parameter, choices),
+            "required": parameter.required and parameter.default is None,
+            "schema": parameter_schema(parameter, choices),
+        }
         if not entry["required"]:
             entry["allowEmptyValue"] = True  # an empty value means "not given", as an empty form field does
         if parameter.example is not None:
             entry["example"] = typed(parameter.type, parameter.example)
         params.append(entry)
-    params += [{"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/offset"},
-               {"name": "format", "in": "query", "required": False, "allowEmptyValue": True,
-                "description": "The answer's format; without it, the Accept header chooses (JSON by default).",
-                "schema": {"type": "string", "enum": [f.name for f in answers.formats_for(kind)]}}]
+    params += [
+        {"$ref": "#/components/parameters/limit"},
+        {"$ref": "#/components/parameters/offset"},
+        {
+            "name": "format",
+            "in": "query",
+            "required": False,
+            "allowEmptyValue": True,
+            "description": "The answer's format; without it, the Accept header chooses (JSON by default).",
+            "schema": {"type": "string", "enum": [f.name for f in answers.formats_for(kind)]},
+        },
+    ]
     content = {}
     for fmt in answers.formats_for(kind):
         if fmt.name == "json":
-            content[fmt.media_type] = {"schema": {"$ref": "#/components/schemas/"
-                                                  + ("AskResult" if kind == "ask" else "Results")}}
+            content[fmt.media_type] = {
+                "schema": {"$ref": "#/components/schemas/" + ("AskResult" if kind == "ask" else "Results")}
+            }
         elif fmt.media_type.endswith("json"):
             content[fmt.media_type] = {"schema": ANY_OBJECT}
         else:
             content[fmt.media_type] = {"schema": TEXT}
     description = query.description + (f"\n\n{query.description_ja}" if query.description_ja else "")
-    description += f"\n\nPage size: {query.pagination or max_rows} rows; `Link` headers point to the next and " \
-                   "previous pages."
+    description += (
+        f"\n\nPage size: {query.pagination or max_rows} rows; `Link` headers point to the next and previous pages."
+    )
     return {
-        "operationId": operation_id, "summary": query.title, "description": description,
-        "tags": query.tags or ["other"], "parameters": params,
+        "operationId": operation_id,
+        "summary": query.title,
+        "description": description,
+        "tags": query.tags or ["other"],
+        "parameters": params,
         "responses": {
-            "200": {"description": "The answer (one page of it).", "content": content,
-                    "headers": {"Link": {"description": 'rel="next" and rel="prev" page URLs, when there are '
-                                                        "such pages.", "schema": {"type": "string"}}}},
+            "200": {
+                "description": "The answer (one page of it).",
+                "content": content,
+                "headers": {
+                    "Link": {
+                        "description": 'rel="next" and rel="prev" page URLs, when there are such pages.',
+                        "schema": {"type": "string"},
+                    }
+                },
+            },
             "304": {"description": "Not modified since the ETag given in If-None-Match."},
-            "400": _error_response("A parameter is missing or has a value of the wrong type (details.parameter "
-                                   "and details.expected say which and what)."),
+            "400": _error_response(
+                "A parameter is missing or has a value of the wrong type (details.parameter "
+                "and details.expected say which and what)."
+            ),
             "406": _error_response("None of the accepted media types can be produced for this answer."),
             "503": _error_response("The query ran past its time limit."),
         },
@@ -166,20 +213,41 @@ def openapi_document() -> dict:
     settings = svc.settings
     queries = svc.queries
     paths: dict = {
-        "/api/queries": {"get": {
-            "operationId": "listQueries", "summary": "List the stored queries with their metadata.",
-            "tags": ["queries"],
-            "responses": {"200": {"description": "Every stored query.", "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/QueryList"}}}}}}},
-        "/api/queries/{name}": {"get": {
-            "operationId": "getQuery", "summary": "One stored query: its metadata, parameters (with their "
-                                                  "choices) and SPARQL.",
-            "tags": ["queries"],
-            "parameters": [{"name": "name", "in": "path", "required": True,
-                            "schema": {"type": "string", "enum": sorted(queries)} if queries else {"type": "string"}}],
-            "responses": {"200": {"description": "The query's metadata.", "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/Query"}}}},
-                "404": _error_response("There is no stored query of that name.")}}},
+        "/api/queries": {
+            "get": {
+                "operationId": "listQueries",
+                "summary": "List the stored queries with their metadata.",
+                "tags": ["queries"],
+                "responses": {
+                    "200": {
+                        "description": "Every stored query.",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QueryList"}}},
+                    }
+                },
+            }
+        },
+        "/api/queries/{name}": {
+            "get": {
+                "operationId": "getQuery",
+                "summary": "One stored query: its metadata, parameters (with their choices) and SPARQL.",
+                "tags": ["queries"],
+                "parameters": [
+                    {
+                        "name": "name",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": sorted(queries)} if queries else {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The query's metadata.",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Query"}}},
+                    },
+                    "404": _error_response("There is no stored query of that name."),
+                },
+            }
+        },
     }
     used: set[str] = set()
     for name, query in queries.items():
@@ -187,8 +255,9 @@ def openapi_document() -> dict:
         while operation_id in used:
             operation_id += "_"
         used.add(operation_id)
-        paths[f"/api/queries/{name}/results"] = {"get": operation(query, operation_id, svc.store,
-                                                                  settings.max_result_rows, settings.query_timeout)}
+        paths[f"/api/queries/{name}/results"] = {
+            "get": operation(query, operation_id, svc.store, settings.max_result_rows, settings.query_timeout)
+        }
     tags = sorted({tag for q in queries.values() for tag in (q.tags or ["other"])}, key=str.casefold)
     try:
         version = importlib.metadata.version("coopgraph")
@@ -196,35 +265,63 @@ def openapi_document() -> dict:
         version = "0"
     document = {
         "openapi": "3.0.3",
-        "info": {"title": "coopgraph stored-query API", "version": version,
-                 "description": "Stored SPARQL queries over the coopgraph knowledge graph of EU–Japan cooperation "
-                                "on regional and urban policy, each runnable with its own typed parameters. "
-                                "Parameter values are bound as RDF terms, never pasted into the query. "
-                                "The arguments limit, offset and format control paging and formats; no "
-                                "stored query has parameters of these names. "
-                                "Errors share one JSON shape (the Error schema)."},
+        "info": {
+            "title": "coopgraph stored-query API",
+            "version": version,
+            "description": "Stored SPARQL queries over the coopgraph knowledge graph of EU–Japan cooperation "
+            "on regional and urban policy, each runnable with its own typed parameters. "
+            "Parameter values are bound as RDF terms, never pasted into the query. "
+            "The arguments limit, offset and format control paging and formats; no "
+            "stored query has parameters of these names. "
+            "Errors share one JSON shape (the Error schema).",
+        },
         "tags": [{"name": "queries", "description": "The stored queries themselves."}]
-                + [{"name": tag} for tag in tags],
+        + [{"name": tag} for tag in tags],
         "paths": paths,
         "components": {
-            "schemas": {"Error": ERROR_SCHEMA, "Cell": CELL_SCHEMA, "Results": RESULTS_SCHEMA,
-                        "AskResult": ASK_SCHEMA,
-                        "QueryList": {"type": "object", "required": ["count", "queries"], "properties": {
-                            "count": {"type": "integer"},
-                            "queries": {"type": "array", "items": {"$ref": "#/components/schemas/Query"}}}},
-                        "Query": {"type": "object", "required": ["name", "title", "parameters", "links"],
-                                  "properties": {"name": {"type": "string"}, "title": {"type": "string"},
-                                                 "description": {"type": "string"},
-                                                 "tags": {"type": "array", "items": {"type": "string"}},
-                                                 "parameters": {"type": "array", "items": ANY_OBJECT},
-                                                 "links": ANY_OBJECT}}},
+            "schemas": {
+                "Error": ERROR_SCHEMA,
+                "Cell": CELL_SCHEMA,
+                "Results": RESULTS_SCHEMA,
+                "AskResult": ASK_SCHEMA,
+                "QueryList": {
+                    "type": "object",
+                    "required": ["count", "queries"],
+                    "properties": {
+                        "count": {"type": "integer"},
+                        "queries": {"type": "array", "items": {"$ref": "#/components/schemas/Query"}},
+                    },
+                },
+                "Query": {
+                    "type": "object",
+                    "required": ["name", "title", "parameters", "links"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "title": {"type": "string"},
+                        "description": {"type": "string"},
+                        "tags": {"type": "array", "items": {"type": "string"}},
+                        "parameters": {"type": "array", "items": ANY_OBJECT},
+                        "links": ANY_OBJECT,
+                    },
+                },
+            },
             "parameters": {
-                "limit": {"name": "limit", "in": "query", "required": False, "allowEmptyValue": True,
-                          "description": "Rows per page (the query's own page size by default).",
-                          "schema": {"type": "integer", "minimum": 1, "maximum": settings.max_result_rows}},
-                "offset": {"name": "offset", "in": "query", "required": False, "allowEmptyValue": True,
-                           "description": "Rows to skip.",
-                           "schema": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999, "default": 0}},
+                "limit": {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "allowEmptyValue": True,
+                    "description": "Rows per page (the query's own page size by default).",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": settings.max_result_rows},
+                },
+                "offset": {
+                    "name": "offset",
+                    "in": "query",
+                    "required": False,
+                    "allowEmptyValue": True,
+                    "description": "Rows to skip.",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999, "default": 0},
+                },
             },
         },
     }

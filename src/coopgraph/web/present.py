@@ -14,10 +14,10 @@ import pyoxigraph as ox
 from flask import Response, current_app
 
 from ..cache import PerVersion
+from ..describe.ontology import anchor, ontology_doc
 from ..describe.resource import compact
 from ..formats import RDF_FORMATS
 from ..namespaces import ONTOLOGY, RDF_TYPE
-from ..describe.ontology import anchor, ontology_doc
 from .i18n import current_lang, standard_name, t, with_lang
 from .services import services
 
@@ -43,7 +43,7 @@ def resource_path(iri: str) -> str | None:
     """The path of an IRI of ours on this server (/id/...), or None."""
     id_base = services().iris.id_base
     if iri.startswith(id_base) and len(iri) > len(id_base):
-        return "/id/" + quote(iri[len(id_base):], safe="/:@-._~!$&'()*+,;=")
+        return "/id/" + quote(iri[len(id_base) :], safe="/:@-._~!$&'()*+,;=")
     return None
 
 
@@ -54,7 +54,7 @@ def page_url(iri: str, lang: str | None = None) -> str | None:
     if path:
         return with_lang(path, lang)
     if iri.startswith(iris.contribution_base):
-        return "/api/contributions/" + quote(iri[len(iris.contribution_base):], safe="")
+        return "/api/contributions/" + quote(iri[len(iris.contribution_base) :], safe="")
     if iri in ontology_terms():
         return with_lang("/ontology", lang) + "#" + anchor(iri)
     if is_ours(iri):
@@ -88,7 +88,7 @@ def name_of(iri: str, label: str | None = None) -> str:
         return known
     iris = services().iris
     if iri.startswith(iris.id_base):
-        return iri[len(iris.id_base):]
+        return iri[len(iris.id_base) :]
     return compact(iri, iris.prefixes())
 
 
@@ -101,8 +101,7 @@ def graph_badge(ref) -> tuple[str, str | None, str]:
 
 def link_header(alternates: list[tuple[str, str, str]]) -> str:
     """A Link header value announcing alternates: (url, media type, title)."""
-    return ", ".join(f'<{url}>; rel="alternate"; type="{media}"; title="{title}"'
-                     for url, media, title in alternates)
+    return ", ".join(f'<{url}>; rel="alternate"; type="{media}"; title="{title}"' for url, media, title in alternates)
 
 
 def rdf_alternates(path: str) -> list[tuple[str, str, str]]:
@@ -119,6 +118,13 @@ def announce(response: Response, alternates: list[tuple[str, str, str]]) -> Resp
 
 
 def template_helpers() -> dict:
-    return {"page_url": page_url, "safe_href": safe_href, "name_of": name_of, "graph_badge": graph_badge,
-            "resource_path": resource_path, "rdf_type": RDF_TYPE,
-            "compact_name": lambda iri: compact(iri, services().iris.prefixes()), "is_literal": lambda term: isinstance(term, ox.Literal)}
+    return {
+        "page_url": page_url,
+        "safe_href": safe_href,
+        "name_of": name_of,
+        "graph_badge": graph_badge,
+        "resource_path": resource_path,
+        "rdf_type": RDF_TYPE,
+        "compact_name": lambda iri: compact(iri, services().iris.prefixes()),
+        "is_literal": lambda term: isinstance(term, ox.Literal),
+    }

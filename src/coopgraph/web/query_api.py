@@ -14,16 +14,18 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from .. import answers
 from ..formats import negotiate
 from ..queries import StoredQuery, enumeration, get_query
-from .services import services
 from .query_paging import MAX_CHOICES, etag_for, label_languages, link_header, page_links, run_page
+from .services import services
 
 bp = Blueprint("api", __name__)
 
 
 def query_links(query: StoredQuery) -> dict[str, str]:
-    links = {"self": url_for("api.query_metadata", name=query.name),
-             "results": url_for("api.query_results", name=query.name),
-             "page": url_for("query_pages.query_page", name=query.name)}
+    links = {
+        "self": url_for("api.query_metadata", name=query.name),
+        "results": url_for("api.query_results", name=query.name),
+        "page": url_for("query_pages.query_page", name=query.name),
+    }
     examples = query.example_values()
     if examples:
         links["example"] = url_for("api.query_results", name=query.name) + "?" + urlencode(examples)
@@ -54,8 +56,9 @@ def query_metadata(name: str):
     body = query_summary(query)
     body["sparql"] = query.text.strip()
     for parameter, out in zip(query.parameters, body["parameters"]):
-        choices = enumeration(parameter, svc.store, languages=label_languages(), limit=MAX_CHOICES,
-                              timeout=svc.settings.query_timeout)
+        choices = enumeration(
+            parameter, svc.store, languages=label_languages(), limit=MAX_CHOICES, timeout=svc.settings.query_timeout
+        )
         if choices is not None:
             out["choices"] = [{"value": value, "label": label} for value, label in choices]
     response = jsonify(body)
@@ -80,9 +83,20 @@ def query_results(name: str):
         return Response(status=304, headers={"ETag": f'"{tag}"'})
     page = run_page(query, request.args)
     links = page_links(page, "api.query_results", request.args)
-    data = answers.render(query, page.result, page.bindings, fmt, store=svc.store, languages=languages,
-                          limit=page.limit, offset=page.offset, has_more=page.has_more, links=links,
-                          prefixes=svc.iris.prefixes(), timeout=svc.settings.query_timeout)
+    data = answers.render(
+        query,
+        page.result,
+        page.bindings,
+        fmt,
+        store=svc.store,
+        languages=languages,
+        limit=page.limit,
+        offset=page.offset,
+        has_more=page.has_more,
+        links=links,
+        prefixes=svc.iris.prefixes(),
+        timeout=svc.settings.query_timeout,
+    )
     response = Response(data, content_type=fmt.content_type)
     header = link_header(links)
     if header:
@@ -92,4 +106,3 @@ def query_results(name: str):
     response.set_etag(tag)
     response.vary.update(("Accept", "Accept-Language"))
     return response
-

@@ -17,8 +17,8 @@ from ..errors import CoopgraphError
 from ..formats import compact_iri
 from ..namespaces import XSD
 from ..queries import Parameter, enumeration, fetch_labels, get_query, without_comments
-from .services import services
 from .query_paging import MAX_CHOICES, label_languages, page_links, resource_href, run_page
+from .services import services
 
 bp = Blueprint("query_pages", __name__)
 
@@ -36,8 +36,9 @@ def query_list():
             by_tag[tag] += 1
     tags = sorted(by_tag.items(), key=lambda item: (item[0] == "other", item[0].casefold()))
     chosen = request.args.get("tag", "").strip()
-    listed = sorted((q for q in queries.values() if not chosen or chosen in (q.tags or ["other"])),
-                    key=lambda q: q.title.casefold())
+    listed = sorted(
+        (q for q in queries.values() if not chosen or chosen in (q.tags or ["other"])), key=lambda q: q.title.casefold()
+    )
     html = render_template("queries/list.html", tags=tags, count=len(queries), queries=listed, chosen=chosen)
     return html, 200, {"Link": '</api/queries>; rel="alternate"; type="application/json"'}
 
@@ -46,20 +47,25 @@ def form_fields(query, svc) -> list[dict]:
     """What the form shows for each parameter: its widget, choices and current value."""
     fields = []
     for parameter in query.parameters:
-        choices = enumeration(parameter, svc.store, languages=label_languages(), limit=MAX_CHOICES,
-                              timeout=svc.settings.query_timeout)
+        choices = enumeration(
+            parameter, svc.store, languages=label_languages(), limit=MAX_CHOICES, timeout=svc.settings.query_timeout
+        )
         if choices is None and parameter.type == "boolean":
             choices = [("true", "yes"), ("false", "no")]
         submitted = request.args.get(parameter.name)
-        fields.append({
-            "parameter": parameter, "label": parameter.label or parameter.name.replace("_", " "),
-            "choices": choices, "value": parameter.default if submitted is None else submitted,
-            "input_type": INPUT_TYPES.get(parameter.type, "text"),
-            "step": {"integer": "1", "decimal": "any"}.get(parameter.type),
-            "pattern": "[0-9]{4}" if parameter.type == "year" else None,
-            "placeholder": parameter.example or PLACEHOLDERS.get(parameter.type, ""),
-            "help": help_text(parameter),
-        })
+        fields.append(
+            {
+                "parameter": parameter,
+                "label": parameter.label or parameter.name.replace("_", " "),
+                "choices": choices,
+                "value": parameter.default if submitted is None else submitted,
+                "input_type": INPUT_TYPES.get(parameter.type, "text"),
+                "step": {"integer": "1", "decimal": "any"}.get(parameter.type),
+                "pattern": "[0-9]{4}" if parameter.type == "year" else None,
+                "placeholder": parameter.example or PLACEHOLDERS.get(parameter.type, ""),
+                "help": help_text(parameter),
+            }
+        )
     return fields
 
 
@@ -78,12 +84,19 @@ def display(term, labels: dict[str, str], prefixes: dict[str, str]) -> dict:
     if isinstance(term, ox.NamedNode):
         label = labels.get(term.value)
         short = compact_iri(term.value, prefixes).strip("<>")
-        return {"text": label or short, "href": resource_href(term.value), "title": term.value,
-                "iri": short if label else None}
+        return {
+            "text": label or short,
+            "href": resource_href(term.value),
+            "title": term.value,
+            "iri": short if label else None,
+        }
     if isinstance(term, ox.Literal):
         datatype = None if term.language or term.datatype.value == XSD + "string" else term.datatype.value
-        return {"text": term.value, "lang": term.language or None,
-                "title": compact_iri(datatype, prefixes).strip("<>") if datatype else None}
+        return {
+            "text": term.value,
+            "lang": term.language or None,
+            "title": compact_iri(datatype, prefixes).strip("<>") if datatype else None,
+        }
     if isinstance(term, ox.BlankNode):
         return {"text": f"_:{term.value}"}
     return {"text": str(term)}
@@ -95,8 +108,13 @@ def table(result, labels, prefixes, query=None) -> tuple[list[tuple[str, str]], 
         columns = [(v, query.column_label(v) if query else v) for v in result.variables]
         return columns, [[display(t, labels, prefixes) for t in row] for row in result.rows]
     return [(v, v) for v in ("subject", "predicate", "object")], [
-        [display(t.subject, labels, prefixes), display(t.predicate, labels, prefixes),
-         display(t.object, labels, prefixes)] for t in result.triples]
+        [
+            display(t.subject, labels, prefixes),
+            display(t.predicate, labels, prefixes),
+            display(t.object, labels, prefixes),
+        ]
+        for t in result.triples
+    ]
 
 
 @bp.get("/queries/<name>")
@@ -104,8 +122,13 @@ def query_page(name: str):
     svc = services()
     query = get_query(svc.queries, name)
     prefixes = svc.iris.prefixes()
-    context = {"query": query, "fields": form_fields(query, svc), "submitted": bool(request.args),
-               "error": None, "answer": None}
+    context = {
+        "query": query,
+        "fields": form_fields(query, svc),
+        "submitted": bool(request.args),
+        "error": None,
+        "answer": None,
+    }
     status = 200
     if request.args:
         try:
@@ -114,23 +137,39 @@ def query_page(name: str):
             context["error"], status = exc, exc.http_status
         else:
             result = page.result
-            terms = ([t for row in result.rows for t in row] if result.kind == "select" else
-                     [t for tr in result.triples for t in (tr.subject, tr.predicate, tr.object)]
-                     if result.kind == "graph" else [])
+            terms = (
+                [t for row in result.rows for t in row]
+                if result.kind == "select"
+                else [t for tr in result.triples for t in (tr.subject, tr.predicate, tr.object)]
+                if result.kind == "graph"
+                else []
+            )
             labels = fetch_labels(svc.store, terms, label_languages(), timeout=svc.settings.query_timeout)
             columns, rows = table(result, labels, prefixes, query) if result.kind != "ask" else ([], [])
             kept = [(k, v) for k in request.args for v in request.args.getlist(k) if k != "run"]
-            downloads = [{"format": f, "href": url_for("api.query_results", name=name) + "?"
-                          + urlencode(kept + [("format", f.name)])}
-                         for f in answers.formats_for(answers.answer_kind(query))]
-            context["answer"] = {"kind": result.kind, "columns": columns, "rows": rows,
-                                 "boolean": getattr(result, "value", None), "offset": page.offset,
-                                 "links": page_links(page, "query_pages.query_page", request.args),
-                                 "downloads": downloads}
+            downloads = [
+                {
+                    "format": f,
+                    "href": url_for("api.query_results", name=name) + "?" + urlencode(kept + [("format", f.name)]),
+                }
+                for f in answers.formats_for(answers.answer_kind(query))
+            ]
+            context["answer"] = {
+                "kind": result.kind,
+                "columns": columns,
+                "rows": rows,
+                "boolean": getattr(result, "value", None),
+                "offset": page.offset,
+                "links": page_links(page, "query_pages.query_page", request.args),
+                "downloads": downloads,
+            }
     limit_arg = request.args.get("limit", "")
     context["max_rows"] = svc.settings.max_result_rows
-    context["page_size"] = int(limit_arg) if limit_arg.isdigit() else min(
-        query.pagination or svc.settings.max_result_rows, svc.settings.max_result_rows)
+    context["page_size"] = (
+        int(limit_arg)
+        if limit_arg.isdigit()
+        else min(query.pagination or svc.settings.max_result_rows, svc.settings.max_result_rows)
+    )
     context["sparql_shown"] = without_comments(query.text)
     html = render_template("queries/page.html", **context)
     link = f'<{url_for("api.query_metadata", name=name)}>; rel="alternate"; type="application/json"'

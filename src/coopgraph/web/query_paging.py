@@ -43,11 +43,19 @@ def run_page(query: StoredQuery, args: MultiDict) -> Page:
     svc = services()
     settings = svc.settings
     limit, offset = parse_page(args.get("limit"), args.get("offset"), max_rows=settings.max_result_rows)
-    bindings = bind_parameters(query, parameter_args(args), svc.store, svc.iris.prefixes(),
-                               timeout=settings.query_timeout)
-    result, has_more = run_stored_query(svc.store, query, bindings=bindings, limit=limit, offset=offset,
-                                        timeout=settings.query_timeout, max_rows=settings.max_result_rows,
-                                        prefixes=svc.iris.prefixes())
+    bindings = bind_parameters(
+        query, parameter_args(args), svc.store, svc.iris.prefixes(), timeout=settings.query_timeout
+    )
+    result, has_more = run_stored_query(
+        svc.store,
+        query,
+        bindings=bindings,
+        limit=limit,
+        offset=offset,
+        timeout=settings.query_timeout,
+        max_rows=settings.max_result_rows,
+        prefixes=svc.iris.prefixes(),
+    )
     if limit is None:
         limit = min(query.pagination or settings.max_result_rows, settings.max_result_rows)
     return Page(query, result, bindings, limit, offset, has_more)
@@ -55,12 +63,16 @@ def run_page(query: StoredQuery, args: MultiDict) -> Page:
 
 def page_links(page: Page, endpoint: str, args: MultiDict) -> dict[str, str | None]:
     """The URLs of the next and previous pages (None where there is none), keeping every other argument."""
+
     def at(offset: int) -> str:
         kept = [(k, v) for k in args for v in args.getlist(k) if k not in ("offset", "limit")]
         kept += [("limit", str(page.limit)), ("offset", str(offset))]
         return external_url(url_for(endpoint, name=page.query.name) + "?" + urlencode(kept))
-    return {"next": at(page.offset + page.limit) if page.has_more and page.limit else None,
-            "prev": at(max(page.offset - (page.limit or 0), 0)) if page.offset > 0 else None}
+
+    return {
+        "next": at(page.offset + page.limit) if page.has_more and page.limit else None,
+        "prev": at(max(page.offset - (page.limit or 0), 0)) if page.offset > 0 else None,
+    }
 
 
 def link_header(links: dict[str, str | None]) -> str | None:
@@ -87,7 +99,7 @@ def resource_href(iri: str) -> str | None:
     must never become a link)."""
     id_base = services().iris.id_base
     if iri.startswith(id_base) and len(iri) > len(id_base):
-        return "/id/" + quote(iri[len(id_base):], safe="/-._~!$&'()*+,;=:@")
+        return "/id/" + quote(iri[len(id_base) :], safe="/-._~!$&'()*+,;=:@")
     if iri.startswith(("http://", "https://")):
         return iri
     return None

@@ -33,9 +33,16 @@ from .services import services
 bp = Blueprint("resources", __name__)
 
 #: Media types a resource is offered in, in order of preference when the client has none.
-OFFERED = {"text/html": "html", "application/xhtml+xml": "html", "text/turtle": "turtle",
-           "application/x-turtle": "turtle", "application/ld+json": "jsonld", "application/json": "jsonld",
-           "application/n-triples": "ntriples", "application/rdf+xml": "rdfxml"}
+OFFERED = {
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "text/turtle": "turtle",
+    "application/x-turtle": "turtle",
+    "application/ld+json": "jsonld",
+    "application/json": "jsonld",
+    "application/n-triples": "ntriples",
+    "application/rdf+xml": "rdfxml",
+}
 
 
 def requested_format(suffix_format: str | None) -> tuple[str, bool]:
@@ -51,9 +58,11 @@ def requested_format(suffix_format: str | None) -> tuple[str, bool]:
         except UsageError:
             info = None
         if info is None or info.name not in FORMAT_TITLES:
-            raise UsageError(f"unknown format '{wanted}'",
-                             hint="Use format=html, turtle, jsonld, ntriples or rdfxml (or a suffix .ttl, .jsonld, .nt, "
-                                  ".rdf, .html).")
+            raise UsageError(
+                f"unknown format '{wanted}'",
+                hint="Use format=html, turtle, jsonld, ntriples or rdfxml (or a suffix .ttl, .jsonld, .nt, "
+                ".rdf, .html).",
+            )
         return info.name, False
     media = formats.negotiate(request.headers.get("Accept"), list(OFFERED))
     return OFFERED[media], True
@@ -113,14 +122,22 @@ def resource_page(iri: str, path: str) -> Response:
     if entry is not None:
         for key, targets in (("programmes", entry.programmes - {iri}), ("themes", entry.themes - {iri})):
             if targets:
-                items = sorted(((x, *index.labels.pair(x, lang)) for x in targets),
-                               key=lambda item: ((item[1] or item[0]).lower(), item[0]))
+                items = sorted(
+                    ((x, *index.labels.pair(x, lang)) for x in targets),
+                    key=lambda item: ((item[1] or item[0]).lower(), item[0]),
+                )
                 takes_part.append((t(key), items))
     source_ids = sorted({s for group in d.properties for v in group.values for s in v.sources})
     source_labels = {s: fetch_labels(svc.store, [s]).label(s, lang) for s in source_ids} if source_ids else {}
     alternates = rdf_alternates(path)
-    html = render_template("resource.html", d=d, takes_part=takes_part, alternates=alternates,
-                           source_labels=source_labels, inbound_limit=INBOUND_LIMIT)
+    html = render_template(
+        "resource.html",
+        d=d,
+        takes_part=takes_part,
+        alternates=alternates,
+        source_labels=source_labels,
+        inbound_limit=INBOUND_LIMIT,
+    )
     return Response(html, mimetype="text/html")
 
 
@@ -155,13 +172,17 @@ def any_resource():
         return redirect(with_lang(own), code=301)
     fmt_name, negotiated = requested_format(None)
     base = "/resource?" + urlencode({"iri": iri})
-    twins = [(f"{base}&format={name}", formats.RDF_FORMATS[name].media_type, title)
-             for name, title in FORMAT_TITLES.items() if name != fmt_name]
+    twins = [
+        (f"{base}&format={name}", formats.RDF_FORMATS[name].media_type, title)
+        for name, title in FORMAT_TITLES.items()
+        if name != fmt_name
+    ]
     if fmt_name == "html":
         lang = current_lang()
         d = describe(svc.store, iri, lang)
-        html = render_template("resource.html", d=d, takes_part=[], alternates=twins, source_labels={},
-                               inbound_limit=INBOUND_LIMIT)
+        html = render_template(
+            "resource.html", d=d, takes_part=[], alternates=twins, source_labels={}, inbound_limit=INBOUND_LIMIT
+        )
         response = Response(html, mimetype="text/html")
     else:
         response = rdf_response(describe_triples(svc.store, iri), fmt_name)

@@ -40,25 +40,46 @@ def search():
     lang = current_lang()
     index: SearchIndex = derived("search", SearchIndex.build)
     query = request.args.get("q", "").strip()
-    result = index.search(query, types=request.args.getlist("type"), programmes=request.args.getlist("programme"),
-                          themes=request.args.getlist("theme"), lang=lang,
-                          limit=_int("limit", 50), offset=_int("offset", 0))
+    result = index.search(
+        query,
+        types=request.args.getlist("type"),
+        programmes=request.args.getlist("programme"),
+        themes=request.args.getlist("theme"),
+        lang=lang,
+        limit=_int("limit", 50),
+        offset=_int("offset", 0),
+    )
     wants_json = request.path.endswith(".json")
     if not wants_json and "format" not in request.args:
-        wants_json = formats.negotiate(request.headers.get("Accept"), ["text/html", "application/json"]) \
-            == "application/json"
+        wants_json = (
+            formats.negotiate(request.headers.get("Accept"), ["text/html", "application/json"]) == "application/json"
+        )
     elif request.args.get("format") == "json":
         wants_json = True
     if wants_json:
         body = {
-            "query": query, "total": result.total, "offset": result.offset, "limit": result.limit,
-            "results": [{"iri": h.entry.iri, "page": page_url(h.entry.iri, "en"),
-                         "label": h.entry.label(lang)[0], "otherLabel": h.entry.label(lang)[1],
-                         "labels": {lit.language or "": lit.value for lit in reversed(h.entry.labels)},
-                         "types": sorted(h.entry.types), "programmes": sorted(h.entry.programmes),
-                         "themes": sorted(h.entry.themes), "score": round(h.score, 1)} for h in result.hits],
-            "facets": {name: [{"value": f.value, "label": f.label, "count": f.count, "selected": f.selected}
-                              for f in values] for name, values in result.facets.items()},
+            "query": query,
+            "total": result.total,
+            "offset": result.offset,
+            "limit": result.limit,
+            "results": [
+                {
+                    "iri": h.entry.iri,
+                    "page": page_url(h.entry.iri, "en"),
+                    "label": h.entry.label(lang)[0],
+                    "otherLabel": h.entry.label(lang)[1],
+                    "labels": {lit.language or "": lit.value for lit in reversed(h.entry.labels)},
+                    "types": sorted(h.entry.types),
+                    "programmes": sorted(h.entry.programmes),
+                    "themes": sorted(h.entry.themes),
+                    "score": round(h.score, 1),
+                }
+                for h in result.hits
+            ],
+            "facets": {
+                name: [{"value": f.value, "label": f.label, "count": f.count, "selected": f.selected} for f in values]
+                for name, values in result.facets.items()
+            },
         }
         response = jsonify(body)
         response.vary.add("Accept")
@@ -79,8 +100,17 @@ def search():
         args.append(("offset", str(offset)))
         return with_lang("/search?" + urlencode(args))
 
-    html = render_template("search.html", result=result, query=query, facets=FACETS, selected=selected,
-                           facet_url=facet_url, page_link=page_link, alternates=twins, index=index)
+    html = render_template(
+        "search.html",
+        result=result,
+        query=query,
+        facets=FACETS,
+        selected=selected,
+        facet_url=facet_url,
+        page_link=page_link,
+        alternates=twins,
+        index=index,
+    )
     response = Response(html, mimetype="text/html")
     response.vary.add("Accept")
     return announce(response, twins)

@@ -33,18 +33,20 @@ YASGUI_STYLE_HASHES = (
 #: hash. ``img-src data:``: Swagger UI's stylesheet draws its icons as data URIs.
 #: ``base-uri 'none'``: no page needs ``<base>``, and an injected one would redirect
 #: every relative script address.
-PAGE_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' " + " ".join(f"'{digest}'" for digest in YASGUI_STYLE_HASHES),
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+PAGE_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' " + " ".join(f"'{digest}'" for digest in YASGUI_STYLE_HASHES),
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 #: The policy of every other answer (JSON, RDF, CSV, downloads, scripts, SVG): nothing
 #: may load or run should a browser ever render one as a document.

@@ -65,18 +65,27 @@ def open_serving_store(settings: Settings, on_runaway=None) -> Store:
     (``query_isolation = "recycle"``); without it, in separate query processes.
     """
     from ..store.spec import open_store, store_spec
+
     spec = store_spec(settings)
     if spec.is_memory:
         from ..knowledge.build import build
+
         store, _ = build(settings)
         return store
     if spec.is_remote:
         return open_store(settings, default_timeout=settings.query_timeout)
     from ..store.snapshots import SnapshotStore
+
     isolation = settings.query_isolation if on_runaway is not None else "process"
-    store = SnapshotStore(settings.iris, spec.path, workers=settings.query_workers or 4,
-                          default_timeout=settings.query_timeout, memory_max_quads=settings.query_memory_max_quads,
-                          isolation=isolation, on_runaway=on_runaway if isolation == "recycle" else None)
+    store = SnapshotStore(
+        settings.iris,
+        spec.path,
+        workers=settings.query_workers or 4,
+        default_timeout=settings.query_timeout,
+        memory_max_quads=settings.query_memory_max_quads,
+        isolation=isolation,
+        on_runaway=on_runaway if isolation == "recycle" else None,
+    )
     store.warm_up()
     return store
 

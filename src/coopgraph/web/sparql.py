@@ -25,11 +25,11 @@ from email.utils import format_datetime
 from flask import Blueprint, Response, render_template, request
 
 from .. import formats
+from ..describe.service import DESCRIPTION_FORMATS, describe_service, serialize_description
 from ..errors import Forbidden, NotAcceptable, PayloadTooLarge, QueryRefused, UnsupportedMediaType, UsageError
 from ..formats import RDF_FORMATS, RESULT_FORMATS, media_type_format
-from ..describe.service import DESCRIPTION_FORMATS, describe_service, serialize_description
-from ..sparql import looks_like_update, query_form, service_targets
 from ..namespaces import ONTOLOGY
+from ..sparql import looks_like_update, query_form, service_targets
 from . import cors, writes
 from .services import services
 
@@ -41,8 +41,15 @@ GRAPH_TYPES = [RDF_FORMATS[name].media_type for name in ("turtle", "ntriples", "
 #: Generic media types many clients send, accepted last and answered under the same type.
 RESULT_ALIASES = {"application/json": "json", "application/xml": "xml", "text/xml": "xml"}
 #: N3 is answered as Turtle, which is N3 too: every N3 client reads it (SPARQLWrapper sends format=n3).
-GRAPH_ALIASES = {"application/x-turtle": "turtle", "application/json": "jsonld", "text/plain": "ntriples",
-                 "application/xml": "rdfxml", "text/xml": "rdfxml", "text/n3": "turtle", "text/rdf+n3": "turtle"}
+GRAPH_ALIASES = {
+    "application/x-turtle": "turtle",
+    "application/json": "jsonld",
+    "text/plain": "ntriples",
+    "application/xml": "rdfxml",
+    "text/xml": "rdfxml",
+    "text/n3": "turtle",
+    "text/rdf+n3": "turtle",
+}
 DESCRIPTION_TYPES = [RDF_FORMATS[name].media_type for name in DESCRIPTION_FORMATS]
 HTML = "text/html"
 FORM = "application/x-www-form-urlencoded"
@@ -50,8 +57,10 @@ DIRECT_QUERY = "application/sparql-query"
 DIRECT_UPDATE = "application/sparql-update"
 #: Answer headers a browser application elsewhere may read (CORS).
 EXPOSED_HEADERS = ("ETag", "Last-Modified", "Server-Timing", "X-Coopgraph-Truncated", "X-Coopgraph-Max-Rows")
-READ_ONLY = ("This endpoint is read-only: SPARQL Update, LOAD and Graph Store writes are not accepted. "
-             "Download the data and load it into a store of your own to change it.")
+READ_ONLY = (
+    "This endpoint is read-only: SPARQL Update, LOAD and Graph Store writes are not accepted. "
+    "Download the data and load it into a store of your own to change it."
+)
 
 
 @dataclass
@@ -77,9 +86,10 @@ def endpoint():
     limit = svc.settings.max_request_bytes
     request.max_content_length = limit
     if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"the request body has {request.content_length:,} bytes, more than the "
-                              f"{limit:,} this endpoint accepts",
-                              hint="Shorten the query, or run it on a copy of the data (see /download).")
+        raise PayloadTooLarge(
+            f"the request body has {request.content_length:,} bytes, more than the {limit:,} this endpoint accepts",
+            hint="Shorten the query, or run it on a copy of the data (see /download).",
+        )
     if request.method in ("PUT", "DELETE", "PATCH"):
         raise Forbidden(READ_ONLY)
     update = writes.read_update_request()
@@ -97,8 +107,10 @@ def read_protocol_request() -> ProtocolRequest | None:
     if request.method == "GET":
         if "update" in args:
             if services().settings.sparql_update != "off":
-                raise UsageError("a SPARQL Update must be sent with POST, not GET",
-                                 hint="POST it as the form field 'update' or as an application/sparql-update body.")
+                raise UsageError(
+                    "a SPARQL Update must be sent with POST, not GET",
+                    hint="POST it as the form field 'update' or as an application/sparql-update body.",
+                )
             raise Forbidden(READ_ONLY)
         if "query" not in args:
             return None
@@ -116,27 +128,34 @@ def read_protocol_request() -> ProtocolRequest | None:
     if mimetype == DIRECT_QUERY:
         charset = request.mimetype_params.get("charset", "utf-8").lower()
         if charset not in ("utf-8", "utf8"):
-            raise UnsupportedMediaType(f"a direct POST query must be UTF-8, not {charset}",
-                                     hint="Send the query encoded as UTF-8 (Content-Type: application/sparql-query).")
+            raise UnsupportedMediaType(
+                f"a direct POST query must be UTF-8, not {charset}",
+                hint="Send the query encoded as UTF-8 (Content-Type: application/sparql-query).",
+            )
         try:
             text = request.get_data(cache=False).decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise UsageError(f"the query is not valid UTF-8 (byte {exc.start})",
-                             hint="Send the query encoded as UTF-8.") from exc
+            raise UsageError(
+                f"the query is not valid UTF-8 (byte {exc.start})", hint="Send the query encoded as UTF-8."
+            ) from exc
         return _protocol([text] + args.getlist("query"), args)
     if media_type_format(mimetype or "") is not None or "graph" in args or "default" in args:
         raise Forbidden(READ_ONLY)
     raise UnsupportedMediaType(
         f"a POST to the SPARQL endpoint must be {FORM} or {DIRECT_QUERY}, not {mimetype or 'untyped'}",
-        hint="Send the query as a form field 'query' or as the body with Content-Type: application/sparql-query.")
+        hint="Send the query as a form field 'query' or as the body with Content-Type: application/sparql-query.",
+    )
 
 
 def _protocol(queries: list[str], params) -> ProtocolRequest:
     if len(queries) != 1:
-        raise UsageError(f"send exactly one query; this request has {len(queries)}",
-                         hint="Give the 'query' parameter once (or the query body alone).")
-    return ProtocolRequest(queries[0], params.getlist("default-graph-uri"), params.getlist("named-graph-uri"),
-                           params.getlist("format"))
+        raise UsageError(
+            f"send exactly one query; this request has {len(queries)}",
+            hint="Give the 'query' parameter once (or the query body alone).",
+        )
+    return ProtocolRequest(
+        queries[0], params.getlist("default-graph-uri"), params.getlist("named-graph-uri"), params.getlist("format")
+    )
 
 
 def endpoint_url() -> str:
@@ -150,6 +169,7 @@ def endpoint_url() -> str:
 
 # --- queries ------------------------------------------------------------------------
 
+
 def check_allowed(text: str) -> None:
     """Refuse updates and SERVICE calls to endpoints not on the allow-list, before any evaluation."""
     if looks_like_update(text):
@@ -157,12 +177,16 @@ def check_allowed(text: str) -> None:
     allowed = set(services().settings.service_allowlist)
     for target in service_targets(text):
         if target is None:
-            raise QueryRefused("SERVICE with a variable or prefixed endpoint is not allowed here",
-                               hint="Write the remote endpoint as a full IRI in <...>.")
+            raise QueryRefused(
+                "SERVICE with a variable or prefixed endpoint is not allowed here",
+                hint="Write the remote endpoint as a full IRI in <...>.",
+            )
         if target not in allowed:
-            raise QueryRefused(f"SERVICE <{target}> is not allowed on this endpoint",
-                               hint="Only endpoints named in the service_allowlist setting may be called"
-                                    + (f" ({', '.join(sorted(allowed))})." if allowed else "; it is empty."))
+            raise QueryRefused(
+                f"SERVICE <{target}> is not allowed on this endpoint",
+                hint="Only endpoints named in the service_allowlist setting may be called"
+                + (f" ({', '.join(sorted(allowed))})." if allowed else "; it is empty."),
+            )
 
 
 def choose_formats(form: str | None, asked: list[str]) -> tuple:
@@ -209,12 +233,16 @@ def _format_parameter(asked: list[str], graph: bool, result_fmt, rdf_fmt):
             return as_result, rdf_fmt
     text = ", ".join(asked)
     if not known:
-        raise UsageError(f"unknown format '{text}'",
-                         hint="Use json, xml, csv or tsv for SELECT/ASK; turtle (or n3), jsonld, ntriples, rdfxml, "
-                              "nquads or trig for CONSTRUCT/DESCRIBE (or a media type).")
+        raise UsageError(
+            f"unknown format '{text}'",
+            hint="Use json, xml, csv or tsv for SELECT/ASK; turtle (or n3), jsonld, ntriples, rdfxml, "
+            "nquads or trig for CONSTRUCT/DESCRIBE (or a media type).",
+        )
     kind = "a CONSTRUCT/DESCRIBE" if graph else "a SELECT/ASK"
-    raise NotAcceptable(f"{kind} answer cannot be written as '{text}'",
-                        hint=f"Ask for one of: {', '.join(GRAPH_TYPES if graph else RESULT_TYPES)}.")
+    raise NotAcceptable(
+        f"{kind} answer cannot be written as '{text}'",
+        hint=f"Ask for one of: {', '.join(GRAPH_TYPES if graph else RESULT_TYPES)}.",
+    )
 
 
 def _resolve_result(name: str):
@@ -229,8 +257,15 @@ def _resolve_result(name: str):
 
 
 def _resolve_rdf(name: str):
-    name = {"json": "jsonld", "application/json": "jsonld", "text/plain": "ntriples", "n3": "turtle",
-            "text/n3": "turtle", "rdf+n3": "turtle", "text/rdf+n3": "turtle"}.get(name, name)
+    name = {
+        "json": "jsonld",
+        "application/json": "jsonld",
+        "text/plain": "ntriples",
+        "n3": "turtle",
+        "text/n3": "turtle",
+        "rdf+n3": "turtle",
+        "text/rdf+n3": "turtle",
+    }.get(name, name)
     for candidate in (name, "application/" + name, "text/" + name):
         try:
             return formats.rdf_format(candidate)
@@ -254,18 +289,26 @@ def run_query(protocol: ProtocolRequest, started: float) -> Response:
     store = svc.store
     base = endpoint_url()
     max_rows = svc.settings.max_result_rows
-    validators = Validators(store, (text, default_graphs, named_graphs, result_fmt.name, rdf_fmt.name, max_rows,
-                                    base, form))
+    validators = Validators(
+        store, (text, default_graphs, named_graphs, result_fmt.name, rdf_fmt.name, max_rows, base, form)
+    )
     if request.method in ("GET", "HEAD") and validators.not_modified():
         return validators.apply(Response(status=304))
     before = time.perf_counter()
     answer = svc.answers.get(validators.etag)
     cached = answer is not None
     if not cached:
-        answer = store.query_serialized(text, result_format=result_fmt, rdf_format=rdf_fmt,
-                                        prefixes=svc.iris.prefixes(), default_graphs=default_graphs,
-                                        named_graphs=named_graphs, timeout=svc.settings.query_timeout,
-                                        max_rows=max_rows, base_iri=base)
+        answer = store.query_serialized(
+            text,
+            result_format=result_fmt,
+            rdf_format=rdf_fmt,
+            prefixes=svc.iris.prefixes(),
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
+            timeout=svc.settings.query_timeout,
+            max_rows=max_rows,
+            base_iri=base,
+        )
         svc.answers.put(validators.etag, answer, len(answer.data))
     waited = time.perf_counter() - before
     media_type = rdf_fmt.media_type if answer.kind == "graph" else result_fmt.media_type
@@ -275,10 +318,14 @@ def run_query(protocol: ProtocolRequest, started: float) -> Response:
     if answer.truncated:
         headers.append(("X-Coopgraph-Truncated", "true"))
     total = time.perf_counter() - started
-    headers.append(("Server-Timing",
-                    f'eval;dur={0 if cached else answer.evaluation_seconds * 1000:.2f};desc="query evaluation", '
-                    f'ser;dur={0 if cached else answer.serialization_seconds * 1000:.2f};desc="serialisation", '
-                    f'store;dur={waited * 1000:.2f};desc="store round trip", total;dur={total * 1000:.2f}'))
+    headers.append(
+        (
+            "Server-Timing",
+            f'eval;dur={0 if cached else answer.evaluation_seconds * 1000:.2f};desc="query evaluation", '
+            f'ser;dur={0 if cached else answer.serialization_seconds * 1000:.2f};desc="serialisation", '
+            f'store;dur={waited * 1000:.2f};desc="store round trip", total;dur={total * 1000:.2f}',
+        )
+    )
     headers += validators.headers()
     return Response(answer.data, mimetype=media_type, headers=headers)
 
@@ -346,8 +393,13 @@ def service_description() -> Response:
     data = _descriptions.get(key)
     if data is None:
         writable = svc.settings.sparql_update != "off"
-        triples = describe_service(store, url, federation=svc.settings.service_allowlist, update=writable,
-                                   graph_store=url.rsplit("/sparql", 1)[0] + "/store" if writable else None)
+        triples = describe_service(
+            store,
+            url,
+            federation=svc.settings.service_allowlist,
+            update=writable,
+            graph_store=url.rsplit("/sparql", 1)[0] + "/store" if writable else None,
+        )
         data = serialize_description(triples, fmt)
         with _descriptions_lock:
             if len(_descriptions) > 64:
@@ -368,11 +420,14 @@ def yasgui_page() -> Response:
     for stored in sorted(svc.queries.values(), key=lambda q: q.title.lower()):
         examples.append({"name": stored.title, "query": example_text(stored, svc)})
     url = endpoint_url()
-    local_pages = [{"from": svc.iris.id_base, "to": "/id/", "whole": False},
-                   {"from": svc.iris.base, "to": "/resource?iri=", "whole": True},
-                   {"from": ONTOLOGY, "to": "/resource?iri=", "whole": True}]
-    html = render_template("sparql.html", endpoint=url, examples=examples, prefixes=svc.iris.prefixes(),
-                           local_pages=local_pages)
+    local_pages = [
+        {"from": svc.iris.id_base, "to": "/id/", "whole": False},
+        {"from": svc.iris.base, "to": "/resource?iri=", "whole": True},
+        {"from": ONTOLOGY, "to": "/resource?iri=", "whole": True},
+    ]
+    html = render_template(
+        "sparql.html", endpoint=url, examples=examples, prefixes=svc.iris.prefixes(), local_pages=local_pages
+    )
     response = Response(html, mimetype=HTML)
     response.headers["Vary"] = "Accept"
     return response
@@ -382,6 +437,7 @@ def example_text(stored, svc) -> str:
     """The stored query, with its example parameter values bound, so the tab runs as it is."""
     from ..queries import to_term
     from ..sparql import inject_values
+
     text = stored.text.strip() + "\n"
     bindings = {}
     for parameter in stored.parameters:

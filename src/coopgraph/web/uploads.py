@@ -35,8 +35,9 @@ def largest_body(settings: Settings) -> int:
 
 
 def too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"the data is larger than the limit of {limit:,} bytes",
-                           hint="Split it into several smaller contributions.")
+    return PayloadTooLarge(
+        f"the data is larger than the limit of {limit:,} bytes", hint="Split it into several smaller contributions."
+    )
 
 
 def _sniff(data: bytes) -> RdfFormatInfo:
@@ -66,8 +67,7 @@ def read_upload(settings: Settings) -> Upload:
             data = upload.stream.read(limit + 1)
             if len(data) > limit:
                 raise too_large(limit)
-            fmt = _chosen() or _from_name(upload.filename) or media_type_format(upload.mimetype or "") \
-                or _sniff(data)
+            fmt = _chosen() or _from_name(upload.filename) or media_type_format(upload.mimetype or "") or _sniff(data)
             return Upload(data, fmt, upload.filename)
         text = request.form.get("data", "")
         data = text.encode("utf-8")
@@ -83,7 +83,8 @@ def read_upload(settings: Settings) -> Upload:
     if fmt is None:
         raise UnsupportedMediaType(
             f"cannot read a body of type '{request.mimetype or 'none'}' as RDF",
-            hint=f"Send it with one of these Content-Types: {OFFERED_INPUTS}; or upload a file (multipart/form-data).")
+            hint=f"Send it with one of these Content-Types: {OFFERED_INPUTS}; or upload a file (multipart/form-data).",
+        )
     return Upload(data, fmt, "request body")
 
 

@@ -34,8 +34,12 @@ def validator() -> ContributionValidator:
             held = current_app.extensions.get("coopgraph.validator")
             if held is None:
                 settings = services().settings
-                held = ContributionValidator(services().store, isolated=True, max_rdf_depth=settings.max_rdf_depth,
-                                             memory_bytes=settings.validation_memory_bytes)
+                held = ContributionValidator(
+                    services().store,
+                    isolated=True,
+                    max_rdf_depth=settings.max_rdf_depth,
+                    memory_bytes=settings.validation_memory_bytes,
+                )
                 current_app.extensions["coopgraph.validator"] = held
     return held
 
@@ -69,8 +73,9 @@ def run_validation():
     svc = services()
     upload = read_upload(svc.settings)
     checker = validator()
-    contribution = checker.parse(upload.data, upload.format, source=upload.source,
-                                 timeout=svc.settings.validation_timeout)
+    contribution = checker.parse(
+        upload.data, upload.format, source=upload.source, timeout=svc.settings.validation_timeout
+    )
     return upload, checker.validate(contribution, timeout=svc.settings.validation_timeout)
 
 
@@ -84,8 +89,16 @@ def api_validate():
 
 @bp.get("/validate")
 def form():
-    response = Response(render_template("validate.html", formats=RDF_FORMATS, report=None, error=None,
-                                        chosen=request.args.get("input_format", "auto"), pasted=""))
+    response = Response(
+        render_template(
+            "validate.html",
+            formats=RDF_FORMATS,
+            report=None,
+            error=None,
+            chosen=request.args.get("input_format", "auto"),
+            pasted="",
+        )
+    )
     response.headers["Link"] = '</api/validate>; rel="alternate"; type="application/json"'
     return response
 
@@ -101,11 +114,22 @@ def form_post():
     except CoopgraphError as exc:
         if name != "html" or not 400 <= exc.http_status < 500:
             raise  # the site's error page or JSON error
-        return Response(render_template("validate.html", formats=RDF_FORMATS, report=None, error=exc,
-                                        chosen=chosen, pasted=pasted), status=exc.http_status)
+        return Response(
+            render_template("validate.html", formats=RDF_FORMATS, report=None, error=exc, chosen=chosen, pasted=pasted),
+            status=exc.http_status,
+        )
     if name != "html":
         return report_response(report, name)
     prefixes = services().iris.prefixes()
-    return Response(render_template("validate.html", formats=RDF_FORMATS, report=report, error=None,
-                                    source=upload.source, chosen=chosen, pasted=pasted,
-                                    show=lambda term: term_display(term, prefixes)))
+    return Response(
+        render_template(
+            "validate.html",
+            formats=RDF_FORMATS,
+            report=report,
+            error=None,
+            source=upload.source,
+            chosen=chosen,
+            pasted=pasted,
+            show=lambda term: term_display(term, prefixes),
+        )
+    )

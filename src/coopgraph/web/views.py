@@ -13,13 +13,13 @@ import json
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from ..views import geo
 from ..errors import NotFound, UsageError
+from ..views import geo
 from ..views.network import network
 from ..views.timeline import CATEGORIES, timeline
+from .i18n import current_lang
 from .present import announce, derived, page_url
 from .services import services
-from .i18n import current_lang
 
 bp = Blueprint("views", __name__)
 
@@ -71,8 +71,10 @@ def map_outline():
         west, south, east, north = (float(v) for v in request.args.get("bbox", "").split(","))
         width = int(request.args.get("width", MAP_WIDTH))
     except ValueError as exc:
-        raise UsageError("bbox must be west,south,east,north in degrees and width a whole number",
-                         hint="For example /map/outline.svg?bbox=-10,30,150,70&width=960") from exc
+        raise UsageError(
+            "bbox must be west,south,east,north in degrees and width a whole number",
+            hint="For example /map/outline.svg?bbox=-10,30,150,70&width=960",
+        ) from exc
     if not (-180 <= west < east <= 180 and -85 <= south < north <= 85 and 100 <= width <= 4000):
         raise UsageError("the frame is outside the world or the width outside 100-4000 pixels")
     if (north - south) * 4 < (east - west) * 0.05 or (east - west) > 360:
@@ -135,8 +137,10 @@ def network_neighbours():
     """
     iri = request.args.get("iri", "")
     if not iri:
-        raise UsageError("iri is required: the node whose neighbours to give",
-                         hint="For example /network/neighbours.json?iri=https://w3id.org/coopgraph/id/city/koriyama")
+        raise UsageError(
+            "iri is required: the node whose neighbours to give",
+            hint="For example /network/neighbours.json?iri=https://w3id.org/coopgraph/id/city/koriyama",
+        )
     net = derived("network", network)
     if iri not in net.nodes:
         raise NotFound("no node of the network has that IRI", hint="/network.json lists every node in its index")

@@ -20,4 +20,3 @@ def worker_name() -> str:
     if name is None:  # once per process: drawing random bytes is a system call
         name = _names.setdefault(pid, secrets.token_hex(4))
     return name
-

@@ -95,8 +95,10 @@ def read_update_request() -> UpdateRequest | None:
             raise UsageError("a request is either a query or an update, not both")
         updates = request.form.getlist("update") + args.getlist("update")
         if len(updates) != 1:
-            raise UsageError(f"send exactly one update; this request has {len(updates)}",
-                             hint="Give the 'update' parameter once (several operations go in it, split by ';').")
+            raise UsageError(
+                f"send exactly one update; this request has {len(updates)}",
+                hint="Give the 'update' parameter once (several operations go in it, split by ';').",
+            )
         values = request.values
         return UpdateRequest(updates[0], values.getlist("using-graph-uri"), values.getlist("using-named-graph-uri"))
     return None
@@ -106,12 +108,20 @@ def run_update(update: UpdateRequest, base_iri: str) -> Response:
     """Authorise, then apply the update as one write; 200 with the change's record."""
     svc = services()
     who = core.authorize_write(svc.settings, bearer_token(), curated=core.is_curated(svc.store))
-    record = core.apply_update(svc.store, update.text, maintainer=who, settings=svc.settings, base_iri=base_iri,
-                               using_graphs=update.using_graphs, using_named_graphs=update.using_named_graphs)
+    record = core.apply_update(
+        svc.store,
+        update.text,
+        maintainer=who,
+        settings=svc.settings,
+        base_iri=base_iri,
+        using_graphs=update.using_graphs,
+        using_named_graphs=update.using_named_graphs,
+    )
     return jsonify({"status": "applied", **record.to_dict()})
 
 
 # --- the Graph Store Protocol ---------------------------------------------------------------------
+
 
 def _store_url() -> str:
     public = services().settings.public_url
@@ -147,8 +157,10 @@ def _body_triples(graph: str | None):
     svc = services()
     limit = svc.settings.max_upload_bytes
     if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"the request body has {request.content_length:,} bytes, more than the {limit:,} "
-                              "accepted", hint="Send the graph in parts with POST.")
+        raise PayloadTooLarge(
+            f"the request body has {request.content_length:,} bytes, more than the {limit:,} accepted",
+            hint="Send the graph in parts with POST.",
+        )
     base = graph or _store_url()
     if request.mimetype == "multipart/form-data" and request.method == "POST":
         triples, data = [], b""
@@ -158,15 +170,18 @@ def _body_triples(graph: str | None):
             data += content
             if len(data) > limit:
                 raise PayloadTooLarge(f"the request body is larger than the {limit:,} bytes accepted")
-            triples += core.read_graph_document(content, fmt, settings=svc.settings, base_iri=base,
-                                                source=part.filename or "<part>")
+            triples += core.read_graph_document(
+                content, fmt, settings=svc.settings, base_iri=base, source=part.filename or "<part>"
+            )
         if not request.files:
             raise UsageError("the multipart form holds no RDF document", hint="Send each document as a file part.")
         return triples, data
     fmt = media_type_format(request.mimetype or "")
     if fmt is None:
-        raise UnsupportedMediaType(f"a Graph Store write must be RDF, not {request.mimetype or 'untyped'}",
-                                   hint="Send Turtle (text/turtle), N-Triples, RDF/XML or JSON-LD.")
+        raise UnsupportedMediaType(
+            f"a Graph Store write must be RDF, not {request.mimetype or 'untyped'}",
+            hint="Send Turtle (text/turtle), N-Triples, RDF/XML or JSON-LD.",
+        )
     data = request.get_data(cache=False)
     if len(data) > limit:
         raise PayloadTooLarge(f"the request body is larger than the {limit:,} bytes accepted")
@@ -179,8 +194,10 @@ def graph_store(path: str | None):
     svc = services()
     if request.method in ("GET", "HEAD"):
         if svc.settings.sparql_update == "off":
-            raise NotFound("there is no Graph Store here: writes are switched off",
-                           hint="Read the graphs with SPARQL at /sparql, or download them at /download.")
+            raise NotFound(
+                "there is no Graph Store here: writes are switched off",
+                hint="Read the graphs with SPARQL at /sparql, or download them at /download.",
+            )
         graph, service = _target(path)
         if service:
             raise UsageError("name a graph: /store?graph=IRI, /store?default or /store/PATH")
@@ -205,8 +222,9 @@ def graph_store(path: str | None):
         return response
     triples, data = _body_triples(graph)
     existed = core.graph_exists(svc.store, graph)
-    core.write_graph(svc.store, graph, triples, replace=request.method == "PUT", maintainer=who,
-                     settings=svc.settings, data=data)
+    core.write_graph(
+        svc.store, graph, triples, replace=request.method == "PUT", maintainer=who, settings=svc.settings, data=data
+    )
     return Response(status=204 if existed else 201)
 
 

@@ -58,9 +58,15 @@ class AnswerFrame:
     def _log(environ, status: str, headers, started: float) -> None:
         if access_log.isEnabledFor(logging.INFO):
             length = next((value for name, value in headers if name == "Content-Length"), "0")
-            access_log.info('%s "%s %s" %s %s %.1fms', environ.get("REMOTE_ADDR"), environ.get("REQUEST_METHOD"),
-                            request_target(environ), status.split(" ", 1)[0], length,
-                            (time.perf_counter() - started) * 1000)
+            access_log.info(
+                '%s "%s %s" %s %s %.1fms',
+                environ.get("REMOTE_ADDR"),
+                environ.get("REQUEST_METHOD"),
+                request_target(environ),
+                status.split(" ", 1)[0],
+                length,
+                (time.perf_counter() - started) * 1000,
+            )
 
 
 def count_streamed_body(environ, limit: int) -> bool:
@@ -95,11 +101,16 @@ def count_streamed_body(environ, limit: int) -> bool:
 
 def too_large_answer(limit: int) -> tuple[str, list, bytes]:
     """The 413 in the site's JSON error shape, closing the connection (the rest of the body is unread)."""
-    error = PayloadTooLarge(f"the request body is larger than the limit of {limit:,} bytes",
-                            hint="Send less data at once, or split it into several requests.")
+    error = PayloadTooLarge(
+        f"the request body is larger than the limit of {limit:,} bytes",
+        hint="Send less data at once, or split it into several requests.",
+    )
     body = json.dumps(error.to_dict()).encode("utf-8")
-    return ("413 Request Entity Too Large",
-            [("Content-Type", "application/json"), ("Content-Length", str(len(body))), ("Connection", "close")], body)
+    return (
+        "413 Request Entity Too Large",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body))), ("Connection", "close")],
+        body,
+    )
 
 
 def request_target(environ) -> str:
