@@ -177,16 +177,24 @@ def _coerce(name: str, value: Any) -> Any:
         raise ConfigError(f"setting '{name}' has an unusable value {value!r}: {exc}") from exc
 
 
-#: Store settings that name a backend rather than a folder.
-NOT_FOLDERS = ("", "memory", ":memory:")
+#: The store setting's forms: these name the in-memory store, these prefixes a remote one;
+#: anything else is a folder. (The one reading of the setting: store.spec.StoreSpec asks here.)
+MEMORY_NAMES = ("", "memory", ":memory:")
 REMOTE_SCHEMES = ("sparql+http://", "sparql+https://")
+
+
+def store_kind(text: str) -> str:
+    """``memory``, ``remote`` or ``folder``: what a store setting names."""
+    if text in MEMORY_NAMES:
+        return "memory"
+    return "remote" if text.startswith(REMOTE_SCHEMES) else "folder"
 
 
 def _absolute(name: str, value: Any, base: Path) -> Any:
     """Anchor a relative path setting at ``base`` (see the module's docstring for which base)."""
     if _FIELD_TYPES.get(name) is Path:
         return value if Path(value).is_absolute() else (base / value).resolve()
-    if name == "store" and value not in NOT_FOLDERS and not str(value).startswith(REMOTE_SCHEMES):
+    if name == "store" and store_kind(str(value)) == "folder":
         return value if Path(value).is_absolute() else str((base / value).resolve())
     return value
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..config import MEMORY_NAMES, REMOTE_SCHEMES, store_kind
 from ..errors import LoadError
 from ..namespaces import Iris
 from .base import Store
@@ -18,8 +19,7 @@ from .base import Store
 if TYPE_CHECKING:
     from ..config import Settings
 
-MEMORY_NAMES = ("", "memory", ":memory:")
-REMOTE_SCHEMES = ("sparql+http://", "sparql+https://")
+__all__ = ["MEMORY_NAMES", "REMOTE_SCHEMES", "StoreSpec", "open_spec", "open_store", "store_spec"]
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,7 @@ class StoreSpec:
     def parse(cls, text: str | Path | None) -> StoreSpec:
         """Read a store setting; anything that is neither ``memory`` nor ``sparql+http(s)://`` is a folder."""
         text = str(text) if text is not None else "memory"
-        if text in MEMORY_NAMES:
-            return cls(text, "memory")
-        if text.startswith(REMOTE_SCHEMES):
-            return cls(text, "remote")
-        return cls(text, "folder")
+        return cls(text, store_kind(text))
 
     @property
     def is_memory(self) -> bool:
