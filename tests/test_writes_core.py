@@ -173,5 +173,20 @@ def test_writes_on_each_backend_apply_or_leave_nothing(kind, backend_settings):
     assert response.status_code == 200, response.get_json()
     assert store.ask(f"ASK {{ <{city}> a <{EX}Place> }}")  # reasoned
     assert client.get("/changes.json").get_json()["changes"][0]["kind"] == "update"
+    # the Graph Store Protocol on the same backend: replace a graph, read it back, delete it
+    other = f"{base}id/city/psi"
+    turtle = f'<{other}> a <{EX}City> ; <{LABEL}> "Psi"@en .'.encode()
+    auth = {"Authorization": "Bearer m"}
+    response = client.put(
+        "/store", query_string={"graph": graph}, data=turtle, headers={**auth, "Content-Type": "text/turtle"}
+    )
+    assert response.status_code in (200, 204), response.get_data(as_text=True)
+    assert store.ask(f"ASK {{ <{other}> a <{EX}Place> }}") and not store.ask(f"ASK {{ <{city}> ?p ?o }}")
+    got = client.get("/store", query_string={"graph": graph}, headers={"Accept": "application/n-triples"})
+    assert got.status_code == 200 and f"<{other}>" in got.get_data(as_text=True)
+    response = client.delete("/store", query_string={"graph": graph}, headers=auth)
+    assert response.status_code in (200, 204), response.get_data(as_text=True)
+    assert not store.ask(f"ASK {{ <{other}> ?p ?o }}")
+    assert client.get("/store", query_string={"graph": graph}).status_code == 404
     if kind != "oxigraph":
         store.replace_graphs({}, drop=store.graphs())
