@@ -290,3 +290,20 @@ def test_a_columns_map_must_name_the_querys_variables(tmp_path):
     worse.write_text("#+ title: Worse\n#+ columns: [s]\nSELECT ?s WHERE { ?s ?p ?o }\n", encoding="utf-8")
     with pytest.raises(StoredQueryError, match="columns must map"):
         load_stored_query(worse)
+
+
+def test_stored_query_tables_link_source_codes_to_the_sources_with_their_names(client, built_store):
+    """Issue 17, item 8: a source shown as a bare code (S3) means nothing; it links to the source, titled."""
+    html = client.get(
+        "/queries/programme-pairings", query_string={"programme": "https://w3id.org/coopgraph/id/programme/iuc"}
+    ).get_data(as_text=True)
+    links = re.findall(r'<a href="/id/source/([A-Z]+[0-9]+)" title="([^"]+)">\1</a>', html)
+    assert links, "no source code is linked"
+    names = {
+        row["id"].value: row["label"].value
+        for row in built_store.select(
+            "SELECT ?id ?label WHERE { ?s a <https://w3id.org/coopgraph/ontology#Source> ; "
+            "<http://purl.org/dc/terms/identifier> ?id ; <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
+        )
+    }
+    assert all(title.replace("&#39;", "'").replace("&amp;", "&") == names[code] for code, title in links)

@@ -6,6 +6,7 @@ download formats to the API, so what a person sees is what a script gets.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from urllib.parse import urlencode
 
@@ -15,7 +16,7 @@ from flask import Blueprint, render_template, request, url_for
 from .. import answers
 from ..errors import CoopgraphError
 from ..formats import compact_iri
-from ..namespaces import XSD
+from ..namespaces import DCT, ONTOLOGY, RDFS, XSD
 from ..queries import Parameter, enumeration, fetch_labels, get_query, without_comments
 from .query_paging import MAX_CHOICES, label_languages, page_links, resource_href, run_page
 from .services import services
@@ -102,6 +103,39 @@ def display(term, labels: dict[str, str], prefixes: dict[str, str]) -> dict:
     return {"text": str(term)}
 
 
+#: A cell listing source identifiers, as the stored queries give them (GROUP_CONCAT of dct:identifier).
+SOURCE_LIST = re.compile(r"^[A-Z]+[0-9]+(?:, [A-Z]+[0-9]+)*$")
+
+
+def source_links(columns, rows, sources: dict[str, tuple[str, str]]) -> None:
+    """Turn cells of a sources column ("S3, S30") into links to the sources, titled by their names.
+
+    Why: a code alone means nothing to a reader; the page of the source says what it is.
+    ``sources`` maps an identifier to (page, name); codes the graph does not know stay text.
+    """
+    for index, (variable, _) in enumerate(columns):
+        if "source" not in variable.casefold():
+            continue
+        for row in rows:
+            cell = row[index]
+            if not SOURCE_LIST.match(cell.get("text", "")):
+                continue
+            codes = cell["text"].split(", ")
+            if all(code in sources for code in codes):
+                cell["links"] = [{"text": code, "href": sources[code][0], "title": sources[code][1]} for code in codes]
+
+
+def known_sources(store) -> dict[str, tuple[str, str]]:
+    """Every source of the graph by its identifier: (its page, its name)."""
+    rows = store.select(
+        f"SELECT ?s ?id ?label WHERE {{ ?s a <{ONTOLOGY}Source> ; <{DCT}identifier> ?id . "
+        f"OPTIONAL {{ ?s <{RDFS}label> ?label }} }}"
+    )
+    return {
+        r["id"].value: (resource_href(r["s"].value), r["label"].value if "label" in r else r["id"].value) for r in rows
+    }
+
+
 def table(result, labels, prefixes, query=None) -> tuple[list[tuple[str, str]], list[list[dict]]]:
     """The columns as (variable, the name people read) and the rows as cells."""
     if result.kind == "select":
@@ -146,6 +180,8 @@ def query_page(name: str):
             )
             labels = fetch_labels(svc.store, terms, label_languages(), timeout=svc.settings.query_timeout)
             columns, rows = table(result, labels, prefixes, query) if result.kind != "ask" else ([], [])
+            if any("source" in variable.casefold() for variable, _ in columns):
+                source_links(columns, rows, known_sources(svc.store))
             kept = [(k, v) for k in request.args for v in request.args.getlist(k) if k != "run"]
             downloads = [
                 {
