@@ -135,6 +135,10 @@ def parameter_description(parameter: Parameter, choices: list[tuple[str, str]] |
     return " ".join(part for part in parts if part)
 
 
+#: Up to this many labelled choices are also given as `examples` (a dropdown of names in Swagger UI).
+MAX_LABELLED_EXAMPLES = 200
+
+
 def operation(query: StoredQuery, operation_id: str, store, max_rows: int, timeout: float) -> dict:
     """One operation: run this stored query."""
     kind = answers.answer_kind(query)
@@ -150,7 +154,19 @@ def operation(query: StoredQuery, operation_id: str, store, max_rows: int, timeo
         }
         if not entry["required"]:
             entry["allowEmptyValue"] = True  # an empty value means "not given", as an empty form field does
-        if parameter.example is not None:
+        labelled = [(value, label) for value, label in choices or [] if label and label != value]
+        if labelled and len(labelled) <= MAX_LABELLED_EXAMPLES:
+            # Swagger UI lists `examples` by their summaries: people choose "Koriyama", not an IRI
+            entry["examples"] = {
+                f"choice{number}": {"summary": label, "value": typed(parameter.type, value)}
+                for number, (value, label) in enumerate(labelled, 1)
+            }
+            if parameter.example is not None:
+                example = typed(parameter.type, parameter.example)
+                first = next((k for k, v in entry["examples"].items() if v["value"] == example), None)
+                if first:  # the header's example first, so it is the one filled in
+                    entry["examples"] = {first: entry["examples"][first], **entry["examples"]}
+        elif parameter.example is not None:
             entry["example"] = typed(parameter.type, parameter.example)
         params.append(entry)
     params += [
