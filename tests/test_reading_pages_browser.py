@@ -125,3 +125,28 @@ def test_the_navigation_leaves_a_phone_its_screen(browser, base, path):
         page.screenshot(path=str(SHOTS / f"phone{path.replace('/', '-').rstrip('-') or '-home'}.png"))
     finally:
         context.close()
+
+
+def test_a_stored_query_table_sorts_by_a_column(browser, base):
+    """Issue 17, item 8: a click on a heading orders the rows by that column, a second click the other way."""
+    visit = Visit(browser, base + "/queries/programmes?run=1")
+    try:
+        page = visit.page
+        table = page.locator("table.sortable").first
+        headings = table.locator("thead th")
+        assert headings.count() > 1
+
+        def column(index: int) -> list[str]:
+            return [c.strip() for c in table.locator(f"tbody tr td:nth-child({index + 1})").all_inner_texts()]
+
+        index = next(i for i in range(headings.count()) if len(set(column(i))) > 2)
+        headings.nth(index).locator("button.sort").click()
+        ascending = column(index)
+        assert headings.nth(index).get_attribute("aria-sort") == "ascending"
+        headings.nth(index).locator("button.sort").click()
+        assert headings.nth(index).get_attribute("aria-sort") == "descending"
+        assert column(index) == list(reversed(ascending)) or sorted(column(index)) == sorted(ascending)
+        assert column(index) != ascending
+        assert visit.errors == []
+    finally:
+        visit.close()

@@ -161,3 +161,18 @@ def test_curated_names(app, query, expected):
     body = client.get("/search.json", query_string={"q": query}).get_json()
     iris = [r["iri"] for r in body["results"]]
     assert ID + expected in iris[:3], (query, iris[:5])
+
+
+def test_search_results_as_csv(client):
+    """Issue 17, item 8: any search result as CSV for a spreadsheet, the same hits as the JSON twin."""
+    import csv
+    import io
+
+    answer = client.get("/search.csv", query_string={"q": "koriyama"})
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    hits = client.get("/search.json", query_string={"q": "koriyama"}).get_json()["results"]
+    assert [r["iri"] for r in rows] == [h["iri"] for h in hits] and rows
+    assert rows[0]["label"] == hits[0]["label"]
+    page = client.get("/search", query_string={"q": "koriyama"}).get_data(as_text=True)
+    assert 'href="/search.csv?q=koriyama"' in page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, render_template, request
@@ -35,6 +37,7 @@ def twin_url(path: str) -> str:
 
 @bp.get("/search")
 @bp.get("/search.json")
+@bp.get("/search.csv")
 def search():
     """Search labels; filter by type, programme and theme (repeatable); page with limit/offset."""
     lang = current_lang()
@@ -49,6 +52,8 @@ def search():
         limit=_int("limit", 50),
         offset=_int("offset", 0),
     )
+    if request.path.endswith(".csv") or request.args.get("format") == "csv":
+        return _csv(result, lang)
     wants_json = request.path.endswith(".json")
     if not wants_json and "format" not in request.args:
         wants_json = (
@@ -84,7 +89,7 @@ def search():
         response = jsonify(body)
         response.vary.add("Accept")
         return announce(response, [(twin_url("/search"), "text/html", "HTML")])
-    twins = [(twin_url("/search.json"), "application/json", "JSON")]
+    twins = [(twin_url("/search.json"), "application/json", "JSON"), (twin_url("/search.csv"), "text/csv", "CSV")]
     selected = {name: request.args.getlist(name) for name, _ in FACETS}
 
     def facet_url(name: str, value: str, on: bool) -> str:
@@ -114,3 +119,26 @@ def search():
     response = Response(html, mimetype="text/html")
     response.vary.add("Accept")
     return announce(response, twins)
+
+
+def _csv(result, lang: str) -> Response:
+    """The results as CSV for spreadsheets: one row a resource; several values joined by " | "."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["iri", "label", "otherLabel", "types", "programmes", "themes", "score"])
+    for hit in result.hits:
+        label, other = hit.entry.label(lang)
+        writer.writerow(
+            [
+                hit.entry.iri,
+                label,
+                other or "",
+                " | ".join(sorted(hit.entry.types)),
+                " | ".join(sorted(hit.entry.programmes)),
+                " | ".join(sorted(hit.entry.themes)),
+                round(hit.score, 1),
+            ]
+        )
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="search.csv"'
+    return announce(response, [(twin_url("/search"), "text/html", "HTML")])
