@@ -18,6 +18,7 @@ from types import MappingProxyType
 import pyoxigraph as ox
 
 from ..errors import NotFound
+from ..knowledge.explanation import Derivation, explain
 from ..namespaces import DCAT, DCT, FOAF, ONTOLOGY, OWL, PROV, RDF, RDF_TYPE, RDFS, SCHEMA, SKOS, Iris
 from .vocabulary import vocabulary_labels
 
@@ -68,6 +69,8 @@ URL_PREDICATES = (
 )
 #: How strongly the sources support a resource's Wikidata item (one of the confidence levels).
 WIKIDATA_CONFIDENCE = ONTOLOGY + "wikidataConfidence"
+#: On a statement record: the source's own words for the statement (the record then has one source).
+QUOTATION = ONTOLOGY + "quotation"
 #: Reification vocabulary: a statement node names the fact a source supports.
 REIFICATION = (RDF + "subject", RDF + "predicate", RDF + "object")
 
@@ -275,6 +278,9 @@ class Value:
     graphs: list[GraphRef] = field(default_factory=list)
     nested: list[PropertyGroup] = field(default_factory=list)  # the facts of a blank node
     sources: list[str] = field(default_factory=list)  # sources of this very fact
+    quotations: dict[str, list[ox.Literal]] = field(default_factory=dict)  # source -> its words for this fact
+    derivation: Derivation | None = None  # for an inferred fact: the rule and axiom behind it
+    derivation_labels: dict[str, str | None] = field(default_factory=dict)  # the axiom's terms, named
 
     @property
     def inferred(self) -> bool:
@@ -315,8 +321,15 @@ class Value:
             out["label"] = self.label
         out["graphs"] = [g.to_dict() for g in self.graphs]
         out["inferred"] = self.inferred
+        if self.derivation is not None:
+            out["inferredBy"] = self.derivation.to_dict()
         if self.sources:
             out["sources"] = self.sources
+        if self.quotations:
+            out["quotations"] = {
+                source: [{"value": q.value, **({"language": q.language} if q.language else {})} for q in words]
+                for source, words in self.quotations.items()
+            }
         if self.nested:
             out["facts"] = [group.to_dict() for group in self.nested]
         return out
@@ -501,8 +514,22 @@ def describe(store, iri: str, lang: str = "en") -> Description:
     for row in node_rows:
         statements.setdefault(row["b"].value, {}).setdefault(row["p"].value, []).append(row["o"])
 
+    # why the reasoner added each inferred fact (the rule, and the ontology's axiom it used)
+    subject = ox.NamedNode(iri)
+    inferred_facts = {(subject, ox.NamedNode(p), term): v for (p, term), v in outbound.items() if v.inferred}
+    inferred_facts.update({(term, ox.NamedNode(p), subject): v for (p, term), v in inbound.items() if v.inferred})
+    derivations = (
+        explain(store, inferred_facts, ontology_graph=iris.ontology_graph, hidden_graphs=[iris.shapes_graph])
+        if inferred_facts
+        else {}
+    )
+    for fact, derivation in derivations.items():
+        inferred_facts[fact].derivation = derivation
+
     # which IRIs need labels
     wanted = {iri}
+    for derivation in derivations.values():
+        wanted.update(derivation.axiom.values())
     for predicate, term in list(outbound) + list(inbound):
         wanted.add(predicate)
         if isinstance(term, ox.NamedNode):
@@ -527,17 +554,24 @@ def describe(store, iri: str, lang: str = "en") -> Description:
                 add_source(term)
     # reified statements: the sources of one fact of this resource
     fact_sources: dict[tuple[str, object], list[str]] = {}
+    fact_quotations: dict[tuple[str, object], dict[str, list[ox.Literal]]] = {}
     for node in statements.values():
         about_this = any(t == ox.NamedNode(iri) for t in node.get(RDF + "subject", []))
         if about_this and node.get(RDF + "predicate") and node.get(RDF + "object"):
             srcs = [t for p in SOURCE_PREDICATES for t in node.get(p, []) if isinstance(t, ox.NamedNode)]
             for src in srcs:
                 add_source(src)
+            quoted = [t for t in node.get(QUOTATION, []) if isinstance(t, ox.Literal)]
             for predicate in node[RDF + "predicate"]:
                 for obj in node[RDF + "object"]:
                     fact_sources.setdefault((predicate.value, obj), []).extend(s.value for s in srcs)
+                    if quoted and len(srcs) == 1:
+                        words = fact_quotations.setdefault((predicate.value, obj), {}).setdefault(srcs[0].value, [])
+                        words.extend(q for q in quoted if q not in words)
     wanted.update(source_iris)
     labels = fetch_labels(store, wanted)
+    for fact, derivation in derivations.items():
+        inferred_facts[fact].derivation_labels = {t: labels.pair(t, lang)[0] for t in derivation.axiom.values()}
 
     def dress(value: Value) -> Value:
         if isinstance(value.term, ox.NamedNode):
@@ -551,6 +585,7 @@ def describe(store, iri: str, lang: str = "en") -> Description:
     for (predicate, term), srcs in fact_sources.items():
         if (predicate, term) in outbound:
             outbound[(predicate, term)].sources = sorted(set(srcs))
+            outbound[(predicate, term)].quotations = fact_quotations.get((predicate, term), {})
     for key, value in outbound.items():
         if isinstance(value.term, ox.BlankNode) and value.term.value in nested:
             facts = nested[value.term.value]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import current_app, g, request
+from markupsafe import Markup, escape
 
 from ..describe.resource import SUPPLIED_NAMES
 from ..namespaces import PREFIXES
@@ -44,6 +45,12 @@ def t(key: str, **values) -> str:
     Messages with plural forms take ``count``, which picks the form (1 result, 2 results).
     """
     return catalogue().text(current_lang(), key, **values)
+
+
+def t_markup(key: str, **values) -> Markup:
+    """Like :func:`t`, for a message whose placeholders take HTML (links): the message and any
+    plain-text value are escaped, values already marked safe (rendered macros) are kept."""
+    return Markup(escape(catalogue().text(current_lang(), key))).format(**values)
 
 
 def standard_name(iri: str, lang: str) -> str | None:
@@ -100,4 +107,4 @@ def install(app) -> None:
 
     @app.context_processor
     def _inject():
-        return {"t": t, "lang": current_lang(), "with_lang": with_lang, "switch_url": switch_url}
+        return {"t": t, "t_markup": t_markup, "lang": current_lang(), "with_lang": with_lang, "switch_url": switch_url}

@@ -17,6 +17,7 @@ from ..cache import PerVersion
 from ..describe.ontology import anchor, ontology_doc
 from ..describe.resource import compact
 from ..formats import RDF_FORMATS
+from ..knowledge.explanation import RULES_REFERENCE
 from ..namespaces import ONTOLOGY, RDF_TYPE
 from .i18n import current_lang, standard_name, t, with_lang
 from .services import services
@@ -99,6 +100,25 @@ def graph_badge(ref) -> tuple[str, str | None, str]:
     return text, link, ref.kind
 
 
+#: The message that puts an OWL 2 RL rule's axiom in words, and the rule variables it names, by rule.
+DERIVATION_MESSAGES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "cax-sco/cax-eqc": ("axiom_subclass", ("c", "d")),
+    "prp-spo1/prp-eqp": ("axiom_subproperty", ("p", "q")),
+    "prp-dom": ("axiom_domain", ("p", "c")),
+    "prp-rng": ("axiom_range", ("p", "c")),
+    "prp-inv1": ("axiom_inverse", ("p", "q")),
+    "prp-inv2": ("axiom_inverse", ("p", "q")),
+    "prp-symp": ("axiom_symmetric", ("p",)),
+    "prp-trp": ("axiom_transitive", ("p",)),
+    "prp-spo2": ("axiom_chain", ("p", "p1", "p2")),
+}
+
+
+def derivation_message(rule: str) -> tuple[str, tuple[str, ...]]:
+    """(message key, axiom variables) for a rule; a rule without words of its own is only named."""
+    return DERIVATION_MESSAGES.get(rule, ("axiom_unnamed", ()))
+
+
 def link_header(alternates: list[tuple[str, str, str]]) -> str:
     """A Link header value announcing alternates: (url, media type, title)."""
     return ", ".join(f'<{url}>; rel="alternate"; type="{media}"; title="{title}"' for url, media, title in alternates)
@@ -123,6 +143,8 @@ def template_helpers() -> dict:
         "safe_href": safe_href,
         "name_of": name_of,
         "graph_badge": graph_badge,
+        "derivation_message": derivation_message,
+        "rules_reference": RULES_REFERENCE,
         "resource_path": resource_path,
         "rdf_type": RDF_TYPE,
         "compact_name": lambda iri: compact(iri, services().iris.prefixes()),
