@@ -4,7 +4,9 @@ A statement's source is a reified record (``rdf:Statement`` with ``rdf:subject``
 ``rdf:object`` and ``dct:source``) in the data file ``statement-sources``. Reification is plain RDF 1.1,
 so both backends hold it, every export format carries it, and SPARQL 1.1 queries it without RDF-star;
 the records assert nothing, so reasoning and the shapes never take a recorded triple as a fact.
-The build reports the share of statements with such a record and fails below a set minimum.
+The build reports the share of statements with such a record and fails below a set minimum, and says how
+many of them rest on the project's own editorial decision only (a source typed ``cg:EditorialSource``, such
+as the arrangement of the theme scheme): those are covered honestly, but no external source states them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from ..store.base import Store
 STATEMENT_SOURCES_STEM = "statement-sources"
 #: Data files whose statements are not counted: the source register describes the sources themselves.
 NOT_COUNTED_STEMS = ("sources", STATEMENT_SOURCES_STEM)
+#: The data file whose sources are typed (and so tell an editorial source from an external one).
+SOURCE_REGISTER_STEM = "sources"
+EDITORIAL_SOURCE = "https://w3id.org/coopgraph/ontology#EditorialSource"
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,8 @@ class Coverage:
 
     statements: int
     sourced: int
+    #: Of the sourced statements, those whose every source is editorial (the project's own decision).
+    editorial: int = 0
 
     @property
     def share(self) -> float:
@@ -36,12 +43,17 @@ class Coverage:
         return self.statements - self.sourced
 
     def to_dict(self) -> dict:
-        return {"statements": self.statements, "sourced": self.sourced, "share": round(self.share, 4)}
+        return {
+            "statements": self.statements,
+            "sourced": self.sourced,
+            "editorial": self.editorial,
+            "share": round(self.share, 4),
+        }
 
     def to_text(self) -> str:
         return (
             f"Statement sources: {self.sourced:,} of {self.statements:,} statements "
-            f"({self.share:.1%}) name their source; {self.unsourced:,} do not"
+            f"({self.share:.1%}) name their source ({self.editorial:,} editorial only); {self.unsourced:,} do not"
         )
 
 
@@ -69,19 +81,41 @@ def coverage_queries(graphs: list[str], records_graph: str) -> tuple[str, str]:
     return total, sourced
 
 
+def editorial_query(graphs: list[str], records_graph: str, register_graph: str) -> str:
+    """Count the statements of ``graphs`` whose records name editorial sources and nothing else.
+
+    A statement counts when it has a record with an editorial source and no record with any other source,
+    so a fact that an external source states is never counted here, whatever else its records name.
+    """
+    values = " ".join(f"<{g}>" for g in graphs)
+    record = "?r rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; dct:source"
+    return (
+        "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\nPREFIX dct: <http://purl.org/dc/terms/>\n"
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ "
+        f"GRAPH <{records_graph}> {{ {record} ?source }} "
+        f"GRAPH <{register_graph}> {{ ?source a <{EDITORIAL_SOURCE}> }} "
+        f"VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
+        f"FILTER NOT EXISTS {{ GRAPH <{records_graph}> {{ ?other rdf:subject ?s ; rdf:predicate ?p ; "
+        f"rdf:object ?o ; dct:source ?external }} "
+        f"FILTER NOT EXISTS {{ GRAPH <{register_graph}> {{ ?external a <{EDITORIAL_SOURCE}> }} }} }} }} }}"
+    )
+
+
 def has_records(store: Store) -> bool:
     """True when the data holds statement records (the curated project does; a small test project may not)."""
     return store.iris.data_graph(STATEMENT_SOURCES_STEM) in store.graphs()
 
 
 def statement_coverage(store: Store) -> Coverage:
-    """Count the asserted data statements and those with a statement-level source."""
+    """Count the asserted data statements, those with a statement-level source, and the editorial-only ones."""
     iris = store.iris
     graphs = counted_graphs(store, iris)
     if not graphs:
         return Coverage(0, 0)
-    total, sourced = coverage_queries(graphs, iris.data_graph(STATEMENT_SOURCES_STEM))
-    return Coverage(_count(store, total), _count(store, sourced))
+    records = iris.data_graph(STATEMENT_SOURCES_STEM)
+    total, sourced = coverage_queries(graphs, records)
+    editorial = editorial_query(graphs, records, iris.data_graph(SOURCE_REGISTER_STEM))
+    return Coverage(_count(store, total), _count(store, sourced), _count(store, editorial))
 
 
 def _count(store: Store, sparql: str) -> int:
