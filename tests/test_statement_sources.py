@@ -9,6 +9,7 @@ links say their confidence, and that a contribution must name a source for each 
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pyoxigraph as ox
 import pytest
@@ -285,6 +286,19 @@ def test_each_fact_row_of_a_page_names_its_sources(client):
     row = row[: row.index("</tr>")]
     assert 'href="/id/source/S5"' in row and 'href="/id/source/S6"' in row
     assert 'href="/id/source/S3"' not in row
+
+
+def test_a_fact_row_quotes_the_seeds_words_beside_s1_and_only_there(client):
+    html = client.get("/id/agreement/letter-of-intent-2013", headers={"Accept": "text/html"}).get_data(as_text=True)
+    quotes = re.findall(
+        r'(<a href="/id/source/(\w+)">(?:(?!</a>).)*</a>) <q class="quotation" lang="en">([^<]*)</q>', html
+    )
+    assert quotes, "no quotation on the page"
+    seed = seed_text()
+    for _, source, words in quotes:
+        assert source == "S1"
+        assert re.sub(r"\s+", " ", unescape(words)) in seed
+    assert html.count('class="quotation"') == len(quotes)
 
 
 def test_a_medium_confidence_wikidata_link_says_so_on_the_page_and_in_the_json_twin(client):
