@@ -48,6 +48,7 @@ from ..formats import RDF_FORMATS, RESULT_FORMATS, select_to_json
 from ..namespaces import Iris
 from .base import AskResult, GraphResult, SelectResult, SerializedResult, Store
 from .embedded import OxigraphStore
+from .memory import release_free_memory
 from .pool import KillableRunner, ThreadRunner
 
 log = logging.getLogger(__name__)
@@ -343,6 +344,7 @@ def _open_snapshot(iris: Iris, path: str, name: str, memory_max_quads: int, open
             return
         if name in opened:
             opened[name] = memory
+            release_free_memory()  # the previous snapshot's copy, freed in this thread's arena
             log.info(
                 "snapshot %s copied into memory in %.2f s; queries now read the copy", name, time.monotonic() - started
             )
@@ -520,6 +522,7 @@ class SnapshotStore(Store):
                 except OSError as exc:
                     raise StoreError(f"cannot open snapshot {name}: {exc}") from exc
                 self._reader = (name, store, {})
+                release_free_memory()  # what the previous snapshot's handle held
             return self._reader
 
     def _cached(self, key: str, compute):
@@ -661,6 +664,7 @@ class SnapshotStore(Store):
                 if not published:
                     restore_primary(self.path)
                 _clear_pending(self.path)
+                release_free_memory()
 
     def replace_graphs(self, graphs, fmt=None, *, drop=()):
         with self.writer() as primary:
