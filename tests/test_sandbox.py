@@ -237,3 +237,16 @@ def test_answers_cache_is_bounded_and_skips_large_answers():
     cache.put("c", 3, 5)  # evicts b, the least recently used
     cache.put("big", 4, 11)  # too large to keep
     assert (cache.get("a"), cache.get("b"), cache.get("c"), cache.get("big")) == (1, None, 3, None)
+
+
+def test_answers_of_an_old_graph_version_are_dropped_when_a_new_version_answers():
+    from coopgraph.cache import Answers
+
+    cache = Answers(max_entries=100, max_bytes=10)
+    for n in range(5):
+        cache.put(f"v1-{n}", n, 5, version="v1")
+    assert len(cache) == 5 and cache.get("v1-3") == 3
+    cache.put("v2-0", "new", 5, version="v2")
+    assert len(cache) == 1 and cache.get("v1-3") is None and cache.get("v2-0") == "new"
+    cache.put("v2-1", "newer", 5, version="v2")
+    assert len(cache) == 2

@@ -48,12 +48,19 @@ class Answers:
     polling); answering it again costs an evaluation and, under the hard time limit, a
     hand-off to another thread or process. The key includes the store version, so an
     answer is never served for another state of the graph. Large answers are not kept.
+    When an answer for a new version arrives, those of the old one are dropped: no key can
+    reach them any more, and kept until the LRU pushed them out they held a worker's memory
+    up by tens of megabytes on a site taking contributions.
     """
 
     def __init__(self, max_entries: int = 512, max_bytes: int = 256 * 1024):
         self.max_entries, self.max_bytes = max_entries, max_bytes
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, Any] = OrderedDict()
+        self._version: str | None = None
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def get(self, key: str):
         with self._lock:
@@ -62,10 +69,14 @@ class Answers:
                 self._entries.move_to_end(key)
             return value
 
-    def put(self, key: str, value, size: int) -> None:
+    def put(self, key: str, value, size: int, version: str | None = None) -> None:
+        """Keep an answer; ``version`` is the graph version it was computed on."""
         if self.max_entries <= 0 or size > self.max_bytes:
             return
         with self._lock:
+            if version is not None and version != self._version:
+                self._entries.clear()
+                self._version = version
             self._entries[key] = value
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:

@@ -309,7 +309,7 @@ def run_query(protocol: ProtocolRequest, started: float) -> Response:
             max_rows=max_rows,
             base_iri=base,
         )
-        svc.answers.put(validators.etag, answer, len(answer.data))
+        svc.answers.put(validators.etag, answer, len(answer.data), validators.version)
     waited = time.perf_counter() - before
     media_type = rdf_fmt.media_type if answer.kind == "graph" else result_fmt.media_type
     # Headers go in as one list: each ``headers[...] = ...`` scans the list again, and at
