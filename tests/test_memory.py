@@ -27,3 +27,11 @@ def test_trimming_returns_memory_that_fragmentation_kept():
     after = resident_kb()
     assert after < before - 20_000, (before, after)  # well over half of the ~120 MB freed comes back
     assert survivors
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not ctypes.util.find_library("c"), reason="glibc only")
+def test_the_arena_cap_is_accepted_by_the_c_library_and_a_nonsense_cap_is_not_applied():
+    from coopgraph.store.memory import limit_arenas
+
+    assert limit_arenas(0) is False
+    assert limit_arenas(8) is True  # the default cap on 2 cores; leaves the test process as it was

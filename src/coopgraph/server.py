@@ -250,6 +250,10 @@ def announce_writes(settings: Settings, host: str, port: int) -> None:
     )
 
 
+#: malloc arenas per process: fewer arenas keep less freed memory (see store/memory.py).
+MALLOC_ARENAS = 2
+
+
 def serve(
     settings: Settings,
     *,
@@ -308,4 +312,7 @@ def serve(
         f"coopgraph serving {settings.store} on http://{host}:{port}/ ({workers} worker(s) x {threads} thread(s))",
         flush=True,
     )
+    from .store.memory import limit_arenas
+
+    limit_arenas(MALLOC_ARENAS)  # before the workers fork: they inherit it (see store/memory.py)
     Application().run()

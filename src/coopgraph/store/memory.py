@@ -7,6 +7,10 @@ about 0.35 MB per accepted contribution (107 MB over 300, measured with gunicorn
 threaded worker) although nothing stayed referenced. Asking glibc to trim after each write
 cut that to the growth of the data itself (26 MB over the same 300, levelling off).
 Elsewhere than glibc (musl, macOS) there is no such call and nothing is done.
+
+The server also caps glibc's arenas before it starts its workers (they inherit it): fewer
+arenas hold less freed memory between trims, which took the growth of a soak with mixed
+reads and writes from +23% to +14% (300 contributions).
 """
 
 from __future__ import annotations
@@ -14,21 +18,35 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
-import logging
 
-log = logging.getLogger(__name__)
+#: glibc's mallopt parameter for the most arenas (malloc.h: M_ARENA_MAX).
+M_ARENA_MAX = -8
+
+
+@functools.cache
+def _libc():
+    name = ctypes.util.find_library("c")
+    if not name:
+        return None
+    try:
+        return ctypes.CDLL(name)
+    except OSError:
+        return None
+
+
+def limit_arenas(count: int) -> bool:
+    """Let this process (and those it forks) use at most ``count`` malloc arenas; True if applied."""
+    libc = _libc()
+    mallopt = getattr(libc, "mallopt", None) if libc is not None else None
+    if mallopt is None or count <= 0:
+        return False
+    return bool(mallopt(M_ARENA_MAX, count))
 
 
 @functools.cache
 def _malloc_trim():
     """glibc's malloc_trim, or None where the C library has none."""
-    name = ctypes.util.find_library("c")
-    if not name:
-        return None
-    try:
-        return ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):
-        return None
+    return getattr(_libc(), "malloc_trim", None)
 
 
 def release_free_memory() -> bool:
