@@ -177,14 +177,6 @@ def test_letter_of_intent(built_store):
     assert {"S1", "S2"} <= sources(built_store, loi)
 
 
-def test_byte_sizes_are_typed_non_negative_integers_in_the_files():
-    """DCAT 3's range for dcat:byteSize; the embedded store shows them as xsd:integer (same value)."""
-    dcat_byte_size = ox.NamedNode("http://www.w3.org/ns/dcat#byteSize")
-    with open(ROOT / "data" / "documents-and-studies.ttl", "rb") as fh:
-        sizes = [t.object for t in ox.parse(fh, format=ox.RdfFormat.TURTLE) if t.predicate == dcat_byte_size]
-    assert sizes and {s.datatype.value for s in sizes} == {"http://www.w3.org/2001/XMLSchema#nonNegativeInteger"}
-
-
 def test_summit_and_dialogue_dates(built_store):
     assert values(built_store, "event/2013-11-19-21st-eu-japan-summit", "schema:startDate") == {"2013-11-19"}
     assert values(built_store, "event/2013-11-19-21st-eu-japan-summit", "cg:isHeldIn/rdfs:label") == {"Tokyo"}
