@@ -396,6 +396,29 @@ def write_project(folder: Path, target: int, seed: int = 2013, *, root: Path = R
     return manifest
 
 
+def parameter_values(query, store) -> dict | None:
+    """Values for a stored query's parameters that exist in the synthetic graph (the examples do not).
+
+    ``query`` is a coopgraph stored query, ``store`` a coopgraph store holding synthetic data.
+    None when a required parameter has no instance of its class here.
+    """
+    raw = {}
+    for parameter in query.parameters:
+        if parameter.type == "iri" and parameter.cls:
+            rows = store.select(
+                "SELECT ?x WHERE { ?x a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* "
+                "?class FILTER(CONTAINS(STR(?x), 'synth')) } ORDER BY ?x LIMIT 1",
+                bindings={"class": ox.NamedNode(parameter.cls)},
+            )
+            if rows:
+                raw[parameter.name] = rows[0]["x"].value
+            elif parameter.required:
+                return None
+        elif parameter.default is None and parameter.example is not None and parameter.required:
+            raw[parameter.name] = parameter.example
+    return raw
+
+
 def parse_size(text: str) -> int:
     if text in SIZES:
         return SIZES[text]

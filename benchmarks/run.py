@@ -425,22 +425,7 @@ class SizeRun:
             memory.close()
 
     def parameter_values(self, query, store) -> dict | None:
-        """Values for the query's parameters that exist in the synthetic graph (the examples do not)."""
-        raw = {}
-        for parameter in query.parameters:
-            if parameter.type == "iri" and parameter.cls:
-                rows = store.select(
-                    "SELECT ?x WHERE { ?x a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* "
-                    "?class FILTER(CONTAINS(STR(?x), 'synth')) } ORDER BY ?x LIMIT 1",
-                    bindings={"class": ox.NamedNode(parameter.cls)},
-                )
-                if rows:
-                    raw[parameter.name] = rows[0]["x"].value
-                elif parameter.required:
-                    return None
-            elif parameter.default is None and parameter.example is not None and parameter.required:
-                raw[parameter.name] = parameter.example
-        return raw
+        return generate.parameter_values(query, store)
 
     def exports(self, store, remotes, baseline) -> None:
         # the built store read from its RocksDB files (coopgraph export --store), and the same

@@ -466,19 +466,17 @@ def test_contributions_accepted_during_a_rebuild_are_not_lost(folder, mini_setti
             assert carried.wait(timeout=60)  # the build copied the old state; it will wait for the lock
             # a contribution accepted meanwhile, written as the writer does it (we hold the lock)
             primary = OxigraphStore(IRIS, folder)
-            primary.update(
-                core._insert(
-                    {
-                        record.graph: [
-                            ox.Triple(
-                                ox.NamedNode(ID + "pairing/during"),
-                                ox.NamedNode(EX + "participant"),
-                                ox.NamedNode(ID + "city/alpha"),
-                            )
-                        ],
-                        IRIS.provenance_graph: core.provenance_record_triples(IRIS, record),
-                    }
-                )
+            primary.insert_data(
+                {
+                    record.graph: [
+                        ox.Triple(
+                            ox.NamedNode(ID + "pairing/during"),
+                            ox.NamedNode(EX + "participant"),
+                            ox.NamedNode(ID + "city/alpha"),
+                        )
+                    ],
+                    IRIS.provenance_graph: core.provenance_record_triples(IRIS, record),
+                }
             )
             publish_snapshot(folder, primary)
             primary.close()

@@ -26,8 +26,9 @@ from coopgraph.knowledge.validation import validate_with_pyshacl
 from coopgraph.namespaces import OWL, RDFS, XSD, Iris
 from coopgraph.queries import load_stored_queries, run_stored_query
 from coopgraph.sparql import with_dataset
+from coopgraph.store.base import UNION_GRAPH
 from coopgraph.store.remote import RemoteStore
-from coopgraph.store.spec import open_spec
+from coopgraph.store.spec import open_spec, open_store
 
 EX = "https://example.org/mini#"
 IRIS = Iris(MINI_BASE)
@@ -563,6 +564,21 @@ def test_cli_options_name_the_update_endpoint_and_user(virtuoso, tmp_path):
     assert refused.returncode != 0 and nowhere in refused.stderr, refused.stderr
 
 
+def assert_union_current(settings, *, kept: bool) -> None:
+    """Where the store keeps the union of its graphs (Oxigraph server; not Virtuoso, not in memory), it is current."""
+    store = open_store(settings)
+    try:
+        assert getattr(store, "keeps_union", False) == kept
+        if not kept:
+            return
+        every = "SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(!isBlank(?s) && !isBlank(?o)) }"
+        union = {tuple(r) for r in store.query(every, default_graphs=[], named_graphs=[UNION_GRAPH]).rows}
+        graphs = {tuple(r) for r in store.query(every, default_graphs=[], named_graphs=store.view("all")).rows}
+        assert union == graphs and len(union) > 50
+    finally:
+        store.close()
+
+
 def test_a_contribution_round_trip_on_every_backend(backend, backend_settings):
     """Submit, see it (with its entailments and provenance) through the endpoint, withdraw it: on each backend."""
     import json as _json
@@ -607,6 +623,7 @@ def test_a_contribution_round_trip_on_every_backend(backend, backend_settings):
         headers={"Authorization": "Bearer tok-ada"},
     )
     assert answer.status_code == 201, answer.get_json()
+    assert_union_current(settings, kept=backend == "oxigraph-server")
     cid = answer.get_json()["id"]
     assert client.get("/sparql", query_string={"query": "ASK {}"}).headers["ETag"] != before, "a write changes the ETag"
     assert ask(f"ASK {{ <{pairing}> a <https://example.org/mini#Pairing> }}")
@@ -625,6 +642,7 @@ def test_a_contribution_round_trip_on_every_backend(backend, backend_settings):
     assert withdrawn.status_code == 200, withdrawn.get_json()
     assert not ask(f"ASK {{ <{pairing}> ?p ?o }}")
     assert not ask(f"ASK {{ <{base}id/city/alpha> <https://example.org/mini#pairing> <{pairing}> }}")
+    assert_union_current(settings, kept=backend == "oxigraph-server")
     held = app.extensions.get("coopgraph.validator")
     if held is not None:
         held.close()

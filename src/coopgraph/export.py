@@ -33,7 +33,9 @@ def export(store: Store, fmt: RdfFormatInfo, output: IO[bytes], *, view: str = "
         for graph in sorted(graphs):
             _write_quads(store, graph, fmt, output, prefixes)
         return
-    graphs = store.view(view)
+    # one graph holding the whole view, where the store keeps one: read once, each triple once
+    one = store.view_graph(view)
+    graphs = [one] if one else store.view(view)
     if fmt.name == "jsonld":
         write_jsonld(_chain(store, graphs), context_for(store), output)
     elif fmt.name in ("turtle", "ntriples"):

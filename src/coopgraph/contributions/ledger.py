@@ -49,7 +49,7 @@ from ..config import Settings
 from ..errors import Conflict, Forbidden, Gone, NotConforming, NotFound, Unauthorized, UsageError
 from ..formats import RdfFormatInfo
 from ..namespaces import DCAT, DCT, PROV, RDF_TYPE, RDFS, VOID, XSD, Iris
-from ..store.base import Store
+from ..store.base import Store, insert_data_text
 from .checking import Contribution, ContributionValidator
 
 log = logging.getLogger(__name__)
@@ -241,15 +241,6 @@ def _withdrawal_triples(
     return triples
 
 
-def _insert(triples_by_graph: Mapping[str, list[ox.Triple]]) -> str:
-    blocks = []
-    for graph, triples in triples_by_graph.items():
-        if triples:
-            body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
-            blocks.append(f"GRAPH <{graph}> {{\n{body}}}")
-    return "INSERT DATA {\n" + "\n".join(blocks) + "\n}"
-
-
 def _recompute(store: Store) -> None:
     """Reason from scratch (after a withdrawal: removals cannot be handled incrementally)."""
     from ..knowledge.build import run_reasoning
@@ -319,7 +310,7 @@ def submit(
             _refuse_violations(report)
         record = _new_record(primary, contribution, contributor, description)
         provenance = provenance_record_triples(store.iris, record)
-        primary.update(_insert({record.graph: contribution.triples, store.iris.provenance_graph: provenance}))
+        primary.insert_data({record.graph: contribution.triples, store.iris.provenance_graph: provenance})
         _reason_about(primary, record.graph, provenance)
     log.info("contribution %s accepted from %s (%d triples)", record.id, contributor, record.triples)
     return record, report
@@ -409,9 +400,9 @@ def withdraw(store: Store, contribution_id_: str, *, maintainer: str, reason: st
                 },
             )
         when = _now()
+        withdrawal = _withdrawal_triples(store.iris, record, maintainer, when, reason)
         primary.update(
-            f"DROP SILENT GRAPH <{record.graph}> ;\n"
-            + _insert({store.iris.provenance_graph: _withdrawal_triples(store.iris, record, maintainer, when, reason)})
+            f"DROP SILENT GRAPH <{record.graph}> ;\n" + insert_data_text({store.iris.provenance_graph: withdrawal})
         )
         _recompute(primary)
     record.withdrawn, record.withdrawn_by = when, maintainer

@@ -259,7 +259,9 @@ def build(settings: Settings, *, progress: Progress | None = None, validate: boo
     spec = store_spec(settings)
     if spec.is_memory or spec.is_remote:
         store = open_store(settings)
-        return store, build_into(store, settings, progress=progress, validate=validate)
+        report = build_into(store, settings, progress=progress, validate=validate)
+        store.rebuild_union()  # a remote store keeps the union of its graphs for fast queries (not in memory)
+        return store, report
     return _build_on_disk(spec.path, settings, progress=progress, validate=validate)
 
 
@@ -295,6 +297,7 @@ def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None,
                 report.version = write_meta(working, report)
                 report.graphs = working.graph_counts()
             started = time.perf_counter()
+            working.materialize_union()  # the store folder keeps the union of its graphs (fast queries)
             fresh = OxigraphStore(iris, staging)
             dump = staging / "build.nq"
             # through a file rather than quad by quad: both ends stay in Rust (twice as fast)

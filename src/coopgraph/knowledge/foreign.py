@@ -39,6 +39,7 @@ def load_foreign_files(
                 for q in quads
             ]
             store.native.extend(quads)
+        store.rebuild_union()
         publish_snapshot(path, store)
     finally:
         store.close()

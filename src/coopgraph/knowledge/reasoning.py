@@ -348,21 +348,22 @@ def reason_added(
         body = ox.serialize(list(added_triples), format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
         statements.append(f"DELETE DATA {{ GRAPH <{inferred_graph}> {{\n{body}}} }}")
         statements.append(f"INSERT DATA {{ GRAPH <{DELTA_GRAPH}> {{\n{body}}} }}")
-    store.update(" ;\n".join(statements))
+    # The added graphs are in the union a store folder keeps already: the delta is a copy.
+    store.update(" ;\n".join(statements), union=())
     updates = incremental_updates(data_graphs, ontology_graph, inferred_graph, schema_bindings(store, ontology_graph))
     report = ReasoningReport()
     try:
         for round_number in range(1, max_rounds + 1):
             report.rounds = round_number
             for name, update in updates:
-                store.update(update)
+                store.update(update, union=())  # what they add is in the next delta: copied below
             new = store.count(NEXT_GRAPH)
             report.inferred += new
             log.debug("incremental reasoning round %d: %d new triples", round_number, new)
             if new == 0:
                 break
-            store.update(f"MOVE SILENT <{NEXT_GRAPH}> TO <{DELTA_GRAPH}>")
+            store.update(f"MOVE SILENT <{NEXT_GRAPH}> TO <{DELTA_GRAPH}>", union=[DELTA_GRAPH])
     finally:
-        store.update(f"DROP SILENT GRAPH <{DELTA_GRAPH}> ; DROP SILENT GRAPH <{NEXT_GRAPH}>")
+        store.update(f"DROP SILENT GRAPH <{DELTA_GRAPH}> ; DROP SILENT GRAPH <{NEXT_GRAPH}>", union=())
     report.seconds = time.perf_counter() - started
     return report

@@ -19,7 +19,7 @@ import re
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -244,8 +244,39 @@ class Store(ABC):
         return [ox.Quad(t.subject, t.predicate, t.object) for t in result.triples]
 
     @abstractmethod
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL Update (used by the build, never by the public endpoint)."""
+    def update(self, sparql: str, *, union: Sequence[str] | None = None) -> None:
+        """Run a SPARQL Update (the build, contributions and maintainers' writes).
+
+        ``union`` says how the update changes the union of the graphs that a store folder
+        keeps for fast queries (see :attr:`coopgraph.store.embedded.UNION_GRAPH`): None,
+        not known (the union is recomputed when the write ends); otherwise the graphs
+        whose triples are to be added to it after the update, the caller answering that
+        the update removes nothing no other graph holds (an empty list: nothing to add,
+        or the caller adds it later). Stores that keep no union ignore it.
+        """
+
+    def insert_data(self, triples_by_graph: Mapping[str, Sequence[ox.Triple]]) -> None:
+        """Add triples to graphs in one update (the union of the graphs, where kept, gains them too)."""
+        mirrors = self.mirror_graphs()
+        if mirrors:
+            shapes = self.iris.shapes_graph
+            copy = [t for graph, triples in triples_by_graph.items() if graph != shapes for t in triples]
+            triples_by_graph = {**triples_by_graph, **dict.fromkeys(mirrors, copy)}
+        self.update(insert_data_text(triples_by_graph), union=())
+
+    def sync_union(self) -> None:
+        """Bring the union of the graphs up to date after writes of unknown effect (where one is kept)."""
+
+    def rebuild_union(self) -> None:
+        """Keep the union of the graphs from now on and bring it up to date (stores that can keep one)."""
+
+    def view_graph(self, view: str = "all") -> str | None:
+        """One graph that holds a whole view, where the store keeps one (a store folder's union), else None."""
+        return None
+
+    def mirror_graphs(self) -> list[str]:
+        """Graphs that hold a copy of every other graph's triples (a store folder's union), to update alike."""
+        return []
 
     def close(self) -> None:
         """Release the store's files or connections."""
@@ -263,6 +294,7 @@ class Store(ABC):
         yield self
         if self.version() == before:
             self.bump_version()
+        self.sync_union()
 
     def bump_version(self) -> str:
         """Give the store a new version after a write that did not rebuild it.
@@ -272,12 +304,15 @@ class Store(ABC):
         now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         version = now.replace("-", "").replace(":", "") + f"-c{uuid.uuid4().hex[:8]}"
         meta = f"<{self.iris.meta_graph}>"
-        self.update(
-            f"DELETE WHERE {{ GRAPH {meta} {{ {meta} <{DCT}hasVersion> ?v }} }} ;\n"
-            f"DELETE WHERE {{ GRAPH {meta} {{ {meta} <{DCT}modified> ?m }} }} ;\n"
-            f'INSERT DATA {{ GRAPH {meta} {{ {meta} <{DCT}hasVersion> "{version}" . '
-            f'{meta} <{DCT}modified> "{now}"^^<{XSD}dateTime> }} }}'
-        )
+        statements = []
+        for graph in (f"<{g}>" for g in [self.iris.meta_graph, *self.mirror_graphs()]):
+            statements += [
+                f"DELETE WHERE {{ GRAPH {graph} {{ {meta} <{DCT}hasVersion> ?v }} }}",
+                f"DELETE WHERE {{ GRAPH {graph} {{ {meta} <{DCT}modified> ?m }} }}",
+                f'INSERT DATA {{ GRAPH {graph} {{ {meta} <{DCT}hasVersion> "{version}" . '
+                f'{meta} <{DCT}modified> "{now}"^^<{XSD}dateTime> }} }}',
+            ]
+        self.update(" ;\n".join(statements), union=())
         return version
 
     # conveniences built on the above
@@ -327,6 +362,50 @@ class Store(ABC):
         return {g: self.count(g) for g in sorted(self.graphs())}
 
 
+# --- the union of the graphs, kept as one more graph -------------------------------------
+
+#: The graph where a store keeps the union of its other graphs (the 'all' view). Engines read
+#: a default graph made of a dozen graphs far slower than one (pyoxigraph: one index scan per
+#: graph and pattern; Virtuoso: a FROM clause each), so store folders and remote stores keep
+#: their union as one more graph, which queries of the 'all' view read instead. It is nobody's
+#: data: graph lists, counts, dumps and GRAPH patterns never show it.
+UNION_GRAPH = "urn:coopgraph:store:union"
+
+
+def union_copy_update(graphs: Iterable[str]) -> str:
+    """Add the triples of ``graphs`` to the union (empty text for no graph)."""
+    return " ;\n".join(
+        f"INSERT {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}" for g in graphs
+    )
+
+
+def union_sync_update(graphs: Iterable[str], graph_filter: str) -> str:
+    """One pass bringing the union up to date: what no graph holds goes, what it misses comes.
+
+    ``graphs`` are the graphs the union is made of, and ``graph_filter`` a FILTER on ``?g``
+    naming the same ones: the check of each triple of the union reads one index range
+    (every graph at once, filtered), the additions read the graphs one by one (never the
+    union itself, as large as all of them).
+    """
+    values = " ".join(f"<{g}>" for g in graphs)
+    return (
+        f"DELETE {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} "
+        f"FILTER NOT EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} {graph_filter} }} }} ;\n"
+        f"INSERT {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
+        f"FILTER NOT EXISTS {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }} }}"
+    )
+
+
+def insert_data_text(triples_by_graph: Mapping[str, Sequence[ox.Triple]]) -> str:
+    """One INSERT DATA adding each list of triples to its graph."""
+    blocks = []
+    for graph, triples in triples_by_graph.items():
+        if triples:
+            body = ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+            blocks.append(f"GRAPH <{graph}> {{\n{body}}}")
+    return "INSERT DATA {\n" + "\n".join(blocks) + "\n}"
+
+
 def has_dataset_clause(sparql: str) -> bool:
     from ..sparql import has_dataset_clause as lexical
 
@@ -362,6 +441,10 @@ __all__ = [
     "VIEWS",
     "rdf_format",
     "bind_values",
+    "insert_data_text",
+    "UNION_GRAPH",
+    "union_copy_update",
+    "union_sync_update",
     "has_dataset_clause",
     "query_message",
 ]

@@ -15,6 +15,7 @@ from ..errors import QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError
 from ..formats import serialize_ask, syntax_position, tsv_for_every_reader, xml_safe
 from ..namespaces import Iris
 from .base import (
+    UNION_GRAPH,
     AskResult,
     GraphResult,
     QueryResult,
@@ -24,9 +25,13 @@ from .base import (
     bind_values,
     has_dataset_clause,
     query_message,
+    union_copy_update,
+    union_sync_update,
 )
 
 log = logging.getLogger(__name__)
+
+_UNION = ox.NamedNode(UNION_GRAPH)
 
 # --- the embedded pyoxigraph backend ---------------------------------------------------
 
@@ -44,6 +49,9 @@ class OxigraphStore(Store):
         self.read_only = read_only
         self._write_lock = threading.Lock()
         self._view_cache: list[ox.NamedNode] | None = None
+        self._named_cache: list[ox.NamedNode] | None = None
+        self._keeps_union: bool | None = False if self.path is None else None
+        self._union_stale = False
         try:
             if self.path is None:
                 self._ox = ox.Store()
@@ -70,21 +78,27 @@ class OxigraphStore(Store):
         :mod:`coopgraph.store.snapshots`); the named graphs stay for GRAPH patterns and views.
         """
         memory = ox.Store()
-        memory.bulk_extend(self.native.quads_for_pattern(None, None, None, None))
+        for graph in [ox.DefaultGraph(), *self._visible_graph_nodes()]:
+            memory.bulk_extend(self.native.quads_for_pattern(None, None, None, graph))
         default = ox.DefaultGraph()
-        for graph in self.view("all"):
+        sources = [_UNION] if self.keeps_union else [ox.NamedNode(g) for g in self.view("all")]
+        for graph in sources:
             memory.bulk_extend(
                 ox.Quad(q.subject, q.predicate, q.object, default)
-                for q in self.native.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+                for q in self.native.quads_for_pattern(None, None, None, graph)
             )
         return OxigraphStore.wrap(self.iris, memory, union_in_default_graph=True)
 
     @classmethod
-    def wrap(cls, iris: Iris, store: ox.Store, *, union_in_default_graph: bool = False) -> OxigraphStore:
+    def wrap(
+        cls, iris: Iris, store: ox.Store, *, union_in_default_graph: bool = False, read_union: bool = True
+    ) -> OxigraphStore:
         """Wrap an already opened pyoxigraph store (used by query workers), read-only.
 
         ``union_in_default_graph`` says the store's default graph already holds the 'all'
         view (a serving copy made so), so queries of that view read it directly.
+        ``read_union=False`` reads the graphs one by one even where the store keeps their
+        union (benchmarks/store_folder.py compares the two).
         """
         self = cls.__new__(cls)
         Store.__init__(self, iris)
@@ -92,8 +106,80 @@ class OxigraphStore(Store):
         self.read_only = True
         self._write_lock = threading.Lock()
         self._view_cache = [ox.DefaultGraph()] if union_in_default_graph else None
+        self._named_cache = None
+        self._keeps_union = False if union_in_default_graph or not read_union else None
+        self._union_stale = False
         self._ox = store
         return self
+
+    # --- the union of the graphs, kept in a store folder ---------------------------------
+
+    @property
+    def keeps_union(self) -> bool:
+        """Whether this store holds the union of its 'all' view in :data:`UNION_GRAPH`.
+
+        Store folders do: those a build made, and new ones from their first write. A
+        folder written by a coopgraph before the union existed has data but no union; it
+        is read graph by graph (correct, slower) until the next build.
+        """
+        if self._keeps_union is None:
+            self._keeps_union = self._has_triples(_UNION) or not any(
+                self._has_triples(ox.NamedNode(g)) for g in self.view("all")
+            )
+        return self._keeps_union
+
+    def _maintains_union(self) -> bool:
+        return self.path is not None and not self.read_only and self.keeps_union
+
+    def mirror_graphs(self) -> list[str]:
+        return [UNION_GRAPH] if self._maintains_union() else []
+
+    def view_graph(self, view: str = "all") -> str | None:
+        if view != "all" or self._keeps_union is False or self._union_stale:
+            return None
+        return UNION_GRAPH if self.keeps_union and self._has_triples(_UNION) else None
+
+    def sync_union(self) -> None:
+        """Bring the union up to date after writes whose effect on it is not known.
+
+        One pass over the store, in Rust: what the union holds and no graph does goes,
+        what a graph holds and the union does not comes. A write of unknown effect (a
+        withdrawal, a maintainer's SPARQL Update) pays it once, when the write ends.
+        """
+        if not self._union_stale:
+            return
+        started = time.perf_counter()
+        with self._write_lock:
+            self._ox.update(union_sync_update(self.view("all"), self._union_parts()))
+        self._union_stale = False
+        log.info("the union of the graphs brought up to date in %.2f s", time.perf_counter() - started)
+
+    def _union_parts(self) -> str:
+        return f"FILTER(?g != <{UNION_GRAPH}> && ?g != <{self.iris.shapes_graph}>)"
+
+    def rebuild_union(self) -> None:
+        """Keep the union from now on and bring it up to date (after bulk writes that bypass :meth:`update`)."""
+        if self.path is not None and not self.read_only:
+            self._keeps_union, self._union_stale = True, True
+            self.sync_union()
+
+    def materialize_union(self) -> None:
+        """Write the union of the 'all' view into :data:`UNION_GRAPH` (the build, in memory, before going to disk).
+
+        Through SPARQL, not a dump and reload: a reload would give blank nodes new labels.
+        """
+        with self._write_lock:
+            parts = union_sync_update(self.view("all"), self._union_parts())
+            self._ox.update(f"DROP SILENT GRAPH <{UNION_GRAPH}> ;\n" + parts)
+
+    def _visible_graph_nodes(self) -> list[ox.NamedNode]:
+        """Every named graph but the union, for GRAPH patterns (cached on read-only stores)."""
+        if self.read_only and self._named_cache is not None:
+            return self._named_cache
+        nodes = [g for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode) and g != _UNION]
+        if self.read_only:
+            self._named_cache = nodes
+        return nodes
 
     @property
     def native(self) -> ox.Store:
@@ -179,6 +265,8 @@ class OxigraphStore(Store):
         kwargs = {}
         if default_graphs is not None or named_graphs is not None or not has_dataset_clause(sparql):
             kwargs["default_graph"] = self._default_graph_nodes(default_graphs)
+            if named_graphs is None and kwargs["default_graph"] == [_UNION]:
+                kwargs["named_graphs"] = self._visible_graph_nodes()
         if named_graphs is not None:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         if base_iri:
@@ -191,18 +279,23 @@ class OxigraphStore(Store):
         """The default graph as pyoxigraph nodes; the 'all' view is cached on read-only stores.
 
         A read-only store (a snapshot) never changes, and listing its graphs for every
-        query would cost more than a small query itself.
+        query would cost more than a small query itself. There the 'all' view is the
+        union graph where the store keeps one (a writer reads the graphs themselves: the
+        union is brought up to date only when its write ends).
         """
-        if default_graphs is not None:
-            return [ox.NamedNode(g) for g in default_graphs]
-        if self.read_only:
-            if self._view_cache is None:
-                self._view_cache = [ox.NamedNode(g) for g in self.view("all")]
+        if not self.read_only:
+            graphs = self.view("all") if default_graphs is None else default_graphs
+            return [ox.NamedNode(g) for g in graphs]
+        if self._view_cache is None:
+            self._view_cache = [_UNION] if self.keeps_union else [ox.NamedNode(g) for g in self.view("all")]
+        if default_graphs is None:
             return self._view_cache
-        return [ox.NamedNode(g) for g in self.view("all")]
+        if self._view_cache == [_UNION] and sorted(default_graphs) == self.view("all"):
+            return self._view_cache
+        return [ox.NamedNode(g) for g in default_graphs]
 
     def graphs(self):
-        return [g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode) and self._has_triples(g)]
+        return [g.value for g in self._visible_graph_nodes() if self._has_triples(g)]
 
     def _has_triples(self, graph: ox.NamedNode) -> bool:
         return next(iter(self._ox.quads_for_pattern(None, None, None, graph)), None) is not None
@@ -213,7 +306,7 @@ class OxigraphStore(Store):
 
     def count(self, graph=None):
         if graph is None:
-            return len(self._ox)
+            return len(self._ox) - (self.count(UNION_GRAPH) if self._has_triples(_UNION) else 0)
         result = self._ox.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=ox.NamedNode(graph))
         return int(next(iter(result))["n"].value)
 
@@ -225,6 +318,10 @@ class OxigraphStore(Store):
             kwargs["from_graph"] = ox.NamedNode(graph) if graph else ox.DefaultGraph()
         elif graph is not None:
             raise UsageError(f"{fmt.name} holds a whole dataset; dump one graph as Turtle or N-Triples instead")
+        elif self._has_triples(_UNION):  # the whole dataset, but for the union graph
+            graphs = [ox.DefaultGraph(), *self._visible_graph_nodes()]
+            quads = (q for g in graphs for q in self._ox.quads_for_pattern(None, None, None, g))
+            return ox.serialize(quads, output, fmt.oxigraph, **kwargs)
         if fmt.name == "rdfxml":  # written whole, then made well-formed (see formats.xml_safe)
             data = xml_safe(self._ox.dump(None, fmt.oxigraph, **kwargs))
             if output is None:
@@ -256,10 +353,23 @@ class OxigraphStore(Store):
             except SyntaxError as exc:
                 line, column = (exc.lineno, exc.offset) if exc.lineno else syntax_position(str(exc))
                 raise RdfSyntaxError(str(exc), source=str(path), line=line, column=column) from exc
+        if self._maintains_union() and graph != self.iris.shapes_graph:
+            self.update("", union=[graph])
 
-    def update(self, sparql, *, base_iri=None):
-        """Run an update; ``base_iri`` resolves its relative IRIs (the endpoint's URL for the protocol)."""
+    def update(self, sparql, *, base_iri=None, union=None):
+        """Run an update; ``base_iri`` resolves its relative IRIs (the endpoint's URL for the protocol).
+
+        On a store folder keeping the union of its graphs, ``union`` (see
+        :meth:`coopgraph.store.base.Store.update`) says what to add to it, in the same
+        transaction; an update of unknown effect marks it for :meth:`sync_union`.
+        """
         self.guard_query(sparql)
+        if self._maintains_union():
+            if union is None:
+                self._union_stale = True
+            elif union and not self._union_stale:
+                copies = union_copy_update(g for g in union if g != self.iris.shapes_graph)
+                sparql = f"{sparql} ;\n{copies}" if sparql.strip() else copies
         with self._write_lock:
             try:
                 self._ox.update(sparql, base_iri=base_iri)

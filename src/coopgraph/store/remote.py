@@ -49,7 +49,16 @@ from ..errors import Forbidden, QueryFailed, QuerySyntaxError, QueryTimeout, Rdf
 from ..formats import syntax_position, xml_safe
 from ..namespaces import Iris
 from ..sparql import has_dataset_clause, keywords, query_form, with_dataset
-from .base import AskResult, GraphResult, SelectResult, Store, bind_values
+from .base import (
+    UNION_GRAPH,
+    AskResult,
+    GraphResult,
+    SelectResult,
+    Store,
+    bind_values,
+    union_copy_update,
+    union_sync_update,
+)
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +141,8 @@ class RemoteStore(Store):
         self.graph_list_seconds = graph_list_seconds
         self._graph_list: tuple[float, list[str]] | None = None
         self._writes = 0  # a list read while a write ran must not be kept
+        self._keeps_union: bool | None = None
+        self._union_stale = False
 
     def __repr__(self) -> str:
         return f"RemoteStore({self.endpoint_url!r})"
@@ -299,6 +310,10 @@ class RemoteStore(Store):
             return self._run(sparql, form, timeout, max_rows)
         if named_graphs is None and "GRAPH" not in keywords(sparql):
             named_graphs = []  # no GRAPH pattern: the named graphs do not matter, so skip listing them
+        if self._reads_union():
+            # the 'all' view is one graph here: one FROM clause, and no graph list to read for it
+            if default_graphs is None or sorted(default_graphs) == self.view("all"):
+                default_graphs = [UNION_GRAPH]
         own = None
         if default_graphs is None or named_graphs is None:
             own = self.graphs()
@@ -381,6 +396,50 @@ class RemoteStore(Store):
             yield from ox.parse(response.raw if stream else response.content, format=fmt)
         except SyntaxError as exc:
             raise StoreError(f"the SPARQL store sent an unreadable graph: {exc}") from exc
+
+    # --- the union of the graphs (see coopgraph.store.base.UNION_GRAPH) -------------------
+
+    @property
+    def keeps_union(self) -> bool:
+        """Whether the database holds the union of coopgraph's graphs (a build makes it; older ones lack it).
+
+        Never on Virtuoso: its cost estimator misjudges queries over the one graph (the
+        curated documents-and-studies query was estimated at 5.7 million seconds and
+        refused under the usual MaxQueryCostEstimationTime, though it runs in milliseconds
+        once the estimator is off), so there the graphs stay listed in FROM clauses.
+        """
+        if self._keeps_union is None and self.dialect == "virtuoso":
+            self._keeps_union = False
+        if self._keeps_union is None:
+            answer = self._run(f"ASK {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }}", "ASK", self.default_timeout, None)
+            self._keeps_union = answer.value or not self.view("all")
+        return self._keeps_union
+
+    def _reads_union(self) -> bool:
+        return not self._union_stale and self.keeps_union
+
+    def mirror_graphs(self) -> list[str]:
+        return [UNION_GRAPH] if self.keeps_union else []
+
+    def sync_union(self) -> None:
+        """One pass over coopgraph's graphs in the database, after writes of unknown effect (see the base class).
+
+        Until it ends, other processes reading the union see the state before the write:
+        writes on a remote store are not isolated from readers (unlike snapshots).
+        """
+        if not self._union_stale:
+            return
+        prefixes = " || ".join(f'STRSTARTS(STR(?g), "{_escape(prefix)}")' for prefix in self.graph_prefixes)
+        parts = f"FILTER(?g != <{self.iris.shapes_graph}> && ({prefixes or 'true'}))"
+        self.update(union_sync_update(self.view("all"), parts), union=())
+        self._union_stale = False
+
+    def rebuild_union(self) -> None:
+        """Keep the union from now on and bring it up to date (the end of a build; not on Virtuoso)."""
+        if self.dialect == "virtuoso":
+            return
+        self._keeps_union, self._union_stale = True, True
+        self.sync_union()
 
     def graphs(self):
         """The graphs holding triples, from a list kept ``graph_list_seconds`` (and renewed by our own writes).
@@ -540,8 +599,14 @@ class RemoteStore(Store):
 
     # --- writing ------------------------------------------------------------------------
 
-    def update(self, sparql):
+    def update(self, sparql, *, union=None):
         self.guard_query(sparql)
+        if self.keeps_union:
+            if union is None:
+                self._union_stale = True
+            elif union and not self._union_stale:
+                copies = union_copy_update(g for g in union if g != self.iris.shapes_graph)
+                sparql = f"{sparql} ;\n{copies}" if sparql.strip() else copies
         self._writes += 1
         self._graph_list = None
         try:

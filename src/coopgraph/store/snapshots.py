@@ -78,6 +78,7 @@ def publish_snapshot(path: Path, primary: OxigraphStore) -> str:
     folder = snapshots_dir(path)
     folder.mkdir(parents=True, exist_ok=True)
     name = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    primary.sync_union()  # a snapshot's union graph is always current (readers trust it)
     primary.native.flush()
     primary.native.backup(str(folder / name))
     pointer = folder / "CURRENT.tmp"
@@ -335,7 +336,7 @@ def _open_snapshot(iris: Iris, path: str, name: str, memory_max_quads: int, open
     def copy() -> None:
         started = time.monotonic()
         try:
-            if len(disk.native) > memory_max_quads:
+            if disk.count() > memory_max_quads:
                 return
             memory = disk.serving_copy()
             memory.max_query_depth = None
@@ -670,9 +671,9 @@ class SnapshotStore(Store):
         with self.writer() as primary:
             primary.replace_graphs(graphs, fmt, drop=drop)
 
-    def update(self, sparql):
+    def update(self, sparql, *, union=None):
         with self.writer() as primary:
-            primary.update(sparql)
+            primary.update(sparql, union=union)
 
     def close(self):
         self.pool.close()

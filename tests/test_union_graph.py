@@ -1,0 +1,183 @@
+"""The union of the graphs a store folder keeps for fast queries: always what the graphs hold, never shown.
+
+Why it matters: queries of the default graph on a store folder read this one graph instead
+of a dozen (issue 16); if any write path forgot it, readers would see stale or missing facts.
+So each write path (build, contribution, withdrawal, maintainer's update, bulk load, foreign
+files) is followed by a comparison of the published snapshot's union graph with the union
+of its graphs, and random sequences of writes check the same (hypothesis).
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import SAMPLES
+from coopgraph.contributions import ledger
+from coopgraph.contributions.writes import apply_update
+from coopgraph.formats import RDF_FORMATS
+from coopgraph.knowledge.build import build
+from coopgraph.knowledge.foreign import load_foreign_files
+from coopgraph.namespaces import Iris
+from coopgraph.store.embedded import UNION_GRAPH, OxigraphStore
+from coopgraph.store.snapshots import SnapshotStore, current_snapshot, publish_snapshot, snapshots_dir
+
+IRIS = Iris()
+ID = IRIS.id_base
+EX = "https://example.org/mini#"
+NT = RDF_FORMATS["ntriples"]
+UNION = ox.NamedNode(UNION_GRAPH)
+
+
+def lines(data: bytes) -> set[str]:
+    return {line.strip() for line in data.decode("utf-8").splitlines() if line.strip()}
+
+
+def graphs_union(store: OxigraphStore) -> set[str]:
+    """What the 'all' view holds, read graph by graph (the slow way the union replaces)."""
+    found: set[str] = set()
+    for graph in store.view("all"):
+        found |= lines(store.dump(NT, graph=graph))
+    return found
+
+
+def union_graph(store: OxigraphStore) -> set[str]:
+    return lines(store.native.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=UNION))
+
+
+def published(folder) -> OxigraphStore:
+    return OxigraphStore.wrap(IRIS, ox.Store.read_only(str(snapshots_dir(folder) / current_snapshot(folder))))
+
+
+def assert_union_current(folder) -> OxigraphStore:
+    snapshot = published(folder)
+    assert snapshot.keeps_union
+    assert union_graph(snapshot) == graphs_union(snapshot)
+    return snapshot
+
+
+@pytest.fixture()
+def folder(mini_settings, tmp_path):
+    path = tmp_path / "store"
+    store, report = build(mini_settings.with_overrides(store=str(path)))
+    assert report.ok
+    store.close()
+    return path
+
+
+def test_a_built_folder_keeps_the_union_and_shows_it_nowhere(folder):
+    snapshot = assert_union_current(folder)
+    assert len(union_graph(snapshot)) > 100
+    assert UNION_GRAPH not in snapshot.graphs()
+    named = snapshot.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert {r["g"].value for r in named} == set(snapshot.graphs())
+    nquads = snapshot.dump(RDF_FORMATS["nquads"])
+    assert UNION_GRAPH.encode() not in nquads
+    assert snapshot.count() == len(lines(nquads))
+    # the default graph is the union: the same answers as the graphs listed one by one
+    query = "SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o }"
+    by_union = {tuple(r) for r in snapshot.query(query).rows}
+    by_graphs = {tuple(r) for r in snapshot.query(query, default_graphs=snapshot.view("all")).rows}
+    assert by_union == by_graphs and len(by_union) == len(graphs_union(snapshot))
+
+
+def test_contributions_withdrawals_and_maintainer_writes_keep_it_current(folder, mini_settings):
+    served = SnapshotStore(IRIS, folder, workers=1)
+    pairing = (SAMPLES / "mini-good.ttl").read_bytes()
+    try:
+        record, _ = ledger.submit(
+            served, pairing, RDF_FORMATS["turtle"], contributor="Ada Testville", description="a made-up pairing"
+        )
+        snapshot = assert_union_current(folder)
+        contributed = lines(snapshot.dump(NT, graph=record.graph))
+        assert contributed and contributed <= union_graph(snapshot)
+        assert served.version() == snapshot.version()  # the meta graph's version, through the union
+
+        ledger.withdraw(served, record.id, maintainer="Max Maintainer")
+        snapshot = assert_union_current(folder)
+        assert not contributed & union_graph(snapshot) - graphs_union(snapshot)
+
+        writing = mini_settings.with_overrides(store=str(folder), maintainer_tokens={"tok-max": "Max"})
+        notes = IRIS.data_graph("notes")
+        city = f"<{ID}city/alpha>"
+        label = f'{city} <http://www.w3.org/2000/01/rdf-schema#comment> "written by a maintainer"@en'
+        apply_update(served, f"INSERT DATA {{ GRAPH <{notes}> {{ {label} }} }}", maintainer="Max", settings=writing)
+        snapshot = assert_union_current(folder)
+        assert snapshot.ask(f"ASK {{ {label} }}")
+        apply_update(served, f"DELETE DATA {{ GRAPH <{notes}> {{ {label} }} }}", maintainer="Max", settings=writing)
+        snapshot = assert_union_current(folder)
+        assert not snapshot.ask(f"ASK {{ {label} }}")
+    finally:
+        served.close()
+
+
+def test_foreign_files_and_old_folders(tmp_path):
+    data = tmp_path / "towns.ttl"
+    data.write_text(f"<{EX}a> <{EX}near> <{EX}b> .\n<{EX}b> <{EX}near> <{EX}c> .\n")
+    load_foreign_files(IRIS, tmp_path / "foreign", [data])
+    snapshot = assert_union_current(tmp_path / "foreign")
+    assert len(snapshot.query(f"SELECT * WHERE {{ ?x <{EX}near> ?y }}").rows) == 2
+
+    # a folder written before the union existed: data, no union; read graph by graph until rebuilt
+    old = OxigraphStore(IRIS, tmp_path / "old")
+    old.native.extend(
+        [
+            ox.Quad(ox.NamedNode(EX + "a"), ox.NamedNode(EX + "near"), ox.NamedNode(EX + "b"), ox.NamedNode(EX + "g1")),
+            ox.Quad(ox.NamedNode(EX + "b"), ox.NamedNode(EX + "near"), ox.NamedNode(EX + "c"), ox.NamedNode(EX + "g2")),
+        ]
+    )
+    publish_snapshot(tmp_path / "old", old)
+    before = published(tmp_path / "old")
+    assert not before.keeps_union
+    assert len(before.query(f"SELECT * WHERE {{ ?x <{EX}near> ?y }}").rows) == 2
+    old.rebuild_union()
+    publish_snapshot(tmp_path / "old", old)
+    old.close()
+    after = assert_union_current(tmp_path / "old")
+    assert len(after.query(f"SELECT * WHERE {{ ?x <{EX}near> ?y }}").rows) == 2
+
+
+# --- random sequences of writes -------------------------------------------------------------
+
+TERMS = [ox.NamedNode(f"{EX}n{i}") for i in range(4)]
+GRAPHS = [f"{EX}graph{i}" for i in range(3)]
+triples = st.builds(ox.Triple, st.sampled_from(TERMS), st.sampled_from(TERMS[:2]), st.sampled_from(TERMS))
+
+
+def as_data(items) -> str:
+    return " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in items)
+
+
+writes = st.one_of(
+    st.tuples(st.just("insert_data"), st.sampled_from(GRAPHS), st.lists(triples, min_size=1, max_size=4)),
+    st.tuples(st.just("delete_data"), st.sampled_from(GRAPHS), st.lists(triples, min_size=1, max_size=4)),
+    st.tuples(st.just("drop"), st.sampled_from(GRAPHS), st.just([])),
+    st.tuples(st.just("copy"), st.sampled_from(GRAPHS), st.sampled_from(GRAPHS)),
+    st.tuples(st.just("bump"), st.just(""), st.just([])),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(blocks=st.lists(st.lists(writes, min_size=1, max_size=5), min_size=1, max_size=4))
+def test_any_sequence_of_writes_leaves_the_union_equal_to_the_graphs(tmp_path_factory, blocks):
+    folder = tmp_path_factory.mktemp("random")
+    store = OxigraphStore(IRIS, folder)
+    try:
+        for block in blocks:
+            with store.writer() as primary:
+                for kind, graph, arg in block:
+                    if kind == "insert_data":
+                        primary.insert_data({graph: arg})
+                    elif kind == "delete_data":
+                        primary.update(f"DELETE DATA {{ GRAPH <{graph}> {{ {as_data(arg)} }} }}")
+                    elif kind == "drop":
+                        primary.update(f"DROP SILENT GRAPH <{graph}>")
+                    elif kind == "copy":
+                        primary.update(f"COPY SILENT <{graph}> TO <{arg}>")
+                    else:
+                        primary.bump_version()
+            assert union_graph(store) == graphs_union(store)
+    finally:
+        store.close()
