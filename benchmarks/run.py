@@ -158,6 +158,17 @@ def rss_of(pid: int) -> int:
     return 0
 
 
+def pss_of(pid: int) -> int:
+    """The process's proportional set size: its share of each page, so shared pages count once in a sum."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def process_tree(pid: int) -> list[int]:
     """The process and all its descendants (from /proc)."""
     children: dict[int, list[int]] = {}
@@ -236,6 +247,7 @@ class SizeRun:
         self.runs = self.args.runs if self.target < 1_000_000 else max(1, min(self.args.runs, 3))
         self.rdflib_runs = 1 if self.target >= 100_000 else self.runs
         self.query_times: dict[str, float] = {}
+        self.last_pss = 0  # the proportional set size of the last server measured (see throughput)
 
     def record(self, operation: str, backend: str, seconds: list[float], note: str = "", **extra) -> Measure:
         measure = Measure(operation, self.size, backend, seconds, note, extra)
@@ -488,10 +500,12 @@ class SizeRun:
                     f"HTTP /sparql, {workers} worker(s)",
                     backend,
                     [1 / rate] if rate else [],
-                    f"{rate:,.1f} req/s; server RSS {mib(rss)} in all, {mib(per_worker)} per web worker"
+                    f"{rate:,.1f} req/s; server RSS {mib(rss)} in all, {mib(per_worker)} per web worker, "
+                    f"PSS {mib(self.last_pss)} in all (shared pages once)"
                     + (f"; store on disk {mib(store_bytes)}" if backend == "embedded" else ""),
                     requests_per_second=rate,
                     rss=rss,
+                    pss=self.last_pss,
                     rss_per_worker=per_worker,
                 )
 
@@ -571,6 +585,7 @@ class SizeRun:
             rate = done[0] / (self.args.http_seconds - 2)
             tree = process_tree(process.pid)
             total = sum(rss_of(pid) for pid in tree)
+            self.last_pss = sum(pss_of(pid) for pid in tree)
             web = [
                 pid
                 for pid in tree
