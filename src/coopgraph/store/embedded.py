@@ -49,6 +49,7 @@ class OxigraphStore(Store):
         self.read_only = read_only
         self._write_lock = threading.Lock()
         self._view_cache: list[ox.NamedNode] | None = None
+        self._named_view: list[str] | None = None  # the 'all' view's graph names (read-only stores)
         self._named_cache: list[ox.NamedNode] | None = None
         self._keeps_union: bool | None = False if self.path is None else None
         self._union_stale = False
@@ -106,6 +107,7 @@ class OxigraphStore(Store):
         self.read_only = True
         self._write_lock = threading.Lock()
         self._view_cache = [ox.DefaultGraph()] if union_in_default_graph else None
+        self._named_view = None
         self._named_cache = None
         self._keeps_union = False if union_in_default_graph or not read_union else None
         self._union_stale = False
@@ -290,8 +292,11 @@ class OxigraphStore(Store):
             self._view_cache = [_UNION] if self.keeps_union else [ox.NamedNode(g) for g in self.view("all")]
         if default_graphs is None:
             return self._view_cache
-        if self._view_cache == [_UNION] and sorted(default_graphs) == self.view("all"):
-            return self._view_cache
+        if self._view_cache == [_UNION]:
+            if self._named_view is None:
+                self._named_view = self.view("all")
+            if sorted(default_graphs) == self._named_view:  # the 'all' view named graph by graph
+                return self._view_cache
         return [ox.NamedNode(g) for g in default_graphs]
 
     def graphs(self):
