@@ -148,25 +148,24 @@ def limited_runs(action, runs: int, limit: float) -> tuple[list[float], object, 
     return times, result, note
 
 
-def rss_of(pid: int) -> int:
+def _proc_kib(path: str, field: str) -> int:
+    """A ``Field:  N kB`` line of a /proc file, in bytes (0 if the process is gone)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass
     return 0
+
+
+def rss_of(pid: int) -> int:
+    return _proc_kib(f"/proc/{pid}/status", "VmRSS")
 
 
 def pss_of(pid: int) -> int:
     """The process's proportional set size: its share of each page, so shared pages count once in a sum."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+    return _proc_kib(f"/proc/{pid}/smaps_rollup", "Pss")
 
 
 def process_tree(pid: int) -> list[int]:

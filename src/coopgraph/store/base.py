@@ -143,6 +143,7 @@ class Store(ABC):
 
     def __init__(self, iris: Iris):
         self.iris = iris
+        self._union_stale = False  # a write of unknown effect left the union to sync_union()
 
     def guard_query(self, sparql: str) -> None:
         """Refuse a query nested deeper than this store's limit, before any parser recurses into it."""
@@ -263,6 +264,22 @@ class Store(ABC):
             copy = [t for graph, triples in triples_by_graph.items() if graph != shapes for t in triples]
             triples_by_graph = {**triples_by_graph, **dict.fromkeys(mirrors, copy)}
         self.update(insert_data_text(triples_by_graph), union=())
+
+    def _with_union_copies(self, sparql: str, union: Sequence[str] | None) -> str:
+        """The update's text with the union's share of it (see :meth:`update`), for stores that keep one.
+
+        An update of unknown effect (``union`` None) leaves the text as it is and marks the
+        union for :meth:`sync_union`; listed graphs are copied into the union in the same
+        request, so in the same transaction.
+        """
+        if not self.mirror_graphs():
+            return sparql
+        if union is None:
+            self._union_stale = True
+        elif union and not self._union_stale:
+            copies = union_copy_update(g for g in union if g != self.iris.shapes_graph)
+            return f"{sparql} ;\n{copies}" if sparql.strip() else copies
+        return sparql
 
     def sync_union(self) -> None:
         """Bring the union of the graphs up to date after writes of unknown effect (where one is kept)."""

@@ -25,7 +25,6 @@ from .base import (
     bind_values,
     has_dataset_clause,
     query_message,
-    union_copy_update,
     union_sync_update,
 )
 
@@ -52,7 +51,6 @@ class OxigraphStore(Store):
         self._named_view: list[str] | None = None  # the 'all' view's graph names (read-only stores)
         self._named_cache: list[ox.NamedNode] | None = None
         self._keeps_union: bool | None = False if self.path is None else None
-        self._union_stale = False
         try:
             if self.path is None:
                 self._ox = ox.Store()
@@ -110,7 +108,6 @@ class OxigraphStore(Store):
         self._named_view = None
         self._named_cache = None
         self._keeps_union = False if union_in_default_graph or not read_union else None
-        self._union_stale = False
         self._ox = store
         return self
 
@@ -369,12 +366,7 @@ class OxigraphStore(Store):
         transaction; an update of unknown effect marks it for :meth:`sync_union`.
         """
         self.guard_query(sparql)
-        if self._maintains_union():
-            if union is None:
-                self._union_stale = True
-            elif union and not self._union_stale:
-                copies = union_copy_update(g for g in union if g != self.iris.shapes_graph)
-                sparql = f"{sparql} ;\n{copies}" if sparql.strip() else copies
+        sparql = self._with_union_copies(sparql, union)
         with self._write_lock:
             try:
                 self._ox.update(sparql, base_iri=base_iri)

@@ -56,7 +56,6 @@ from .base import (
     SelectResult,
     Store,
     bind_values,
-    union_copy_update,
     union_sync_update,
 )
 
@@ -142,7 +141,6 @@ class RemoteStore(Store):
         self._graph_list: tuple[float, list[str]] | None = None
         self._writes = 0  # a list read while a write ran must not be kept
         self._keeps_union: bool | None = None
-        self._union_stale = False
 
     def __repr__(self) -> str:
         return f"RemoteStore({self.endpoint_url!r})"
@@ -601,12 +599,7 @@ class RemoteStore(Store):
 
     def update(self, sparql, *, union=None):
         self.guard_query(sparql)
-        if self.keeps_union:
-            if union is None:
-                self._union_stale = True
-            elif union and not self._union_stale:
-                copies = union_copy_update(g for g in union if g != self.iris.shapes_graph)
-                sparql = f"{sparql} ;\n{copies}" if sparql.strip() else copies
+        sparql = self._with_union_copies(sparql, union)
         self._writes += 1
         self._graph_list = None
         try:
