@@ -18,10 +18,10 @@ from ..store.base import Store
 
 #: The data file (and so the named graph ``data/<stem>``) that holds the statement records.
 STATEMENT_SOURCES_STEM = "statement-sources"
-#: Data files whose statements are not counted: the source register describes the sources themselves.
-NOT_COUNTED_STEMS = ("sources", STATEMENT_SOURCES_STEM)
-#: The data file whose sources are typed (and so tell an editorial source from an external one).
+#: The data file that registers the sources, typed (so an editorial source is told from an external one).
 SOURCE_REGISTER_STEM = "sources"
+#: Data files whose statements are not counted: the source register describes the sources themselves.
+NOT_COUNTED_STEMS = (SOURCE_REGISTER_STEM, STATEMENT_SOURCES_STEM)
 EDITORIAL_SOURCE = "https://w3id.org/coopgraph/ontology#EditorialSource"
 
 
