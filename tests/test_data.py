@@ -8,7 +8,10 @@ import re
 from decimal import Decimal
 
 import pyoxigraph as ox
+import pyshacl
 import pytest
+import rdflib
+from rdflib.namespace import DCAT, SH, XSD
 
 from conftest import ROOT
 from coopgraph.namespaces import Iris
@@ -382,6 +385,35 @@ def test_documents_record_the_displayed_size(built_store):
         "initiative/umecons",
     ):
         assert sources(built_store, subject) == {"S1"}
+
+
+def test_byte_sizes_are_typed_as_dcat_3_gives_their_range():
+    """DCAT 3 gives dcat:byteSize the range xsd:nonNegativeInteger: the data file says so."""
+    graph = rdflib.Graph().parse(ROOT / "data" / "documents-and-studies.ttl")
+    sizes = list(graph.objects(None, DCAT.byteSize))
+    assert sizes and {size.datatype for size in sizes} == {XSD.nonNegativeInteger}
+
+
+@pytest.mark.parametrize(
+    ("size", "conforms"),
+    [
+        ('"92400"^^xsd:nonNegativeInteger', True),
+        ('"92400"^^xsd:integer', True),  # what Oxigraph stores for any integer type
+        ('"-1"^^xsd:integer', False),
+        ('"92,4 KB"', False),
+    ],
+)
+def test_the_file_shape_takes_a_size_in_whole_bytes_only(size, conforms):
+    data = rdflib.Graph().parse(
+        data=f"""@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+        <{ID}file/x> a <https://w3id.org/coopgraph/ontology#File> ;
+            <http://www.w3.org/ns/dcat#byteSize> {size} .""",
+        format="turtle",
+    )
+    shapes = rdflib.Graph().parse(ROOT / "shapes" / "coopgraph-shapes.ttl")
+    _, report, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", advanced=True)
+    on_size = set(report.subjects(SH.resultPath, DCAT.byteSize))
+    assert (not on_size) is conforms
 
 
 # --- sources -------------------------------------------------------------------------------
