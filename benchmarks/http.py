@@ -55,6 +55,52 @@ JOIN = textwrap.dedent("""\
       ?authority rdfs:label ?label .
     }}""")
 
+# The other shapes of query a public endpoint is asked (issue 16): an aggregate over every
+# pairing, a property path, a text filter and a CONSTRUCT. Measured with and without the answer
+# cache; without it every request evaluates its query.
+AGGREGATE = textwrap.dedent("""\
+    PREFIX cg: <https://w3id.org/coopgraph/ontology#>
+    SELECT ?theme (COUNT(?pairing) AS ?pairings) WHERE {{
+      ?pairing a cg:Pairing ; cg:hasTheme ?theme .
+    }} GROUP BY ?theme ORDER BY DESC(?pairings) LIMIT 100""")
+PATH = textwrap.dedent("""\
+    PREFIX cg: <https://w3id.org/coopgraph/ontology#>
+    SELECT DISTINCT ?partner WHERE {{
+      <{entity}> ^cg:hasParticipant/cg:hasParticipant ?partner .
+      FILTER(?partner != <{entity}>)
+    }}""")
+TEXT = textwrap.dedent("""\
+    PREFIX cg: <https://w3id.org/coopgraph/ontology#>
+    PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+    SELECT ?theme ?label WHERE {{
+      ?theme a cg:Theme ; rdfs:label ?label .
+      FILTER(CONTAINS(LCASE(STR(?label)), "{word}"))
+    }}""")
+CONSTRUCT = textwrap.dedent("""\
+    PREFIX cg: <https://w3id.org/coopgraph/ontology#>
+    PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+    CONSTRUCT {{ ?pairing cg:hasParticipant ?authority . ?authority rdfs:label ?label }} WHERE {{
+      ?pairing a cg:Pairing ; cg:hasTheme <{theme}> ; cg:hasParticipant ?authority .
+      ?authority rdfs:label ?label .
+    }}""")
+#: What each shape is asked for: SELECT answers as SPARQL JSON, graphs as N-Triples.
+ACCEPT = {"construct": "application/n-triples"}
+JSON = "application/sparql-results+json"
+
+
+def shapes(entity: str, theme: str, word: str, every: bool) -> dict[str, str]:
+    """The queries of one run: the two of record, and with ``every`` the other shapes too."""
+    queries = {"lookup": LOOKUP.format(entity=entity), "join": JOIN.format(theme=theme)}
+    if every:
+        queries |= {
+            "aggregate": AGGREGATE.format(),
+            "path": PATH.format(entity=entity),
+            "text filter": TEXT.format(word=word),
+            "construct": CONSTRUCT.format(theme=theme),
+        }
+    return queries
+
+
 BARE_APP = textwrap.dedent('''\
     """The baseline: Flask + pyoxigraph, nothing else."""
     import os
@@ -68,6 +114,8 @@ BARE_APP = textwrap.dedent('''\
     @app.get("/sparql")
     def sparql():
         result = store.query(request.args["query"], use_default_graph_as_union=True)
+        if isinstance(result, ox.QueryTriples):
+            return Response(result.serialize(format=ox.RdfFormat.N_TRIPLES), mimetype="application/n-triples")
         return Response(result.serialize(format=ox.QueryResultsFormat.JSON),
                         mimetype="application/sparql-results+json")
 
@@ -109,6 +157,12 @@ def synthetic_turtle(path: Path, triples: int, seed: int = 7) -> tuple[str, str,
         pairing += 1
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return f"{SYN}city-{cities // 2}", f"{SYN}theme-{themes // 3}", count
+
+
+def word_of(theme: str) -> str:
+    """A word of the join theme's label for the text filter: its number (synthetic) or its last name part."""
+    name = theme.rstrip("/").rsplit("/", 1)[-1].rsplit("-", 1)[-1]
+    return name.lower()
 
 
 def curated_turtle(path: Path) -> tuple[str, str, int] | None:
@@ -183,11 +237,13 @@ class Server:
         self.log.close()
 
 
-def start_servers(data: Path, workers: int, threads: int, workdir: Path) -> list[Server]:
+def start_servers(data: Path, workers: int, threads: int, workdir: Path, only: set[str] | None = None) -> list[Server]:
     bin_dir = Path(sys.executable).parent
     bare = workdir / "bare_app.py"
     bare.write_text(BARE_APP)
-    quiet = {"COOPGRAPH_QUERY_TIMEOUT": "10"}
+    # wrk's connections stand for several clients, but all come from 127.0.0.1: the per-client
+    # fair share (at most 2 queries at once per worker) would make them wait on each other.
+    quiet = {"COOPGRAPH_QUERY_TIMEOUT": "10", "COOPGRAPH_MAX_QUERIES_PER_CLIENT": "0"}
     servers = []
     try:
         command = [
@@ -206,12 +262,19 @@ def start_servers(data: Path, workers: int, threads: int, workdir: Path) -> list
             "--threads",
             str(threads),
         ]
-        servers.append(Server("coopgraph", command, env=quiet))
+
+        def wanted(key: str) -> bool:
+            return only is None or key in only
+
+        if wanted("cached"):
+            servers.append(Server("coopgraph", command, env=quiet))
         # The same, answering every request by evaluating the query (the benchmark repeats one
         # query text, which the answer cache would otherwise answer after the first time).
-        servers.append(
-            Server("coopgraph, no answer cache", command, env={**quiet, "COOPGRAPH_ANSWER_CACHE_ENTRIES": "0"})
-        )
+        if wanted("uncached"):
+            servers.append(
+                Server("coopgraph, no answer cache", command, env={**quiet, "COOPGRAPH_ANSWER_CACHE_ENTRIES": "0"})
+            )
+        # the baseline is always measured: every figure is a share of it
         servers.append(
             Server(
                 "bare Flask+pyoxigraph",
@@ -233,13 +296,14 @@ def start_servers(data: Path, workers: int, threads: int, workdir: Path) -> list
             )
         )
         # rdflib-endpoint's command line serves the endpoint at the root
-        servers.append(
-            Server(
-                "rdflib-endpoint",
-                [str(bin_dir / "rdflib-endpoint"), "serve", str(data), "--host", "127.0.0.1", "--port", "{port}"],
-                path="/",
+        if wanted("rdflib"):
+            servers.append(
+                Server(
+                    "rdflib-endpoint",
+                    [str(bin_dir / "rdflib-endpoint"), "serve", str(data), "--host", "127.0.0.1", "--port", "{port}"],
+                    path="/",
+                )
             )
-        )
     except BaseException:
         for server in servers:
             server.stop()
@@ -252,10 +316,11 @@ def start_servers(data: Path, workers: int, threads: int, workdir: Path) -> list
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 
-def wrk(url: str, seconds: float, connections: int = 4) -> dict:
+def wrk(url: str, seconds: float, connections: int = 4, accept: str = JSON) -> dict:
     """Run wrk and return requests/s, p50/p99 in ms and the count of non-2xx answers."""
     out = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency", url],
+        ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency"]
+        + ["-H", f"Accept: {accept}", url],
         capture_output=True,
         text=True,
         check=True,
@@ -281,21 +346,25 @@ def measure(servers: list[Server], queries: dict[str, str], seconds: float, roun
     """
     paths, rows = {}, {}
     for name, query in queries.items():
+        accept = ACCEPT.get(name, JSON)
         for server in servers:
             path = server.path + "?" + urllib.parse.urlencode({"query": query})
             # check every server answers (and how many rows) before timing it
-            answer = requests.get(server.url + path, headers={"Accept": "application/sparql-results+json"}, timeout=120)
+            answer = requests.get(server.url + path, headers={"Accept": accept}, timeout=120)
             answer.raise_for_status()
-            rows[(name, server.name)] = len(answer.json()["results"]["bindings"])
+            if accept == JSON:
+                rows[(name, server.name)] = len(answer.json()["results"]["bindings"])
+            else:
+                rows[(name, server.name)] = sum(1 for line in answer.text.splitlines() if line.strip())
             paths[(name, server.name)] = server.url + path
-            wrk(server.url + path, 1)  # warm up
+            wrk(server.url + path, 1, accept=accept)  # warm up
     runs: dict[tuple, list] = {key: [] for key in paths}
     for _ in range(rounds):
         for key, url in paths.items():
             slow = key[1] == "rdflib-endpoint" and rows[key] >= 50
             if slow and runs[key]:
                 continue  # one round is enough at a few requests per second
-            runs[key].append(wrk(url, seconds))
+            runs[key].append(wrk(url, seconds, accept=ACCEPT.get(key[0], JSON)))
     results = {}
     for key, measured in runs.items():
         measured.sort(key=lambda r: r["rps"])
@@ -330,7 +399,18 @@ def main() -> None:
     parser.add_argument("--triples", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--every-shape",
+        action="store_true",
+        help="add the aggregate, property path, text filter and CONSTRUCT queries (issue 16)",
+    )
+    parser.add_argument(
+        "--servers",
+        default="",
+        help="comma-separated subset of: cached, uncached, bare, rdflib (default all)",
+    )
     args = parser.parse_args()
+    only = set(filter(None, args.servers.split(","))) or None
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed (Debian: apt-get install wrk)")
     workdir = Path(tempfile.mkdtemp(prefix="coopgraph-bench-"))
@@ -350,8 +430,8 @@ def main() -> None:
     datasets.append(("synthetic", synthetic, synthetic_turtle(synthetic, args.triples)))
     try:
         for title, path, (entity, theme, size) in datasets:
-            queries = {"lookup": LOOKUP.format(entity=entity), "join": JOIN.format(theme=theme)}
-            servers = start_servers(path, args.workers, args.threads, workdir)
+            queries = shapes(entity, theme, word_of(theme), args.every_shape)
+            servers = start_servers(path, args.workers, args.threads, workdir, only)
             try:
                 results = measure(servers, queries, args.seconds, args.rounds)
             finally:

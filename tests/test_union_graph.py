@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from conftest import SAMPLES
 from coopgraph.contributions import ledger
 from coopgraph.contributions.writes import apply_update
-from coopgraph.formats import RDF_FORMATS
+from coopgraph.formats import RDF_FORMATS, RESULT_FORMATS
 from coopgraph.knowledge.build import build
 from coopgraph.knowledge.foreign import load_foreign_files
 from coopgraph.namespaces import Iris
@@ -87,6 +87,68 @@ def test_a_built_folder_keeps_the_union_and_shows_it_nowhere(folder):
         ours = {tuple(r) for r in snapshot.query(query, default_graphs=snapshot.view(view)).rows}
         assert ours == {tuple(r) for r in listed.query(query, default_graphs=listed.view(view)).rows}
     assert len(ours) < len(by_union)
+
+
+SERVING_QUERIES = [
+    "SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o }",
+    "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p",
+    "SELECT DISTINCT ?g ?s WHERE { GRAPH ?g { ?s a ?type } }",
+    "SELECT DISTINCT ?s ?g WHERE { ?s a ?type . GRAPH ?g { ?s ?p ?o } }",
+    "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+    "ASK { ?s ?p ?o }",
+]
+
+
+def answers(store: OxigraphStore, query: str, **options) -> set:
+    result = store.query(query, **options)
+    if hasattr(result, "rows"):
+        return {tuple(row) for row in result.rows}
+    if hasattr(result, "triples"):
+        return set(result.triples)
+    return {result.value}
+
+
+@pytest.mark.parametrize("query", SERVING_QUERIES)
+def test_the_serving_copy_answers_as_the_snapshot_it_copies(folder, query):
+    """The copy in memory keeps the 'all' view apart from the graphs; every kind of query gets the same answer."""
+    snapshot = published(folder)
+    copy = snapshot.serving_copy()
+    assert answers(copy, query) == answers(snapshot, query)
+    for view in ("all", "asserted", "inferred"):
+        graphs = snapshot.view(view)
+        assert answers(copy, query, default_graphs=graphs) == answers(snapshot, query, default_graphs=graphs), view
+    some = snapshot.graphs()[:2]
+    assert answers(copy, query, default_graphs=[], named_graphs=some) == answers(
+        snapshot, query, default_graphs=[], named_graphs=some
+    )
+    assert sorted(copy.graphs()) == sorted(snapshot.graphs()) and copy.count() == snapshot.count()
+
+
+def test_the_serving_copy_reads_the_union_alone_only_where_no_named_graph_counts(folder):
+    copy = published(folder).serving_copy()
+    plain = "SELECT * WHERE { ?s ?p ?o } LIMIT 1"
+    assert copy._reads_union_alone(plain, None, None)
+    assert copy._reads_union_alone(plain, copy.view("all"), None)
+    assert not copy._reads_union_alone(plain, copy.view("asserted"), None)
+    assert not copy._reads_union_alone(plain, None, copy.graphs())
+    assert not copy._reads_union_alone("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", None, None)
+    assert not copy._reads_union_alone(f"SELECT * FROM <{copy.graphs()[0]}> WHERE {{ ?s ?p ?o }}", None, None)
+    # nor do the words in a comment or a string count
+    assert copy._reads_union_alone('SELECT * WHERE { ?s ?p "GRAPH" } # FROM GRAPH', None, None)
+
+
+def test_a_graph_in_n_triples_is_written_by_the_engine_within_the_row_cap(folder):
+    snapshot = published(folder)
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    everything = snapshot.count()
+    fast = snapshot.query_serialized(query, result_format=RESULT_FORMATS["json"], rdf_format=NT, max_rows=10**6)
+    capped = snapshot.query_serialized(
+        query, result_format=RESULT_FORMATS["json"], rdf_format=NT, max_rows=10**6, timeout=60
+    )  # a soft time limit takes the capped path, row by row in Python
+    assert fast.kind == capped.kind == "graph" and not fast.truncated
+    assert lines(fast.data) == lines(capped.data) and len(lines(fast.data)) > 100
+    over = snapshot.query_serialized(query, result_format=RESULT_FORMATS["json"], rdf_format=NT, max_rows=10)
+    assert over.truncated and len(lines(over.data)) == 10 < everything
 
 
 def test_contributions_withdrawals_and_maintainer_writes_keep_it_current(folder, mini_settings):

@@ -110,6 +110,17 @@ def has_dataset_clause(text: str) -> bool:
     return "FROM" in words
 
 
+@functools.lru_cache(maxsize=1024)
+def reads_default_graph_only(text: str) -> bool:
+    """True when the query has neither FROM / FROM NAMED nor a GRAPH pattern: only its default graph counts.
+
+    Asked of every query a serving copy answers (it picks the store that holds just the
+    union), so the answer is kept per text.
+    """
+    words = keywords(text)
+    return "FROM" not in words and "GRAPH" not in words
+
+
 def variables(text: str) -> set[str]:
     return {t.text[1:] for t in tokens(text) if t.kind == "var"}
 

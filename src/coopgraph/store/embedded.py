@@ -14,6 +14,7 @@ import pyoxigraph as ox
 from ..errors import QueryFailed, QuerySyntaxError, QueryTimeout, RdfSyntaxError, StoreError, UsageError
 from ..formats import serialize_ask, syntax_position, tsv_for_every_reader, xml_safe
 from ..namespaces import Iris
+from ..sparql import reads_default_graph_only
 from .base import (
     UNION_GRAPH,
     AskResult,
@@ -48,6 +49,8 @@ class OxigraphStore(Store):
         self.read_only = read_only
         self._write_lock = threading.Lock()
         self._view_cache: list[ox.NamedNode] | None = None
+        self._union_store: ox.Store | None = None
+        self._union_held: bool | None = None
         self._named_view: list[str] | None = None  # the 'all' view's graph names (read-only stores)
         self._named_cache: list[ox.NamedNode] | None = None
         self._keeps_union: bool | None = False if self.path is None else None
@@ -69,33 +72,39 @@ class OxigraphStore(Store):
             ) from exc
 
     def serving_copy(self) -> OxigraphStore:
-        """A read-only copy in memory whose default graph also holds the 'all' view.
+        """A read-only copy in memory, with the 'all' view in a store of its own.
 
         pyoxigraph answers a query over a list of default graphs with one index scan per
         graph and pattern; over a dozen graphs that is several times slower than reading
-        one default graph. Served stores small enough are copied so (see
-        :mod:`coopgraph.store.snapshots`); the named graphs stay for GRAPH patterns and views.
+        one default graph. And its in-memory store scans the quads of every graph for a
+        pattern, then keeps those of the graph asked for: a union kept beside the named
+        graphs in one store made an aggregate 1.5 times slower than on the union alone
+        (benchmarks/http.py, issue 16). So the copy is two stores, together the size the
+        one was: the union of the 'all' view as the default graph of one, which answers
+        every query of that view without GRAPH (most of them), and the graphs themselves
+        in the other, for GRAPH patterns, other views and the graph listings.
         """
-        memory = ox.Store()
+        graphs = ox.Store()
         for graph in [ox.DefaultGraph(), *self._visible_graph_nodes()]:
-            memory.bulk_extend(self.native.quads_for_pattern(None, None, None, graph))
+            graphs.bulk_extend(self.native.quads_for_pattern(None, None, None, graph))
+        union = ox.Store()
         default = ox.DefaultGraph()
         sources = [_UNION] if self.keeps_union else [ox.NamedNode(g) for g in self.view("all")]
         for graph in sources:
-            memory.bulk_extend(
+            union.bulk_extend(
                 ox.Quad(q.subject, q.predicate, q.object, default)
                 for q in self.native.quads_for_pattern(None, None, None, graph)
             )
-        return OxigraphStore.wrap(self.iris, memory, union_in_default_graph=True)
+        return OxigraphStore.wrap(self.iris, graphs, union_store=union)
 
     @classmethod
     def wrap(
-        cls, iris: Iris, store: ox.Store, *, union_in_default_graph: bool = False, read_union: bool = True
+        cls, iris: Iris, store: ox.Store, *, union_store: ox.Store | None = None, read_union: bool = True
     ) -> OxigraphStore:
         """Wrap an already opened pyoxigraph store (used by query workers), read-only.
 
-        ``union_in_default_graph`` says the store's default graph already holds the 'all'
-        view (a serving copy made so), so queries of that view read it directly.
+        ``union_store`` holds the 'all' view of ``store`` in its default graph (a serving
+        copy made so): queries of that view that need no named graph read it.
         ``read_union=False`` reads the graphs one by one even where the store keeps their
         union (benchmarks/store_folder.py compares the two).
         """
@@ -104,10 +113,12 @@ class OxigraphStore(Store):
         self.path = None
         self.read_only = True
         self._write_lock = threading.Lock()
-        self._view_cache = [ox.DefaultGraph()] if union_in_default_graph else None
+        self._view_cache = None
         self._named_view = None
         self._named_cache = None
-        self._keeps_union = False if union_in_default_graph or not read_union else None
+        self._keeps_union = False if union_store is not None or not read_union else None
+        self._union_store = union_store
+        self._union_held = None
         self._ox = store
         return self
 
@@ -180,6 +191,14 @@ class OxigraphStore(Store):
             self._named_cache = nodes
         return nodes
 
+    def _holds_union(self) -> bool:
+        """Whether the union graph is in this store now (known once for good on read-only stores)."""
+        if self.read_only:
+            if self._union_held is None:
+                self._union_held = self._has_triples(_UNION)
+            return self._union_held
+        return self._has_triples(_UNION)
+
     @property
     def native(self) -> ox.Store:
         """The pyoxigraph store itself, for bulk operations inside the core."""
@@ -215,11 +234,12 @@ class OxigraphStore(Store):
         max_rows=None,
         base_iri=None,
     ):
-        """Let pyoxigraph write SELECT answers itself (in Rust) where the row cap can still be kept.
+        """Let pyoxigraph write answers itself (in Rust) where the row cap can still be kept.
 
         Writing SPARQL JSON from Python costs several times the evaluation of a small join,
-        so JSON, XML and TSV answers are written by pyoxigraph into a buffer with a byte
-        budget, and their rows are counted afterwards (exact for these formats). An answer
+        so JSON, XML and TSV answers (and graphs in N-Triples) are written by pyoxigraph into
+        a buffer with a byte budget, and their rows are counted afterwards (exact for these
+        formats). An answer
         over the row cap or the budget is evaluated again through the capped path. With a
         soft time limit (``timeout``), the capped path is used throughout: only it checks
         the clock between rows.
@@ -244,6 +264,18 @@ class OxigraphStore(Store):
                             data = tsv_for_every_reader(data)
                         if max_rows is None or not _OVER_CAP[result_format.name](data, max_rows):
                             return SerializedResult("select", data, False, time.perf_counter() - started, 0.0)
+                elif isinstance(answer, ox.QueryTriples) and rdf_format.name == "ntriples":
+                    # a graph in N-Triples: one line per triple, so it is counted as the rows are
+                    budget = max_rows * 4096 + 65536 if max_rows is not None else None
+                    buffer = _BudgetBuffer(budget)
+                    try:
+                        answer.serialize(buffer, format=ox.RdfFormat.N_TRIPLES)
+                    except _OverBudget:
+                        buffer = None
+                    if buffer is not None:
+                        data = buffer.getvalue()
+                        if max_rows is None or data.count(b"\n") <= max_rows:
+                            return SerializedResult("graph", data, False, time.perf_counter() - started, 0.0)
                 elif isinstance(answer, ox.QueryBoolean):
                     evaluated = time.perf_counter()
                     data = serialize_ask(bool(answer), result_format)
@@ -261,18 +293,30 @@ class OxigraphStore(Store):
     def _evaluate(self, sparql, default_graphs, named_graphs, bindings, base_iri):
         """Start evaluating a query on the right dataset; pyoxigraph answers lazily."""
         self.guard_query(sparql)
+        if bindings:
+            sparql = bind_values(sparql, bindings)
+        if self._union_store is not None and self._reads_union_alone(sparql, default_graphs, named_graphs):
+            return self._union_store.query(sparql, base_iri=base_iri) if base_iri else self._union_store.query(sparql)
         kwargs = {}
         if default_graphs is not None or named_graphs is not None or not has_dataset_clause(sparql):
             kwargs["default_graph"] = self._default_graph_nodes(default_graphs)
-            if named_graphs is None and kwargs["default_graph"] == [_UNION]:
+            if named_graphs is None and self._holds_union():  # GRAPH ?g never meets the union
                 kwargs["named_graphs"] = self._visible_graph_nodes()
         if named_graphs is not None:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         if base_iri:
             kwargs["base_iri"] = base_iri
-        if bindings:
-            sparql = bind_values(sparql, bindings)
         return self._ox.query(sparql, **kwargs)
+
+    def _reads_union_alone(self, sparql: str, default_graphs, named_graphs) -> bool:
+        """Whether a query asks only for the 'all' view as its default graph (the union store answers it)."""
+        if named_graphs is not None or not reads_default_graph_only(sparql):
+            return False
+        if default_graphs is None:
+            return True
+        if self._named_view is None:
+            self._named_view = self.view("all")
+        return sorted(default_graphs) == self._named_view
 
     def _default_graph_nodes(self, default_graphs: list[str] | None) -> list[ox.NamedNode]:
         """The default graph as pyoxigraph nodes; the 'all' view is cached on read-only stores.
@@ -384,69 +428,6 @@ class OxigraphStore(Store):
         if self._ox is not None:
             self.flush()
         self._ox = None
-
-
-@contextlib.contextmanager
-def _query_errors():
-    """Turn pyoxigraph's errors (while parsing or evaluating lazily) into coopgraph's."""
-    try:
-        yield
-    except SyntaxError as exc:
-        line, column = syntax_position(str(exc))
-        raise QuerySyntaxError(
-            query_message(str(exc)), line=line, column=column, hint="Fix the SPARQL at that place and send it again."
-        ) from exc
-    except (OSError, ValueError, TypeError) as exc:
-        raise QueryFailed(f"the query could not be evaluated: {exc}") from exc
-
-
-class _OverBudget(Exception):
-    pass
-
-
-class _BudgetBuffer:
-    """A bytes buffer pyoxigraph writes into, which stops the writing past a byte budget."""
-
-    def __init__(self, budget: int | None):
-        self.budget = budget
-        self.parts: list[bytes] = []
-        self.size = 0
-
-    def write(self, data) -> int:
-        self.size += len(data)
-        if self.budget is not None and self.size > self.budget:
-            raise _OverBudget()
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def getvalue(self) -> bytes:
-        return b"".join(self.parts)
-
-
-def _json_over_cap(data: bytes, cap: int) -> bool:
-    """Whether a SPARQL JSON answer has more rows than ``cap``.
-
-    Every non-empty row holds at least one term object, which starts with ``{"type":``
-    (a sequence that cannot occur inside a JSON string, where quotes are escaped), and
-    an empty row is ``{}``; their sum bounds the rows from above in microseconds. Only
-    a bound over the cap needs the full parse.
-    """
-    if data.count(b'{"type":') + data.count(b"{}") <= cap:
-        return False
-    return len(json.loads(data)["results"]["bindings"]) > cap
-
-
-#: Result formats whose rows can be told exactly from pyoxigraph's output: JSON (see
-#: above), XML by its <result> tags (a '<' in text is always escaped), TSV by its lines
-#: (a newline in a literal is always escaped), less the header.
-_OVER_CAP = {
-    "json": _json_over_cap,
-    "xml": lambda data, cap: data.count(b"<result>") > cap,
-    "tsv": lambda data, cap: data.count(b"\n") - 1 > cap,
-}
 
 
 @contextlib.contextmanager
