@@ -61,13 +61,14 @@ GIB = 2**30
 def watched(command: list[str], limit_bytes: int, log: Path) -> dict:
     """Run a command, sampling its process tree's resident memory; stop it past ``limit_bytes``."""
     started = time.perf_counter()
-    peak = 0
+    peak, peak_at = 0, 0.0
     with open(log, "wb") as out:
         child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         stopped = False
         while child.poll() is None:
             rss = sum(run.rss_of(pid) for pid in run.process_tree(child.pid))
-            peak = max(peak, rss)
+            if rss > peak:
+                peak, peak_at = rss, time.perf_counter() - started
             if rss > limit_bytes:
                 os.killpg(child.pid, 9)
                 stopped = True
@@ -77,6 +78,7 @@ def watched(command: list[str], limit_bytes: int, log: Path) -> dict:
     return {
         "seconds": time.perf_counter() - started,
         "peak": peak,
+        "peak_at": peak_at,  # seconds after the start: with the build's steps (its log), where the peak is
         "ok": child.returncode == 0 and not stopped,
         "stopped": stopped,
         "code": child.returncode,
@@ -105,14 +107,14 @@ def measure(size: str, args) -> dict:
     figures["triples"] = json.loads((project / "manifest.json").read_text())["triples"]
     print(f"{size}: {figures['triples']:,} triples generated in {made['seconds']:.0f} s", flush=True)
     built = watched(
-        [sys.executable, "-m", "coopgraph.cli", "--root", str(project), "build", "--store", str(folder)],
+        [sys.executable, "-m", "coopgraph.cli", "-v", "--root", str(project), "build", "--store", str(folder)],
         args.memory_limit,
         out / f"{size}-build.log",
     )
     figures["build"] = built
     print(
         f"{size}: build {'done' if built['ok'] else 'FAILED'} in {built['seconds']:.0f} s, "
-        f"peak {built['peak'] / GIB:.2f} GiB (log: {out / f'{size}-build.log'})",
+        f"peak {built['peak'] / GIB:.2f} GiB at {built['peak_at']:.0f} s (steps in {out / f'{size}-build.log'})",
         flush=True,
     )
     if not built["ok"]:
