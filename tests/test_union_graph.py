@@ -9,12 +9,14 @@ of its graphs, and random sequences of writes check the same (hypothesis).
 
 from __future__ import annotations
 
+import shutil
+
 import pyoxigraph as ox
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SAMPLES
+from conftest import MINI, SAMPLES, make_settings
 from coopgraph.contributions import ledger
 from coopgraph.contributions.writes import apply_update
 from coopgraph.formats import RDF_FORMATS, RESULT_FORMATS
@@ -149,6 +151,21 @@ def test_a_graph_in_n_triples_is_written_by_the_engine_within_the_row_cap(folder
     assert lines(fast.data) == lines(capped.data) and len(lines(fast.data)) > 100
     over = snapshot.query_serialized(query, result_format=RESULT_FORMATS["json"], rdf_format=NT, max_rows=10)
     assert over.truncated and len(lines(over.data)) == 10 < everything
+
+
+def test_a_build_writes_the_union_with_the_graphs_blank_nodes_as_they_are(tmp_path):
+    """The build streams the union into its dump beside the graphs: a blank node is the same node in both."""
+    project = tmp_path / "project"
+    shutil.copytree(MINI, project)
+    (project / "data" / "notes.ttl").write_text(
+        f'<{ID}city/alpha> <{EX}note> [ <{EX}text> "a note on a blank node" ] .\n', encoding="utf-8"
+    )
+    store, report = build(make_settings(project, store=str(tmp_path / "store")))
+    assert report.ok
+    store.close()
+    snapshot = assert_union_current(tmp_path / "store")
+    rows = snapshot.select(f"SELECT ?n WHERE {{ <{ID}city/alpha> <{EX}note> ?n . ?n <{EX}text> ?t }}")
+    assert len(rows) == 1 and isinstance(rows[0]["n"], ox.BlankNode)  # one node, joined through the union
 
 
 def test_contributions_withdrawals_and_maintainer_writes_keep_it_current(folder, mini_settings):

@@ -297,11 +297,11 @@ def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None,
                 report.version = write_meta(working, report)
                 report.graphs = working.graph_counts()
             started = time.perf_counter()
-            working.materialize_union()  # the store folder keeps the union of its graphs (fast queries)
             fresh = OxigraphStore(iris, staging)
             dump = staging / "build.nq"
-            # through a file rather than quad by quad: both ends stay in Rust (twice as fast)
-            working.native.dump(output=str(dump), format=ox.RdfFormat.N_QUADS)
+            # through a file rather than quad by quad: both ends stay in Rust (twice as fast);
+            # the store folder keeps the union of its graphs (fast queries), written there too
+            working.dump_with_union(dump)
             working.close()
             fresh.native.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
             dump.unlink()
