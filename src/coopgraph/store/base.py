@@ -351,14 +351,17 @@ class Store(ABC):
 
     def version(self) -> str:
         """Return a token that changes whenever the content changes (for ETags)."""
+        recorded = self.recorded_version()
+        return recorded if recorded is not None else f"n{self.count()}"
+
+    def recorded_version(self) -> str | None:
+        """The version the meta graph records (one small query), or None where none is."""
         rows = self.select(
             "SELECT ?v WHERE { GRAPH ?g { ?g <http://purl.org/dc/terms/hasVersion> ?v } }",
             default_graphs=[],
             named_graphs=[self.iris.meta_graph],
         )
-        if rows:
-            return rows[0]["v"].value
-        return f"n{self.count()}"
+        return rows[0]["v"].value if rows else None
 
     def modified(self) -> dt.datetime | None:
         """Return when the content was last built (dct:modified in the meta graph), if recorded."""
