@@ -369,12 +369,16 @@ class RemoteStore(Store):
         queries).
         """
         data = {"query": text}
-        if timeout and self.dialect == "virtuoso":
-            data["timeout"] = str(max(1, int(timeout * 1000)))
+        headers = {"Accept": accept}
+        if self.dialect == "virtuoso":
+            if timeout:
+                data["timeout"] = str(max(1, int(timeout * 1000)))
+            # Over a kept-alive connection, an answer Virtuoso writes in more than one segment
+            # waited 40 ms for the client's delayed acknowledgement (48 ms against 6 ms for 206
+            # rows at 1M); a new connection per query costs a fraction of a millisecond.
+            headers["Connection"] = "close"
         started = time.monotonic()
-        response = self._request(
-            "POST", self.endpoint_url, data=data, headers={"Accept": accept}, timeout=timeout, stream=stream
-        )
+        response = self._request("POST", self.endpoint_url, data=data, headers=headers, timeout=timeout, stream=stream)
         if response.headers.get("X-SQL-State", "").startswith("S1T"):
             # Virtuoso's "anytime" answer: whatever it found before the limit. Partial is wrong.
             response.close()
