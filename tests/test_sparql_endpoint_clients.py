@@ -501,8 +501,8 @@ def test_serving_other_files_loads_them_outside_the_server_so_workers_stop_clean
         server.stop()
     with open(log_path, encoding="utf-8") as log:
         text = log.read()
-    assert text.count("Worker exiting") == 2
-    assert "SIGSEGV" not in text and "was sent" not in text
+    assert text.count("Worker exiting") == 2, text
+    assert "SIGSEGV" not in text and "was sent" not in text, text
 
 
 def test_serving_a_broken_file_says_where_it_breaks(tmp_path):

@@ -9,8 +9,6 @@ would; then each worker, told apart by its X-Coopgraph-Worker header, must see i
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
 import pytest
@@ -82,17 +80,3 @@ def test_every_worker_serves_the_shared_store_and_sees_a_write(backend, tmp_path
     finally:
         server.stop()
         writer.close()
-
-
-def test_the_arbiter_imports_the_modules_once_and_opens_nothing():
-    """`serve` imports coopgraph's modules before gunicorn forks (the workers share the pages):
-    that must start no thread and open no store, or the forked workers would inherit half of them."""
-    code = (
-        "import sys, threading, gc\n"
-        "from coopgraph.server import preload_modules\n"
-        "preload_modules()\n"
-        "print(threading.active_count(), gc.get_freeze_count() > 0, 'coopgraph.web.sparql' in sys.modules,"
-        " 'coopgraph.store.snapshots' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
-    assert out.stdout.split() == ["1", "True", "True", "True"], out.stderr

@@ -315,25 +315,4 @@ def serve(
     from .store.memory import limit_arenas
 
     limit_arenas(MALLOC_ARENAS)  # before the workers fork: they inherit it (see store/memory.py)
-    preload_modules()
     Application().run()
-
-
-def preload_modules() -> None:
-    """Import coopgraph's modules once, before gunicorn forks its workers, so they share the pages.
-
-    Each worker imported the same modules (Flask, pyoxigraph, rdflib and coopgraph's own)
-    on its own. Imported in the arbiter, they are inherited copy-on-write; ``gc.freeze``
-    keeps the collector from writing to (and so copying) the objects they made. Measured
-    (4 workers on the curated graph, read from disk): 231 -> 210 MiB for the whole server
-    (PSS); most pages are still copied as the workers use the objects. Nothing is opened
-    here (no store, no thread): RocksDB's threads would not survive the fork.
-    """
-    import gc
-    import importlib
-    import pkgutil
-
-    package = importlib.import_module(__package__)
-    for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-        importlib.import_module(module.name)
-    gc.freeze()

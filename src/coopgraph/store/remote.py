@@ -365,8 +365,8 @@ class RemoteStore(Store):
         """Send a query; ``stream`` leaves a large answer on the wire to be parsed as it arrives.
 
         Answers that are not streamed are read whole, which hands the connection back to
-        the pool for the next request (a new connection per query costs more than most
-        queries).
+        the pool for the next request; Virtuoso is asked on a new connection each time
+        (see below).
         """
         data = {"query": text}
         headers = {"Accept": accept}
