@@ -258,14 +258,8 @@ class OxigraphStore(Store):
             with _query_errors():
                 answer = self._evaluate(sparql, default_graphs, named_graphs, bindings, base_iri)
                 if isinstance(answer, ox.QuerySolutions):
-                    budget = max_rows * 4096 + 65536 if max_rows is not None else None
-                    buffer = _BudgetBuffer(budget)
-                    try:
-                        answer.serialize(buffer, format=result_format.oxigraph)
-                    except _OverBudget:
-                        buffer = None
-                    if buffer is not None:
-                        data = buffer.getvalue()
+                    data = _written_within_budget(answer, result_format.oxigraph, max_rows)
+                    if data is not None:
                         if result_format.name == "xml":
                             data = xml_safe(data)
                         elif result_format.name == "tsv":
@@ -274,16 +268,9 @@ class OxigraphStore(Store):
                             return SerializedResult("select", data, False, time.perf_counter() - started, 0.0)
                 elif isinstance(answer, ox.QueryTriples) and rdf_format.name == "ntriples":
                     # a graph in N-Triples: one line per triple, so it is counted as the rows are
-                    budget = max_rows * 4096 + 65536 if max_rows is not None else None
-                    buffer = _BudgetBuffer(budget)
-                    try:
-                        answer.serialize(buffer, format=ox.RdfFormat.N_TRIPLES)
-                    except _OverBudget:
-                        buffer = None
-                    if buffer is not None:
-                        data = buffer.getvalue()
-                        if max_rows is None or data.count(b"\n") <= max_rows:
-                            return SerializedResult("graph", data, False, time.perf_counter() - started, 0.0)
+                    data = _written_within_budget(answer, ox.RdfFormat.N_TRIPLES, max_rows)
+                    if data is not None and (max_rows is None or data.count(b"\n") <= max_rows):
+                        return SerializedResult("graph", data, False, time.perf_counter() - started, 0.0)
                 elif isinstance(answer, ox.QueryBoolean):
                     evaluated = time.perf_counter()
                     data = serialize_ask(bool(answer), result_format)
@@ -476,6 +463,16 @@ class _BudgetBuffer:
 
     def getvalue(self) -> bytes:
         return b"".join(self.parts)
+
+
+def _written_within_budget(answer, fmt, max_rows: int | None) -> bytes | None:
+    """pyoxigraph's own writing of an answer, or None past a byte budget that a capped answer cannot reach."""
+    buffer = _BudgetBuffer(max_rows * 4096 + 65536 if max_rows is not None else None)
+    try:
+        answer.serialize(buffer, format=fmt)
+    except _OverBudget:
+        return None
+    return buffer.getvalue()
 
 
 def _json_over_cap(data: bytes, cap: int) -> bool:
