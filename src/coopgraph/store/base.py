@@ -96,6 +96,10 @@ class SerializedResult:
     serialization_seconds: float = 0.0
 
 
+#: The version the build or the last write recorded, read from the meta graph as the named graph.
+RECORDED_VERSION_QUERY = "SELECT ?v WHERE { GRAPH ?g { ?g <http://purl.org/dc/terms/hasVersion> ?v } }"
+
+
 def serialize_result(
     result: QueryResult,
     result_format: ResultFormatInfo,
@@ -357,7 +361,7 @@ class Store(ABC):
     def recorded_version(self) -> str | None:
         """The version the meta graph records (one small query), or None where none is."""
         rows = self.select(
-            "SELECT ?v WHERE { GRAPH ?g { ?g <http://purl.org/dc/terms/hasVersion> ?v } }",
+            RECORDED_VERSION_QUERY,
             default_graphs=[],
             named_graphs=[self.iris.meta_graph],
         )

@@ -50,6 +50,7 @@ from ..formats import syntax_position, xml_safe
 from ..namespaces import Iris
 from ..sparql import has_dataset_clause, keywords, query_form, with_dataset
 from .base import (
+    RECORDED_VERSION_QUERY,
     UNION_GRAPH,
     AskResult,
     GraphResult,
@@ -482,7 +483,7 @@ class RemoteStore(Store):
         # Written with its dataset here rather than through query(): that may need the graph
         # list (for the union check), and the graph list needs the version.
         text = with_dataset(
-            "SELECT ?v WHERE { GRAPH ?g { ?g <http://purl.org/dc/terms/hasVersion> ?v } }",
+            RECORDED_VERSION_QUERY,
             [EMPTY_GRAPH],
             [self.iris.meta_graph],
         )
