@@ -1,4 +1,4 @@
-"""The build pipeline: load the curated files -> reason -> validate -> check stored queries.
+"""The build pipeline: load the curated files -> validate -> reason -> check stored queries.
 
 Each step is timed and reported; the CLI prints the report and the web app shows it on
 /health. On disk, a build writes a fresh store beside the old one and swaps it in only
@@ -28,6 +28,7 @@ from ..namespaces import DCT, PROV, RDFS, SKOS, XSD, Iris
 from ..queries import load_stored_queries
 from ..store.base import Store
 from ..store.embedded import OxigraphStore
+from ..store.memory import release_free_memory
 from ..store.spec import open_store, store_spec
 from .attribution import Coverage, has_records, statement_coverage
 from .loader import SourceFile, load_files, project_files
@@ -170,6 +171,7 @@ def run_validation(store: Store, *, timeout: float | None = None) -> ValidationR
     finally:
         if target is not store:
             target.close()
+            release_free_memory()
 
 
 def write_meta(store: Store, report: BuildReport) -> str:
@@ -226,13 +228,16 @@ def build_into(
             store.replace_graphs({}, drop=stale)
 
     timed("load", load)
-    report.reasoning = timed("reason", lambda: run_reasoning(store))
-    if progress:
-        progress("reason", 1, 1)
+    # Validation reads the asserted graphs only, so it runs before reasoning: its scratch copy
+    # of them is freed before the inferred graph (as large as the data) joins the store, and
+    # the build's peak is the larger of the two rather than their sum.
     if validate:
         report.validation = timed("validate", lambda: run_validation(store))
         if progress:
             progress("validate", 1, 1)
+    report.reasoning = timed("reason", lambda: run_reasoning(store))
+    if progress:
+        progress("reason", 1, 1)
     report.coverage = timed("statement sources", lambda: statement_coverage(store))
     # The minimum holds for data that keeps statement records; a project without any reports its 0% only.
     report.min_statement_source_share = settings.min_statement_source_share if has_records(store) else 0.0
@@ -303,8 +308,16 @@ def _build_on_disk(path: Path, settings: Settings, *, progress: Progress | None,
             # the store folder keeps the union of its graphs (fast queries), written there too
             working.dump_with_union(dump)
             working.close()
+            # the bulk load sorts in threads of its own, which glibc serves from other arenas:
+            # without this the freed graph stayed resident beside them (1M: 2.47 -> 1.3 GiB peak)
+            release_free_memory()
             fresh.native.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
             dump.unlink()
+            # The bulk load leaves many overlapping files, each of which a lookup may have to
+            # read; compacting them once here (1M: 7 s) made the heavy stored queries from the
+            # store folder twice as fast (documents-and-studies 1.30 -> 0.55 s). Snapshots are
+            # hard links to these files, so every later snapshot starts from them too.
+            fresh.native.optimize()
             publish_snapshot(staging, fresh)
             fresh.close()
             report.steps.append(("write", time.perf_counter() - started))
