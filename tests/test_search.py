@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coopgraph.search import SearchIndex, fold, fold_long_vowels
+from coopgraph.search import SearchIndex, fold, fold_long_vowels, taking_part_of
 
 ID = "https://w3id.org/coopgraph/id/"
 CG = "https://w3id.org/coopgraph/ontology#"
@@ -176,3 +176,21 @@ def test_search_results_as_csv(client):
     assert rows[0]["label"] == hits[0]["label"]
     page = client.get("/search", query_string={"q": "koriyama"}).get_data(as_text=True)
     assert 'href="/search.csv?q=koriyama"' in page
+
+
+@pytest.mark.parametrize("which", ["towns", "curated"])
+def test_one_resource_takes_part_in_what_the_whole_index_says(which, towns_store, built_store):
+    """Resource pages ask for one resource's programmes and themes instead of deriving the whole index.
+
+    Both must agree for every resource of both graphs, sources (which are no participation)
+    included; cities take part in programmes through a shared resource, their pairings.
+    """
+    store = towns_store if which == "towns" else built_store
+    index = SearchIndex.build(store)
+    with_any = 0
+    for iri, entry in index.entries.items():
+        found = taking_part_of(store, iri)
+        assert found == {"programmes": entry.programmes, "themes": entry.themes}, iri
+        with_any += bool(entry.programmes or entry.themes)
+    assert with_any > (10 if which == "curated" else 0)
+    assert taking_part_of(store, "https://example.org/not-ours") == {"programmes": set(), "themes": set()}

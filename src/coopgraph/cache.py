@@ -3,14 +3,34 @@
 Deriving them takes a few queries over the whole graph: too slow for every request,
 and wrong to keep forever, since a contribution changes the graph while the server
 runs. Keyed by the store's version token, each is rebuilt on first use after a change.
+
+They are derived from :meth:`Store.whole_graph_reader`, not through the serving path:
+at 1M triples the search index and the map took 31 and 36 s, past the time limit of a
+visitor's query, which then retired the web worker on every first visit. And where the
+store has a folder (:meth:`Store.derived_folder`), each value is derived by one process
+and kept there for the others: four web workers no longer each derive the same figures
+(and each grow by what reading the whole graph leaves in its caches).
 """
 
 from __future__ import annotations
 
+import fcntl
+import logging
+import os
+import pickle
+import re
+import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
+
+#: Versions of derived values kept on disk besides the current one (a reader may be one behind).
+KEEP_VERSIONS = 2
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 class PerVersion:
@@ -23,6 +43,7 @@ class PerVersion:
         self._building: dict[str, threading.Lock] = {}
 
     def get(self, store, key: str, build: Callable[[Any], Any]) -> Any:
+        """The value of ``build`` for the store's current version, derived once (per folder, if any)."""
         version = store.version()
         with self._lock:
             if version != self._version:
@@ -34,11 +55,74 @@ class PerVersion:
             with self._lock:
                 if self._version == version and key in self._values:
                     return self._values[key]
-            value = build(store)
+            source = store.whole_graph_reader()
+            folder = store.derived_folder()
+            if folder is None:
+                value = build(source)
+            else:
+                value = shared_value(Path(folder), version, key, lambda: build(source))
             with self._lock:
                 if self._version == version:
                     self._values[key] = value
             return value
+
+
+def shared_value(folder: Path, version: str, key: str, build: Callable[[], Any]) -> Any:
+    """A value derived once for all processes using ``folder``: read if there, else built and written.
+
+    A lock file per value makes the other processes wait for the one deriving it rather
+    than derive it too. Files are written whole and renamed into place, so a reader never
+    meets half of one. Only coopgraph writes this folder (it lives in the store folder,
+    whose writers can already change the data itself); a file that cannot be read is
+    derived again.
+    """
+    here = folder / _UNSAFE.sub("_", version)
+    path = here / f"{_UNSAFE.sub('_', key)}.pickle"
+    loaded = _load(path)
+    if loaded is not None:
+        return loaded[0]
+    try:
+        here.mkdir(parents=True, exist_ok=True)
+        lock = open(here / f"{path.stem}.lock", "a")
+    except OSError as exc:  # a read-only folder: derive in this process alone
+        log.warning("cannot keep derived values in %s (%s); deriving %s here", folder, exc, key)
+        return build()
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        loaded = _load(path)
+        if loaded is not None:
+            return loaded[0]
+        value = build()
+        try:
+            scratch = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            with open(scratch, "wb") as out:
+                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(scratch, path)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+            log.warning("derived value %s not kept on disk: %s", key, exc)
+        _forget_old_versions(folder, keep=here.name)
+        return value
+
+
+def _load(path: Path) -> tuple[Any] | None:
+    try:
+        with open(path, "rb") as fh:
+            return (pickle.load(fh),)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # noqa: BLE001 - a damaged file is derived again, not served
+        log.warning("derived value %s unreadable (%s); deriving it again", path, exc)
+        return None
+
+
+def _forget_old_versions(folder: Path, *, keep: str) -> None:
+    """Remove all but the newest versions' folders (a process still reading one keeps its open files)."""
+    try:
+        others = sorted((p for p in folder.iterdir() if p.is_dir() and p.name != keep), key=lambda p: p.stat().st_mtime)
+    except OSError:
+        return
+    for old in others[: max(0, len(others) - (KEEP_VERSIONS - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 class Answers:

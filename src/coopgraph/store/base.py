@@ -203,6 +203,19 @@ class Store(ABC):
             result.kind, data, getattr(result, "truncated", False), evaluated - started, time.perf_counter() - evaluated
         )
 
+    def whole_graph_reader(self) -> Store:
+        """The store to derive whole-graph figures from (pages' counts, the search index, the map).
+
+        Those are coopgraph's own queries over the whole graph, whose cost follows the
+        data's size; they must not be held to the time limit of a visitor's query, nor go
+        through the path that enforces it. Here, the store itself.
+        """
+        return self
+
+    def derived_folder(self) -> Path | None:
+        """A folder where values derived from this store are shared between processes, or None."""
+        return None
+
     @abstractmethod
     def graphs(self) -> list[str]:
         """Return the IRIs of the named graphs that hold triples."""

@@ -522,6 +522,13 @@ class SnapshotStore(Store):
         """A read-only handle on the current snapshot, reopened when a write publishes a new one."""
         return self._state()[1]
 
+    def whole_graph_reader(self) -> OxigraphStore:
+        """The current snapshot, read in this thread: no time limit, no answers to serialise and parse."""
+        return self.reader()
+
+    def derived_folder(self) -> Path:
+        return self.path / "derived"
+
     def _state(self) -> tuple[str, OxigraphStore, dict]:
         """(snapshot name, read-only handle, facts cached for that snapshot)."""
         name = self.snapshot_name()

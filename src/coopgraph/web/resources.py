@@ -25,7 +25,7 @@ from .. import formats, jsonld
 from ..describe.resource import INBOUND_LIMIT, describe, describe_triples, fetch_labels
 from ..errors import NotFound, UsageError
 from ..export import context_for
-from ..search import SearchIndex
+from ..search import taking_part_of
 from .i18n import current_lang, t, with_lang
 from .present import FORMAT_TITLES, SUFFIXES, announce, derived, rdf_alternates, resource_path
 from .services import services
@@ -116,17 +116,18 @@ def resource_page(iri: str, path: str) -> Response:
     svc = services()
     lang = current_lang()
     d = describe(svc.store, iri, lang)
-    index = derived("search", SearchIndex.build)
     takes_part = []
-    entry = index.entries.get(iri)
-    if entry is not None:
-        for key, targets in (("programmes", entry.programmes - {iri}), ("themes", entry.themes - {iri})):
-            if targets:
-                items = sorted(
-                    ((x, *index.labels.pair(x, lang)) for x in targets),
-                    key=lambda item: ((item[1] or item[0]).lower(), item[0]),
-                )
-                takes_part.append((t(key), items))
+    part = taking_part_of(svc.store, iri)
+    wanted = (part["programmes"] | part["themes"]) - {iri}
+    labels = fetch_labels(svc.store, sorted(wanted)) if wanted else None
+    for key in ("programmes", "themes"):
+        targets = part[key] - {iri}
+        if targets:
+            items = sorted(
+                ((x, *labels.pair(x, lang)) for x in targets),
+                key=lambda item: ((item[1] or item[0]).lower(), item[0]),
+            )
+            takes_part.append((t(key), items))
     source_ids = sorted({s for group in d.properties for v in group.values for s in v.sources})
     source_labels = {s: fetch_labels(svc.store, [s]).label(s, lang) for s in source_ids} if source_ids else {}
     alternates = rdf_alternates(path)

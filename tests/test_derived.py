@@ -1,0 +1,105 @@
+"""Values derived from the whole graph: computed once per version, off the visitor's time limit.
+
+The pages' figures, the map and the search index are coopgraph's own queries over the
+whole graph; at 1M triples they took 7 to 36 s. They must not be held to the time limit
+of a visitor's query (which retired the web worker each time), and the web workers of a
+store folder must not each derive the same value.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from coopgraph.cache import PerVersion
+from coopgraph.errors import QueryTimeout
+from coopgraph.namespaces import Iris
+from coopgraph.store.embedded import OxigraphStore
+from coopgraph.store.snapshots import SnapshotStore
+
+IRIS = Iris()
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def triples(store) -> int:
+    return int(store.select(COUNT)[0]["n"].value)
+
+
+@pytest.fixture()
+def served(folder):
+    stores = []
+
+    def open_one(**options):
+        stores.append(SnapshotStore(IRIS, folder, workers=1, **options))
+        return stores[-1]
+
+    yield open_one
+    for store in stores:
+        store.close()
+
+
+def test_two_processes_derive_a_value_once(served, folder):
+    """Two serving stores on one folder stand for two web workers: the second reads the first's value."""
+    calls = []
+
+    def build(store):
+        calls.append(type(store))
+        return {"triples": triples(store)}
+
+    first = PerVersion().get(served(), "figures", build)
+    second = PerVersion().get(served(), "figures", build)
+    assert first == second and first["triples"] > 0
+    assert calls == [OxigraphStore]  # derived once, from the snapshot read in this thread
+    assert list((folder / "derived").glob("*/figures.pickle"))
+
+
+def test_a_new_version_is_derived_again_and_old_ones_are_dropped(served, folder):
+    store = served()
+    before = PerVersion().get(store, "figures", triples)
+    for n in range(3):
+        triple = f'<https://example.org/s{n}> <https://example.org/p> "o"'
+        store.update(f"INSERT DATA {{ GRAPH <{IRIS.data_graph('extra')}> {{ {triple} }} }}")
+        assert PerVersion().get(store, "figures", triples) == before + n + 1
+    kept = [p for p in (folder / "derived").iterdir() if p.is_dir()]
+    assert len(kept) == 2  # the current version and the one before
+
+
+def test_a_damaged_file_is_derived_again(served, folder):
+    store = served()
+    value = PerVersion().get(store, "figures", triples)
+    for path in (folder / "derived").glob("*/figures.pickle"):
+        path.write_bytes(b"not a pickle")
+    assert PerVersion().get(store, "figures", triples) == value
+
+
+def test_workers_wait_for_the_one_deriving(served):
+    """Four threads with caches of their own (four processes' worth) derive the value once."""
+    calls, results = [], []
+
+    def slow(store):
+        calls.append(1)
+        time.sleep(0.3)
+        return triples(store)
+
+    stores = [served() for _ in range(4)]
+    threads = [threading.Thread(target=lambda s=s: results.append(PerVersion().get(s, "slow", slow))) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1 and len(set(results)) == 1 and len(results) == 4
+
+
+def test_deriving_is_not_held_to_the_query_time_limit(served):
+    """A visitor's query past the limit is stopped; the same work deriving a value is not."""
+    store = served(default_timeout=0.000001)
+    with pytest.raises(QueryTimeout):
+        store.select(COUNT)
+    assert PerVersion().get(store, "figures", triples) > 0
+
+
+def test_a_store_without_a_folder_derives_in_process(mini_store):
+    assert mini_store.derived_folder() is None and mini_store.whole_graph_reader() is mini_store
+    assert PerVersion().get(mini_store, "figures", triples) == triples(mini_store)
