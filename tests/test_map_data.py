@@ -84,3 +84,16 @@ def test_leaflet_is_vendored_with_its_licence(client):
         response = client.get(path)
         assert response.status_code == 200 and response.get_data(), path
         response.close()
+
+
+def test_one_place_has_the_point_the_whole_map_gives_it(built_store):
+    """A place's page asks for its own point instead of deriving the whole map (36 s at 1M triples)."""
+    from dataclasses import replace
+
+    from coopgraph.views import geo
+
+    whole = geo.map_data(built_store)
+    assert len(whole.places) > 20
+    for iri, place in whole.places.items():
+        assert geo.place_point(built_store, iri) == replace(place, programmes=[]), iri
+    assert geo.place_point(built_store, ID + "programme/iuc") is None

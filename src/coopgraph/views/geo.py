@@ -197,10 +197,12 @@ def _note(literals: list, lang: str) -> str | None:
     return pick_label(literals, lang)[0] if literals else None
 
 
-def _coordinates(store, prefix: str) -> dict[str, tuple[float, float]]:
+def _coordinates(store, prefix: str, only: str | None = None) -> dict[str, tuple[float, float]]:
+    """The point of every located resource of ours (or of ``only``), by IRI."""
     rows = store.select(f"""
         PREFIX geo: <{GEO}> PREFIX schema: <{SCHEMA}> PREFIX gs: <{GEOSPARQL}> PREFIX cg: <{ONTOLOGY}>
         SELECT ?s ?lat ?lon ?wkt WHERE {{
+          {values_block("s", [only]) if only else ""}
           {{ ?s geo:lat ?lat ; geo:long ?lon }}
           UNION {{ ?s schema:latitude ?lat ; schema:longitude ?lon }}
           UNION {{ ?s schema:geo ?g . ?g schema:latitude ?lat ; schema:longitude ?lon }}
@@ -224,6 +226,28 @@ def _coordinates(store, prefix: str) -> dict[str, tuple[float, float]]:
         if -90 <= lat <= 90 and -180 <= lon <= 180:
             out.setdefault(row["s"].value, (lat, lon))
     return out
+
+
+def place_point(store, iri: str) -> Place | None:
+    """One place's point, as the map shows it (its labels, types and notes), or None if it has none.
+
+    Its page shows a small map of the point: asking for this one place costs milliseconds,
+    where deriving the whole map for it took 36 s at 1M triples. ``programmes`` (the map's
+    layers) is left empty: the page does not use it.
+    """
+    coords = _coordinates(store, str(ox.Literal(store.iris.id_base)), only=iri)
+    if iri not in coords:
+        return None
+    node = str(ox.NamedNode(iri))
+    types = {row["c"].value for row in store.select(f"SELECT ?c WHERE {{ {node} a ?c }}")}
+    notes = [
+        row["note"]
+        for row in store.select(
+            f'SELECT ?note WHERE {{ {node} <{SKOS}note> ?note FILTER(CONTAINS(LCASE(STR(?note)), "point")) }}'
+        )
+    ]
+    labels = fetch_labels(store, {iri}).literals.get(iri, [])
+    return Place(iri, coords[iri][0], coords[iri][1], labels, types, [], notes)
 
 
 def map_data(store) -> MapData:

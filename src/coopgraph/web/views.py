@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, g, jsonify, render_template, request
 
 from ..errors import NotFound, UsageError
 from ..views import geo
@@ -125,8 +125,10 @@ def network_page():
 @bp.app_template_global("map_point")
 def map_point(iri: str) -> geo.Place | None:
     """The point of a place on the map (for the small map on its page), or None."""
-    data: geo.MapData = derived("map", geo.map_data)
-    return data.places.get(iri)
+    points = g.setdefault("map_points", {})  # the template asks three times per page
+    if iri not in points:
+        points[iri] = geo.place_point(services().store, iri)
+    return points[iri]
 
 
 @bp.get("/network/neighbours.json")
