@@ -350,10 +350,13 @@ def taking_part_of(store, iri: str) -> dict[str, set[str]]:
     kinds: dict[str, set[str]] = {}
     classes = {**dict.fromkeys(PROGRAMME_CLASSES, "programmes"), **dict.fromkeys(THEME_CLASSES, "themes")}
     classes |= {c: "places" for c in PLACES}
+    # the classes in a filter, not a second VALUES block: with both bound by VALUES pyoxigraph
+    # read every instance of each class (1.2 s per 500 resources at 1M triples)
+    wanted = ", ".join(str(ox.NamedNode(c)) for c in classes)
     for start in range(0, len(candidates), 500):
         chunk = sorted(candidates)[start : start + 500]
         for row in store.select(
-            f"SELECT DISTINCT ?x ?c WHERE {{ {values_block('x', chunk)} {values_block('c', list(classes))} ?x a ?c }}"
+            f"SELECT DISTINCT ?x ?c WHERE {{ {values_block('x', chunk)} ?x a ?c FILTER(?c IN ({wanted})) }}"
         ):
             kinds.setdefault(row["x"].value, set()).add(classes[row["c"].value])
     hubs = {x for x, k in kinds.items() if k}
