@@ -187,7 +187,19 @@ def process_tree(pid: int) -> list[int]:
 
 
 def folder_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    """Bytes the folder takes, each file once: a store folder's snapshots are hard links to its database's files.
+
+    (Figures in RESULTS.md from before 2026-12-03 counted those links twice.)
+    """
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for item in path.rglob("*"):
+        if item.is_file():
+            stat = item.stat()
+            if (stat.st_dev, stat.st_ino) not in seen:
+                seen.add((stat.st_dev, stat.st_ino))
+                total += stat.st_size
+    return total
 
 
 def mib(value: int) -> str:
