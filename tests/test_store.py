@@ -137,3 +137,19 @@ def test_the_store_setting_is_read_the_same_way_everywhere(tmp_path):
     with pytest.raises(LoadError, match="no built store") as caught:
         folder.require_built()
     assert "coopgraph build --store" in caught.value.hint
+
+
+def test_holds_more_than_agrees_with_the_count_and_leaves_the_union_out(folder):
+    """The serving store's "copy into memory?" check, which reads no further than its limit."""
+    store = OxigraphStore(Iris(), folder, read_only=True)
+    try:
+        quads = store.count()
+        assert store.keeps_union and 0 < quads < len(store.native)  # the union is there, and not counted
+        assert store.holds_more_than(quads - 1) and not store.holds_more_than(quads)
+        assert store.holds_more_than(0) and not store.holds_more_than(10 * quads)
+    finally:
+        store.close()
+    loose = OxigraphStore(Iris())
+    example = ox.NamedNode("https://example.org/s")
+    loose.native.add(ox.Quad(example, example, ox.Literal("o")))
+    assert loose.holds_more_than(0) and not loose.holds_more_than(1)  # a triple in the default graph counts

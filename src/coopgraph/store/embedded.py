@@ -338,6 +338,23 @@ class OxigraphStore(Store):
     def graphs(self):
         return [g.value for g in self._visible_graph_nodes() if self._has_triples(g)]
 
+    def holds_more_than(self, limit: int) -> bool:
+        """Whether the store holds more than ``limit`` quads (the union aside), reading no more than that.
+
+        Counting them all reads every index entry: at 10M triples 43 million of them (about
+        10 s), each time a query process opened a snapshot to decide whether to copy it into
+        memory. (At 1M: 0.33 s to find more than the default million, against 1.06 s.)
+        """
+
+        def counted(pattern: str, at_most: int, **dataset) -> int:
+            query = f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ SELECT ?s WHERE {{ {pattern} }} LIMIT {at_most} }} }}"
+            return int(next(iter(self._ox.query(query, **dataset)))["n"].value)
+
+        seen = counted("GRAPH ?g { ?s ?p ?o }", limit + 1, named_graphs=self._visible_graph_nodes())
+        if seen <= limit:
+            seen += counted("?s ?p ?o", limit + 1 - seen, default_graph=ox.DefaultGraph())
+        return seen > limit
+
     def _has_triples(self, graph: ox.NamedNode) -> bool:
         return next(iter(self._ox.quads_for_pattern(None, None, None, graph)), None) is not None
 

@@ -336,7 +336,7 @@ def _open_snapshot(iris: Iris, path: str, name: str, memory_max_quads: int, open
     def copy() -> None:
         started = time.monotonic()
         try:
-            if disk.count() > memory_max_quads:
+            if disk.holds_more_than(memory_max_quads):
                 return
             memory = disk.serving_copy()
             memory.max_query_depth = None
