@@ -194,3 +194,31 @@ def test_one_resource_takes_part_in_what_the_whole_index_says(which, towns_store
         with_any += bool(entry.programmes or entry.themes)
     assert with_any > (10 if which == "curated" else 0)
     assert taking_part_of(store, "https://example.org/not-ours") == {"programmes": set(), "themes": set()}
+
+
+@pytest.mark.parametrize("others, counted", [(11, True), (12, False)])
+def test_a_sharer_linking_to_too_many_resources_says_nothing_about_taking_part(others, counted):
+    """A resource linking to a city, a programme and many other things (a whole agreement) is a hub."""
+    import pyoxigraph as ox
+
+    from coopgraph.namespaces import ONTOLOGY, RDF_TYPE, RDFS, Iris
+    from coopgraph.store.embedded import OxigraphStore
+
+    iris = Iris()
+    store = OxigraphStore(iris)
+    graph = ox.NamedNode(iris.data_graph("sharing"))
+    city, programme, sharer = (ox.NamedNode(iris.id_base + name) for name in ("city/c", "programme/p", "sharer/s"))
+    quads = [
+        ox.Quad(programme, ox.NamedNode(RDF_TYPE), ox.NamedNode(ONTOLOGY + "Programme"), graph),
+        ox.Quad(city, ox.NamedNode(RDFS + "label"), ox.Literal("C"), graph),
+        ox.Quad(sharer, ox.NamedNode(ONTOLOGY + "involves"), city, graph),
+        ox.Quad(sharer, ox.NamedNode(ONTOLOGY + "isPairingIn"), programme, graph),
+    ]
+    quads += [
+        ox.Quad(sharer, ox.NamedNode(ONTOLOGY + "involves"), ox.NamedNode(f"{iris.id_base}thing/{n}"), graph)
+        for n in range(others)
+    ]
+    store.native.extend(quads)
+    expected = {programme.value} if counted else set()
+    assert taking_part_of(store, city.value)["programmes"] == expected
+    assert SearchIndex.build(store).entries[city.value].programmes == expected
