@@ -550,16 +550,7 @@ class SizeRun:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                try:
-                    if requests.get(url + "/health", timeout=5).status_code == 200:
-                        break
-                except requests.RequestException:
-                    time.sleep(0.3)
-            else:
-                log.seek(0)
-                raise SystemExit(f"coopgraph serve did not start:\n{log.read()[-2000:]}")
+            wait_until_serving(url, log, 120)
             # every worker answers once, then its query processes get a moment to start
             seen = set()
             for _ in range(50 * workers):
@@ -609,13 +600,31 @@ class SizeRun:
                 print(f"    {failures[0]} requests failed (HTTP {sorted(statuses)})", flush=True)
             return rate, total, per_worker
         finally:
-            os.killpg(process.pid, 15)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, 9)
-                process.wait()
+            stop_server(process, 20)
             log.close()
+
+
+def wait_until_serving(url: str, log, seconds: float) -> None:
+    """Wait for a server started by a benchmark to answer /health; stop with the end of its log if it does not."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "/health", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            time.sleep(0.3)
+    log.seek(0)
+    raise SystemExit(f"coopgraph serve did not start:\n{log.read()[-2000:]}")
+
+
+def stop_server(process: subprocess.Popen, seconds: float) -> None:
+    """Stop a server's whole process group: politely, then for good after ``seconds``."""
+    os.killpg(process.pid, 15)
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
+        process.wait()
 
 
 def credentials(server) -> dict:

@@ -40,7 +40,7 @@ def _load(name: str):
     return module
 
 
-run = _load("run")  # process_tree, pss_of, generate_port
+run = _load("run")  # process_tree, pss_of, generate_port, wait_until_serving, stop_server
 
 MIB = 2**20
 SMALL_QUERY = "SELECT ?s WHERE { ?s a <http://www.w3.org/2004/02/skos/core#Concept> } LIMIT 5"
@@ -76,16 +76,7 @@ def measure(project: Path, store: Path, workers: int, rounds: int, env: dict, se
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url + "/health", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.3)
-        else:
-            log.seek(0)
-            raise SystemExit(f"coopgraph serve did not start:\n{log.read()[-2000:]}")
+        run.wait_until_serving(url, log, 180)
         started = time.perf_counter()
         asks = requests_for(url, search)
         statuses: dict[int, int] = {}
@@ -108,12 +99,7 @@ def measure(project: Path, store: Path, workers: int, rounds: int, env: dict, se
             "seconds": seconds,
         }
     finally:
-        os.killpg(process.pid, 15)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait()
+        run.stop_server(process, 30)
         log.close()
 
 
