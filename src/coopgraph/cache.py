@@ -60,7 +60,7 @@ class PerVersion:
             if folder is None:
                 value = build(source)
             else:
-                value = shared_value(Path(folder), version, key, lambda: build(source))
+                value = shared_value(folder, version, key, lambda: build(source))
             with self._lock:
                 if self._version == version:
                     self._values[key] = value
@@ -93,12 +93,13 @@ def shared_value(folder: Path, version: str, key: str, build: Callable[[], Any])
         if loaded is not None:
             return loaded[0]
         value = build()
+        scratch = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
-            scratch = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
             with open(scratch, "wb") as out:
                 pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(scratch, path)
         except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+            scratch.unlink(missing_ok=True)
             log.warning("derived value %s not kept on disk: %s", key, exc)
         _forget_old_versions(folder, keep=here.name)
         return value

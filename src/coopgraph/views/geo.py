@@ -238,16 +238,33 @@ def place_point(store, iri: str) -> Place | None:
     coords = _coordinates(store, str(ox.Literal(store.iris.id_base)), only=iri)
     if iri not in coords:
         return None
-    node = str(ox.NamedNode(iri))
-    types = {row["c"].value for row in store.select(f"SELECT ?c WHERE {{ {node} a ?c }}")}
-    notes = [
-        row["note"]
+    return _places(store, coords, {iri}, fetch_labels(store, {iri}), {})[iri]
+
+
+def _places(store, coords: dict, shown: set[str], labels, programmes: dict[str, set[str]]) -> dict[str, Place]:
+    """The located places ``shown``, with their types, the notes on their point, and ``programmes``."""
+    types: dict[str, set] = {}
+    notes: dict[str, list] = {}
+    if shown:
+        chosen = values_block("s", sorted(shown))
+        for row in store.select(f"SELECT ?s ?c WHERE {{ {chosen} ?s a ?c }}"):
+            types.setdefault(row["s"].value, set()).add(row["c"].value)
         for row in store.select(
-            f'SELECT ?note WHERE {{ {node} <{SKOS}note> ?note FILTER(CONTAINS(LCASE(STR(?note)), "point")) }}'
+            f'SELECT ?s ?note WHERE {{ {chosen} ?s <{SKOS}note> ?note FILTER(CONTAINS(LCASE(STR(?note)), "point")) }}'
+        ):
+            notes.setdefault(row["s"].value, []).append(row["note"])
+    return {
+        iri: Place(
+            iri,
+            coords[iri][0],
+            coords[iri][1],
+            labels.literals.get(iri, []),
+            types.get(iri, set()),
+            sorted(programmes.get(iri, ())),
+            notes.get(iri, []),
         )
-    ]
-    labels = fetch_labels(store, {iri}).literals.get(iri, [])
-    return Place(iri, coords[iri][0], coords[iri][1], labels, types, [], notes)
+        for iri in shown
+    }
 
 
 def map_data(store) -> MapData:
@@ -293,27 +310,7 @@ def map_data(store) -> MapData:
         store,
         shown | {p.iri for p in pairings} | {u for p in pairings for u in p.unlocated} | programmes | set(elsewhere),
     )
-    types: dict[str, set] = {}
-    if shown:
-        for row in store.select(f"SELECT ?s ?c WHERE {{ {values_block('s', sorted(shown))} ?s a ?c }}"):
-            types.setdefault(row["s"].value, set()).add(row["c"].value)
-    notes: dict[str, list] = {}
-    if shown:
-        for row in store.select(f"""SELECT ?s ?note WHERE {{ {values_block("s", sorted(shown))}
-                                      ?s <{SKOS}note> ?note FILTER(CONTAINS(LCASE(STR(?note)), "point")) }}"""):
-            notes.setdefault(row["s"].value, []).append(row["note"])
-    places = {
-        iri: Place(
-            iri,
-            coords[iri][0],
-            coords[iri][1],
-            labels.literals.get(iri, []),
-            types.get(iri, set()),
-            sorted(place_programmes.get(iri, ())),
-            notes.get(iri, []),
-        )
-        for iri in shown
-    }
+    places = _places(store, coords, shown, labels, place_programmes)
     visit_links = _visit_links(store, prefix, places, pairings)
     visit_labels = fetch_labels(store, {v for link in visit_links for v in link.visits}).literals
     for pairing in pairings:
