@@ -8,6 +8,7 @@ store folder must not each derive the same value.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
@@ -103,3 +104,71 @@ def test_deriving_is_not_held_to_the_query_time_limit(served):
 def test_a_store_without_a_folder_derives_in_process(mini_store):
     assert mini_store.derived_folder() is None and mini_store.whole_graph_reader() is mini_store
     assert PerVersion().get(mini_store, "figures", triples) == triples(mini_store)
+
+
+# --- values kept as files (the search index): written once, opened by each process ----------
+
+
+def _write_count(store, path):
+    path.write_text(str(triples(store)))
+
+
+class _Opened:
+    """What a process holds of a file value: the file's path and what it read there."""
+
+    def __init__(self, path):
+        self.path, self.text = path, path.read_text()
+        if not self.text.isdigit():
+            raise ValueError(f"{path} is not a count")
+
+
+def test_two_processes_write_a_file_once_and_both_open_it(served, folder):
+    writes = []
+
+    def write(store, path):
+        writes.append(path)
+        _write_count(store, path)
+
+    first = PerVersion().get_file(served(), "count.txt", write, _Opened)
+    second = PerVersion().get_file(served(), "count.txt", write, _Opened)
+    assert len(writes) == 1 and first.path == second.path and first.text == second.text
+    assert first.path.parent.parent == folder / "derived" and int(first.text) > 0
+    assert not list(first.path.parent.glob("*.tmp"))
+
+
+def test_a_damaged_file_is_written_again(served, folder):
+    opened = PerVersion().get_file(served(), "count.txt", _write_count, _Opened)
+    opened.path.write_text("damaged")
+    again = PerVersion().get_file(served(), "count.txt", _write_count, _Opened)
+    assert again.text == opened.text and again.path.read_text() == opened.text
+
+
+def test_a_file_that_cannot_be_written_leaves_nothing_behind(served, folder):
+    def failing(store, path):
+        path.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        PerVersion().get_file(served(), "count.txt", failing, _Opened)
+    assert not [p for p in (folder / "derived").rglob("count.txt*") if not p.name.endswith(".lock")]
+
+
+def test_a_folder_that_cannot_be_written_keeps_the_file_in_a_scratch_folder(served, tmp_path, monkeypatch):
+    """Where the store folder's derived/ cannot be made (read-only, or in the way), each process keeps its own."""
+    store = served()
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    monkeypatch.setattr(store, "derived_folder", lambda: blocked / "derived")
+    opened = PerVersion().get_file(store, "count.txt", _write_count, _Opened)
+    assert int(opened.text) == triples(store) and blocked not in opened.path.parents
+    assert PerVersion().get(store, "figures", triples) == triples(store)  # pickled values too
+
+
+def test_a_store_without_a_folder_keeps_its_files_in_a_scratch_folder_removed_with_the_cache(mini_store):
+    cache = PerVersion()
+    opened = cache.get_file(mini_store, "count.txt", _write_count, _Opened)
+    assert int(opened.text) == triples(mini_store)
+    scratch = opened.path.parent.parent
+    del cache
+    gc.collect()
+    assert not scratch.exists()

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
-import pytest
+from types import MappingProxyType
 
-from coopgraph.search import SearchIndex, fold, fold_long_vowels, taking_part_of
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from coopgraph.describe.resource import SUPPLIED_NAMES
+from coopgraph.search import (
+    READING_FACTOR,
+    SearchIndex,
+    _fold_any,
+    _score,
+    fold,
+    fold_long_vowels,
+    kana_reading,
+    match_keys,
+    taking_part_of,
+)
 
 ID = "https://w3id.org/coopgraph/id/"
 CG = "https://w3id.org/coopgraph/ontology#"
@@ -29,6 +45,12 @@ CG = "https://w3id.org/coopgraph/ontology#"
 )
 def test_fold(text, folded):
     assert fold(text) == folded
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_ascii_text_folds_as_any_text_does(text):
+    """ASCII labels take a short way through :func:`fold`; it must end where the whole way does."""
+    assert fold(text) == _fold_any(text)
 
 
 @pytest.mark.parametrize("spelling", ["Kouriyama", "Kooriyama", "Kohriyama", "Kōriyama", "koriyama"])
@@ -222,3 +244,114 @@ def test_a_sharer_linking_to_too_many_resources_says_nothing_about_taking_part(o
     expected = {programme.value} if counted else set()
     assert taking_part_of(store, city.value)["programmes"] == expected
     assert SearchIndex.build(store).entries[city.value].programmes == expected
+
+
+# --- the index file answers as the rules say ---------------------------------------------------
+
+
+def rules_say(index, query, *, types=(), programmes=(), themes=(), lang="en"):
+    """The search read plainly from the rules over every entry: what the index's SQL must agree with.
+
+    Scores by :func:`_score` on each entry's keys (and on the names the interface supplies),
+    the kana query's romaji reading where the text itself finds nothing; order by score,
+    then the folded label shown, then the IRI; facet values counted over every match.
+    """
+    needle = fold(query)
+    reading = kana_reading(needle) if needle else None
+    supplied = SUPPLIED_NAMES.get()
+    hits = []
+    for iri, entry in index.entries.items():
+        if not (set(types) <= entry.types and set(programmes) <= entry.programmes and set(themes) <= entry.themes):
+            continue
+        keys = entry.keys + [match_keys(name) for name in supplied.get(iri, {}).values()]
+        score = _score(needle, fold_long_vowels(needle), keys) if needle else 1.0
+        if reading and not score:
+            score = READING_FACTOR * _score(reading, fold_long_vowels(reading), keys)
+        if score > 0:
+            hits.append((entry, score))
+    hits.sort(key=lambda hit: (-hit[1], fold(hit[0].label(lang)[0] or hit[0].iri), hit[0].iri))
+    counts = {}
+    for entry, _ in hits:
+        for kind, values in (("type", entry.types), ("programme", entry.programmes), ("theme", entry.themes)):
+            for value in values:
+                counts[kind, value] = counts.get((kind, value), 0) + 1
+    return [(entry.iri, score) for entry, score in hits], counts
+
+
+def assert_answers_as_the_rules_say(index, query, **facets):
+    limit = 500
+    result = index.search(query, limit=limit, **facets)
+    hits, counts = rules_say(index, query, **facets)
+    assert [(hit.entry.iri, hit.score) for hit in result.hits] == hits[:limit], query
+    assert result.total == len(hits), query
+    assert {(kind, f.value): f.count for kind, values in result.facets.items() for f in values} == counts, query
+
+
+@pytest.mark.parametrize(
+    "query", ["", "test", "TĒSTVILLE", "teestville", "てすと", "テスト市", "こうりやま", "green test", "e", "zzz", "st"]
+)
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_index_answers_as_the_rules_say(index, query, lang):
+    assert_answers_as_the_rules_say(index, query, lang=lang)
+    assert_answers_as_the_rules_say(index, query, lang=lang, programmes=[ID + "programme/testprog"])
+    assert_answers_as_the_rules_say(index, query, lang=lang, themes=[ID + "theme/data"], types=[CG + "Municipality"])
+
+
+@pytest.mark.parametrize("query", ["", "koriyama", "city", "essen", "都市", "こおりやま"])
+def test_the_curated_index_answers_as_the_rules_say(curated_index, query):
+    """The curated graph has what the towns lack: resources in two programmes, where all facets must hold."""
+    index = curated_index
+    iuc, iurc = ID + "programme/iuc", ID + "programme/iurc"
+    assert {iuc, iurc} <= index.entries[ID + "city/koriyama"].programmes
+    for facets in ({}, {"programmes": [iuc, iurc]}, {"programmes": [iurc]}, {"types": [CG + "Municipality"]}):
+        assert_answers_as_the_rules_say(index, query, **facets)
+
+
+@pytest.fixture(scope="module")
+def curated_index(built_store) -> SearchIndex:
+    return SearchIndex.build(built_store)
+
+
+def test_names_the_interface_supplies_are_found_and_ordered_by(index):
+    """A name the web app gives a theme in Japanese (not in the graph) finds the theme and sorts it."""
+    token = SUPPLIED_NAMES.set(MappingProxyType({ID + "theme/data": {"ja": "データ連携", "en": "Data links"}}))
+    try:
+        assert ID + "theme/data" in [h.entry.iri for h in index.search("データ連携").hits]
+        for query in ("データ", "data", "", "links"):
+            for lang in ("en", "ja"):
+                assert_answers_as_the_rules_say(index, query, lang=lang)
+    finally:
+        SUPPLIED_NAMES.reset(token)
+
+
+@st.composite
+def parts_of_names(draw, index):
+    """A piece of a name in the index, perhaps with its case changed or a letter dropped."""
+    key = draw(st.sampled_from(sorted(k for e in index.entries.values() for pair in e.keys for k in pair)))
+    start = draw(st.integers(0, len(key)))
+    piece = key[start : draw(st.integers(start, len(key)))]
+    return draw(st.sampled_from([piece, piece.upper(), piece[1:], piece + "x"]))
+
+
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_piece_of_a_name_is_answered_as_the_rules_say(index, data):
+    assert_answers_as_the_rules_say(index, data.draw(parts_of_names(index)))
+
+
+def test_web_workers_of_a_store_folder_share_one_index_file(folder, mini_settings):
+    """Two apps on one store folder stand for two web workers: the index is written once, in the folder."""
+    from coopgraph.web import create_app
+
+    settings = mini_settings.with_overrides(store=str(folder))
+    answers, files = [], []
+    for _ in range(2):
+        app = create_app(settings)
+        response = app.test_client().get("/search.json?q=a")
+        assert response.status_code == 200
+        answers.append(response.get_json())
+        files.append({path: path.stat().st_ino for path in (folder / "derived").glob("*/search.sqlite")})
+        app.extensions["coopgraph"].store.close()
+    assert answers[0] == answers[1] and answers[0]["total"] > 0
+    assert len(files[0]) == 1 and files[0] == files[1]  # the second read the first's file, same inode
+    assert not list((folder / "derived").glob("*/*.tmp"))

@@ -14,13 +14,16 @@ and kept there for the others: four web workers no longer each derive the same f
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
 import pickle
 import re
 import shutil
+import tempfile
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -41,9 +44,47 @@ class PerVersion:
         self._version: str | None = None
         self._values: dict[str, Any] = {}
         self._building: dict[str, threading.Lock] = {}
+        self._scratch: Path | None = None
 
     def get(self, store, key: str, build: Callable[[Any], Any]) -> Any:
         """The value of ``build`` for the store's current version, derived once (per folder, if any)."""
+
+        def derive(source, folder: Path | None, version: str) -> Any:
+            if folder is None:
+                return build(source)
+            return shared_value(folder, version, key, lambda: build(source))
+
+        return self._get(store, key, derive)
+
+    def get_file(self, store, name: str, write: Callable[[Any, Path], None], open_file: Callable[[Path], Any]) -> Any:
+        """A value kept in a file ``name`` (the search index, in SQLite): written once per version, opened here.
+
+        Unlike a pickled value, nothing of it is copied into the process: each worker reads
+        the pages it needs, and the operating system keeps one copy of them for all. A store
+        without a folder of its own (in memory, remote) keeps the file in a scratch folder of
+        this cache, removed with it. A file that cannot be opened is written again, once.
+        """
+
+        def derive(source, folder: Path | None, version: str) -> Any:
+            folder = folder or self._scratch_folder()
+            for attempt in (1, 2):
+                path = shared_file(folder, version, name, lambda path: write(source, path))
+                if path is None:  # a read-only folder: keep the file in our own
+                    folder = self._scratch_folder()
+                    continue
+                try:
+                    return open_file(path)
+                except Exception as exc:  # noqa: BLE001 - a damaged file is written again, not served
+                    if attempt == 2:
+                        raise
+                    log.warning("derived file %s unreadable (%s); writing it again", path, exc)
+                    with contextlib.suppress(OSError):
+                        path.unlink(missing_ok=True)
+            raise AssertionError("unreachable")
+
+        return self._get(store, name, derive)
+
+    def _get(self, store, key: str, derive: Callable[[Any, Path | None, str], Any]) -> Any:
         version = store.version()
         with self._lock:
             if version != self._version:
@@ -55,54 +96,90 @@ class PerVersion:
             with self._lock:
                 if self._version == version and key in self._values:
                     return self._values[key]
-            source = store.whole_graph_reader()
-            folder = store.derived_folder()
-            if folder is None:
-                value = build(source)
-            else:
-                value = shared_value(folder, version, key, lambda: build(source))
+            value = derive(store.whole_graph_reader(), store.derived_folder(), version)
             with self._lock:
                 if self._version == version:
                     self._values[key] = value
             return value
 
+    def _scratch_folder(self) -> Path:
+        with self._lock:
+            if self._scratch is None:
+                self._scratch = Path(tempfile.mkdtemp(prefix="coopgraph-derived-"))
+                weakref.finalize(self, shutil.rmtree, self._scratch, True)
+            return self._scratch
+
 
 def shared_value(folder: Path, version: str, key: str, build: Callable[[], Any]) -> Any:
     """A value derived once for all processes using ``folder``: read if there, else built and written.
 
-    A lock file per value makes the other processes wait for the one deriving it rather
-    than derive it too. Files are written whole and renamed into place, so a reader never
-    meets half of one. Only coopgraph writes this folder (it lives in the store folder,
-    whose writers can already change the data itself); a file that cannot be read is
-    derived again.
+    Only coopgraph writes this folder (it lives in the store folder, whose writers can
+    already change the data itself); a file that cannot be read is derived again. A
+    folder that cannot be written (read-only) leaves each process to derive its own.
     """
-    here = folder / _UNSAFE.sub("_", version)
-    path = here / f"{_UNSAFE.sub('_', key)}.pickle"
+    path = _place(folder, version, f"{key}.pickle")
     loaded = _load(path)
     if loaded is not None:
         return loaded[0]
+    with contextlib.suppress(OSError):  # a damaged file is written again
+        path.unlink(missing_ok=True)
+    box: list = []
+
+    def write(scratch: Path) -> None:
+        box.append(build())
+        with open(scratch, "wb") as out:
+            pickle.dump(box[0], out, protocol=pickle.HIGHEST_PROTOCOL)
+
     try:
-        here.mkdir(parents=True, exist_ok=True)
-        lock = open(here / f"{path.stem}.lock", "a")
-    except OSError as exc:  # a read-only folder: derive in this process alone
-        log.warning("cannot keep derived values in %s (%s); deriving %s here", folder, exc, key)
-        return build()
+        if _write_once(folder, path, write) is None:
+            return build()
+    except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+        if not box:
+            raise
+        log.warning("derived value %s not kept on disk: %s", key, exc)
+    if box:
+        return box[0]
+    loaded = _load(path)  # written by another process while this one waited
+    return loaded[0] if loaded is not None else build()
+
+
+def shared_file(folder: Path, version: str, name: str, write: Callable[[Path], None]) -> Path | None:
+    """The path of a file written once for all processes using ``folder`` (None if it cannot be written)."""
+    path = _place(folder, version, name)
+    if path.is_file():
+        return path
+    return _write_once(folder, path, write)
+
+
+def _place(folder: Path, version: str, name: str) -> Path:
+    return folder / _UNSAFE.sub("_", version) / _UNSAFE.sub("_", name)
+
+
+def _write_once(folder: Path, path: Path, write: Callable[[Path], None]) -> Path | None:
+    """Write ``path`` with ``write`` unless another process has; None when the folder is read-only.
+
+    A lock file per file makes the other processes wait for the one writing it rather
+    than write it too. Files are written whole and renamed into place, so a reader never
+    meets half of one.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(path.with_name(f"{path.name}.lock"), "a")
+    except OSError as exc:
+        log.warning("cannot keep derived values in %s (%s); deriving %s here", folder, exc, path.name)
+        return None
     with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        loaded = _load(path)
-        if loaded is not None:
-            return loaded[0]
-        value = build()
+        if path.is_file():
+            return path
         scratch = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
-            with open(scratch, "wb") as out:
-                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            write(scratch)
             os.replace(scratch, path)
-        except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+        finally:
             scratch.unlink(missing_ok=True)
-            log.warning("derived value %s not kept on disk: %s", key, exc)
-        _forget_old_versions(folder, keep=here.name)
-        return value
+        _forget_old_versions(folder, keep=path.parent.name)
+        return path
 
 
 def _load(path: Path) -> tuple[Any] | None:

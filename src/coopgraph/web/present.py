@@ -36,6 +36,11 @@ def derived(key: str, build):
     return cache().get(services().store, key, build)
 
 
+def derived_file(name: str, write, open_file):
+    """A value kept in a file derived from the whole graph (the search index), rewritten when the store changes."""
+    return cache().get_file(services().store, name, write, open_file)
+
+
 def ontology_terms() -> set[str]:
     return derived("ontology", ontology_doc).iris
 

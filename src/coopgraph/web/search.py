@@ -10,9 +10,9 @@ from flask import Blueprint, Response, jsonify, render_template, request
 
 from .. import formats
 from ..errors import UsageError
-from ..search import SearchIndex
+from ..search import SearchIndex, write_index
 from .i18n import current_lang, with_lang
-from .present import announce, derived, page_url
+from .present import announce, derived_file, page_url
 
 bp = Blueprint("find", __name__)
 
@@ -41,7 +41,7 @@ def twin_url(path: str) -> str:
 def search():
     """Search labels; filter by type, programme and theme (repeatable); page with limit/offset."""
     lang = current_lang()
-    index: SearchIndex = derived("search", SearchIndex.build)
+    index: SearchIndex = derived_file("search.sqlite", write_index, SearchIndex)
     query = request.args.get("q", "").strip()
     result = index.search(
         query,
