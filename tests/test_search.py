@@ -10,6 +10,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from coopgraph.describe.resource import SUPPLIED_NAMES
+from coopgraph.participation import taking_part_of
 from coopgraph.search import (
     READING_FACTOR,
     SearchIndex,
@@ -19,7 +20,6 @@ from coopgraph.search import (
     fold_long_vowels,
     kana_reading,
     match_keys,
-    taking_part_of,
 )
 
 ID = "https://w3id.org/coopgraph/id/"

@@ -23,7 +23,15 @@ import pyoxigraph as ox
 
 from ..describe.resource import SOURCE_PREDICATES, fetch_labels, pick_label, values_block
 from ..namespaces import GEO, ONTOLOGY, RDF_TYPE, SCHEMA, SKOS
-from ..search import PLACES, PROGRAMME_CLASSES, SUCCESSION, THEME_CLASSES, instances_of, resource_links, taking_part
+from ..participation import (
+    PLACES,
+    PROGRAMME_CLASSES,
+    SUCCESSION,
+    THEME_CLASSES,
+    instances_of,
+    resource_links,
+    taking_part,
+)
 
 GEOSPARQL = "http://www.opengis.net/ont/geosparql#"
 #: Classes whose instances are places (subclasses follow through inference).

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ..describe.resource import LabelMap, fetch_labels, pick_label, values_block
 from ..namespaces import DCT, FOAF, GEO, ONTOLOGY, ORG, PROV, SCHEMA, SKOS
-from ..search import instances_of, resource_links
+from ..participation import instances_of, resource_links
 
 #: Kinds in order of precedence: a city that is both a place and an agent is a place.
 KIND_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (

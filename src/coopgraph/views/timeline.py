@@ -17,7 +17,7 @@ import pyoxigraph as ox
 
 from ..describe.resource import SOURCE_PREDICATES, LabelMap, fetch_labels, local_name, pick_label, values_block
 from ..namespaces import ONTOLOGY, RDF_TYPE, XSD
-from ..search import PROGRAMME_CLASSES, instances_of, resource_links
+from ..participation import PROGRAMME_CLASSES, instances_of, resource_links
 
 DATE_TYPES = (XSD + "date", XSD + "dateTime", XSD + "gYear", XSD + "gYearMonth")
 #: Property names (local part, lower case) that open or close a period.

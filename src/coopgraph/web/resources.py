@@ -25,7 +25,7 @@ from .. import formats, jsonld
 from ..describe.resource import INBOUND_LIMIT, describe, describe_triples, fetch_labels
 from ..errors import NotFound, UsageError
 from ..export import context_for
-from ..search import taking_part_of
+from ..participation import taking_part_of
 from .i18n import current_lang, t, with_lang
 from .present import FORMAT_TITLES, SUFFIXES, announce, derived, rdf_alternates, resource_path
 from .services import services
