@@ -172,3 +172,61 @@ def test_a_store_without_a_folder_keeps_its_files_in_a_scratch_folder_removed_wi
     del cache
     gc.collect()
     assert not scratch.exists()
+
+
+# --- after a write, the pages' values are derived again in the background ---------------------
+
+
+@pytest.fixture()
+def contributing_app(folder, mini_settings):
+    from coopgraph.web import create_app
+
+    settings = mini_settings.with_overrides(store=str(folder), contributor_tokens={"tok-ada": "Ada Testville"})
+    app = create_app(settings)
+    yield app
+    app.extensions["coopgraph.warmer"].wait(60)
+    app.extensions["coopgraph"].store.close()
+
+
+def contribute(client, data: bytes):
+    return client.post(
+        "/api/contributions",
+        data=data,
+        content_type="text/turtle",
+        query_string={"description": "A made-up pairing for a test"},
+        headers={"Authorization": "Bearer tok-ada"},
+    )
+
+
+def test_a_contribution_has_the_home_figures_and_the_search_index_derived_for_the_new_version(
+    contributing_app, folder
+):
+    """The first visitor after a write finds them ready: no request to / or /search made them."""
+    from conftest import SAMPLES
+
+    client = contributing_app.test_client()
+    store = contributing_app.extensions["coopgraph"].store
+    before = store.version()
+    assert client.get("/health").status_code == 200
+    answer = contribute(client, (SAMPLES / "mini-good.ttl").read_bytes())
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    warmer = contributing_app.extensions["coopgraph.warmer"]
+    assert warmer.wait(60) and warmer.rounds == 1
+    after = store.version()
+    assert after != before
+    here = [p for p in (folder / "derived").iterdir() if p.is_dir() and after.replace(":", "_") in p.name]
+    assert len(here) == 1
+    assert (here[0] / "home.pickle").is_file() and (here[0] / "search.sqlite").is_file()
+    found = client.get("/search.json", query_string={"q": "gamma alpha"}).get_json()
+    assert IRIS.id_base + "pairing/gamma-alpha" in [hit["iri"] for hit in found["results"]]
+
+
+def test_reads_and_refused_writes_derive_nothing_in_the_background(contributing_app, folder):
+    from conftest import SAMPLES
+
+    client = contributing_app.test_client()
+    assert client.get("/").status_code == 200
+    assert client.post("/sparql", data={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+    assert contribute(client, (SAMPLES / "mini-unknown-city.ttl").read_bytes()).status_code == 422
+    warmer = contributing_app.extensions["coopgraph.warmer"]
+    assert warmer.wait(5) and warmer.rounds == 0

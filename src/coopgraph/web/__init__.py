@@ -78,6 +78,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, store=None) -
         if hasattr(module, "init_app"):
             module.init_app(app)
 
+    from . import warmup
+
+    warmup.init_app(app)  # after a write, the pages' derived values are derived again at once
     app.wsgi_app = AnswerFrame(app.wsgi_app, max_body_bytes=largest_body(settings))
     app.wsgi_app = SecurityHeaders(app.wsgi_app)
     return app
