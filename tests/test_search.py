@@ -355,3 +355,24 @@ def test_web_workers_of_a_store_folder_share_one_index_file(folder, mini_setting
     assert answers[0] == answers[1] and answers[0]["total"] > 0
     assert len(files[0]) == 1 and files[0] == files[1]  # the second read the first's file, same inode
     assert not list((folder / "derived").glob("*/*.tmp"))
+
+
+def test_a_search_past_its_time_limit_stops_with_a_timeout_and_leaves_the_index_usable(index, monkeypatch):
+    import coopgraph.search as search_module
+    from coopgraph.errors import QueryTimeout
+
+    monkeypatch.setattr(search_module, "PROGRESS_STEPS", 10)  # look at the clock often: the towns are small
+    with pytest.raises(QueryTimeout, match="time limit"):
+        index.search("t", time_limit=0)
+    monkeypatch.undo()
+    assert_answers_as_the_rules_say(index, "t")  # the connection has no handler and no hits left over
+
+
+def test_the_web_search_has_the_query_time_limit(towns_settings, towns_store, monkeypatch):
+    import coopgraph.search as search_module
+    from coopgraph.web import create_app
+
+    monkeypatch.setattr(search_module, "PROGRESS_STEPS", 10)
+    client = create_app(towns_settings.with_overrides(query_timeout=0.0), store=towns_store).test_client()
+    response = client.get("/search.json?q=t")
+    assert response.status_code == 503 and response.get_json()["error"] == "query-timeout"

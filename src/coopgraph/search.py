@@ -23,6 +23,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import time
 import unicodedata
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
@@ -43,7 +44,7 @@ from .describe.resource import (
     pick_label,
     values_block,
 )
-from .errors import UsageError
+from .errors import QueryTimeout, UsageError
 from .namespaces import OWL, RDFS
 from .participation import (
     PLACES,
@@ -232,6 +233,8 @@ SORT_LANGUAGES = ("en", "ja")
 INDEX_FORMAT = 1
 #: How much of the index file a connection maps into memory rather than copies (all of it, at 1M triples).
 MMAP_BYTES = 1 << 30
+#: How many SQLite steps a search runs between two looks at the clock (about a millisecond).
+PROGRESS_STEPS = 20_000
 #: Where an entry's facet values are kept (facet name, Entry attribute).
 FACET_ATTRIBUTES = (("type", "types"), ("programme", "programmes"), ("theme", "themes"))
 _SCHEMA = f"""
@@ -406,8 +409,12 @@ class SearchIndex:
         lang: str = "en",
         limit: int = 50,
         offset: int = 0,
+        time_limit: float | None = None,
     ) -> SearchResult:
-        """Match labels, filter by facets (all must hold), and count facet values over the matches."""
+        """Match labels, filter by facets (all must hold), and count facet values over the matches.
+
+        Past ``time_limit`` seconds the search stops with :class:`QueryTimeout`, as a query does.
+        """
         if limit < 1 or limit > MAX_LIMIT or offset < 0:
             raise UsageError(
                 f"limit must be between 1 and {MAX_LIMIT} and offset not negative",
@@ -443,6 +450,9 @@ class SearchIndex:
             )
         with self._connection() as db:
             db.execute("CREATE TEMP TABLE IF NOT EXISTS hits(entry INTEGER PRIMARY KEY, score REAL, sort TEXT)")
+            if time_limit is not None:
+                deadline = time.monotonic() + time_limit
+                db.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
             try:
                 db.execute(f"INSERT INTO temp.hits {scored}", params)
                 self._rescore_supplied(db, needle, reading, where, params, lang)
@@ -457,7 +467,15 @@ class SearchIndex:
                     "JOIN facet_values v ON v.id = f.value GROUP BY f.value"
                 ).fetchall()
                 hits = [Hit(entry, score) for _, entry, score in self._entries(db, page)]
+            except sqlite3.OperationalError as exc:
+                if "interrupted" not in str(exc):
+                    raise
+                raise QueryTimeout(
+                    f"the search ran past its time limit of {time_limit:g} s",
+                    hint="Search for a longer name, or narrow it with a type, programme or theme.",
+                ) from exc
             finally:
+                db.set_progress_handler(None, 0)
                 db.execute("DELETE FROM temp.hits")
         facets: dict[str, list[FacetValue]] = {name: [] for name, _ in FACET_ATTRIBUTES}
         for kind, value, count in counts:

@@ -13,6 +13,7 @@ from ..errors import UsageError
 from ..search import SearchIndex, write_index
 from .i18n import current_lang, with_lang
 from .present import announce, derived_file, page_url
+from .services import services
 
 bp = Blueprint("find", __name__)
 
@@ -51,6 +52,7 @@ def search():
         lang=lang,
         limit=_int("limit", 50),
         offset=_int("offset", 0),
+        time_limit=services().settings.query_timeout,
     )
     if request.path.endswith(".csv") or request.args.get("format") == "csv":
         return _csv(result, lang)
