@@ -198,7 +198,7 @@ def contribute(client, data: bytes):
     )
 
 
-def test_a_contribution_has_the_home_figures_and_the_search_index_derived_for_the_new_version(
+def test_after_a_contribution_the_home_figures_and_search_index_are_derived_for_the_new_version(
     contributing_app, folder
 ):
     """The first visitor after a write finds them ready: no request to / or /search made them."""
