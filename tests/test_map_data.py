@@ -97,3 +97,17 @@ def test_one_place_has_the_point_the_whole_map_gives_it(built_store):
     for iri, place in whole.places.items():
         assert geo.place_point(built_store, iri) == replace(place, programmes=[]), iri
     assert geo.place_point(built_store, ID + "programme/iuc") is None
+
+
+def test_places_are_given_their_country_and_clusters_their_name(built_store):
+    """The detail frames are named for the one country (or Europe) their places lie in."""
+    from coopgraph.views import geo
+
+    places = geo.map_data(built_store).places
+    koriyama, toyota = places[ID + "city/koriyama"], places[ID + "city/toyota"]
+    essen, grenoble = places[ID + "city/essen"], places[ID + "city/grenoble"]
+    assert [geo.country_of(p.lon, p.lat) for p in (koriyama, toyota, essen)] == ["Japan", "Japan", "Germany"]
+    assert geo.country_of(-30.0, 40.0) is None  # the middle of the Atlantic
+    assert geo._cluster_name([koriyama, toyota], 0) == "Japan"
+    assert geo._cluster_name([essen, grenoble], 1) == "Europe"
+    assert geo._cluster_name([koriyama, essen, toyota], 2) == "detail-3"

@@ -495,19 +495,28 @@ def _inside(lon: float, lat: float, ring: list[tuple[float, float]]) -> bool:
 def country_of(lon: float, lat: float, tolerance: float = 0.3) -> str | None:
     """The atlas country a point lies in (or within ``tolerance`` degrees of, for coastal cities)."""
     near = None
-    for name, rings in world():
-        for r in rings:
-            xs = [p[0] for p in r]
-            ys = [p[1] for p in r]
-            if not (
-                min(xs) - tolerance <= lon <= max(xs) + tolerance and min(ys) - tolerance <= lat <= max(ys) + tolerance
-            ):
-                continue
-            if _inside(lon, lat, r):
-                return name
-            if near is None and any(abs(x - lon) <= tolerance and abs(y - lat) <= tolerance for x, y in r):
-                near = name
+    for name, r, (west, east, south, north) in _bounded_rings():
+        if not (west - tolerance <= lon <= east + tolerance and south - tolerance <= lat <= north + tolerance):
+            continue
+        if _inside(lon, lat, r):
+            return name
+        if near is None and any(abs(x - lon) <= tolerance and abs(y - lat) <= tolerance for x, y in r):
+            near = name
     return near
+
+
+@functools.lru_cache(maxsize=1)
+def _bounded_rings() -> list[tuple[str, list[tuple[float, float]], tuple[float, float, float, float]]]:
+    """Every ring of the atlas with its country and its box (west, east, south, north), computed once.
+
+    :func:`country_of` looks only into the rings whose box holds the point; computing the
+    boxes on each call cost 8 ms a point, 6 minutes for the 44,797 places of a 1M graph.
+    """
+    return [
+        (name, r, (min(x for x, _ in r), max(x for x, _ in r), min(y for _, y in r), max(y for _, y in r)))
+        for name, rings in world()
+        for r in rings
+    ]
 
 
 # --- frames and projection --------------------------------------------------------------------
@@ -576,7 +585,11 @@ def frames(data: MapData) -> list[Frame]:
 
 
 def _cluster_name(cluster: list[Place], index: int) -> str:
-    countries = {country_of(p.lon, p.lat) for p in cluster}
+    countries = set()
+    for place in cluster:  # stops at the second country (or a place in none)
+        countries.add(country_of(place.lon, place.lat))
+        if len(countries) > 1 or None in countries:
+            break
     if len(countries) == 1 and None not in countries:
         return countries.pop()
     w, s, e, n = EUROPE_BOX
@@ -657,10 +670,11 @@ def render(frame: Frame, data: MapData, lang: str = "en", width: int = 960, labe
     """Project the lines and the places of one frame into SVG coordinates (the outline is apart)."""
     project, height = projection(frame.west, frame.south, frame.east, frame.north, width)
     lines = []
+    shown = set(frame.places)  # a list: looking into it for each pairing took 99 s at 1M
     for pairing in data.pairings:
         for a, b in segments(pairing):
             pa, pb = data.places[a], data.places[b]
-            if a not in frame.places and b not in frame.places:
+            if a not in shown and b not in shown:
                 continue
             lines.append(DrawnLine(pairing, a, b, _path([project(lon, lat) for lon, lat in great_circle(pa, pb)])))
     points = []
