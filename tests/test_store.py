@@ -153,3 +153,23 @@ def test_holds_more_than_agrees_with_the_count_and_leaves_the_union_out(folder):
     example = ox.NamedNode("https://example.org/s")
     loose.native.add(ox.Quad(example, example, ox.Literal("o")))
     assert loose.holds_more_than(0) and not loose.holds_more_than(1)  # a triple in the default graph counts
+
+
+def test_a_refusal_on_the_remote_stores_estimate_says_how_to_lift_it():
+    """Virtuoso refuses some queries on its optimizer's guess alone (programmes at 1M: 4,190 s
+    estimated, 0.2 s run): the error must not only tell the user to narrow a query that is fine."""
+    import requests
+
+    from coopgraph.errors import QueryTimeout
+    from coopgraph.store.remote import RemoteStore
+
+    store = RemoteStore(Iris(), "http://127.0.0.1:9/sparql", dialect="virtuoso")
+    response = requests.models.Response()
+    response.status_code = 500
+    response._content = (
+        b"Virtuoso 42000 Error The estimated execution time 4190 (sec) exceeds the limit of 400 (sec).\n\n"
+        b"SPARQL query:\nSELECT * WHERE { ?s ?p ?o }"
+    )
+    error = store._error(response)
+    assert isinstance(error, QueryTimeout) and "4190" in str(error) and "SELECT" not in str(error)
+    assert "MaxQueryCostEstimationTime" in error.hint and "estimate" in str(error)

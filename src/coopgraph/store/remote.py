@@ -214,9 +214,12 @@ class RemoteStore(Store):
                 "or a separate update endpoint (store_update_url).",
             )
         if "estimated execution time" in message.lower():
+            # refused on the optimizer's guess, before running: the query itself may be fine
             return QueryTimeout(
-                f"the SPARQL store refused the query as too long to run: {message}",
-                hint="Narrow it down (more specific patterns, a LIMIT) and try again.",
+                f"the SPARQL store refused the query on its estimate of the time it would take: {message}",
+                hint="The estimate can be far off (a query estimated at 4,190 s ran in 0.2 s). Narrow the query "
+                "down, or ask the store's administrator to raise MaxQueryCostEstimationTime ([SPARQL] in "
+                "virtuoso.ini; 0 turns the check off).",
             )
         # SR203: Virtuoso cancelled the statement itself when its own time limit passed (seen under load,
         # instead of the "anytime" partial answer)
