@@ -504,9 +504,9 @@ class SearchIndex:
             score = 1.0
             if needle:
                 keys = entry.keys + [match_keys(name) for name in supplied[entry.iri].values()]
-                score = _score(needle, fold_long_vowels(needle), keys)
+                score = _score(needle, params["nl"], keys)
                 if reading and not score:
-                    score = READING_FACTOR * _score(reading, fold_long_vowels(reading), keys)
+                    score = READING_FACTOR * _score(reading, params["rl"], keys)
             if score > 0:
                 db.execute("INSERT OR REPLACE INTO temp.hits VALUES (?, ?, ?)", (number, score, _sort_key(entry, lang)))
             else:
@@ -533,12 +533,6 @@ class SearchIndex:
         with self._connection() as db:
             row = db.execute("SELECT id, iri, labels, alt_labels, 0.0 FROM entries WHERE iri = ?", (iri,)).fetchone()
             return self._entries(db, [row])[0][1] if row else None
-
-    def label(self, iri: str, lang: str = "en") -> str | None:
-        entry = self.entry(iri)
-        if entry is not None:
-            return entry.label(lang)[0]
-        return self.labels.label(iri, lang)
 
 
 class _Entries(Mapping):
