@@ -108,3 +108,79 @@ def test_cli_export_to_file(tmp_path):
     result = CliRunner().invoke(cli, ["--root", str(MINI), "export", "--format", "nquads", "-o", str(out)])
     assert result.exit_code == 0
     assert len(list(ox.parse(path=str(out), format=ox.RdfFormat.N_QUADS))) > 100
+
+
+# --- a store folder keeps its exports, per version ------------------------------------------
+
+
+def cli_export(folder, out, fmt: str = "turtle", view: str = "all"):
+    from click.testing import CliRunner
+
+    from coopgraph.cli import cli
+
+    command = ["--root", str(MINI), "export", "--store", str(folder), "--format", fmt, "--graph", view, "-o", str(out)]
+    return CliRunner().invoke(cli, command)
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "jsonld"])
+def test_a_store_folder_keeps_each_export_for_its_version(folder, tmp_path, fmt):
+    """The first export of a version is kept in the folder; the next copies it; a write makes a new one."""
+    from coopgraph.namespaces import Iris
+    from coopgraph.store.snapshots import SnapshotStore
+
+    assert cli_export(folder, tmp_path / "first", fmt).exit_code == 0
+    first = (tmp_path / "first").read_bytes()
+    kept = list((folder / "derived").glob(f"*/export-all.{fmt}"))
+    assert len(kept) == 1 and kept[0].read_bytes() == first
+    written = kept[0].stat()
+
+    assert cli_export(folder, tmp_path / "second", fmt).exit_code == 0
+    assert (tmp_path / "second").read_bytes() == first
+    assert (kept[0].stat().st_ino, kept[0].stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+
+    iris = Iris()
+    store = SnapshotStore(iris, folder, workers=1)
+    try:
+        reference = exported(store.whole_graph_reader(), "turtle")  # written straight from the snapshot
+        assert isomorphic(as_rdflib(first, fmt), as_rdflib(reference, "turtle"))
+        triple = '<https://example.org/kept-export-test> <http://www.w3.org/2000/01/rdf-schema#label> "new"'
+        store.update(f"INSERT DATA {{ GRAPH <{iris.data_graph('extra')}> {{ {triple} }} }}")
+    finally:
+        store.close()
+
+    assert cli_export(folder, tmp_path / "third", fmt).exit_code == 0
+    third = (tmp_path / "third").read_bytes()
+    assert b"kept-export-test" in third and b"kept-export-test" not in first
+    assert len(list((folder / "derived").glob(f"*/export-all.{fmt}"))) == 2
+
+
+def test_an_unknown_view_of_a_store_folder_is_refused_and_nothing_is_kept(folder):
+    from coopgraph.errors import UsageError
+    from coopgraph.namespaces import Iris
+    from coopgraph.store.snapshots import SnapshotStore
+
+    store = SnapshotStore(Iris(), folder, workers=1)
+    try:
+        with pytest.raises(UsageError, match="everything"):
+            export(store, RDF_FORMATS["turtle"], io.BytesIO(), view="everything")
+    finally:
+        store.close()
+    assert not list((folder / "derived").glob("*/export-*"))
+
+
+def test_a_release_from_a_store_folder_keeps_no_export_beside_its_files(folder, mini_settings, tmp_path):
+    """A release's files are kept copies already: writing its dumps leaves nothing in the folder."""
+    from coopgraph.release import make_release
+    from coopgraph.store.snapshots import SnapshotStore
+
+    assert cli_export(folder, tmp_path / "dump.ttl").exit_code == 0  # the command line does keep its export
+    command_line = {p.name for p in (folder / "derived").glob("*/export-*") if not p.name.endswith(".lock")}
+    settings = mini_settings.with_overrides(releases_dir=str(tmp_path / "releases"))
+    store = SnapshotStore(mini_settings.iris, folder, workers=1)
+    try:
+        release = make_release(store, settings, version="v1")
+    finally:
+        store.close()
+    assert any(f.kind == "dump" for f in release.files)
+    after = {p.name for p in (folder / "derived").glob("*/export-*") if not p.name.endswith(".lock")}
+    assert command_line == {"export-all.turtle"} and after == command_line

@@ -359,11 +359,11 @@ def test_unsafe_version_names_are_refused(mini_store, mini_settings, tmp_path, v
 
 
 def test_a_failed_release_leaves_nothing_behind(mini_store, mini_settings, tmp_path, monkeypatch):
-    def broken_export(store, fmt, output, view="all"):
+    def broken_export(store, fmt, output, *, view="all"):
         output.write(b"partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr(release_module, "export", broken_export)
+    monkeypatch.setattr(release_module, "write_export", broken_export)
     with pytest.raises(OSError):
         make_release(mini_store, mini_settings.with_overrides(releases_dir=str(tmp_path)), version="v1")
     assert list(tmp_path.iterdir()) == []

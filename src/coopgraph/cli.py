@@ -61,7 +61,9 @@ def _open_published(settings: Settings, path: Path):
     name = current_snapshot(path)
     if name is not None and (snapshots_dir(path) / name).is_dir():
         try:
-            return OxigraphStore.wrap(settings.iris, ox.Store.read_only(str(snapshots_dir(path) / name)))
+            return OxigraphStore.wrap(
+                settings.iris, ox.Store.read_only(str(snapshots_dir(path) / name)), snapshot=(path, name)
+            )
         except OSError:
             log.debug("snapshot %s unreadable; reading the primary", name)
     return OxigraphStore(settings.iris, path, read_only=True)

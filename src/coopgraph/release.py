@@ -28,7 +28,7 @@ from pathlib import Path
 from .config import Settings
 from .describe.dataset import describe_dataset, utc_timestamp
 from .errors import LoadError, NotFound, UsageError
-from .export import export
+from .export import write_export
 from .folders import swap_in
 from .formats import RDF_FORMATS
 from .queries import StoredQuery, load_stored_query
@@ -264,9 +264,9 @@ def _write_dump(store: Store, artefact: Artefact, folder: Path, version: str) ->
         if artefact.compress == "gzip":
             # mtime=0 and no file name inside: the same graph gives the same bytes.
             with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed:
-                export(store, RDF_FORMATS[artefact.format], packed, view=artefact.view)
+                write_export(store, RDF_FORMATS[artefact.format], packed, view=artefact.view)
         else:
-            export(store, RDF_FORMATS[artefact.format], raw, view=artefact.view)
+            write_export(store, RDF_FORMATS[artefact.format], raw, view=artefact.view)
     return _describe_file(
         path,
         "dump",

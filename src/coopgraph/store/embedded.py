@@ -33,6 +33,15 @@ log = logging.getLogger(__name__)
 
 _UNION = ox.NamedNode(UNION_GRAPH)
 
+
+def snapshot_version(version: str, snapshot: str) -> str:
+    """The version of a published snapshot: the build's, else (``serve --data``) its triple count and name.
+
+    A count alone would name two different graphs of one size alike.
+    """
+    return version if not version.startswith("n") or not version[1:].isdigit() else f"{version}-{snapshot}"
+
+
 # --- the embedded pyoxigraph backend ---------------------------------------------------
 
 
@@ -54,6 +63,7 @@ class OxigraphStore(Store):
         self._named_view: list[str] | None = None  # the 'all' view's graph names (read-only stores)
         self._named_cache: list[ox.NamedNode] | None = None
         self._keeps_union: bool | None = False if self.path is None else None
+        self._snapshot: tuple[Path, str] | None = None
         try:
             if self.path is None:
                 self._ox = ox.Store()
@@ -99,7 +109,13 @@ class OxigraphStore(Store):
 
     @classmethod
     def wrap(
-        cls, iris: Iris, store: ox.Store, *, union_store: ox.Store | None = None, read_union: bool = True
+        cls,
+        iris: Iris,
+        store: ox.Store,
+        *,
+        union_store: ox.Store | None = None,
+        read_union: bool = True,
+        snapshot: tuple[Path, str] | None = None,
     ) -> OxigraphStore:
         """Wrap an already opened pyoxigraph store (used by query workers), read-only.
 
@@ -107,6 +123,9 @@ class OxigraphStore(Store):
         copy made so): queries of that view that need no named graph read it.
         ``read_union=False`` reads the graphs one by one even where the store keeps their
         union (benchmarks/store_folder.py compares the two).
+        ``snapshot`` is (its store folder, its name) for a published snapshot: the store then
+        shares the folder's derived values (kept exports) and is versioned as the server
+        versions it.
         """
         self = cls.__new__(cls)
         Store.__init__(self, iris)
@@ -120,7 +139,15 @@ class OxigraphStore(Store):
         self._union_store = union_store
         self._union_held = None
         self._ox = store
+        self._snapshot = snapshot
         return self
+
+    def derived_folder(self) -> Path | None:
+        return None if self._snapshot is None else self._snapshot[0] / "derived"
+
+    def version(self) -> str:
+        version = super().version()
+        return version if self._snapshot is None else snapshot_version(version, self._snapshot[1])
 
     # --- the union of the graphs, kept in a store folder ---------------------------------
 
