@@ -102,13 +102,16 @@ def shapes(entity: str, theme: str, word: str, every: bool) -> dict[str, str]:
 
 
 BARE_APP = textwrap.dedent('''\
-    """The baseline: Flask + pyoxigraph, nothing else."""
+    """The baseline: Flask + pyoxigraph, nothing else (a Turtle file loaded, or a store folder read)."""
     import os
     import pyoxigraph as ox
     from flask import Flask, Response, request
 
-    store = ox.Store()
-    store.bulk_load(path=os.environ["BENCH_FILE"], format=ox.RdfFormat.TURTLE)
+    if os.environ.get("BENCH_SNAPSHOT"):
+        store = ox.Store.read_only(os.environ["BENCH_SNAPSHOT"])
+    else:
+        store = ox.Store()
+        store.bulk_load(path=os.environ["BENCH_FILE"], format=ox.RdfFormat.TURTLE)
     app = Flask(__name__)
 
     @app.get("/sparql")

@@ -10,7 +10,12 @@ gives the arbiter's share and the largest worker's.
 
 Target (issue 16): 4 workers in at most twice the memory of 1.
 
-    python benchmarks/workers.py --store /path/to/store-folder --project /path/to/project
+``--bare`` adds the floor: a bare Flask + pyoxigraph app under the same gunicorn settings,
+each worker opening the same published snapshot read-only, asked the same SPARQL queries
+(it has no pages). ``--sparql-only`` asks coopgraph those SPARQL queries only, so the two
+rows compare like with like.
+
+    python benchmarks/workers.py --store /path/to/store-folder --project /path/to/project [--bare]
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirna
 import argparse  # noqa: E402
 import importlib.util  # noqa: E402
 import subprocess  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -41,20 +47,32 @@ def _load(name: str):
 
 
 run = _load("run")  # process_tree, pss_of, generate_port, wait_until_serving, stop_server
+http_bench = _load("http")  # BARE_APP, the floor: Flask + pyoxigraph, nothing else
 
 MIB = 2**20
 SMALL_QUERY = "SELECT ?s WHERE { ?s a <http://www.w3.org/2004/02/skos/core#Concept> } LIMIT 5"
+CITY_QUERY = "SELECT ?s WHERE { ?s a <https://w3id.org/coopgraph/ontology#Municipality> } LIMIT 1"
+#: the pairings per programme: an aggregate over the whole graph, as the home page's figures
+COUNT_QUERY = (
+    "SELECT ?p (COUNT(?x) AS ?n) WHERE { ?x <https://w3id.org/coopgraph/ontology#isCarriedOutWithin> ?p } GROUP BY ?p"
+)
 
 
-def requests_for(url: str, search: bool) -> list[tuple[str, dict]]:
+def requests_for(url: str, search: bool, sparql_only: bool = False) -> list[tuple[str, dict]]:
     """What a visitor and a client ask for: (path, query parameters)."""
     found = requests.get(
         url + "/sparql",
-        params={"query": "SELECT ?s WHERE { ?s a <https://w3id.org/coopgraph/ontology#Municipality> } LIMIT 1"},
+        params={"query": CITY_QUERY},
         headers={"Accept": "application/sparql-results+json"},
         timeout=600,
     ).json()["results"]["bindings"]
-    asks = [("/sparql", {"query": SMALL_QUERY}), ("/api/queries", {}), ("/", {})]
+    asks = [("/sparql", {"query": SMALL_QUERY}), ("/sparql", {"query": COUNT_QUERY})]
+    if found:
+        city = found[0]["s"]["value"]
+        asks.append(("/sparql", {"query": f"CONSTRUCT {{ <{city}> ?p ?o }} WHERE {{ <{city}> ?p ?o }}"}))
+    if sparql_only:
+        return asks
+    asks += [("/api/queries", {}), ("/", {})]
     if search:
         asks.append(("/search", {"q": "city"}))
     if found:
@@ -62,10 +80,28 @@ def requests_for(url: str, search: bool) -> list[tuple[str, dict]]:
     return asks
 
 
-def measure(project: Path, store: Path, workers: int, rounds: int, env: dict, search: bool) -> dict:
+def bare_command(store: Path, workers: int, port: int) -> tuple[list[str], dict]:
+    """gunicorn serving BARE_APP on the store's published snapshot, as coopgraph serve runs it."""
+    store = store.resolve()  # gunicorn runs in another folder
+    snapshot = store / "snapshots" / (store / "snapshots" / "CURRENT").read_text().strip()
+    folder = Path(tempfile.mkdtemp(prefix="bare-app-"))
+    (folder / "bare_app.py").write_text(http_bench.BARE_APP)
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    command = [str(gunicorn), "--chdir", str(folder), "-b", f"127.0.0.1:{port}", "-w", str(workers)]
+    command += ["--threads", "4", "-k", "gthread", "bare_app:app"]
+    return command, {"BENCH_SNAPSHOT": str(snapshot)}
+
+
+def measure(
+    project: Path, store: Path, workers: int, rounds: int, env: dict, search: bool, *, bare=False, sparql_only=False
+) -> dict:
     port = run.generate_port()
-    command = [sys.executable, "-m", "coopgraph.cli", "--root", str(project), "serve", "--store", str(store)]
-    command += ["--workers", str(workers), "--threads", "4", "--host", "127.0.0.1", "--port", str(port)]
+    if bare:
+        command, extra = bare_command(store, workers, port)
+        env = {**env, **extra}
+    else:
+        command = [sys.executable, "-m", "coopgraph.cli", "--root", str(project), "serve", "--store", str(store)]
+        command += ["--workers", str(workers), "--threads", "4", "--host", "127.0.0.1", "--port", str(port)]
     log = open(Path("/tmp") / f"coopgraph-workers-{port}.log", "w+")
     process = subprocess.Popen(
         command,
@@ -78,7 +114,7 @@ def measure(project: Path, store: Path, workers: int, rounds: int, env: dict, se
     try:
         run.wait_until_serving(url, log, 180)
         started = time.perf_counter()
-        asks = requests_for(url, search)
+        asks = requests_for(url, search, sparql_only or bare)
         statuses: dict[int, int] = {}
         for _ in range(rounds * workers):
             for path, params in asks:
@@ -111,24 +147,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=10, help="times each worker is asked for each request")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server (repeatable)")
     parser.add_argument("--search", action="store_true", help="ask for a search too (each worker loads the index)")
+    parser.add_argument("--sparql-only", action="store_true", help="ask coopgraph the SPARQL queries only")
+    parser.add_argument("--bare", action="store_true", help="measure the bare Flask + pyoxigraph app too (the floor)")
     args = parser.parse_args(argv)
     env = dict(item.split("=", 1) for item in args.env)
+    counts = [int(n) for n in args.workers.split(",")]
+    servers = [("coopgraph", False)] + ([("bare Flask+pyoxigraph", True)] if args.bare else [])
     results = []
-    for count in [int(n) for n in args.workers.split(",")]:
-        result = measure(args.project, args.store, count, args.rounds, env, args.search)
-        results.append(result)
-        print(
-            f"  {count} worker(s): {result['total'] / MIB:,.0f} MiB in all, answers {result['statuses']}, "
-            f"{result['seconds']:.0f} s",
-            flush=True,
-        )
-    base = results[0]["total"]
+    for name, bare in servers:
+        for count in counts:
+            result = measure(
+                args.project, args.store, count, args.rounds, env, args.search, bare=bare, sparql_only=args.sparql_only
+            )
+            result["server"] = name
+            results.append(result)
+            print(
+                f"  {name}, {count} worker(s): {result['total'] / MIB:,.0f} MiB in all, "
+                f"answers {result['statuses']}, {result['seconds']:.0f} s",
+                flush=True,
+            )
     print()
-    print("| workers | PSS, whole server | arbiter | largest worker | processes | / first row |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| server | workers | PSS, whole server | arbiter | largest worker | processes | / its first row |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
+        base = next(b for b in results if b["server"] == r["server"])["total"]
         print(
-            f"| {r['workers']} | {r['total'] / MIB:,.0f} MiB | {r['arbiter'] / MIB:,.0f} MiB | "
+            f"| {r['server']} | {r['workers']} | {r['total'] / MIB:,.0f} MiB | {r['arbiter'] / MIB:,.0f} MiB | "
             f"{r['largest worker'] / MIB:,.0f} MiB | {r['processes']} | {r['total'] / base:.2f} |"
         )
 
