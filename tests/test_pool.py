@@ -44,6 +44,10 @@ def _opened_snapshots(cache: dict) -> list[str]:
     return sorted(cache["opened"])
 
 
+def _opened_handles(cache: dict) -> dict:
+    return {name: store.native for name, store in cache["opened"].items()}
+
+
 def _exit(cache: dict) -> None:
     os._exit(3)
 
@@ -158,5 +162,23 @@ def test_the_in_process_runner_prepares_once_and_raises_the_errors_as_they_are(f
             store.query("SELECT * WHERE { ?s ?p }")
         assert caught.value.line == 1
         assert len(store.query(CHEAP, timeout=30).rows) == 2
+    finally:
+        store.close()
+
+
+def test_queries_in_the_serving_process_share_its_handle_on_the_snapshot(folder):
+    """One read-only RocksDB handle per web worker, not one for the store and one for its queries."""
+    store = SnapshotStore(IRIS, folder, isolation="recycle", on_runaway=lambda: None)
+    try:
+        store.warm_up()
+        first = current_snapshot(folder)
+        opened = store.pool.call(_opened_handles, timeout=30)
+        assert list(opened) == [first] and opened[first] is store.reader().native
+        new = "<https://example.org/mini#new> a <https://example.org/mini#Region>"
+        store.update(f"INSERT DATA {{ GRAPH <{IRIS.data_graph('extra')}> {{ {new} }} }}")
+        assert len(store.query(CHEAP, timeout=30).rows) == 3  # the new snapshot, opened for the query
+        second = current_snapshot(folder)
+        assert second != first
+        assert store.pool.call(_opened_handles, timeout=30)[second] is store.reader().native
     finally:
         store.close()

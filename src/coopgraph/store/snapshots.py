@@ -47,7 +47,7 @@ from ..errors import CoopgraphError, QueryFailed, StoreError
 from ..formats import RDF_FORMATS, RESULT_FORMATS, select_to_json
 from ..namespaces import Iris
 from .base import AskResult, GraphResult, SelectResult, SerializedResult, Store
-from .embedded import OxigraphStore
+from .embedded import OxigraphStore, snapshot_version
 from .memory import release_free_memory
 from .pool import KillableRunner, ThreadRunner
 
@@ -316,15 +316,21 @@ def _snapshot_version(path: Path, name: str, iris: Iris) -> str | None:
 # --- the query workers: functions the process pool (store/pool.py) runs --------------------
 
 
-def _open_snapshot(iris: Iris, path: str, name: str, memory_max_quads: int, opened: dict) -> None:
+def _open_snapshot(iris: Iris, path: str, name: str, memory_max_quads: int, opened: dict, shared=None) -> None:
     """Open a snapshot for queries; copy a small one into memory in the background.
 
     Evaluation on pyoxigraph's in-memory store is several times faster than on the
     RocksDB files, so stores up to ``memory_max_quads`` are copied (each query process
     then holds its own copy). Queries are answered from the files until the copy is
     ready, so a new snapshot never delays a query nor eats into its time limit.
+    ``shared`` (queries run in the serving process) gives the serving store's own handle
+    on the snapshot, if it has that one open: a second handle would keep RocksDB's table
+    readers and caches twice in each web worker.
     """
-    disk = OxigraphStore.wrap(iris, ox.Store.read_only(str(snapshots_dir(Path(path)) / name)))
+    native = shared(name) if shared is not None else None
+    if native is None:
+        native = ox.Store.read_only(str(snapshots_dir(Path(path)) / name))
+    disk = OxigraphStore.wrap(iris, native)
     # The SnapshotStore sending the requests has checked each query against its own
     # max_query_depth (which may differ from the default) before sending it.
     disk.max_query_depth = None
@@ -353,17 +359,21 @@ def _open_snapshot(iris: Iris, path: str, name: str, memory_max_quads: int, open
     threading.Thread(target=copy, name=f"copy-{name}", daemon=True).start()
 
 
-def serve_snapshots(cache: dict, base: str, path: str, memory_max_quads: int = 0, snapshot: str | None = None) -> None:
+def serve_snapshots(
+    cache: dict, base: str, path: str, memory_max_quads: int = 0, snapshot: str | None = None, shared=None
+) -> None:
     """Prepare a query worker's cache: where the store is, and the current snapshot opened ahead of time.
 
     Runs once in each new query process of the pool (or once in this process, with
-    ``isolation="recycle"``), so the first query does not wait for the snapshot to open.
+    ``isolation="recycle"``, where ``shared`` lends the serving store's own handles), so
+    the first query does not wait for the snapshot to open.
     """
     cache["iris"], cache["path"], cache["memory_max_quads"] = Iris(base), path, memory_max_quads
     cache["opened"] = {}
+    cache["shared"] = shared
     cache["lock"] = threading.Lock()  # the threads of the in-process runner share the cache
     if snapshot is not None:
-        _open_snapshot(cache["iris"], path, snapshot, memory_max_quads, cache["opened"])
+        _open_snapshot(cache["iris"], path, snapshot, memory_max_quads, cache["opened"], shared)
 
 
 #: A query that ran this long has usually made and freed large tables (a GROUP BY, a sort
@@ -387,7 +397,9 @@ def answer_query(cache: dict, request: dict) -> tuple:
         if store is None:
             with cache["lock"]:
                 if snapshot not in opened:
-                    _open_snapshot(cache["iris"], cache["path"], snapshot, cache["memory_max_quads"], opened)
+                    _open_snapshot(
+                        cache["iris"], cache["path"], snapshot, cache["memory_max_quads"], opened, cache.get("shared")
+                    )
                 store = opened[snapshot]
         options = dict(
             default_graphs=request["default_graphs"],
@@ -569,13 +581,7 @@ class SnapshotStore(Store):
     def version(self):
         """The build's version; a store without one (``serve --data``) is versioned by its snapshot."""
 
-        def compute(store):
-            version = store.version()
-            return (
-                version if not version.startswith("n") or not version[1:].isdigit() else f"{version}-{self._state()[0]}"
-            )
-
-        return self._cached("version", compute)
+        return self._cached("version", lambda store: snapshot_version(store.version(), self._state()[0]))
 
     def modified(self):
         return self._cached("modified", lambda store: store.modified())
@@ -587,7 +593,17 @@ class SnapshotStore(Store):
             snapshot = self.snapshot_name()
         except StoreError:
             snapshot = None
-        return (serve_snapshots, (self.iris.base, str(self.path), self.memory_max_quads, snapshot))
+        # queries in this process's threads share its handle; a query process opens its own
+        args = (self.iris.base, str(self.path), self.memory_max_quads, snapshot)
+        return (serve_snapshots, args + ((self._handle_of,) if self.isolation == "recycle" else ()))
+
+    def _handle_of(self, name: str) -> ox.Store | None:
+        """This store's read-only handle on snapshot ``name``, if that is the one it reads now."""
+        try:
+            current, reader, _ = self._state()
+        except StoreError:
+            return None
+        return reader.native if current == name else None
 
     def warm_up(self) -> None:
         """Start the query workers now, in the background, so the first queries do not wait for them."""
