@@ -6,7 +6,10 @@ For each size (10k, 100k, 1M triples of synthetic data from benchmarks/generate.
 - build: the whole ``coopgraph build --store`` (load, reasoning, validation, write), in a
   child process whose peak memory is measured; the rdflib baseline is owlrl's closure and
   pySHACL's validation of the same files;
-- each stored query of queries/, with parameter values drawn from the synthetic graph;
+- each stored query of queries/, with parameter values drawn from the synthetic graph; on
+  a remote engine also "by hand": the very text the remote store sends, posted to the
+  engine by a plain HTTP client and its answer read whole, unparsed (the engine's own
+  time, to which the remote store's overhead is compared);
 - Turtle and JSON-LD export of the whole graph (all graphs but the shapes);
 - HTTP throughput of ``coopgraph serve`` with 1, 2 and 4 workers, and their memory.
 
@@ -48,6 +51,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import requests
 
+RESULTS_XML = "application/sparql-results+xml"
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -58,6 +63,7 @@ from coopgraph.formats import RDF_FORMATS  # noqa: E402
 from coopgraph.knowledge.build import build  # noqa: E402
 from coopgraph.knowledge.loader import load_files, project_files  # noqa: E402
 from coopgraph.queries import bind_parameters, load_stored_queries  # noqa: E402
+from coopgraph.sparql import query_form  # noqa: E402
 from coopgraph.store.base import bind_values  # noqa: E402
 from coopgraph.store.embedded import OxigraphStore  # noqa: E402
 
@@ -440,6 +446,11 @@ class SizeRun:
                     )
                 except Exception as exc:  # noqa: BLE001 - a time limit or a server error is a result here
                     self.record(f"query {name}", backend, [], f"{type(exc).__name__}: {str(exc)[:120]}")
+                    continue
+                sent = text_sent_by(remote, query.text, bindings)
+                self.record(
+                    f"query {name} (by hand)", backend, timed(lambda: by_hand(remote, sent, limit), self.runs * 2)
+                )
             if baseline is not None:
                 runs = self.rdflib_runs if self.target >= 100_000 else self.runs
                 times, _, note = limited_runs(lambda: len(list(baseline.query(text))), runs, limit)
@@ -638,6 +649,31 @@ def generate_port() -> int:
     from coopgraph.store.virtuoso import free_port
 
     return free_port()
+
+
+def text_sent_by(remote, sparql: str, bindings) -> str:
+    """The query text a remote store sends the engine for ``sparql`` (its dataset clauses written in)."""
+    sent: list[str] = []
+    run_it = remote._run
+    remote._run = lambda text, *args: sent.append(text) or run_it(text, *args)
+    try:
+        remote.query(sparql, bindings=bindings)
+    finally:
+        del remote._run  # the class's method again
+    return sent[0]
+
+
+def by_hand(remote, text: str, limit: float) -> int:
+    """Post ``text`` to the engine as any HTTP client would, on a new connection; read the answer whole."""
+    accept = "application/n-triples" if query_form(text) in ("CONSTRUCT", "DESCRIBE") else RESULTS_XML
+    response = requests.post(
+        remote.endpoint_url,
+        data={"query": text},
+        headers={"Accept": accept, "Connection": "close"},
+        timeout=limit,
+    )
+    response.raise_for_status()
+    return len(response.content)
 
 
 class Bench:
