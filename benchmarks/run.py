@@ -427,8 +427,7 @@ class SizeRun:
             text = bind_values(query.text, bindings) if bindings else query.text
 
             def ours(target):
-                result = target.query(query.text, bindings=bindings)
-                return len(getattr(result, "rows", None) or getattr(result, "triples", None) or [])
+                return answer_size(target.query(query.text, bindings=bindings))
 
             times, rows, note = limited_runs(lambda: ours(store), self.runs * 2 if record else 1, limit)
             if times:
@@ -448,9 +447,7 @@ class SizeRun:
                 except Exception as exc:  # noqa: BLE001 - a time limit or a server error is a result here
                     self.record(f"query {name}", backend, [], f"{type(exc).__name__}: {str(exc)[:120]}")
                     continue
-                answer = remote.query(query.text, bindings=bindings, timeout=limit)
-                rows = len(getattr(answer, "rows", None) or getattr(answer, "triples", None) or [])
-                sent = text_sent_by(remote, query.text, bindings)
+                sent, rows = text_sent_by(remote, query.text, bindings)
                 try:
                     times = timed(lambda: by_hand(remote, sent, limit, rows), self.runs * 2)
                     self.record(f"query {name} (by hand)", backend, times, f"{rows} rows")
@@ -656,20 +653,25 @@ def generate_port() -> int:
     return free_port()
 
 
-def text_sent_by(remote, sparql: str, bindings) -> str:
-    """The query text a remote store sends the engine for ``sparql`` (its dataset clauses written in).
+def answer_size(result) -> int:
+    """The rows of a SELECT answer, or the triples of a graph answer."""
+    return len(getattr(result, "rows", None) or getattr(result, "triples", None) or [])
 
-    The last text sent: the store may first read the data's version (to know whether its
-    list of graphs still holds).
+
+def text_sent_by(remote, sparql: str, bindings) -> tuple[str, int]:
+    """The query text a remote store sends the engine for ``sparql``, and the size of its answer.
+
+    The text has the dataset clauses written in. It is the last text sent: the store may
+    first read the data's version (to know whether its list of graphs still holds).
     """
     sent: list[str] = []
     run_it = remote._run
     remote._run = lambda text, *args: sent.append(text) or run_it(text, *args)
     try:
-        remote.query(sparql, bindings=bindings)
+        size = answer_size(remote.query(sparql, bindings=bindings))
     finally:
         del remote._run  # the class's method again
-    return sent[-1]
+    return sent[-1], size
 
 
 def by_hand(remote, text: str, limit: float, rows: int) -> int:

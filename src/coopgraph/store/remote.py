@@ -383,7 +383,7 @@ class RemoteStore(Store):
 
         Answers that are not streamed are read whole, which hands the connection back to
         the pool for the next request; Virtuoso is asked on a new connection each time
-        (see below).
+        (see :meth:`query_request`).
         """
         data, headers = self.query_request(text, accept, timeout)
         started = time.monotonic()
