@@ -7,11 +7,14 @@ session for the tests about the knowledge and the web.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -149,6 +152,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@functools.cache
+def server_logs() -> Path:
+    """The folder of the live servers' logs, which tests read after a server stops; removed at exit.
+
+    Made on first use: child processes that import this module exit without running exit handlers.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="coopgraph-test-servers-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 class LiveServer:
     """A real `coopgraph serve` process on 127.0.0.1, stopped at the end of the test session."""
 
@@ -166,7 +180,7 @@ class LiveServer:
             "--port",
             str(self.port),
         ]
-        self.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"coopgraph-server-{self.port}.log", "w+")
+        self.log = open(server_logs() / f"coopgraph-server-{self.port}.log", "w+")
         self.process = subprocess.Popen(
             command,
             cwd=cwd,

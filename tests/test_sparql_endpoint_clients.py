@@ -26,7 +26,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-from conftest import LiveServer
+from conftest import ROOT, LiveServer
 
 # Leaves out blank nodes (labels differ between stores) and the build's own metadata (time, version).
 PATTERN = '?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o) && !STRSTARTS(STR(?s), "https://w3id.org/coopgraph/graph/"))'
@@ -414,6 +414,33 @@ def test_the_process_running_a_runaway_query_is_replaced_so_the_work_stops(short
             quiet = True
             break
     assert quiet, f"a worker keeps burning CPU after the runaway query was stopped: {busy}"
+
+
+def test_a_server_of_files_outlives_a_retired_worker_and_removes_its_folder_when_it_stops(tmp_path):
+    """`serve --data` keeps the files in a temporary store folder that every worker reads.
+
+    A worker retired after a runaway query used to remove that folder on its way out, so
+    its replacement found no store and gunicorn shut the whole server down.
+    """
+    server = LiveServer(
+        ["serve", "--data", str(ROOT / "data" / "agreements.ttl"), "--workers", "1", "--threads", "4"],
+        env={"COOPGRAPH_QUERY_TIMEOUT": "1.5", "TMPDIR": str(tmp_path)},
+    )
+    try:
+        (folder,) = tmp_path.glob("coopgraph-serve-*")
+        before = _worker_pids(server)
+        response = requests.get(server.url + "/sparql", params={"query": RUNAWAY}, timeout=60)
+        assert response.status_code == 503
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _worker_pids(server) & before == before:
+            time.sleep(0.2)
+        assert before - _worker_pids(server), "the worker that ran the runaway query is still alive"
+        answer = requests.get(server.url + "/sparql", params={"query": ASK_TRUE}, timeout=60)
+        assert answer.status_code == 200 and answer.json()["boolean"] is True
+        assert server.process.poll() is None and (folder / "store").is_dir()
+    finally:
+        server.stop()
+    assert not folder.exists(), "the temporary store folder outlived the server"
 
 
 def test_repeated_queries_are_answered_from_the_answer_cache(live_server):

@@ -45,7 +45,7 @@ def prepare_store(settings: Settings, data_files: list[Path]) -> Settings:
         spec.require_built()
         return settings
     folder = Path(tempfile.mkdtemp(prefix="coopgraph-serve-"))
-    atexit.register(shutil.rmtree, folder, True)
+    atexit.register(_remove_from, os.getpid(), folder)
     path = folder / "store"
     spawn = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as child:
@@ -55,6 +55,18 @@ def prepare_store(settings: Settings, data_files: list[Path]) -> Settings:
     if failure is not None:
         raise rebuild_error(*failure[1:])
     return settings.with_overrides(store=str(path))
+
+
+def _remove_from(owner: int, folder: Path) -> None:
+    """Remove ``folder`` at exit, in the process that made it only.
+
+    Why the pid: gunicorn's workers are forked from this process and inherit its exit
+    handlers. A worker leaving (retired after a runaway query, or stopped by a signal)
+    removed the folder every other worker serves from; its replacement then found no
+    store, failed to boot, and gunicorn shut the whole server down.
+    """
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _fill_store(log_level: int, settings: Settings, path: str, data_files: list[str]) -> tuple | None:
