@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+
 import owlrl
 import pytest
 import rdflib
 
+from coopgraph.errors import QuerySyntaxError
 from coopgraph.formats import RDF_FORMATS
-from coopgraph.knowledge.reasoning import RULES, rule_updates
+from coopgraph.knowledge.build import data_graphs
+from coopgraph.knowledge.reasoning import RULES, reason, rule_updates
 from coopgraph.namespaces import OWL, RDFS, Iris
+from coopgraph.store.embedded import OxigraphStore
 
 IRIS = Iris()
 EX = "https://example.org/mini#"
@@ -88,3 +93,59 @@ def test_every_rule_compiles_to_a_valid_update(name, mini_store):
 
     updates = dict(rule_updates([IRIS.data_graph("x")], IRIS.ontology_graph, IRIS.inferred_graph))
     ox.Store().update(updates[name])  # parses and runs on an empty store
+
+
+def inferred_triples(store) -> set:
+    return {
+        (r["s"], r["p"], r["o"])
+        for r in store.select("SELECT * WHERE { ?s ?p ?o }", default_graphs=[IRIS.inferred_graph])
+    }
+
+
+def test_rules_run_side_by_side_reach_the_fixpoint_they_reach_one_at_a_time(built_store):
+    def run(threads: int):
+        return reason(
+            built_store,
+            data_graphs(built_store),
+            ontology_graph=IRIS.ontology_graph,
+            inferred_graph=IRIS.inferred_graph,
+            threads=threads,
+        )
+
+    one_at_a_time = run(1)
+    alone = inferred_triples(built_store)
+    side_by_side = run(4)
+    assert alone and inferred_triples(built_store) == alone
+    assert side_by_side.inferred == one_at_a_time.inferred == len(alone)
+
+
+def test_updates_side_by_side_in_memory_run_in_several_threads_and_all_apply(monkeypatch):
+    store = OxigraphStore(IRIS)
+    seen, lock, second = set(), threading.Lock(), threading.Event()
+    apply = store._apply
+
+    def recording(sparql, base_iri=None):
+        with lock:
+            seen.add(threading.get_ident())
+            first = len(seen) == 1
+        if first:
+            second.wait(5)  # the pool must start a second thread while this one is busy
+        else:
+            second.set()
+        apply(sparql, base_iri)
+
+    monkeypatch.setattr(store, "_apply", recording)
+    store.update_side_by_side(
+        [f"INSERT DATA {{ GRAPH <urn:x:g> {{ <urn:x:{i}> <urn:x:p> {i} }} }}" for i in range(20)], threads=3
+    )
+    assert len(seen) > 1
+    assert (
+        store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s <urn:x:p> ?o }", default_graphs=["urn:x:g"])[0]["n"].value
+        == "20"
+    )
+
+
+def test_an_update_side_by_side_that_fails_says_why():
+    store = OxigraphStore(IRIS)
+    with pytest.raises(QuerySyntaxError):
+        store.update_side_by_side(["INSERT DATA { <urn:x:a> <urn:x:p> 1 }", "INSERT DATA { oops"], threads=2)

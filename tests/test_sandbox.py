@@ -34,21 +34,34 @@ def serving(folder):
     store.close()
 
 
-def test_answers_equal_the_embedded_store(serving, mini_store):
-    for query in (
-        CHEAP,
-        "ASK { ?s a <https://example.org/mini#City> }",
-        "CONSTRUCT { ?s a ?t } WHERE { ?s a ?t } ORDER BY ?s",
-    ):
-        ours, reference = serving.query(query), mini_store.query(query)
-        assert ours.kind == reference.kind
-        if ours.kind == "select":
-            assert ours.rows == reference.rows
-        elif ours.kind == "graph":
-            assert set(map(str, ours.triples)) == set(map(str, reference.triples))
-        else:
-            assert ours.value == reference.value
-    assert sorted(serving.graphs()) == sorted(mini_store.graphs())
+@pytest.mark.parametrize("isolation", ["process", "recycle"])
+def test_answers_equal_the_embedded_store(folder, mini_store, isolation):
+    """In a query process the answer crosses as SPARQL JSON; in a thread of this process, as it is."""
+    serving = SnapshotStore(IRIS, folder, workers=2, isolation=isolation, on_runaway=lambda: None)
+    try:
+        for query in (
+            CHEAP,
+            # an unbound value, language tags and a datatype
+            "SELECT ?s ?label ?none WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label "
+            "OPTIONAL { ?s <urn:x:nothing> ?none } } ORDER BY ?s ?label",
+            "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+            "ASK { ?s a <https://example.org/mini#City> }",
+            "CONSTRUCT { ?s a ?t } WHERE { ?s a ?t } ORDER BY ?s",
+        ):
+            ours, reference = serving.query(query), mini_store.query(query)
+            assert ours.kind == reference.kind
+            if ours.kind == "select":
+                assert ours.rows == reference.rows and ours.variables == reference.variables
+                assert not ours.truncated
+            elif ours.kind == "graph":
+                assert set(map(str, ours.triples)) == set(map(str, reference.triples))
+            else:
+                assert ours.value == reference.value
+        capped = serving.query(CHEAP, max_rows=1)
+        assert len(capped.rows) == 1 and capped.truncated
+        assert sorted(serving.graphs()) == sorted(mini_store.graphs())
+    finally:
+        serving.close()
 
 
 def test_a_runaway_query_is_stopped_and_its_process_killed(serving):

@@ -5,19 +5,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 
 import owlrl
 import pytest
 import rdflib
 
 from conftest import SAMPLES
+from coopgraph.errors import QueryTimeout
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.knowledge.build import build_into, label_lookup, run_reasoning, run_validation, shapes_graph
 from coopgraph.knowledge.validation import (
     SUPPORTED,
     UnsupportedShape,
+    class_hierarchy,
     compile_shapes,
     read_shapes,
+    validate_store,
     validate_with_pyshacl,
 )
 from coopgraph.namespaces import Iris
@@ -91,6 +95,49 @@ def test_compiled_engine_equals_pyshacl_on_curated(built_store):
     ours, reference = run_validation(built_store), reference_report(built_store)
     assert keys(ours) == keys(reference)
     assert not ours.has_violations
+
+
+class ThreadRecordingStore:
+    """A store that notes which threads ask its queries.
+
+    The first query waits (up to 5 s) for a query from another thread, so that a pool
+    whose first thread would otherwise keep up alone has to start a second one.
+    """
+
+    def __init__(self, store):
+        self.store, self.threads = store, set()
+        self.lock, self.second, self.waited = threading.Lock(), threading.Event(), False
+
+    def query(self, *args, **kwargs):
+        with self.lock:
+            self.threads.add(threading.get_ident())
+            wait, self.waited = not self.waited, True
+        if len(self.threads) > 1:
+            self.second.set()
+        elif wait:
+            self.second.wait(5)
+        return self.store.query(*args, **kwargs)
+
+
+def compiled_checks(store):
+    graphs = store.view("asserted")
+    return graphs, compile_shapes(shapes_graph(store), IRIS.prefixes(), hierarchy=class_hierarchy(store, graphs))
+
+
+def test_checks_run_side_by_side_report_what_one_at_a_time_reports_in_the_same_order(broken_store):
+    graphs, checks = compiled_checks(broken_store)
+    one = validate_store(broken_store, checks, default_graphs=graphs, threads=1)
+    recording = ThreadRecordingStore(broken_store)
+    side_by_side = validate_store(recording, checks, default_graphs=graphs, threads=3)
+    assert len(one.results) > 10
+    assert [r.key() for r in side_by_side.results] == [r.key() for r in one.results]
+    assert len(recording.threads) > 1
+
+
+def test_checks_run_side_by_side_keep_the_time_limit(broken_store):
+    graphs, checks = compiled_checks(broken_store)
+    with pytest.raises(QueryTimeout, match="time limit"):
+        validate_store(broken_store, checks, default_graphs=graphs, threads=2, timeout=1e-6)
 
 
 def test_messages_come_from_the_shapes(broken_store):

@@ -158,7 +158,10 @@ def test_a_build_writes_the_union_with_the_graphs_blank_nodes_as_they_are(tmp_pa
     project = tmp_path / "project"
     shutil.copytree(MINI, project)
     (project / "data" / "notes.ttl").write_text(
-        f'<{ID}city/alpha> <{EX}note> [ <{EX}text> "a note on a blank node" ] .\n', encoding="utf-8"
+        f'<{ID}city/alpha> <{EX}note> [ <{EX}text> "a note on a blank node" ] .\n'
+        # a literal whose lines end as N-Triples lines do: the union is written by rewriting line ends
+        f'<{ID}city/alpha> <{EX}remark> """two lines .\nthe second .\n""" .\n',
+        encoding="utf-8",
     )
     store, report = build(make_settings(project, store=str(tmp_path / "store")))
     assert report.ok
@@ -166,6 +169,8 @@ def test_a_build_writes_the_union_with_the_graphs_blank_nodes_as_they_are(tmp_pa
     snapshot = assert_union_current(tmp_path / "store")
     rows = snapshot.select(f"SELECT ?n WHERE {{ <{ID}city/alpha> <{EX}note> ?n . ?n <{EX}text> ?t }}")
     assert len(rows) == 1 and isinstance(rows[0]["n"], ox.BlankNode)  # one node, joined through the union
+    remark = snapshot.select(f"SELECT ?r WHERE {{ <{ID}city/alpha> <{EX}remark> ?r }}")
+    assert [row["r"].value for row in remark] == ["two lines .\nthe second .\n"]
 
 
 def test_contributions_withdrawals_and_maintainer_writes_keep_it_current(folder, mini_settings):

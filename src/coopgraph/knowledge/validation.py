@@ -10,6 +10,7 @@ Both produce the same :class:`ValidationReport`.
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import io
 import json
@@ -760,12 +761,19 @@ def validate_store(
     default_graphs: list[str] | None = None,
     labels: LabelFunction | None = None,
     timeout: float | None = None,
+    threads: int = 1,
 ) -> ValidationReport:
-    """Run compiled checks against the store's data (the union of ``default_graphs``)."""
+    """Run compiled checks against the store's data (the union of ``default_graphs``).
+
+    With ``threads`` > 1 the checks run that many at a time. pyoxigraph evaluates a query
+    without holding Python's interpreter lock, and the checks only read, so a build on
+    two cores validates in about half the time (10M triples: 224-265 s on one). The
+    results come in the order of the checks either way.
+    """
     started = time.perf_counter()
     deadline = time.monotonic() + timeout if timeout else None
-    results: list[ValidationResult] = []
-    for check in checks:
+
+    def run(check: CompiledCheck) -> list[ValidationResult]:
         remaining = None
         if deadline is not None:
             remaining = deadline - time.monotonic()
@@ -773,9 +781,29 @@ def validate_store(
                 from ..errors import QueryTimeout
 
                 raise QueryTimeout(f"validation ran past its time limit of {timeout:g} s")
+        began = time.perf_counter()
         answer = store.query(check.query, default_graphs=default_graphs, timeout=remaining)
-        for row in answer.dicts():
-            results.append(_result(check, row))
+        found = [_result(check, row) for row in answer.dicts()]
+        log.debug(
+            "validation: %s %s: %.2f s, %d result(s)",
+            check.shape.path_display or check.shape.node,
+            check.constraint.component,
+            time.perf_counter() - began,
+            len(found),
+        )
+        return found
+
+    results: list[ValidationResult] = []
+    if threads > 1 and len(checks) > 1:
+        pool = concurrent.futures.ThreadPoolExecutor(min(threads, len(checks)), thread_name_prefix="validation")
+        try:
+            for found in pool.map(run, checks):
+                results.extend(found)
+        finally:
+            pool.shutdown(cancel_futures=True)
+    else:
+        for check in checks:
+            results.extend(run(check))
     report = ValidationReport(results, engine="sparql")
     _attach_labels(report, labels)
     report.seconds = time.perf_counter() - started

@@ -273,6 +273,16 @@ class Store(ABC):
         or the caller adds it later). Stores that keep no union ignore it.
         """
 
+    def update_side_by_side(self, updates: Sequence[str], *, threads: int = 1) -> None:
+        """Run updates whose effects do not depend on one another, in any order.
+
+        Each may or may not see what the others wrote (reasoning's rules of one round, whose
+        conclusions the next round picks up anyway). Stores that can evaluate several at once
+        use up to ``threads``; the others run them one after another, as here.
+        """
+        for sparql in updates:
+            self.update(sparql)
+
     def insert_data(self, triples_by_graph: Mapping[str, Sequence[ox.Triple]]) -> None:
         """Add triples to graphs in one update (the union of the graphs, where kept, gains them too)."""
         mirrors = self.mirror_graphs()
