@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 
+#: Threads for the build's work in memory: validation checks, and the rules of a round of reasoning.
+CORES = os.cpu_count() or 1
+
 #: The scratch graph holding every asserted triple while the embedded store is validated.
 VALIDATION_GRAPH = "urn:coopgraph:validation"
 
@@ -145,7 +148,7 @@ def run_reasoning(store: Store) -> ReasoningReport:
         data_graphs(store),
         ontology_graph=iris.ontology_graph,
         inferred_graph=iris.inferred_graph,
-        threads=os.cpu_count() or 1,
+        threads=CORES,
     )
 
 
@@ -181,7 +184,7 @@ def run_validation(store: Store, *, timeout: float | None = None) -> ValidationR
             labels=label_lookup(store),
             timeout=timeout,
             # the in-memory copy takes a check per core; a remote store is asked one at a time, as before
-            threads=(os.cpu_count() or 1) if target is not store else 1,
+            threads=CORES if target is not store else 1,
         )
     finally:
         if target is not store:
