@@ -63,7 +63,6 @@ def _load(name: str):
 
 generate = _load("generate")
 run = _load("run")  # the /proc readers: process_tree, rss_of
-store_folder = _load("store_folder")  # median_of
 
 GIB = 2**30
 
@@ -143,16 +142,29 @@ def measure(size: str, args) -> dict:
     return figures
 
 
-def seconds_of(action, runs: int, limit: float) -> tuple[float, int]:
-    """Median seconds of ``runs`` runs, and how many ran (one when the first passes ``limit``)."""
-    times = []
+def interleaved(sides: dict, runs: int, limit: float) -> dict[str, tuple[float | None, int]]:
+    """Median seconds of each side, and how many runs it had, the sides taking turns run by run.
+
+    Taking turns, neither side finds the caches warmed by the other more often than the
+    other does (timed one after the other, the first paid for the cold folder). A side
+    whose run passes ``limit`` is not repeated; one that raises (the served query stopped at
+    its time limit) has no figure.
+    """
+    times: dict[str, list[float] | None] = {side: [] for side in sides}
     for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-        if times[0] > limit:
-            break
-    return statistics.median(times), len(times)
+        for side, action in sides.items():
+            taken = times[side]
+            if taken is None or (taken and taken[0] > limit):
+                continue
+            started = time.perf_counter()
+            try:
+                action()
+            except Exception as exc:  # noqa: BLE001 - a query past the time limit is a figure too
+                print(f"  {side}: {exc}", flush=True)
+                times[side] = None
+                continue
+            taken.append(time.perf_counter() - started)
+    return {side: (statistics.median(t), len(t)) if t else (None, 0) for side, t in times.items()}
 
 
 def bound_queries(project: Path, folder: Path, args) -> dict:
@@ -181,22 +193,22 @@ def bound_queries(project: Path, folder: Path, args) -> dict:
             if raw is None or not raw:
                 continue  # the goal is for queries bound to one value
             bindings = bind_parameters(query, raw, served, settings.iris.prefixes())
-            try:
-                seconds = store_folder.median_of(
-                    lambda: served.query(query.text, bindings=bindings), args.runs, args.limit
-                )
-            except Exception as exc:  # noqa: BLE001 - a query past the time limit is a figure too
-                print(f"  {name}: {exc}", flush=True)
-                seconds = None
             text = bind_values(query.text, bindings)
             rows = []
-            by_hand, runs = seconds_of(
-                lambda: rows.append(sum(1 for _ in alone.query(text, default_graph=union))), args.runs, args.limit
+            timed = interleaved(
+                {
+                    "served": lambda: served.query(query.text, bindings=bindings),
+                    "alone": lambda: rows.append(sum(1 for _ in alone.query(text, default_graph=union))),
+                },
+                args.runs,
+                args.limit,
             )
+            (seconds, served_runs), (by_hand, runs) = timed["served"], timed["alone"]
             out["queries"][name], out["alone"][name], out["rows"][name] = seconds, by_hand, rows[-1]
             print(
-                f"  {name} ({', '.join(sorted(raw))}; {rows[-1]:,} rows): {show(seconds)}, "
-                f"pyoxigraph alone {show(by_hand)}{'' if runs > 1 else ' (one run)'}",
+                f"  {name} ({', '.join(sorted(raw))}; {rows[-1]:,} rows): {show(seconds)}"
+                f"{' (one run)' if served_runs == 1 else ''}, "
+                f"pyoxigraph alone {show(by_hand)}{' (one run)' if runs == 1 else ''}",
                 flush=True,
             )
     finally:
