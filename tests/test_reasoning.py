@@ -10,8 +10,8 @@ import rdflib
 
 from coopgraph.errors import QuerySyntaxError
 from coopgraph.formats import RDF_FORMATS
-from coopgraph.knowledge.build import data_graphs
-from coopgraph.knowledge.reasoning import RULES, reason, rule_updates
+from coopgraph.knowledge.build import run_reasoning
+from coopgraph.knowledge.reasoning import RULES, rule_updates
 from coopgraph.namespaces import OWL, RDFS, Iris
 from coopgraph.store.embedded import OxigraphStore
 
@@ -103,18 +103,9 @@ def inferred_triples(store) -> set:
 
 
 def test_rules_run_side_by_side_reach_the_fixpoint_they_reach_one_at_a_time(built_store):
-    def run(threads: int):
-        return reason(
-            built_store,
-            data_graphs(built_store),
-            ontology_graph=IRIS.ontology_graph,
-            inferred_graph=IRIS.inferred_graph,
-            threads=threads,
-        )
-
-    one_at_a_time = run(1)
+    one_at_a_time = run_reasoning(built_store, threads=1)
     alone = inferred_triples(built_store)
-    side_by_side = run(4)
+    side_by_side = run_reasoning(built_store, threads=4)
     assert alone and inferred_triples(built_store) == alone
     assert side_by_side.inferred == one_at_a_time.inferred == len(alone)
 

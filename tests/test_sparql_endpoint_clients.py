@@ -390,15 +390,21 @@ def _busy_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def test_the_process_running_a_runaway_query_is_replaced_so_the_work_stops(short_limit_server):
-    before = _worker_pids(short_limit_server)
-    response = requests.get(short_limit_server.url + "/sparql", params={"query": RUNAWAY}, timeout=60)
+def _retire_a_worker(server: LiveServer) -> set[int]:
+    """Ask a runaway query (answered 503) and wait up to 20 s for its worker to leave; return the pids gone."""
+    before = _worker_pids(server)
+    response = requests.get(server.url + "/sparql", params={"query": RUNAWAY}, timeout=60)
     assert response.status_code == 503
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and _worker_pids(short_limit_server) & before == before:
+    while time.monotonic() < deadline and _worker_pids(server) & before == before:
         time.sleep(0.2)
-    retired = before - _worker_pids(short_limit_server)
+    retired = before - _worker_pids(server)
     assert retired, "the worker that ran the runaway query is still alive"
+    return retired
+
+
+def test_the_process_running_a_runaway_query_is_replaced_so_the_work_stops(short_limit_server):
+    retired = _retire_a_worker(short_limit_server)
     assert all(not Path(f"/proc/{pid}").exists() for pid in retired)
     # a fresh worker took over and nothing keeps burning CPU
     assert requests.get(short_limit_server.url + "/sparql", params={"query": ASK_TRUE}, timeout=60).status_code == 200
@@ -428,13 +434,7 @@ def test_a_server_of_files_outlives_a_retired_worker_and_removes_its_folder_when
     )
     try:
         (folder,) = tmp_path.glob("coopgraph-serve-*")
-        before = _worker_pids(server)
-        response = requests.get(server.url + "/sparql", params={"query": RUNAWAY}, timeout=60)
-        assert response.status_code == 503
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and _worker_pids(server) & before == before:
-            time.sleep(0.2)
-        assert before - _worker_pids(server), "the worker that ran the runaway query is still alive"
+        _retire_a_worker(server)
         answer = requests.get(server.url + "/sparql", params={"query": ASK_TRUE}, timeout=60)
         assert answer.status_code == 200 and answer.json()["boolean"] is True
         assert server.process.poll() is None and (folder / "store").is_dir()

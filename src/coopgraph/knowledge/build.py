@@ -141,14 +141,14 @@ def data_graphs(store: Store) -> list[str]:
     return [g for g in store.graphs() if g not in skip]
 
 
-def run_reasoning(store: Store) -> ReasoningReport:
+def run_reasoning(store: Store, *, threads: int = CORES) -> ReasoningReport:
     iris = store.iris
     return reason(
         store,
         data_graphs(store),
         ontology_graph=iris.ontology_graph,
         inferred_graph=iris.inferred_graph,
-        threads=CORES,
+        threads=threads,
     )
 
 
