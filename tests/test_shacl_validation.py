@@ -15,6 +15,7 @@ from conftest import SAMPLES
 from coopgraph.errors import QueryTimeout
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.knowledge.build import build_into, label_lookup, run_reasoning, run_validation, shapes_graph
+from coopgraph.knowledge.parsed_once import each_sparql_text_parsed_once
 from coopgraph.knowledge.validation import (
     SUPPORTED,
     UnsupportedShape,
@@ -95,6 +96,21 @@ def test_compiled_engine_equals_pyshacl_on_curated(built_store):
     ours, reference = run_validation(built_store), reference_report(built_store)
     assert keys(ours) == keys(reference)
     assert not ours.has_violations
+
+
+def test_a_text_parsed_once_still_answers_for_each_binding_and_rdflib_gets_its_processor_back():
+    graph = rdflib.Graph()
+    a, b, label = rdflib.URIRef("http://example.org/a"), rdflib.URIRef("http://example.org/b"), rdflib.RDFS.label
+    graph.add((a, label, rdflib.Literal("A")))
+    graph.add((b, label, rdflib.Literal("B")))
+    text = "SELECT ?name WHERE { ?this <http://www.w3.org/2000/01/rdf-schema#label> ?name }"
+    with each_sparql_text_parsed_once() as translated:
+        names = [[str(r.name) for r in graph.query(text, initBindings={"this": node})] for node in (a, b)]
+        assert len(translated) == 1  # one text, translated once for both bindings
+    assert names == [["A"], ["B"]]
+    processor = rdflib.plugin.get("sparql", rdflib.query.Processor)
+    assert processor.__module__ == "rdflib.plugins.sparql.processor"
+    assert sorted(str(r.name) for r in graph.query(text)) == ["A", "B"]  # parsed as usual again
 
 
 class ThreadRecordingStore:

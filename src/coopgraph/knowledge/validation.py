@@ -873,10 +873,13 @@ def validate_with_pyshacl(
     """Validate with pySHACL (no inference: the caller passes data already reasoned over)."""
     import pyshacl
 
+    from .parsed_once import each_sparql_text_parsed_once
+
     started = time.perf_counter()
-    _, report_graph, _ = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True, do_owl_imports=False
-    )
+    with each_sparql_text_parsed_once():
+        _, report_graph, _ = pyshacl.validate(
+            data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True, do_owl_imports=False
+        )
     results = []
     for node in report_graph.subjects(RDF.type, SH.ValidationResult):
         path = report_graph.value(node, SH.resultPath)
