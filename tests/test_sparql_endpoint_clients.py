@@ -26,7 +26,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-from conftest import ROOT, LiveServer
+from conftest import MINI, ROOT, LiveServer
 
 # Leaves out blank nodes (labels differ between stores) and the build's own metadata (time, version).
 PATTERN = '?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o) && !STRSTARTS(STR(?s), "https://w3id.org/coopgraph/graph/"))'
@@ -441,6 +441,18 @@ def test_a_server_of_files_outlives_a_retired_worker_and_removes_its_folder_when
     finally:
         server.stop()
     assert not folder.exists(), "the temporary store folder outlived the server"
+
+
+def test_the_debug_server_removes_its_temporary_store_folder_when_stopped(tmp_path):
+    """`serve --debug` on the in-memory default builds into a temporary folder too; SIGTERM ends it."""
+    server = LiveServer(["--root", str(MINI), "serve", "--debug"], env={"TMPDIR": str(tmp_path)})
+    try:
+        (folder,) = tmp_path.glob("coopgraph-serve-*")
+        assert requests.get(server.url + "/sparql", params={"query": ASK_TRUE}, timeout=60).json()["boolean"]
+    finally:
+        server.stop()
+    assert server.process.returncode == 0
+    assert not folder.exists(), "the temporary store folder outlived the debug server"
 
 
 def test_repeated_queries_are_answered_from_the_answer_cache(live_server):

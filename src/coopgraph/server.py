@@ -287,6 +287,9 @@ def serve(
     from .web import create_app
 
     if debug:
+        # Flask's server has no SIGTERM handler of its own, and Python's default ends the
+        # process without running its exit handlers: the temporary store folder stayed behind.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         create_app(settings).run(host=host, port=port, debug=True, use_reloader=False)
         return
     from gunicorn.app.base import BaseApplication
