@@ -795,8 +795,24 @@ def machine() -> str:
     return (
         f"{os.cpu_count()} cores ({cpu}), {memory / 2**30:.0f} GiB RAM, {platform.system()} "
         f"{platform.release()}, Python {platform.python_version()}, "
-        f"pyoxigraph {ox.__version__ if hasattr(ox, '__version__') else ''}".strip()
+        f"pyoxigraph {ox.__version__ if hasattr(ox, '__version__') else ''}, allocator {allocator()}".strip()
     )
+
+
+def allocator() -> str:
+    """The memory allocator of this process: glibc's malloc, or one preloaded (LD_PRELOAD).
+
+    It changes query times: under glibc, a thread that has run a large query answers
+    later ones up to 1.6x slower (RESULTS.md, issue 16, seventh pass).
+    """
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return "unknown"
+    for name in ("mimalloc", "jemalloc", "tcmalloc"):
+        if f"lib{name}" in maps:
+            return f"{name} (preloaded)"
+    return "glibc malloc"
 
 
 def main(argv: list[str] | None = None) -> None:
