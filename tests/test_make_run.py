@@ -88,6 +88,24 @@ class MakeRun:
         self.log.close()
 
 
+def _serving_processes_map(group: int, library: str) -> list[bool]:
+    """For each `coopgraph serve` process of a process group: whether it has ``library`` loaded."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if not proc.name.isdigit() or os.getpgid(int(proc.name)) != group:
+                continue
+            if "python" not in os.readlink(proc / "exe") or b"serve" not in (proc / "cmdline").read_bytes():
+                continue  # not coopgraph serve (make, the shell running its recipe)
+            found.append(library in (proc / "maps").read_text())
+        except (OSError, ProcessLookupError):
+            continue  # gone meanwhile
+    return found
+
+
+MIMALLOC = sorted(Path("/usr/lib").glob("*/libmimalloc.so.2"))
+
+
 @pytest.mark.skipif(
     VENV is None or shutil.which("make") is None,
     reason="needs make and the tests running in the project's virtual environment",
@@ -117,6 +135,9 @@ def test_make_run_serves_downloads_that_match_their_checksums(tmp_path):
         assert all(item["url"].replace(first.url, "") in page or item["url"] in page for item in release["files"])
         output = first.output()
         assert "==> Building the graph" in output and "==> Serving" in output
+        if MIMALLOC:  # installed: the server runs on it (docs/serving.md, the memory allocator)
+            loaded = _serving_processes_map(first.process.pid, "libmimalloc")
+            assert loaded and all(loaded), loaded
     finally:
         first.stop()
 
