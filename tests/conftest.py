@@ -221,6 +221,23 @@ class LiveServer:
         self.log.close()
 
 
+def answers_by_worker(url: str, workers: int, ask: str, attempts: int = 200) -> dict[str, list[bool]]:
+    """Ask ``ask`` until every one of ``workers`` has answered at least twice; each worker's answers.
+
+    Also the way to know that every worker of a server has booted: one still booting when
+    the server is stopped is killed before it can exit cleanly.
+    """
+    seen: dict[str, list[bool]] = {}
+    for _ in range(attempts):
+        # a new connection each time, so the kernel hands it to any worker
+        response = requests.get(url + "/sparql", params={"query": ask}, headers={"Connection": "close"}, timeout=10)
+        assert response.status_code == 200, response.text
+        seen.setdefault(response.headers["X-Coopgraph-Worker"], []).append(response.json()["boolean"])
+        if len(seen) == workers and all(len(v) >= 2 for v in seen.values()):
+            break
+    return seen
+
+
 @pytest.fixture(scope="session")
 def live_server(built_folder, releases_dir):
     """`coopgraph serve` over the curated graph, as a real HTTP server process."""

@@ -12,9 +12,8 @@ from __future__ import annotations
 import time
 
 import pytest
-import requests
 
-from conftest import BACKENDS, MINI, LiveServer, make_settings
+from conftest import BACKENDS, MINI, LiveServer, answers_by_worker, make_settings
 from coopgraph.formats import RDF_FORMATS
 from coopgraph.knowledge.build import build
 from coopgraph.namespaces import Iris
@@ -24,19 +23,6 @@ from coopgraph.store.snapshots import SnapshotStore
 BASE = "https://workers.example.org/coopgraph/"
 IRIS = Iris(BASE)
 ASK = 'ASK { <urn:coopgraph:test:written> <urn:coopgraph:test:by> "the one writer" }'
-
-
-def answers_by_worker(url: str, workers: int, attempts: int = 200) -> dict[str, list[bool]]:
-    """Ask until every worker has answered at least twice; return each worker's answers."""
-    seen: dict[str, list[bool]] = {}
-    for _ in range(attempts):
-        # a new connection each time, so the kernel hands it to any worker
-        response = requests.get(url + "/sparql", params={"query": ASK}, headers={"Connection": "close"}, timeout=10)
-        assert response.status_code == 200, response.text
-        seen.setdefault(response.headers["X-Coopgraph-Worker"], []).append(response.json()["boolean"])
-        if len(seen) == workers and all(len(v) >= 2 for v in seen.values()):
-            break
-    return seen
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -58,7 +44,7 @@ def test_every_worker_serves_the_shared_store_and_sees_a_write(backend, tmp_path
         cwd=MINI,
     )
     try:
-        before = answers_by_worker(server.url, 2)
+        before = answers_by_worker(server.url, 2, ASK)
         assert len(before) == 2, "both workers should have answered"
         assert not any(answer for answers in before.values() for answer in answers)
 
@@ -74,7 +60,7 @@ def test_every_worker_serves_the_shared_store_and_sees_a_write(backend, tmp_path
 
         if backend != "oxigraph":  # each worker renews its list of the database's graphs every few seconds
             time.sleep(GRAPH_LIST_SECONDS)
-        after = answers_by_worker(server.url, 2)
+        after = answers_by_worker(server.url, 2, ASK)
         assert set(after) == set(before), "the same two workers go on serving"
         assert all(all(answers) for answers in after.values()), after
     finally:
