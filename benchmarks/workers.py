@@ -26,7 +26,9 @@ import sys
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
 
 import argparse  # noqa: E402
+import atexit  # noqa: E402
 import importlib.util  # noqa: E402
+import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -85,6 +87,7 @@ def bare_command(store: Path, workers: int, port: int) -> tuple[list[str], dict]
     store = store.resolve()  # gunicorn runs in another folder
     snapshot = store / "snapshots" / (store / "snapshots" / "CURRENT").read_text().strip()
     folder = Path(tempfile.mkdtemp(prefix="bare-app-"))
+    atexit.register(shutil.rmtree, folder, True)
     (folder / "bare_app.py").write_text(http_bench.BARE_APP)
     gunicorn = Path(sys.executable).parent / "gunicorn"
     command = [str(gunicorn), "--chdir", str(folder), "-b", f"127.0.0.1:{port}", "-w", str(workers)]
@@ -102,7 +105,7 @@ def measure(
     else:
         command = [sys.executable, "-m", "coopgraph.cli", "--root", str(project), "serve", "--store", str(store)]
         command += ["--workers", str(workers), "--threads", "4", "--host", "127.0.0.1", "--port", str(port)]
-    log = open(Path("/tmp") / f"coopgraph-workers-{port}.log", "w+")
+    log = tempfile.TemporaryFile("w+")  # read back if the server fails to start; gone when closed
     process = subprocess.Popen(
         command,
         stdout=log,
