@@ -105,3 +105,24 @@ def test_every_name_is_obviously_synthetic(small_project):
     data = [g for g in store.graphs() if g.startswith(store.iris.graph_base + "data/")]
     labels = store.select("SELECT ?l WHERE { ?x <http://www.w3.org/2000/01/rdf-schema#label> ?l }", default_graphs=data)
     assert labels and all(any(mark in row["l"].value for mark in ("Synth", "Shinse", "シンセ")) for row in labels)
+
+
+def test_parameter_values_bind_every_required_parameter_to_a_resource_with_an_answer(generate, small_project):
+    """The bound stored queries of the benchmarks time real lookups: each required parameter gets a
+    resource of the synthetic graph (the examples are real resources, absent there)."""
+    from coopgraph.queries import bind_parameters, load_stored_queries
+
+    folder, _ = small_project
+    settings = make_settings(folder)
+    store, _ = build(settings)
+    queries, _ = load_stored_queries(settings.queries_dir, settings.iris.prefixes())
+    statement_sources = queries["statement-sources"]
+    raw = generate.parameter_values(statement_sources, store)
+    assert "synth" in raw["subject"]
+    bindings = bind_parameters(statement_sources, raw, store, settings.iris.prefixes())
+    assert store.query(statement_sources.text, bindings=bindings).rows
+    for name, query in queries.items():
+        raw = generate.parameter_values(query, store)
+        if raw is not None:
+            required = {p.name for p in query.parameters if p.required and p.default is None}
+            assert required <= set(raw), name
