@@ -67,6 +67,7 @@ from coopgraph.queries import bind_parameters, load_stored_queries  # noqa: E402
 from coopgraph.sparql import query_form  # noqa: E402
 from coopgraph.store.base import bind_values  # noqa: E402
 from coopgraph.store.embedded import OxigraphStore  # noqa: E402
+from coopgraph.store.memory import preloaded_allocator  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("benchmark_generate", HERE / "generate.py")
 generate = importlib.util.module_from_spec(_spec)
@@ -805,14 +806,8 @@ def allocator() -> str:
     It changes query times: under glibc, a thread that has run a large query answers
     later ones up to 1.6x slower (RESULTS.md, issue 16, seventh pass).
     """
-    try:
-        maps = Path("/proc/self/maps").read_text()
-    except OSError:
-        return "unknown"
-    for name in ("mimalloc", "jemalloc", "tcmalloc"):
-        if f"lib{name}" in maps:
-            return f"{name} (preloaded)"
-    return "glibc malloc"
+    preloaded = preloaded_allocator()
+    return f"{preloaded} (preloaded)" if preloaded else "glibc malloc"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from conftest import ROOT, free_port
+from coopgraph.store.memory import preloaded_allocator
 
 pytestmark = pytest.mark.slow
 VENV = Path(sys.prefix) if (Path(sys.prefix) / "bin" / "coopgraph").exists() else None
@@ -88,8 +89,8 @@ class MakeRun:
         self.log.close()
 
 
-def _serving_processes_map(group: int, library: str) -> list[bool]:
-    """For each `coopgraph serve` process of a process group: whether it has ``library`` loaded."""
+def _allocators_serving(group: int) -> list[str | None]:
+    """The allocator preloaded into each `coopgraph serve` process of a process group."""
     found = []
     for proc in Path("/proc").iterdir():
         try:
@@ -97,9 +98,9 @@ def _serving_processes_map(group: int, library: str) -> list[bool]:
                 continue
             if "python" not in os.readlink(proc / "exe") or b"serve" not in (proc / "cmdline").read_bytes():
                 continue  # not coopgraph serve (make, the shell running its recipe)
-            found.append(library in (proc / "maps").read_text())
         except (OSError, ProcessLookupError):
             continue  # gone meanwhile
+        found.append(preloaded_allocator(proc.name))
     return found
 
 
@@ -136,8 +137,8 @@ def test_make_run_serves_downloads_that_match_their_checksums(tmp_path):
         output = first.output()
         assert "==> Building the graph" in output and "==> Serving" in output
         if MIMALLOC:  # installed: the server runs on it (docs/serving.md, the memory allocator)
-            loaded = _serving_processes_map(first.process.pid, "libmimalloc")
-            assert loaded and all(loaded), loaded
+            allocators = _allocators_serving(first.process.pid)
+            assert allocators and all(a == "mimalloc" for a in allocators), allocators
     finally:
         first.stop()
 

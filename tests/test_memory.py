@@ -9,20 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from coopgraph.store.memory import release_free_memory
+from coopgraph.store.memory import preloaded_allocator, release_free_memory
 
 
 def resident_kb() -> int:
     return int(re.search(r"VmRSS:\s+(\d+) kB", Path("/proc/self/status").read_text()).group(1))
 
 
-def _another_allocator_preloaded() -> bool:
-    maps = Path("/proc/self/maps").read_text() if Path("/proc/self/maps").exists() else ""
-    return any(f"lib{name}" in maps for name in ("mimalloc", "jemalloc", "tcmalloc"))
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux") or not ctypes.util.find_library("c"), reason="glibc only")
-@pytest.mark.skipif(_another_allocator_preloaded(), reason="malloc_trim acts on glibc's heap only")
+@pytest.mark.skipif(preloaded_allocator() is not None, reason="malloc_trim acts on glibc's heap only")
 def test_trimming_returns_memory_that_fragmentation_kept():
     # Many small blocks, every other one freed: the heap cannot shrink by itself past the survivors.
     blocks = [bytearray(2048) for _ in range(60_000)]

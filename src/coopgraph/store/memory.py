@@ -56,3 +56,21 @@ def release_free_memory() -> bool:
         return False
     trim(0)
     return True
+
+
+#: Allocators that replace glibc's malloc when preloaded (LD_PRELOAD), as their libraries are named.
+PRELOADABLE_ALLOCATORS = ("mimalloc", "jemalloc", "tcmalloc")
+
+
+def preloaded_allocator(pid: int | str = "self") -> str | None:
+    """The allocator preloaded into a process in place of glibc's malloc, or None.
+
+    Why it matters: glibc's trimming above acts on glibc's heap only, and the allocator moves
+    query times (docs/serving.md, the memory allocator). None too where /proc cannot tell.
+    """
+    try:
+        with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as maps:
+            mapped = maps.read()
+    except OSError:
+        return None
+    return next((name for name in PRELOADABLE_ALLOCATORS if f"lib{name}" in mapped), None)
