@@ -7,6 +7,8 @@ import threading
 import owlrl
 import pytest
 import rdflib
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from coopgraph.errors import QuerySyntaxError
 from coopgraph.formats import RDF_FORMATS
@@ -140,3 +142,107 @@ def test_an_update_side_by_side_that_fails_says_why():
     store = OxigraphStore(IRIS)
     with pytest.raises(QuerySyntaxError):
         store.update_side_by_side(["INSERT DATA { <urn:x:a> <urn:x:p> 1 }", "INSERT DATA { oops"], threads=2)
+
+
+# Random ontologies and data, small enough for owlrl: each later round of reasoning reads
+# only the new triples a rule's premises can match (reasoning.delta_sources), and chains of
+# rules across rounds (an inverse, then a domain, then a superclass) are where a premise
+# that skipped the wrong new triples would miss an entailment.
+CLASSES = [EX + f"C{i}" for i in range(4)]
+PROPERTIES = [EX + f"p{i}" for i in range(4)]
+INDIVIDUALS = [ID + f"thing/{i}" for i in range(4)]
+AXIOMS = st.one_of(
+    st.tuples(
+        st.sampled_from(CLASSES),
+        st.sampled_from([RDFS + "subClassOf", OWL + "equivalentClass"]),
+        st.sampled_from(CLASSES),
+    ),
+    st.tuples(
+        st.sampled_from(PROPERTIES),
+        st.sampled_from([RDFS + "subPropertyOf", OWL + "equivalentProperty", OWL + "inverseOf"]),
+        st.sampled_from(PROPERTIES),
+    ),
+    st.tuples(
+        st.sampled_from(PROPERTIES), st.sampled_from([RDFS + "domain", RDFS + "range"]), st.sampled_from(CLASSES)
+    ),
+    st.tuples(
+        st.sampled_from(PROPERTIES),
+        st.just(RDF_TYPE),
+        st.sampled_from([OWL + "SymmetricProperty", OWL + "TransitiveProperty"]),
+    ),
+    st.tuples(
+        st.sampled_from(PROPERTIES),
+        st.just(OWL + "propertyChainAxiom"),
+        st.tuples(st.sampled_from(PROPERTIES), st.sampled_from(PROPERTIES)),
+    ),
+)
+FACTS = st.one_of(
+    st.tuples(st.sampled_from(INDIVIDUALS), st.just(RDF_TYPE), st.sampled_from(CLASSES)),
+    st.tuples(st.sampled_from(INDIVIDUALS), st.sampled_from(PROPERTIES), st.sampled_from(INDIVIDUALS)),
+)
+
+
+def _rdflib_graph(triples) -> rdflib.Graph:
+    from rdflib.collection import Collection
+
+    graph = rdflib.Graph()
+    for s, p, o in triples:
+        if isinstance(o, tuple):  # a property chain: an RDF list
+            head = rdflib.BNode()
+            Collection(graph, head, [rdflib.URIRef(x) for x in o])
+            graph.add((rdflib.URIRef(s), rdflib.URIRef(p), head))
+        else:
+            graph.add((rdflib.URIRef(s), rdflib.URIRef(p), rdflib.URIRef(o)))
+    return graph
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    axioms=st.lists(AXIOMS, max_size=8), facts=st.lists(FACTS, min_size=1, max_size=8), threads=st.sampled_from([1, 2])
+)
+# A transitive chain of four edges needs three rounds, each reading the last one's new edges.
+@example(
+    axioms=[(PROPERTIES[0], RDF_TYPE, OWL + "TransitiveProperty")],
+    facts=[(INDIVIDUALS[i], PROPERTIES[0], INDIVIDUALS[i + 1]) for i in range(3)]
+    + [(INDIVIDUALS[3], PROPERTIES[0], ID + "thing/4")],
+    threads=1,
+)
+# An inverse, then its domain, then the domain's superclass: each rule reads another's new triples.
+@example(
+    axioms=[
+        (PROPERTIES[0], OWL + "inverseOf", PROPERTIES[1]),
+        (PROPERTIES[1], RDFS + "domain", CLASSES[0]),
+        (CLASSES[0], RDFS + "subClassOf", CLASSES[1]),
+    ],
+    facts=[(INDIVIDUALS[0], PROPERTIES[0], INDIVIDUALS[1])],
+    threads=1,
+)
+def test_reasoning_over_random_ontologies_and_data_equals_owlrl(axioms, facts, threads):
+    from coopgraph.knowledge.reasoning import reason
+
+    ontology, data = _rdflib_graph(axioms), _rdflib_graph(facts)
+    store = OxigraphStore(IRIS)
+    nt = RDF_FORMATS["ntriples"]
+    store.replace_graphs(
+        {
+            IRIS.ontology_graph: ontology.serialize(format="nt", encoding="utf-8"),
+            IRIS.data_graph("x"): data.serialize(format="nt", encoding="utf-8"),
+        },
+        nt,
+    )
+    reason(
+        store,
+        [IRIS.data_graph("x")],
+        ontology_graph=IRIS.ontology_graph,
+        inferred_graph=IRIS.inferred_graph,
+        threads=threads,
+    )
+
+    closure = ontology + data
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closure)
+    expected = {
+        (str(s), str(p), f"<{o}>")
+        for s, p, o in set(closure) - set(data)
+        if str(s).startswith(ID) and str(p) != OWL + "sameAs" and str(o) not in TRIVIAL_OBJECTS
+    }
+    assert our_entailments(store) == expected
