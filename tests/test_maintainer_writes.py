@@ -316,3 +316,18 @@ def test_an_update_past_the_time_limit_is_stopped_and_leaves_nothing(folder):
         assert not ask(live, f"ASK {{ ?a <{EX}near> ?d }}")
     finally:
         live.stop()
+
+
+def test_an_update_in_memory_lands_and_leaves_the_store_in_a_fresh_pyoxigraph_store(mini_settings):
+    from coopgraph.contributions.writes import apply_update
+    from coopgraph.knowledge.build import build
+
+    store, _ = build(mini_settings)
+    writing = mini_settings.with_overrides(maintainer_tokens={"tok-max": "Max"})
+    before = store.native
+    label = f'<{ID}city/alpha> <http://www.w3.org/2000/01/rdf-schema#comment> "written in memory"@en'
+    apply_update(store, f"INSERT DATA {{ GRAPH <{EDITS}> {{ {label} }} }}", maintainer="Max", settings=writing)
+    assert store.ask(f"ASK {{ GRAPH <{EDITS}> {{ {label} }} }}")
+    # reasoning from scratch deleted the inferred graph: its quads' remains stay behind in the old store
+    assert store.native is not before
+    assert store.ask(f"ASK {{ GRAPH <{IRIS.inferred_graph}> {{ ?s ?p ?o }} }}")

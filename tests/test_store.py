@@ -173,3 +173,30 @@ def test_a_refusal_on_the_remote_stores_estimate_says_how_to_lift_it():
     error = store._error(response)
     assert isinstance(error, QueryTimeout) and "4190" in str(error) and "SELECT" not in str(error)
     assert "MaxQueryCostEstimationTime" in error.hint and "estimate" in str(error)
+
+
+def test_reclaim_moves_an_in_memory_store_into_a_fresh_one_with_every_quad():
+    store = OxigraphStore(IRIS)
+    store.update(
+        'INSERT DATA { <urn:x:a> <urn:x:p> _:b . _:b <urn:x:q> "é"@fr . '
+        "GRAPH <urn:x:g> { <urn:x:a> <urn:x:p> 1 } GRAPH <urn:x:gone> { <urn:x:c> <urn:x:p> 2 } }"
+    )
+    store.update("DROP GRAPH <urn:x:gone>")
+    old = store.native
+    quads = set(old)
+    store.reclaim()
+    assert store.native is not old
+    assert set(store.native) == quads and len(quads) == 3
+    assert store.ask("ASK { GRAPH <urn:x:g> { <urn:x:a> <urn:x:p> 1 } }")
+
+
+def test_reclaim_leaves_a_store_folder_and_a_read_only_store_alone(tmp_path):
+    folder = OxigraphStore(IRIS, tmp_path / "store")
+    native = folder.native
+    folder.reclaim()
+    assert folder.native is native
+    wrapped = OxigraphStore.wrap(IRIS, ox.Store())
+    native = wrapped.native
+    wrapped.reclaim()
+    assert wrapped.native is native
+    folder.close()

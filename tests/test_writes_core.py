@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
@@ -102,7 +103,8 @@ def memory_client(mini_settings):
 
 def test_a_refused_update_leaves_an_in_memory_store_as_it_was(memory_client):
     client, store = memory_client
-    before = store.count()
+    before = set(store.native)
+    assert any(isinstance(quad.object, ox.BlankNode) for quad in before)  # they must come back as they were
     bad = (
         f"INSERT DATA {{ GRAPH <https://w3id.org/coopgraph/graph/data/x> {{ <{ID}pairing/p> a <{EX}Pairing> ; "
         f"<{EX}participant> <{ID}city/alpha> }} }}"
@@ -112,7 +114,7 @@ def test_a_refused_update_leaves_an_in_memory_store_as_it_was(memory_client):
     )
     assert response.status_code == 422
     assert json.loads(response.data)["details"]["report"]["hasViolations"] is True
-    assert store.count() == before
+    assert set(store.native) == before
     good = (
         f"INSERT DATA {{ GRAPH <https://w3id.org/coopgraph/graph/data/x> {{ <{ID}city/q> a <{EX}City> ; "
         f'<http://www.w3.org/2000/01/rdf-schema#label> "Q"@en }} }}'

@@ -246,6 +246,7 @@ def _recompute(store: Store) -> None:
     from ..knowledge.build import run_reasoning
 
     run_reasoning(store)
+    store.reclaim()  # reasoning from scratch deleted the whole inferred graph
     store.bump_version()
 
 

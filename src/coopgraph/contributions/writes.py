@@ -404,6 +404,7 @@ def _write_here(
                 + "} }"
             )
             run_reasoning(primary)
+            primary.reclaim()  # reasoning from scratch deleted the whole inferred graph
         primary.bump_version()
     log.info("%s %s by %s (%s)", record.kind, record.graph or "", record.maintainer, record.id)
     return record
@@ -415,8 +416,9 @@ def _undo_without_snapshots(primary: Store) -> Iterator[None]:
 
     Why: in memory and on a remote store, ``writer()`` is the store itself, with no
     snapshot to return to; a refused change (violations, a protected graph) must leave
-    nothing behind there too. In memory the whole dataset is copied (cheap); a remote
-    store gets back each graph whose statements differ, and loses graphs the write made.
+    nothing behind there too. In memory the whole dataset is copied (blank nodes as they
+    are) and the copy served again; a remote store gets back each graph whose statements
+    differ, and loses graphs the write made.
     """
     from ..store.embedded import OxigraphStore
 
@@ -424,12 +426,11 @@ def _undo_without_snapshots(primary: Store) -> Iterator[None]:
         if primary.path is not None:
             yield
             return
-        saved = primary.native.dump(format=ox.RdfFormat.N_QUADS)
+        saved = primary.copy_in_memory()
         try:
             yield
         except BaseException:
-            primary.native.clear()
-            primary.native.load(saved, format=ox.RdfFormat.N_QUADS)
+            primary.put_back(saved)
             raise
         return
     ntriples = RDF_FORMATS["ntriples"]

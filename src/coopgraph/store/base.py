@@ -322,6 +322,9 @@ class Store(ABC):
         """Graphs that hold a copy of every other graph's triples (a store folder's union), to update alike."""
         return []
 
+    def reclaim(self) -> None:
+        """Give back what deleted triples still hold, after a write that deleted many (where the engine keeps them)."""
+
     def close(self) -> None:
         """Release the store's files or connections."""
 
