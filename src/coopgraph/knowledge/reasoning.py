@@ -201,7 +201,7 @@ def rule_updates(
             target += f" GRAPH <{new_graphs[name]}> {{ {conclusion} }}"
         # One update per premise and graph of new triples: pyoxigraph looks a premise up in one
         # named graph quickly, while `GRAPH ?d { ... } FILTER(?d IN (...))` over the per-rule
-        # graphs made the later rounds of a probe at 1M take minutes instead of seconds.
+        # graphs made the later rounds of a probe at 1M take minutes (benchmarks/RESULTS.md).
         steps = (
             [(None, None)] if deltas is None else [(i, g) for i in range(len(atoms)) for g in deltas.get((name, i), [])]
         )
