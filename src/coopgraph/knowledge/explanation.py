@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from ..namespaces import RDF_TYPE
-from .reasoning import PREFIXES, RULES, schema_bindings
+from .reasoning import PREFIXES, RULES, pattern_terms, schema_bindings
 
 #: Where the rules are defined: the OWL 2 RL profile's rule tables.
 RULES_REFERENCE = "https://www.w3.org/TR/owl2-profiles/#Reasoning_in_OWL_2_RL_and_RDF_Graphs_using_Rules"
@@ -41,11 +40,6 @@ class Derivation:
 
 def _text(term) -> str:
     return term.value if isinstance(term, ox.NamedNode | ox.Literal | ox.BlankNode) else str(term)
-
-
-def _pattern(text: str) -> list[str]:
-    """The three positions of a triple pattern as written in RULES ('a' is rdf:type)."""
-    return [f"<{RDF_TYPE}>" if part == "a" else part for part in text.split()]
 
 
 def _term_sparql(term) -> str | None:
@@ -81,7 +75,7 @@ def explain(
         pending = [s for s in wanted if s not in found]
         if not pending:
             break
-        head = _pattern(conclusion)
+        head = pattern_terms(conclusion)
         head_variables = [part[1:] for part in head if part.startswith("?")]
         candidates = []
         for statement in pending:
@@ -101,7 +95,7 @@ def explain(
         premises = " ".join(
             f"GRAPH ?_g{i} {{ {atom} }} FILTER(?_g{i} NOT IN ({excluded}))" for i, atom in enumerate(atoms)
         )
-        atom_variables = list(dict.fromkeys(v for atom in atoms for v in _pattern(atom) if v.startswith("?")))
+        atom_variables = list(dict.fromkeys(v for atom in atoms for v in pattern_terms(atom) if v.startswith("?")))
         selected = list(
             dict.fromkeys([*(f"?{v}" for v in head_variables), *(f"?{v}" for v in variables), *atom_variables])
         )
@@ -119,7 +113,8 @@ def explain(
                 continue
             premise_triples = tuple(
                 tuple(
-                    row.get(part[1:]) if part.startswith("?") else ox.NamedNode(part[1:-1]) for part in _pattern(atom)
+                    row.get(part[1:]) if part.startswith("?") else ox.NamedNode(part[1:-1])
+                    for part in pattern_terms(atom)
                 )
                 for atom in atoms
             )

@@ -235,11 +235,16 @@ def _in_graphs(pattern: str, variable: str, graphs: str) -> str:
 CLOSED_UNDER_ITSELF = frozenset({"cax-sco/cax-eqc", "prp-spo1/prp-eqp"})
 
 
+def pattern_terms(text: str) -> list[str]:
+    """The three positions of a triple pattern as written in RULES ('a' is rdf:type)."""
+    return [f"<{RDF_TYPE}>" if part == "a" else part for part in text.split()]
+
+
 def _predicates(pattern: str, variables: list[str], rows: list[tuple]) -> frozenset[str] | None:
     """The predicates a triple pattern can have with the rule's schema rows; None when any."""
-    predicate = pattern.split()[1]
-    if predicate == "a":
-        return frozenset({RDF_TYPE})
+    predicate = pattern_terms(pattern)[1]
+    if predicate.startswith("<"):
+        return frozenset({predicate[1:-1]})
     if predicate.startswith("?") and predicate[1:] in variables:
         column = variables.index(predicate[1:])
         return frozenset(row[column].value for row in rows)
