@@ -251,6 +251,38 @@ def test_build_prints_the_coverage_and_the_check_lists_exactly_the_rest(built_st
     ) in result.stdout
 
 
+def test_the_builds_count_over_merged_data_equals_the_count_graph_by_graph(mini_settings):
+    """The build counts the data graphs merged in validation's copy: a statement two files hold counts once."""
+    from coopgraph.knowledge.build import validate_and_count_sources
+    from coopgraph.store.embedded import OxigraphStore
+
+    iris = mini_settings.iris
+    store = OxigraphStore(iris)
+    cited = "<https://example.org/a> <https://example.org/p> <https://example.org/b> .\n"
+    uncited = "<https://example.org/a> <http://purl.org/dc/terms/source> <https://example.org/s> .\n"
+    store.replace_graphs(
+        {
+            iris.data_graph("one"): cited + uncited,
+            iris.data_graph("two"): cited
+            + "<https://example.org/c> <https://example.org/p> <https://example.org/d> .\n",
+            iris.data_graph("statement-sources"): (
+                "_:r <http://www.w3.org/1999/02/22-rdf-syntax-ns#subject> <https://example.org/a> ;\n"
+                "  <http://www.w3.org/1999/02/22-rdf-syntax-ns#predicate> <https://example.org/p> ;\n"
+                "  <http://www.w3.org/1999/02/22-rdf-syntax-ns#object> <https://example.org/b> ;\n"
+                "  <http://purl.org/dc/terms/source> <https://example.org/s> .\n"
+            ),
+        },
+        RDF_FORMATS["turtle"],
+    )
+    report, merged = validate_and_count_sources(store)
+    assert not report.has_violations
+    assert (merged.statements, merged.sourced) == (2, 1)  # dct:source summaries are not statements
+    assert merged == statement_coverage(store)
+    # without any records, nothing is sourced, and the statements are still counted once
+    store.replace_graphs({}, drop=[iris.data_graph("statement-sources")])
+    assert validate_and_count_sources(store)[1] == statement_coverage(store) == type(merged)(2, 0)
+
+
 def test_the_default_minimum_is_98_percent():
     from coopgraph.config import DOCS, Settings
 

@@ -72,7 +72,9 @@ def coverage_queries(graphs: list[str], records_graph: str) -> tuple[str, str]:
     values = " ".join(f"<{g}>" for g in graphs)
     prologue = "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\nPREFIX dct: <http://purl.org/dc/terms/>\n"
     statements = f"VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?p != dct:source)"
-    total = prologue + f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ {statements} }} }}"
+    # one graph holds each statement once: no DISTINCT to hash them all
+    distinct = "DISTINCT" if len(graphs) > 1 else ""
+    total = prologue + f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT {distinct} ?s ?p ?o WHERE {{ {statements} }} }}"
     sourced = prologue + (
         f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ "
         f"GRAPH <{records_graph}> {{ ?r rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; "
@@ -106,14 +108,20 @@ def has_records(store: Store) -> bool:
     return store.iris.data_graph(STATEMENT_SOURCES_STEM) in store.graphs()
 
 
-def statement_coverage(store: Store) -> Coverage:
-    """Count the asserted data statements, those with a statement-level source, and the editorial-only ones."""
+def statement_coverage(store: Store, *, graphs: list[str] | None = None) -> Coverage:
+    """Count the asserted data statements, those with a statement-level source, and the editorial-only ones.
+
+    ``graphs`` are the graphs whose statements count (by default, :func:`counted_graphs`);
+    the build passes one graph that holds them all, merged.
+    """
     iris = store.iris
-    graphs = counted_graphs(store, iris)
+    graphs = counted_graphs(store, iris) if graphs is None else graphs
     if not graphs:
         return Coverage(0, 0)
     records = iris.data_graph(STATEMENT_SOURCES_STEM)
     total, sourced = coverage_queries(graphs, records)
+    if not has_records(store):  # nothing is sourced (the engine would still read every statement to join)
+        return Coverage(_count(store, total), 0)
     editorial = editorial_query(graphs, records, iris.data_graph(SOURCE_REGISTER_STEM))
     return Coverage(_count(store, total), _count(store, sourced), _count(store, editorial))
 

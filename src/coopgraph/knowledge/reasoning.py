@@ -210,19 +210,30 @@ def rule_updates(
                 f"GRAPH <{delta}> {{ {atom} }}" if i == fresh else _in_graphs(atom, f"?_g{i}", graphs)
                 for i, atom in enumerate(atoms)
             )
-            updates.append(
-                (
-                    name,
-                    f"""{PREFIXES}INSERT {{ {target} }}
-WHERE {{
-  {source}
-  {matches}
-  {condition}
-  FILTER NOT EXISTS {{ {_in_graphs(conclusion, "?_h", graphs)} }}
-}}""",
+            if delta is None and bindings is not None:
+                # Round one reads every triple: what already holds is read once and hashed
+                # (MINUS) rather than looked up per candidate.
+                held = f"{_held_values(conclusion, bindings[name])} {_in_graphs(conclusion, '?_h', graphs)}"
+                where = f"{{\n  {source}\n  {matches}\n  {condition}\n}} MINUS {{ {held} }}"
+            else:
+                where = (
+                    f"{source}\n  {matches}\n  {condition}\n"
+                    f"  FILTER NOT EXISTS {{ {_in_graphs(conclusion, '?_h', graphs)} }}"
                 )
-            )
+            updates.append((name, f"{PREFIXES}INSERT {{ {target} }}\nWHERE {{\n  {where}\n}}"))
     return updates
+
+
+def _held_values(conclusion: str, binding: tuple[list[str], list[tuple]]) -> str:
+    """A VALUES block of the schema values a conclusion can take (its classes or properties)."""
+    variables, rows = binding
+    used = [v for v in _variables(conclusion) if v in variables]
+    if not used:
+        return ""
+    columns = [variables.index(v) for v in used]
+    distinct = sorted({tuple(str(row[c]) for c in columns) for row in rows})
+    values = " ".join("(" + " ".join(row) + ")" for row in distinct)
+    return f"VALUES ({' '.join('?' + v for v in used)}) {{ {values} }}"
 
 
 def _in_graphs(pattern: str, variable: str, graphs: str) -> str:
