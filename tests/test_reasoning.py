@@ -203,7 +203,11 @@ def _rdflib_graph(triples) -> rdflib.Graph:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    axioms=st.lists(AXIOMS, max_size=8), facts=st.lists(FACTS, min_size=1, max_size=8), threads=st.sampled_from([1, 2])
+    axioms=st.lists(AXIOMS, max_size=8),
+    facts=st.lists(FACTS, min_size=1, max_size=8),
+    threads=st.sampled_from([1, 2]),
+    # how large new triples must be to be read at once and hashed: never, by default, always
+    hashed_share=st.sampled_from([0, 20, 10**9]),
 )
 # A transitive chain of four edges needs three rounds, each reading the last one's new edges.
 @example(
@@ -211,6 +215,7 @@ def _rdflib_graph(triples) -> rdflib.Graph:
     facts=[(INDIVIDUALS[i], PROPERTIES[0], INDIVIDUALS[i + 1]) for i in range(3)]
     + [(INDIVIDUALS[3], PROPERTIES[0], ID + "thing/4")],
     threads=1,
+    hashed_share=0,
 )
 # An inverse, then its domain, then the domain's superclass: each rule reads another's new triples.
 @example(
@@ -221,8 +226,21 @@ def _rdflib_graph(triples) -> rdflib.Graph:
     ],
     facts=[(INDIVIDUALS[0], PROPERTIES[0], INDIVIDUALS[1])],
     threads=1,
+    hashed_share=10**9,
 )
-def test_reasoning_over_random_ontologies_and_data_equals_owlrl(axioms, facts, threads):
+# One premise meets the new triples of two rules in round two (an inverse's, a subproperty's),
+# read at once when hashed.
+@example(
+    axioms=[
+        (PROPERTIES[0], OWL + "inverseOf", PROPERTIES[1]),
+        (PROPERTIES[2], RDFS + "subPropertyOf", PROPERTIES[1]),
+        (PROPERTIES[1], RDFS + "domain", CLASSES[0]),
+    ],
+    facts=[(INDIVIDUALS[0], PROPERTIES[0], INDIVIDUALS[1]), (INDIVIDUALS[2], PROPERTIES[2], INDIVIDUALS[3])],
+    threads=1,
+    hashed_share=10**9,
+)
+def test_reasoning_over_random_ontologies_and_data_equals_owlrl(axioms, facts, threads, hashed_share):
     from coopgraph.knowledge.reasoning import reason
 
     ontology, data = _rdflib_graph(axioms), _rdflib_graph(facts)
@@ -241,6 +259,7 @@ def test_reasoning_over_random_ontologies_and_data_equals_owlrl(axioms, facts, t
         ontology_graph=IRIS.ontology_graph,
         inferred_graph=IRIS.inferred_graph,
         threads=threads,
+        hashed_share=hashed_share,
     )
 
     assert our_entailments(store) == owlrl_closure(ontology + data)
