@@ -6,6 +6,7 @@ import concurrent.futures
 import contextlib
 import json
 import logging
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -216,9 +217,26 @@ class OxigraphStore(Store):
         part took 3.5 s with a quad object made in Python per triple (the 10M build's whole
         dump: 140 s), 2.6 s through a temporary N-Triples file (117 s) and 1.9 s this way;
         pyoxigraph's dump of the graphs themselves took 1.5 s.
+
+        The two parts are written side by side, the union into a second file appended to
+        the first at the end: pyoxigraph dumps without Python's lock, so on two cores the
+        whole dump took 3.5 s instead of 4.1 s at 1M (the append included). One file, as
+        each bulk load gives blank nodes labels of its own.
         """
-        self._ox.dump(output=str(path), format=ox.RdfFormat.N_QUADS)
-        with open(path, "ab") as out:
+        union_part = path.with_name(path.name + ".union")
+        try:
+            with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="dump-union") as beside:
+                union_done = beside.submit(self._dump_union, union_part)
+                self._ox.dump(output=str(path), format=ox.RdfFormat.N_QUADS)
+                union_done.result()
+            with open(path, "ab") as out, open(union_part, "rb") as union:
+                shutil.copyfileobj(union, out, 16 << 20)
+        finally:
+            union_part.unlink(missing_ok=True)
+
+    def _dump_union(self, path: Path) -> None:
+        """The union of the 'all' view as N-Quads of :data:`UNION_GRAPH` (see :meth:`dump_with_union`)."""
+        with open(path, "wb") as out:
             for graph in self.view("all"):
                 into = _IntoUnion(out)
                 self._ox.dump(output=into, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
