@@ -343,10 +343,27 @@ def reason(
             new = scratch[round_number % 2]
             store.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in new.values()))
             began = time.perf_counter()
+            # After round one, the hashed premises run one at a time: each holds a hash of what
+            # already holds, and two side by side raised the 10M build's peak from 10.9 to 12.8 GiB.
+            looked_up = None if deltas is None else {k: v for k, v in deltas.items() if k not in hashed}
+            one_by_one = {} if deltas is None else {k: v for k, v in deltas.items() if k in hashed}
             updates = rule_updates(
-                data_graphs, ontology_graph, inferred_graph, bindings, deltas=deltas, new_graphs=new, hashed=hashed
+                data_graphs, ontology_graph, inferred_graph, bindings, deltas=looked_up, new_graphs=new
             )
             store.update_side_by_side([update for _, update in updates], threads=threads)
+            if one_by_one:
+                alone = rule_updates(
+                    data_graphs,
+                    ontology_graph,
+                    inferred_graph,
+                    bindings,
+                    deltas=one_by_one,
+                    new_graphs=new,
+                    hashed=hashed,
+                )
+                for _, update in alone:
+                    store.update(update)
+                updates += alone
             drawn = {name: store.count(graph) for name, graph in new.items()}
             added = sum(drawn.values())  # a triple two rules drew side by side counts twice
             report.per_round.append(added)
