@@ -243,10 +243,9 @@ def _withdrawal_triples(
 
 def _recompute(store: Store) -> None:
     """Reason from scratch (after a withdrawal: removals cannot be handled incrementally)."""
-    from ..knowledge.build import run_reasoning
+    from ..knowledge.build import reason_again
 
-    run_reasoning(store)
-    store.reclaim()  # reasoning from scratch deleted the whole inferred graph
+    reason_again(store)
     store.bump_version()
 
 

@@ -364,7 +364,7 @@ def _write_here(
     store: Store, sparql: str, base_iri: str | None, record: WriteRecord, validation_timeout: float | None
 ) -> WriteRecord:
     """Apply one change in this process; on the curated store check, validate, reason and record it."""
-    from ..knowledge.build import run_reasoning, run_validation
+    from ..knowledge.build import reason_again, run_validation
     from ..store.embedded import OxigraphStore
 
     iris = store.iris
@@ -403,8 +403,7 @@ def _write_here(
                 + ox.serialize(_record_triples(iris, record), format=ox.RdfFormat.N_TRIPLES).decode()
                 + "} }"
             )
-            run_reasoning(primary)
-            primary.reclaim()  # reasoning from scratch deleted the whole inferred graph
+            reason_again(primary)
         primary.bump_version()
     log.info("%s %s by %s (%s)", record.kind, record.graph or "", record.maintainer, record.id)
     return record

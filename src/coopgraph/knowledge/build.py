@@ -152,6 +152,17 @@ def run_reasoning(store: Store, *, threads: int = CORES) -> ReasoningReport:
     )
 
 
+def reason_again(store: Store) -> ReasoningReport:
+    """Reason from scratch over a store in use (after a withdrawal or a maintainer's write).
+
+    Reasoning from scratch deletes the whole inferred graph, and an in-memory store keeps
+    what deleted quads held until :meth:`Store.reclaim` gives it back.
+    """
+    report = run_reasoning(store)
+    store.reclaim()
+    return report
+
+
 def run_validation(store: Store, *, timeout: float | None = None) -> ValidationReport:
     """Validate the asserted data (with the ontology for class hierarchies), not the inferred triples.
 
