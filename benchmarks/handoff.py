@@ -7,7 +7,11 @@ query (ASK, SELECT of two rows) answered by the store's worker processes
 (``isolation="process"``) and by threads of this process (``isolation="recycle"``), next to
 the same query on the store opened in this process (no hand-off at all). The difference
 is the hand-off: sending the request over the pipe and the answer back. Prints a table of
-the median and best of several timeit runs, in microseconds per query.
+the median and best of several timeit runs, in microseconds per query. The "no-op" rows
+hand over a function that does nothing: what the hand-off alone costs.
+
+``--one-cpu`` confines the process (and so every thread it starts) to one CPU first: the
+difference from a run without it is what waking a thread on another CPU costs.
 """
 
 from __future__ import annotations
@@ -40,11 +44,18 @@ def measure(call, repeat: int, runs: int) -> tuple[float, float]:
     return statistics.median(times), min(times)
 
 
+def _nothing(cache: dict) -> None:
+    """What the no-op rows hand over (a module-level function: a query process must import it)."""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2000, help="queries per timeit run")
     parser.add_argument("--runs", type=int, default=5, help="timeit runs (the median and best are shown)")
+    parser.add_argument("--one-cpu", action="store_true", help="confine the process to one CPU first")
     args = parser.parse_args()
+    if args.one_cpu:
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
     from coopgraph.config import load_settings
     from coopgraph.knowledge.build import build
@@ -70,6 +81,9 @@ def main() -> int:
                 for where, call in rows:
                     median, best = measure(call, args.repeat, args.runs)
                     print(f"{name:8} {where:10} {median:10.1f} {best:10.1f}")
+            for mode, store in stores.items():
+                median, best = measure(lambda s=store: s.pool.call(_nothing, timeout=30), args.repeat, args.runs)
+                print(f"{'no-op':8} {mode:10} {median:10.1f} {best:10.1f}")
         finally:
             for store in stores.values():
                 store.close()
