@@ -92,6 +92,7 @@ def wsgi_requests(settings, path: Path, disk, sparql: str, repeat: int, runs: in
         "coopgraph, no cache (query thread)": coopgraph(0),
         "coopgraph, no cache, request thread": coopgraph(0),
     }
+    # the SnapshotStore itself (with the per-client limit off it is not wrapped)
     store = apps["coopgraph, no cache, request thread"].extensions["coopgraph"].store
     store.pool.warm_up()
     inline = InlineRunner()
@@ -106,7 +107,12 @@ def wsgi_requests(settings, path: Path, disk, sparql: str, repeat: int, runs: in
         body.close()
         assert replies == ["200 OK"], replies
 
-    medians = {name: measure(lambda a=app: call(a), repeat, runs) for name, app in apps.items()}
+    try:
+        medians = {name: measure(lambda a=app: call(a), repeat, runs) for name, app in apps.items()}
+    finally:
+        for app in apps.values():
+            if "coopgraph" in app.extensions:
+                app.extensions["coopgraph"].store.close()
     baseline = medians["bare Flask + pyoxigraph"][0]
     print(f"\n{'GET /sparql, ' + sparql[:40] + '...':48} {'median us':>10} {'best us':>10} {'vs bare':>8}")
     for name, (median, best) in medians.items():
