@@ -207,8 +207,9 @@ def rule_updates(
         # draw once and hashes them, NOT EXISTS looks each candidate up, which took longer the
         # more triples its subject has in pyoxigraph's in-memory store. Round one and large
         # sets of new triples (``hashed``) take MINUS (10M: round one 186 -> 137 s).
-        held = f"{_held_values(conclusion, bindings[name])} " if bindings is not None else ""
-        held += _in_graphs(conclusion, "?_h", graphs)
+        holds = _in_graphs(conclusion, "?_h", graphs)
+        # for MINUS: the held triples, restricted to the schema values the rule can conclude
+        held = f"{_held_values(conclusion, bindings[name])} {holds}" if bindings is not None else holds
         if deltas is None:
             steps = [(None, None)]
         else:
@@ -229,8 +230,7 @@ def rule_updates(
             if bindings is not None and (fresh is None or (name, fresh) in hashed):
                 where = f"{{\n  {source}\n  {matches}\n  {condition}\n}} MINUS {{ {held} }}"
             else:
-                looked_up = _in_graphs(conclusion, "?_h", graphs)
-                where = f"{source}\n  {matches}\n  {condition}\n  FILTER NOT EXISTS {{ {looked_up} }}"
+                where = f"{source}\n  {matches}\n  {condition}\n  FILTER NOT EXISTS {{ {holds} }}"
             updates.append((name, f"{PREFIXES}INSERT {{ {target} }}\nWHERE {{\n  {where}\n}}"))
     return updates
 
